@@ -1,0 +1,185 @@
+// The live-state model: what a scan saw, normalised just enough to diff against a spec.
+// Anything the scan could not reach is `unknown` with the reason; it is never guessed.
+
+export type Fact<T> = { known: true; value: T } | { known: false; reason: string };
+
+export const known = <T>(value: T): Fact<T> => ({ known: true, value });
+export const unknown = <T>(reason: string): Fact<T> => ({ known: false, reason });
+
+/** One guest from /cluster/resources. */
+export interface VmResource {
+  vmid: number;
+  name: string;
+  node: string;
+  status: string;
+  tags: string[];
+  lock?: string;
+  template: boolean;
+  uptime?: number;
+  maxmem?: number;
+  maxdisk?: number;
+}
+
+/** A VM the spec names, with its config as Proxmox returns it (values are strings or numbers). */
+export interface LiveVm {
+  vmid: number;
+  node: string;
+  status: string;
+  lock?: string;
+  /** Raw config keys (net0, scsi0, tags…), `digest` removed and kept apart. */
+  config: Record<string, string | number>;
+  digest: string;
+  snapshots?: string[];
+}
+
+export interface LiveBridge {
+  iface: string;
+  type: string;
+  active: boolean;
+  autostart: boolean;
+  bridge_ports: string[];
+  cidr?: string;
+  gateway?: string;
+  comments?: string;
+  /** Staged in interfaces.new and not applied yet. */
+  pending: boolean;
+}
+
+export interface LiveStorage {
+  storage: string;
+  type: string;
+  content: string[];
+  path?: string;
+  pool?: string;
+  disable: boolean;
+  'prune-backups'?: Record<string, number>;
+  /** From /cluster/resources: bytes. */
+  used?: number;
+  total?: number;
+}
+
+export interface LiveDisk {
+  devpath: string;
+  /** /dev/disk/by-id names that point at devpath, when known. */
+  byId: string[];
+  size: number;
+  model?: string;
+  serial?: string;
+  used?: string;
+  health?: string;
+}
+
+export interface LiveZfsPool {
+  name: string;
+  health: string;
+  size: number;
+  alloc: number;
+  free: number;
+  devices: string[];
+  raidlevel?: string;
+}
+
+export interface LiveDataset {
+  name: string;
+  properties: Record<string, string>;
+  mountpoint?: string;
+  newestSnapshot?: { name: string; creation: number };
+}
+
+export interface LiveSnapshotPolicy {
+  dataset: string;
+  frequency: 'hourly' | 'daily';
+  retention: Record<string, number>;
+}
+
+export interface LiveFirewallRule {
+  pos: number;
+  type: string;
+  action: string;
+  enable: boolean;
+  source?: string;
+  dest?: string;
+  proto?: string;
+  dport?: string;
+  sport?: string;
+  iface?: string;
+  macro?: string;
+  log?: string;
+  comment?: string;
+}
+
+export interface LiveFirewall {
+  cluster: {
+    options: Record<string, string | number>;
+    rules: LiveFirewallRule[];
+    groups: Array<{ group: string; comment?: string; rules: LiveFirewallRule[] }>;
+    ipsets: Array<{ name: string; comment?: string; cidrs: string[] }>;
+    aliases: Array<{ name: string; cidr: string; comment?: string }>;
+    digest?: string;
+  };
+  node: { options: Record<string, string | number>; rules: LiveFirewallRule[] };
+  vms: Record<number, { options: Record<string, string | number>; rules: LiveFirewallRule[] }>;
+}
+
+export interface LiveBackupJob {
+  id: string;
+  schedule: string;
+  storage: string;
+  mode: string;
+  compress?: string;
+  vmid: number[];
+  all: boolean;
+  enabled: boolean;
+  'prune-backups': Record<string, number>;
+  comment?: string;
+}
+
+export interface LiveTailnetDevice {
+  nodeId: string;
+  hostname: string;
+  name: string;
+  addresses: string[];
+  online: boolean;
+  authorized: boolean;
+  advertisedRoutes: string[];
+  enabledRoutes: string[];
+  expires?: string;
+  keyExpiryDisabled: boolean;
+  lastSeen?: string;
+}
+
+export interface LiveTailnet {
+  devices: LiveTailnetDevice[];
+  /** Policy-file nodeAttrs targets granted the `funnel` attribute. */
+  funnelTargets: string[];
+}
+
+/** In-guest facts read through the guest agent or SSH. */
+export interface GuestFacts {
+  tailscale?: { installed: boolean; joined: boolean; hostname?: string; advertisedRoutes: string[]; funnel: boolean };
+  docker?: { installed: boolean; compose: boolean };
+  naasLayout?: { present: boolean; stacks: string[] };
+  mounts?: Array<{ target: string; source: string; fstype: string }>;
+  homeAssistant?: { running: boolean };
+}
+
+export interface LiveState {
+  node: string;
+  pveVersion?: string;
+  resources: Fact<{ vms: VmResource[]; storages: LiveStorage[] }>;
+  /** Keyed by vmid; only VMs the spec names, and only those that exist. */
+  vms: Record<number, LiveVm>;
+  network: Fact<LiveBridge[]>;
+  storages: Fact<LiveStorage[]>;
+  disks: Fact<LiveDisk[]>;
+  zfsPools: Fact<LiveZfsPool[]>;
+  /** From the host shell: datasets are not in the API. */
+  zfsDatasets: Fact<LiveDataset[]>;
+  snapshotPolicies: Fact<LiveSnapshotPolicy[]>;
+  /** Directory mappings (/cluster/mapping/dir) used for virtiofs. */
+  dirMappings: Fact<Array<{ id: string; path: string }>>;
+  firewall: Fact<LiveFirewall>;
+  backupJobs: Fact<LiveBackupJob[]>;
+  tailnet: Fact<LiveTailnet>;
+  guests: Record<number, Fact<GuestFacts>>;
+}
