@@ -241,6 +241,13 @@ export const migrationSchema = z.strictObject({
 });
 export type MigrationSpec = z.infer<typeof migrationSchema>;
 
+const backupJobOverrideSchema = z.strictObject({
+  storage: z.string().optional(),
+  schedule: z.string().min(1).max(128).optional(),
+  vmid: z.array(z.number().int()).optional(),
+  'prune-backups': retentionSchema.optional(),
+});
+
 export const backupJobSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9-]{1,49}$/),
   phase: phaseNumber.default(0),
@@ -257,8 +264,8 @@ export const backupJobSchema = z.strictObject({
   /** The same job in a later phase (e.g. moved to tank/backups). */
   overrides: z
     .strictObject({
-      phase1: z.strictObject({ storage: z.string().optional(), schedule: z.string().optional(), 'prune-backups': retentionSchema.optional() }).optional(),
-      phase2: z.strictObject({ storage: z.string().optional(), schedule: z.string().optional(), 'prune-backups': retentionSchema.optional() }).optional(),
+      phase1: backupJobOverrideSchema.optional(),
+      phase2: backupJobOverrideSchema.optional(),
     })
     .optional(),
 });
