@@ -60,6 +60,26 @@ export type ActionType =
 /** Where an action runs: the Proxmox API, the node's shell, inside a guest, or the Tailscale API. */
 export type ActionChannel = 'pve' | 'host' | 'guest' | 'tailnet';
 
+/** One Proxmox API request, exactly as apply will send it (path below /api2/json). */
+export interface PveRequest {
+  method: 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  params: Record<string, string | number>;
+  /** The call starts a task and returns a UPID that apply follows to completion. */
+  async: boolean;
+}
+
+/**
+ * Executor input per channel. Plans are data and apply is a replay: a `pve` action carries the requests themselves
+ * (and, for commit-confirmed actions, the requests that restore the previous state); a `host`/`guest` action names a
+ * provisioning step of deploy/steps with its arguments; a `tailnet` action names a Tailscale API operation.
+ */
+export type ActionParams =
+  | { channel: 'pve'; requests: PveRequest[]; revert?: PveRequest[] }
+  | { channel: 'host'; step: string; args: Record<string, unknown> }
+  | { channel: 'guest'; vmid: number; step: string; args: Record<string, unknown> }
+  | { channel: 'tailnet'; op: 'routes.approve'; hostname: string; routes: string[] };
+
 export interface PlanAction {
   /** Stable within a plan and across re-plans of the same change, e.g. `vm.create:100`. */
   id: string;
@@ -79,7 +99,7 @@ export interface PlanAction {
   dependsOn: string[];
   changes: FieldChange[];
   /** Executor input: everything needed to perform the action, no secrets (secret references by name only). */
-  params: Record<string, unknown>;
+  params: ActionParams;
   /** Firewall and network actions are commit-confirmed. */
   commitConfirm: boolean;
   note?: string;
