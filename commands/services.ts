@@ -1,0 +1,145 @@
+// The port between the `/jarvis` command handlers and the rest of Jarvis (planner, apply engine, status, lock).
+// Handlers only see this interface; the lead wires it to the real planner/deploy code, tests pass a fake.
+// Every result is platform-neutral data: commands/ renders it into a Reply, bot/ renders the Reply per platform.
+import type { Plan, PlanPhase, PlanViolation } from '../planner/plan.ts';
+
+/** Where a request came from. */
+export type Platform = 'discord' | 'slack' | 'console' | 'cli';
+
+/**
+ * Who asks. `id` is the platform's immutable id (Discord snowflake, Slack user id); authorization uses only
+ * `platform:id` (see qualifiedId), never `displayName`, which is for replies.
+ */
+export interface Requester {
+  platform: Platform;
+  id: string;
+  displayName: string;
+  /** Discord role ids or Slack user-group ids the adapter resolved for this user (for approver groups). */
+  groups?: readonly string[];
+}
+
+/** `discord:1234`, `slack:U123`: the form used in JARVIS_APPROVERS, locks, audit and plans' `requestedBy`. */
+export const qualifiedId = (who: Pick<Requester, 'platform' | 'id'>): string => `${who.platform}:${who.id}`;
+
+/** An expected failure of a service call: becomes a reply, never an exception. */
+export interface ServiceRefusal {
+  ok: false;
+  /** invalid: bad argument; refused: guardrails/lock/freeze/stale; unreachable: lab down; not-found: unknown id. */
+  code: 'invalid' | 'refused' | 'unreachable' | 'not-found' | 'locked' | 'frozen' | 'stale';
+  message: string;
+  /** Guardrail violations when a plan was refused. */
+  violations?: readonly PlanViolation[];
+  /** The refused plan, when one was built (violations are part of it). */
+  plan?: Plan;
+}
+
+/** A plan made and saved; `markdown` is the full human twin (attached as a file when a message cannot hold it). */
+export type PlanResult = { ok: true; plan: Plan; markdown: string } | ServiceRefusal;
+
+/** What a dry run found: the requests apply would send, checked against the Proxmox schema, without writing. */
+export interface DryRunReport {
+  ok: boolean;
+  planId: string;
+  /** One line per action, e.g. `✓ vm.create:100 — 2 requests valid`. */
+  lines: string[];
+  problems: string[];
+}
+
+/** One recorded approval that apply receives; apply re-checks planHash against the plan. */
+export interface ApprovalRecord {
+  /** Qualified id (`discord:1234`). */
+  approver: string;
+  planId: string;
+  planHash: string;
+  /** ISO time. */
+  at: string;
+  via: 'reaction' | 'button' | 'text' | 'typed-confirmation';
+}
+
+/** Apply progress, emitted as each action starts and ends; the adapter edits one message with it. */
+export interface ApplyProgress {
+  actionId: string;
+  target: string;
+  state: 'started' | 'done' | 'failed' | 'skipped';
+  /** 1-based position and total, for "3/7". */
+  index: number;
+  total: number;
+  detail?: string;
+}
+
+export interface ApplyReport {
+  /** applied: all actions ran and validation re-planned to nothing; failed: stopped (journal has where). */
+  outcome: 'applied' | 'failed' | 'refused';
+  planId: string;
+  message: string;
+  completed: string[];
+  failed?: { actionId: string; error: string };
+  /** The re-scan after apply found nothing left to do. */
+  validated: boolean;
+  /** Rollback hints of the actions that ran, most recent first, for a failed apply. */
+  rollbackHints?: string[];
+}
+
+export interface ApplyOptions {
+  approvals: readonly ApprovalRecord[];
+  requester: Requester;
+  onProgress?: (event: ApplyProgress) => void;
+}
+
+/** A generic read-only report (status, backups, check, drift): headline first, then titled sections. */
+export interface Report {
+  level: 'ok' | 'warn' | 'critical';
+  headline: string;
+  sections: Array<{ title: string; lines: string[] }>;
+  /** drift: the plan that would bring the lab back, when one was made. */
+  planId?: string;
+}
+
+export interface SnapshotList {
+  vmid: number;
+  name?: string;
+  snapshots: Array<{ name: string; createdAt?: string; description?: string }>;
+}
+
+/** The lab's change gates. lock: one holder may apply; freeze: nobody may apply until unfreeze. */
+export interface GateState {
+  lock?: { holder: string; since: string; reason?: string };
+  freeze?: { by: string; since: string; reason?: string };
+}
+
+export type GateResult = { ok: true; state: GateState } | ServiceRefusal;
+
+export interface HistoryEntry {
+  at: string;
+  planId: string;
+  phase: PlanPhase | 'rollback';
+  requestedBy: string;
+  approvedBy: string[];
+  outcome: 'applied' | 'failed' | 'refused' | 'rejected' | 'expired';
+  summary: string;
+}
+
+/** The services a `/jarvis` command can call. All methods are safe to call concurrently. */
+export interface JarvisServices {
+  /** Scan the lab, build and save a plan for a phase (`requestedBy` = qualifiedId(requester)). */
+  plan(phase: PlanPhase, requester: Requester): Promise<PlanResult>;
+  /** A saved plan by id, with its Markdown; undefined if unknown. */
+  getPlan(planId: string): Promise<{ plan: Plan; markdown: string } | undefined>;
+  dryRun(planId: string): Promise<DryRunReport | ServiceRefusal>;
+  /** Apply a saved plan; the caller has checked the approvals, apply re-checks planHash and staleness. */
+  apply(planId: string, options: ApplyOptions): Promise<ApplyReport>;
+  status(): Promise<Report>;
+  backups(): Promise<Report>;
+  /** Validate the specs (schema + guardrails). */
+  check(): Promise<Report>;
+  drift(requester: Requester): Promise<Report>;
+  snapshots(vmid: number): Promise<SnapshotList | ServiceRefusal>;
+  /** A plan that rolls `vmid` back to `snapshot` (approved and applied like any plan). */
+  planRollback(vmid: number, snapshot: string, requester: Requester): Promise<PlanResult>;
+  gates(): Promise<GateState>;
+  lock(requester: Requester, reason?: string): Promise<GateResult>;
+  unlock(requester: Requester): Promise<GateResult>;
+  freeze(requester: Requester, reason?: string): Promise<GateResult>;
+  unfreeze(requester: Requester): Promise<GateResult>;
+  history(limit: number): Promise<HistoryEntry[]>;
+}
