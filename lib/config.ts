@@ -175,7 +175,9 @@ function parseApprovers(raw: string | undefined): string[] {
 }
 
 /** Validates the environment; throws InputError naming the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): JarvisConfig {
+export function loadConfig(rawEnv: NodeJS.ProcessEnv): JarvisConfig {
+  // A variable left empty (as in .env.example) means "not set".
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
