@@ -49,7 +49,8 @@ export interface VmSummary {
   status: string;
   uptimeSeconds?: number;
   tags: string[];
-  /** The guest agent is enabled in the VM config (`agent` in /cluster/resources is not given: unknown). */
+  /** Guest agent enabled (from the VM's current status; read for running VMs only, undefined = not read). */
+  agent?: boolean;
   lock?: string;
   template: boolean;
   cpu?: number;
@@ -81,7 +82,7 @@ export interface VmBackupSummary {
 }
 
 export interface BackupsSummary {
-  /** Seconds: how far back the task history was read; older backups are not seen. */
+  /** How far back the task history was read; older backups are not seen. */
   windowHours: number;
   perVm: VmBackupSummary[];
   notCovered: Array<{ vmid: number; name?: string; type: string }>;
