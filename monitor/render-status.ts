@@ -1,0 +1,104 @@
+// The status report as compact text for the console and the CLI: headline first, then one short block per section.
+import type { Fact } from '../planner/state.ts';
+import type { Level, StatusReport } from './types.ts';
+
+const MARK: Record<Level, string> = { ok: '✓', warn: '⚠', critical: '✗', unknown: '?' };
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min ${s % 60} s`;
+  return `${s} s`;
+}
+
+export const formatAge = (hours: number): string => (hours < 1 ? `${Math.max(0, Math.round(hours * 60))} min ago` : `${Math.round(hours)} h ago`);
+
+/** `[######----]` for a percentage. */
+export function bar(percent: number, width = 10): string {
+  const filled = Math.min(width, Math.max(0, Math.round((percent / 100) * width)));
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+function section<T>(lines: string[], title: string, fact: Fact<T> | undefined, body: (value: T) => string[]): void {
+  if (!fact) return;
+  lines.push(title);
+  if (!fact.known) lines.push(`  ? unknown: ${fact.reason}`);
+  else lines.push(...body(fact.value).map((l) => `  ${l}`));
+}
+
+export function renderStatusText(report: StatusReport): string {
+  const lines: string[] = [`${MARK[report.level]} ${report.attention.length === 0 ? 'all good' : report.headline.split(':')[0]}`];
+  for (const a of report.attention) lines.push(`  ${MARK[a.level]} ${a.text}`);
+
+  section(lines, 'Node', report.node, (n) => [
+    `${n.name}  ${n.pveVersion}  CPU ${Math.round(n.cpu * 100)}%${n.cpus ? ` of ${n.cpus}` : ''}  ` +
+      `mem ${formatBytes(n.memory.used)}/${formatBytes(n.memory.total)}  up ${formatDuration(n.uptimeSeconds)}`,
+  ]);
+  section(lines, 'Storage', report.storages, (list) =>
+    list.map((s) => {
+      const usage =
+        s.usedPercent !== undefined && s.total ? `${bar(s.usedPercent)} ${s.usedPercent}%  ${formatBytes(s.used ?? 0)}/${formatBytes(s.total)}` : 'usage unknown';
+      return `${MARK[s.level]} ${s.storage.padEnd(12)} ${usage}${s.active ? '' : '  (inactive)'}`;
+    }),
+  );
+  section(lines, 'Guests', report.vms, (list) =>
+    list.length === 0
+      ? ['none']
+      : list.map((vm) => {
+          const bits = [`${String(vm.vmid).padEnd(4)} ${vm.name.padEnd(16)} ${vm.status}`];
+          if (vm.status === 'running' && vm.uptimeSeconds !== undefined) bits.push(`up ${formatDuration(vm.uptimeSeconds)}`);
+          if (vm.agent !== undefined) bits.push(vm.agent ? 'agent' : 'no agent');
+          if (vm.lock) bits.push(`lock: ${vm.lock}`);
+          if (vm.template) bits.push('template');
+          if (vm.tags.length > 0) bits.push(`tags: ${vm.tags.join(',')}`);
+          return bits.join('  ');
+        }),
+  );
+  section(lines, `Backups`, report.backups, (b) => [
+    ...b.perVm.map((vm) => {
+      const last = vm.last ? `${vm.last.ok ? 'ok' : 'FAILED'} ${formatAge(vm.last.ageHours)}` : `none in ${Math.round(b.windowHours)} h`;
+      const good = vm.last && !vm.last.ok ? (vm.lastGood ? `, last good ${formatAge(vm.lastGood.ageHours)}` : ', no good one seen') : '';
+      const jobs = vm.jobs.length > 0 ? `  job: ${vm.jobs.join(',')}` : '';
+      return `${MARK[vm.level]} ${String(vm.vmid).padEnd(4)} ${vm.name.padEnd(16)} ${last}${good}${jobs}`;
+    }),
+    ...(b.notCovered.length > 0 ? [`⚠ not covered by any job: ${b.notCovered.map((g) => `${g.vmid}${g.name ? ` (${g.name})` : ''}`).join(', ')}`] : []),
+    ...b.jobs.map((j) => `job ${j.id}: ${j.selection} → ${j.storage ?? '?'} at ${j.schedule ?? '?'}${j.enabled ? '' : ' (disabled)'}`),
+  ]);
+  section(lines, 'ZFS', report.zfsPools, (pools) =>
+    pools.length === 0 ? ['no pools'] : pools.map((p) => `${MARK[p.level]} ${p.name} ${p.health} ${bar(p.usedPercent)} ${p.usedPercent}%${p.detail ? `  ${p.detail}` : ''}`),
+  );
+  section(lines, 'Datasets', report.datasets, (list) =>
+    list.map((d) => {
+      const snap = d.newestSnapshot ? `newest snapshot ${formatAge(d.newestSnapshot.ageHours)}` : 'no snapshot';
+      return `${MARK[d.level]} ${d.name}  ${snap}${d.policy ? `  (${d.policy} policy)` : ''}`;
+    }),
+  );
+  section(lines, 'Tailnet', report.tailnet, (t) => [
+    `${t.online}/${t.total} devices online${t.funnelTargets.length > 0 ? `  ✗ Funnel: ${t.funnelTargets.join(', ')}` : '  no Funnel'}`,
+    ...t.keysExpiringSoon.map((k) => `⚠ key of ${k.hostname} expires ${k.expires}`),
+    ...t.routesAwaitingApproval.map((r) => `⚠ ${r.hostname} routes awaiting approval: ${r.routes.join(', ')}`),
+  ]);
+  const g = report.gates;
+  lines.push(
+    `Gates: lock ${g.lock ? `held by ${g.lock.holder} since ${g.lock.since}` : 'free'}; ` +
+      `${g.freeze ? `frozen by ${g.freeze.by} since ${g.freeze.since}` : 'not frozen'}; ` +
+      `${g.pendingPlans.length} pending plan${g.pendingPlans.length === 1 ? '' : 's'}${g.pendingPlans.length > 0 ? ` (${g.pendingPlans.map((p) => `${p.id} ${p.phase}`).join(', ')})` : ''}`,
+  );
+  section(lines, 'Drift', report.drift, (d) => (d.actionCount === 0 ? [`none against the ${d.phase} spec`] : [`${d.actionCount} change(s) against the ${d.phase} spec`, ...d.lines.slice(0, 8)]));
+  return `${lines.join('\n')}\n`;
+}

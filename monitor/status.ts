@@ -1,0 +1,341 @@
+// The lab snapshot: a pure function of what collect() read, the clock and the thresholds. Headline first ("all good"
+// or "N things need attention", each named), then one section per part of the lab.
+import type { JarvisConfig } from '../lib/config.ts';
+import { known, unknown, type Fact } from '../planner/state.ts';
+import { backupOutcomes, failedBackupTasks, jobCovers, jobSelection } from './backups.ts';
+import type { Collected } from './collect.ts';
+import type {
+  Attention,
+  BackupsSummary,
+  DatasetStatus,
+  DriftSummary,
+  GateSummary,
+  Level,
+  NodeSummary,
+  StatusReport,
+  StorageSummary,
+  TailnetSummary,
+  VmBackupSummary,
+  VmSummary,
+  ZfsPoolStatus,
+} from './types.ts';
+
+export type Thresholds = Pick<
+  JarvisConfig['alerts'],
+  'backupWarnHours' | 'backupCritHours' | 'snapshotMaxAgeHours' | 'storageWarnPercent' | 'keyExpiryWarnDays'
+>;
+
+export interface StatusInputs {
+  /** Unix milliseconds. */
+  now: number;
+  thresholds: Thresholds;
+  pendingPlans?: GateSummary['pendingPlans'];
+  lock?: GateSummary['lock'];
+  freeze?: GateSummary['freeze'];
+  drift?: Fact<DriftSummary>;
+}
+
+/** Storage usage at or above this is critical, whatever the warning threshold. */
+const STORAGE_CRITICAL_PERCENT = 95;
+const HOUR = 3600;
+
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
+const ageHours = (nowMs: number, unixSeconds: number): number => round1((nowMs / 1000 - unixSeconds) / HOUR);
+const splitList = (value: string | undefined, sep: RegExp): string[] => (value ? value.split(sep).filter(Boolean) : []);
+
+function nodeSummary(c: Collected): Fact<NodeSummary> {
+  if (!c.nodeStatus.known) return unknown(c.nodeStatus.reason);
+  const s = c.nodeStatus.value;
+  const nodeRow = c.resources.known ? c.resources.value.find((r) => r.type === 'node' && r.node === c.node) : undefined;
+  return known({
+    name: c.node,
+    pveVersion: s.pveversion,
+    cpu: s.cpu,
+    cpus: nodeRow?.maxcpu,
+    memory: { used: s.memory.used, total: s.memory.total },
+    uptimeSeconds: s.uptime,
+    loadavg: s.loadavg,
+  });
+}
+
+function storageSummaries(c: Collected, t: Thresholds): Fact<StorageSummary[]> {
+  if (!c.storageStatus.known) return unknown(c.storageStatus.reason);
+  const critical = Math.max(t.storageWarnPercent, STORAGE_CRITICAL_PERCENT);
+  return known(
+    [...c.storageStatus.value]
+      .sort((a, b) => a.storage.localeCompare(b.storage))
+      .map((s) => {
+        const notes: string[] = [];
+        let level: Level = 'ok';
+        const usedPercent = s.total ? round1(((s.used ?? 0) / s.total) * 100) : undefined;
+        if (s.enabled !== 0 && s.active === 0) {
+          level = 'critical';
+          notes.push('enabled but not active');
+        }
+        if (usedPercent !== undefined && usedPercent >= critical) {
+          level = 'critical';
+          notes.push(`${usedPercent}% used (critical at ${critical}%)`);
+        } else if (usedPercent !== undefined && usedPercent >= t.storageWarnPercent) {
+          if (level === 'ok') level = 'warn';
+          notes.push(`${usedPercent}% used (warning at ${t.storageWarnPercent}%)`);
+        }
+        return {
+          storage: s.storage,
+          type: s.type,
+          content: splitList(s.content, /,/),
+          active: s.active !== 0,
+          used: s.used,
+          total: s.total,
+          usedPercent,
+          level,
+          notes,
+        };
+      }),
+  );
+}
+
+function vmSummaries(c: Collected): Fact<VmSummary[]> {
+  if (!c.resources.known) return unknown(c.resources.reason);
+  return known(
+    c.resources.value
+      .filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined)
+      .sort((a, b) => a.vmid! - b.vmid!)
+      .map((r) => {
+        const status = c.vmStatuses[r.vmid!];
+        return {
+          vmid: r.vmid!,
+          name: r.name ?? `vm${r.vmid}`,
+          status: r.status ?? 'unknown',
+          uptimeSeconds: r.uptime,
+          tags: splitList(r.tags, /[;,\s]+/),
+          agent: status?.known ? status.value.agent === 1 : undefined,
+          lock: r.lock,
+          template: r.template === 1,
+          cpu: r.cpu,
+          memory: r.maxmem !== undefined ? { used: r.mem ?? 0, total: r.maxmem } : undefined,
+        };
+      }),
+  );
+}
+
+function backupsSummary(c: Collected, vms: Fact<VmSummary[]>, inputs: StatusInputs): Fact<BackupsSummary> {
+  if (!c.tasks.known) return unknown(`vzdump task history: ${c.tasks.reason}`);
+  if (!vms.known) return unknown(`guest list: ${vms.reason}`);
+  const t = inputs.thresholds;
+  const windowHours = round1((inputs.now / 1000 - c.tasksSince) / HOUR);
+  const outcomes = backupOutcomes(c);
+  const jobs = c.backupJobs.known ? c.backupJobs.value : undefined;
+  const perVm: VmBackupSummary[] = vms.value
+    .filter((vm) => !vm.template)
+    .map((vm) => {
+      const mine = outcomes.filter((o) => o.vmid === vm.vmid);
+      const last = mine[0];
+      const lastGood = mine.find((o) => o.ok);
+      const covering = jobs ? jobs.filter((job) => jobCovers(job, vm.vmid)).map((job) => job.id) : [];
+      const summary: VmBackupSummary = {
+        vmid: vm.vmid,
+        name: vm.name,
+        last: last && { at: iso(last.at), ageHours: ageHours(inputs.now, last.at), ok: last.ok, upid: last.upid, error: last.error },
+        lastGood: lastGood && { at: iso(lastGood.at), ageHours: ageHours(inputs.now, lastGood.at), upid: lastGood.upid },
+        jobs: covering,
+        level: 'ok',
+      };
+      const goodAge = summary.lastGood?.ageHours;
+      if (last && !last.ok) {
+        summary.level = 'critical';
+        summary.note = `last backup failed: ${last.error ?? 'unknown error'}`;
+      } else if (goodAge === undefined) {
+        // Nothing seen in the window: critical only if the window is long enough to be sure.
+        summary.level = windowHours >= t.backupCritHours ? 'critical' : 'warn';
+        summary.note = `no successful backup in the last ${Math.round(windowHours)} h`;
+      } else if (goodAge >= t.backupCritHours) {
+        summary.level = 'critical';
+        summary.note = `last good backup ${Math.round(goodAge)} h ago (critical after ${t.backupCritHours} h)`;
+      } else if (goodAge >= t.backupWarnHours) {
+        summary.level = 'warn';
+        summary.note = `last good backup ${Math.round(goodAge)} h ago (warning after ${t.backupWarnHours} h)`;
+      }
+      return summary;
+    });
+  return known({
+    windowHours,
+    perVm,
+    notCovered: c.notBackedUp.known ? c.notBackedUp.value.map((g) => ({ vmid: g.vmid, name: g.name, type: g.type })) : [],
+    jobs: (jobs ?? []).map((job) => ({
+      id: job.id,
+      schedule: job.schedule,
+      storage: job.storage,
+      enabled: job.enabled !== 0,
+      selection: jobSelection(job),
+    })),
+    failedTasks: failedBackupTasks(c).map((f) => ({
+      upid: f.task.upid,
+      vmids: f.vmids,
+      at: iso(f.task.endtime ?? f.task.starttime),
+      error: f.errorLine,
+      jobId: f.jobId,
+    })),
+  });
+}
+
+function zfsPoolStatuses(c: Collected, t: Thresholds): Fact<ZfsPoolStatus[]> {
+  if (!c.zfsPools.known) return unknown(c.zfsPools.reason);
+  return known(
+    c.zfsPools.value.map((pool) => {
+      const usedPercent = pool.size ? round1((pool.alloc / pool.size) * 100) : 0;
+      const detail = c.zfsDetails[pool.name];
+      let level: Level = pool.health === 'ONLINE' ? 'ok' : 'critical';
+      if (level === 'ok' && usedPercent >= t.storageWarnPercent) level = usedPercent >= STORAGE_CRITICAL_PERCENT ? 'critical' : 'warn';
+      const detailText = detail?.known ? [detail.value.status, detail.value.action].filter(Boolean).join(' ') : detail?.reason;
+      return { name: pool.name, health: pool.health, size: pool.size, alloc: pool.alloc, usedPercent, level, detail: detailText || undefined };
+    }),
+  );
+}
+
+function datasetStatuses(c: Collected, inputs: StatusInputs): Fact<DatasetStatus[]> | undefined {
+  if (!c.hostFacts) return undefined;
+  if (!c.hostFacts.known) return unknown(c.hostFacts.reason);
+  const policies = c.hostFacts.value.snapshotPolicies;
+  return known(
+    c.hostFacts.value.datasets.map((ds) => {
+      const policy = policies.find((p) => p.dataset === ds.name);
+      const snap = ds.newestSnapshot;
+      const age = snap ? ageHours(inputs.now, snap.creation) : undefined;
+      const stale = policy !== undefined && (age === undefined || age >= inputs.thresholds.snapshotMaxAgeHours);
+      return {
+        name: ds.name,
+        newestSnapshot: snap && { name: snap.name, at: iso(snap.creation), ageHours: age! },
+        policy: policy?.frequency,
+        level: stale ? 'warn' : 'ok',
+      };
+    }),
+  );
+}
+
+function tailnetSummary(c: Collected, inputs: StatusInputs): Fact<TailnetSummary> | undefined {
+  if (!c.tailnet) return undefined;
+  const { devices, policy } = c.tailnet;
+  if (!devices.known) return unknown(`devices: ${devices.reason}`);
+  if (!policy.known) return unknown(`policy file: ${policy.reason}`);
+  const warnUntil = inputs.now + inputs.thresholds.keyExpiryWarnDays * 24 * HOUR * 1000;
+  const keysExpiringSoon = devices.value
+    .filter((d) => !d.keyExpiryDisabled && d.expires && Date.parse(d.expires) <= warnUntil)
+    .map((d) => ({ hostname: d.hostname, expires: d.expires!, inDays: round1((Date.parse(d.expires!) - inputs.now) / 86_400_000) }));
+  const routesAwaitingApproval = devices.value
+    .map((d) => ({ hostname: d.hostname, routes: d.advertisedRoutes.filter((r) => !d.enabledRoutes.includes(r)) }))
+    .filter((d) => d.routes.length > 0);
+  const funnelTargets = (policy.value.nodeAttrs ?? []).filter((a) => a.attr.includes('funnel')).flatMap((a) => a.target);
+  const list = devices.value.map((d) => ({
+    hostname: d.hostname,
+    online: d.connectedToControl === true,
+    expires: d.expires,
+    keyExpiryDisabled: d.keyExpiryDisabled,
+    addresses: d.addresses,
+  }));
+  return known({
+    devices: list,
+    online: list.filter((d) => d.online).length,
+    total: list.length,
+    keysExpiringSoon,
+    routesAwaitingApproval,
+    funnelTargets,
+  });
+}
+
+const vmLabel = (vmid: number, name?: string): string => (name ? `VM ${vmid} (${name})` : `VM ${vmid}`);
+
+function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attention'>, thresholds: Thresholds): Attention[] {
+  const out: Attention[] = [];
+  const unknownPart = (section: Attention['section'], what: string, fact: Fact<unknown> | undefined): void => {
+    if (fact && !fact.known) out.push({ level: 'unknown', section, text: `${what} unknown: ${fact.reason}` });
+  };
+  unknownPart('node', 'node status', report.node);
+  unknownPart('storage', 'storage usage', report.storages);
+  unknownPart('vms', 'guests', report.vms);
+  unknownPart('backups', 'backups', report.backups);
+  unknownPart('zfs', 'ZFS pools', report.zfsPools);
+  unknownPart('datasets', 'datasets', report.datasets);
+  unknownPart('tailnet', 'tailnet', report.tailnet);
+  unknownPart('drift', 'drift', report.drift);
+
+  if (report.storages.known) {
+    for (const s of report.storages.value) {
+      if (s.level === 'warn' || s.level === 'critical') out.push({ level: s.level, section: 'storage', text: `storage ${s.storage}: ${s.notes.join(', ')}` });
+    }
+  }
+  if (report.backups.known) {
+    for (const b of report.backups.value.perVm) {
+      if (b.level === 'warn' || b.level === 'critical') {
+        const failed = b.last && !b.last.ok;
+        const text = failed
+          ? `backup of ${vmLabel(b.vmid, b.name)} failed ${Math.round(b.last!.ageHours)} h ago: ${b.last!.error ?? 'unknown error'}`
+          : `${vmLabel(b.vmid, b.name)}: ${b.note}`;
+        out.push({ level: b.level, section: 'backups', text });
+      }
+    }
+    for (const g of report.backups.value.notCovered) {
+      out.push({ level: 'warn', section: 'backups', text: `${vmLabel(g.vmid, g.name)} is not covered by any backup job` });
+    }
+  }
+  if (report.zfsPools.known) {
+    for (const p of report.zfsPools.value) {
+      if (p.level === 'warn' || p.level === 'critical') {
+        out.push({ level: p.level, section: 'zfs', text: `pool ${p.name}: ${p.health}, ${p.usedPercent}% used${p.detail ? ` (${p.detail})` : ''}` });
+      }
+    }
+  }
+  if (report.datasets?.known) {
+    for (const d of report.datasets.value) {
+      if (d.level === 'warn') {
+        const age = d.newestSnapshot ? `newest snapshot ${Math.round(d.newestSnapshot.ageHours)} h old` : 'no snapshot';
+        out.push({ level: 'warn', section: 'datasets', text: `dataset ${d.name}: ${age} (max ${thresholds.snapshotMaxAgeHours} h)` });
+      }
+    }
+  }
+  if (report.tailnet?.known) {
+    const tn = report.tailnet.value;
+    if (tn.funnelTargets.length > 0) {
+      out.push({ level: 'critical', section: 'tailnet', text: `Funnel allowed for ${tn.funnelTargets.join(', ')} (public exposure breaks the Tailscale-only rule)` });
+    }
+    for (const k of tn.keysExpiringSoon) {
+      const when = k.inDays <= 0 ? 'has expired' : `expires in ${k.inDays} d`;
+      out.push({ level: k.inDays <= 0 ? 'critical' : 'warn', section: 'tailnet', text: `tailnet key of ${k.hostname} ${when}` });
+    }
+    for (const r of tn.routesAwaitingApproval) {
+      out.push({ level: 'warn', section: 'tailnet', text: `routes of ${r.hostname} await approval: ${r.routes.join(', ')}` });
+    }
+  }
+  if (report.drift?.known && report.drift.value.actionCount > 0) {
+    const d = report.drift.value;
+    out.push({ level: 'warn', section: 'drift', text: `drift from the ${d.phase} spec: ${d.actionCount} change${d.actionCount === 1 ? '' : 's'}` });
+  }
+  const rank = { critical: 0, warn: 1, unknown: 2 } as const;
+  return out.sort((a, b) => rank[a.level] - rank[b.level]);
+}
+
+export function buildStatus(collected: Collected, inputs: StatusInputs): StatusReport {
+  const vms = vmSummaries(collected);
+  const body = {
+    generatedAt: new Date(inputs.now).toISOString(),
+    node: nodeSummary(collected),
+    storages: storageSummaries(collected, inputs.thresholds),
+    vms,
+    backups: backupsSummary(collected, vms, inputs),
+    zfsPools: zfsPoolStatuses(collected, inputs.thresholds),
+    datasets: datasetStatuses(collected, inputs),
+    tailnet: tailnetSummary(collected, inputs),
+    gates: { lock: inputs.lock, freeze: inputs.freeze, pendingPlans: inputs.pendingPlans ?? [] },
+    drift: inputs.drift,
+    proxmoxRequests: collected.proxmoxRequests,
+  };
+  const attention = attentionOf(body, inputs.thresholds);
+  const level = attention.some((a) => a.level === 'critical') ? 'critical' : attention.length > 0 ? 'warn' : 'ok';
+  const headline =
+    attention.length === 0
+      ? 'all good'
+      : `${attention.length} thing${attention.length === 1 ? ' needs' : 's need'} attention: ${attention.map((a) => a.text).join('; ')}`;
+  return { ...body, level, headline, attention };
+}
+
+export { renderStatusText } from './render-status.ts';

@@ -1,0 +1,87 @@
+// Reading vzdump task logs. A scheduled job over several guests is ONE task with no `id` (PVE sets the task id only
+// when a single guest is backed up), so which VMs it covered and which of them failed is only in its log:
+//   INFO: starting new backup job: vzdump 100 300 --mode snapshot --storage local --job-id jarvis-daily
+//   INFO: Starting Backup of VM 300 (qemu)
+//   ERROR: Backup of VM 300 failed - unable to create temporary directory … No space left on device
+//   INFO: Finished Backup of VM 100 (00:00:42)
+//   TASK ERROR: job errors
+import type { TaskLogLine, TaskSummary } from '../infra/proxmox/api.ts';
+import type { BackupOutcome } from './types.ts';
+
+export interface VzdumpLogFacts {
+  jobId?: string;
+  /** Guests the run started, in log order. */
+  started: number[];
+  finished: number[];
+  /** vmid → the error text after `failed - `. */
+  failed: Map<number, string>;
+  /** The most telling error line of the whole log, when there is one. */
+  errorLine?: string;
+}
+
+const JOB_ID = /--job-id[= ](\S+)/;
+const STARTING = /Starting Backup of VM (\d+)\b/;
+const FINISHED = /Finished Backup of VM (\d+)\b/;
+const VM_FAILED = /Backup of VM (\d+) failed - (.*)$/;
+const ERROR_LINE = /^(TASK ERROR:|ERROR:|command .* failed)/;
+
+export function parseVzdumpLog(lines: readonly TaskLogLine[]): VzdumpLogFacts {
+  const facts: VzdumpLogFacts = { started: [], finished: [], failed: new Map() };
+  let firstVmError: string | undefined;
+  let lastError: string | undefined;
+  for (const { t } of lines) {
+    const text = t.trim();
+    const job = JOB_ID.exec(text);
+    if (job && !facts.jobId && text.includes('vzdump')) facts.jobId = job[1]!.replace(/^['"]|['"]$/g, '');
+    const start = STARTING.exec(text);
+    if (start) facts.started.push(Number(start[1]));
+    const finish = FINISHED.exec(text);
+    if (finish) facts.finished.push(Number(finish[1]));
+    const fail = VM_FAILED.exec(text);
+    if (fail) {
+      facts.failed.set(Number(fail[1]), fail[2]!.trim());
+      firstVmError ??= text;
+    }
+    if (ERROR_LINE.test(text)) lastError = text;
+  }
+  // The per-VM line says what went wrong; `TASK ERROR: job errors` only says that something did.
+  facts.errorLine = firstVmError ?? lastError;
+  return facts;
+}
+
+/** PVE task status: `OK`, `WARNINGS: n` (finished, with warnings) or the error text; undefined while running. */
+export const taskSucceeded = (status: string | undefined): boolean => status === 'OK' || /^WARNINGS: \d+$/.test(status ?? '');
+export const taskFinished = (task: TaskSummary): boolean => task.status !== undefined && task.endtime !== undefined;
+
+/** The vmid a task names (`id` is set when a single guest was backed up). */
+export function taskVmid(task: TaskSummary): number | undefined {
+  return task.id && /^\d+$/.test(task.id) ? Number(task.id) : undefined;
+}
+
+/** Tasks whose log is needed: every failure (error line, tail) and every multi-guest run (which VMs it covered). */
+export function needsLog(task: TaskSummary): boolean {
+  return taskFinished(task) && (!taskSucceeded(task.status) || taskVmid(task) === undefined);
+}
+
+/** Per-VM outcomes of one finished vzdump task, from its summary and (when read) its log. */
+export function outcomesOfTask(task: TaskSummary, log: readonly TaskLogLine[] | undefined): BackupOutcome[] {
+  if (!taskFinished(task)) return [];
+  const ok = taskSucceeded(task.status);
+  const at = task.endtime ?? task.starttime;
+  const durationSeconds = task.endtime !== undefined ? task.endtime - task.starttime : undefined;
+  const facts = log ? parseVzdumpLog(log) : undefined;
+  const base = { upid: task.upid, at, durationSeconds, jobId: facts?.jobId };
+  const single = taskVmid(task);
+  const vmids = facts && facts.started.length > 0 ? [...new Set(facts.started)] : single !== undefined ? [single] : [];
+  return vmids.map((vmid) => {
+    const vmError = facts?.failed.get(vmid);
+    // A guest that started but never finished in a failed run failed with the task.
+    const vmOk = vmError === undefined && (ok || (facts?.finished.includes(vmid) ?? false));
+    return {
+      ...base,
+      vmid,
+      ok: vmOk,
+      error: vmOk ? undefined : (vmError ?? facts?.errorLine ?? task.status),
+    };
+  });
+}
