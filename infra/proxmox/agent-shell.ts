@@ -1,7 +1,7 @@
 // A RemoteShell into a guest through the QEMU guest agent: `agent/exec` starts `/bin/sh -c COMMAND` (as root, so
 // `sudo` is moot) and `agent/exec-status` is polled until it exits. Used where a guest has no SSH yet.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JarvisError } from '../../lib/errors.ts';
+import { InputError, JarvisError } from '../../lib/errors.ts';
 import type { CommandResult, ExecOptions, RemoteShell } from '../shell.ts';
 import type { ProxmoxApi } from './api.ts';
 
@@ -9,7 +9,7 @@ export interface AgentShellOptions {
   /** First pause between exec-status polls (default 100 ms), growing by half to `maxPollMs` (default 1 s). */
   initialPollMs?: number;
   maxPollMs?: number;
-  /** How long past the remote timeout the shell waits for the guest to report the exit (default 10 s). */
+  /** How long past the remote timeout the shell waits for the exit report (default 15 s: kill-after 5 s, then slack). */
   graceSec?: number;
 }
 
@@ -24,9 +24,13 @@ export function createAgentShell(
 ): RemoteShell {
   const initialPoll = opts.initialPollMs ?? 100;
   const maxPoll = opts.maxPollMs ?? 1_000;
-  const graceMs = (opts.graceSec ?? 10) * 1_000;
+  const graceMs = (opts.graceSec ?? 15) * 1_000;
 
   async function exec(command: string, options: ExecOptions = {}): Promise<CommandResult> {
+    if (options.timeoutSec !== undefined && !(options.timeoutSec > 0)) {
+      // `timeout 0` would mean "no limit" to coreutils.
+      throw new InputError(`Invalid timeoutSec ${options.timeoutSec} for ${host}: must be positive`);
+    }
     const argv =
       options.timeoutSec === undefined
         ? ['/bin/sh', '-c', command]
@@ -38,7 +42,7 @@ export function createAgentShell(
     }
     const pid = await api.agentExec(vmid, argv, input);
     const deadline =
-      options.timeoutSec === undefined ? undefined : Date.now() + options.timeoutSec * 1_000 + 5_000 + graceMs;
+      options.timeoutSec === undefined ? undefined : Date.now() + options.timeoutSec * 1_000 + graceMs;
     let delay = initialPoll;
     for (;;) {
       const status = await api.agentExecStatus(vmid, pid);
