@@ -167,7 +167,7 @@ export interface StatusReport {
 
 export type Severity = 'info' | 'warning' | 'critical';
 
-/** A button. `id` is `verb:argument`: `show-log:<upid>`, `plan-retry:<vmid>`, `plan-fix:<hash>`, `snooze:<key>`. */
+/** A button. `id` is `verb:argument`: `show-log:<upid>`, `plan-retry:<vmid>`, `plan-fix:<phase>`, `snooze:<key>`. */
 export interface AlertAction {
   id: string;
   label: string;
