@@ -1,0 +1,16 @@
+// A Reply as plain terminal text: title, sections, buttons as the commands they stand for, next command last.
+import type { Reply } from '../../commands/reply.ts';
+
+const MARK: Record<Reply['level'], string> = { info: 'ℹ️', ok: '✅', low: '🟢', medium: '🟡', high: '🟠', critical: '🔴', error: '⛔' };
+
+export function renderText(reply: Reply): string {
+  const out = [`${MARK[reply.level]} ${reply.title}`];
+  for (const section of reply.sections) {
+    if (section.title) out.push('', `  ${section.title}`);
+    for (const line of section.lines) out.push(...line.split('\n').map((l) => `  ${l}`));
+  }
+  if (reply.approvalRequest) out.push('', `  (✅ = /jarvis approve, ❌ = /jarvis reject, details: /jarvis dry-run ${reply.approvalRequest.plan.id})`);
+  for (const file of reply.attachments ?? []) out.push('', `--- ${file.filename} ---`, file.content.trimEnd(), `--- end of ${file.filename} ---`);
+  out.push(`→ next: ${reply.next}`);
+  return `${out.join('\n')}\n`;
+}

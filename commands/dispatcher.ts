@@ -1,0 +1,129 @@
+// One dispatcher for every adapter, in a fixed order: parse → authorize → lock → execute → render.
+// Authorization always comes before any lock or service call; every reply ends with the next command.
+import { randomBytes } from 'node:crypto';
+import { isApprover } from '../bot/approval-policy.ts';
+import { answerDecision, decisionReply } from './apply-flow.ts';
+import { messageKey, type CommandContext, type CommandDeps, type Conversation, type MessageRef } from './context.ts';
+import { parseCommand, type ParsedCommand } from './grammar.ts';
+import { runCommand } from './handlers/index.ts';
+import { errorReply, reply, type Reply } from './reply.ts';
+import type { Requester } from './services.ts';
+
+/** A command as an adapter received it. */
+export interface CommandInput {
+  text: string;
+  /** Console lines and chat messages carry `/jarvis`; slash-command payloads do not. */
+  prefixed: boolean;
+  requester: Requester;
+  conversation: Conversation;
+  /** Sends the command's answer (Discord editReply, Slack chat.postMessage, console print). */
+  respond: (reply: Reply) => Promise<MessageRef | undefined>;
+}
+
+/** A reaction or button on a message of Jarvis's. */
+export interface DecisionInput {
+  kind: 'approve' | 'reject';
+  via: 'reaction' | 'button';
+  requester: Requester;
+  conversation: Conversation;
+  /** The message reacted to or clicked: only Jarvis's plan messages count. */
+  message: MessageRef;
+  /** The platform's id of the event; a replay of the same id does nothing. */
+  eventKey: string;
+}
+
+export interface Dispatcher {
+  handle(input: CommandInput): Promise<void>;
+  decide(input: DecisionInput): Promise<void>;
+  /** The Details button: the full Markdown plan as a file. */
+  details(planId: string, input: Omit<CommandInput, 'text' | 'prefixed'>): Promise<void>;
+  /** Resolves when no apply is queued or running. */
+  idle(): Promise<void>;
+}
+
+const MUTATING = new Set<ParsedCommand['name']>(['apply', 'approve', 'reject', 'confirm', 'rollback', 'lock', 'unlock', 'freeze', 'unfreeze']);
+
+export function createDispatcher(deps: CommandDeps): Dispatcher {
+  let holder: { who: string; what: string; since: string } | undefined;
+
+  const pendingEffects = new WeakMap<CommandContext, Array<() => void>>();
+  const context = (requester: Requester, conversation: Conversation): CommandContext => {
+    const effects: Array<() => void> = [];
+    const ctx: CommandContext = {
+      requester,
+      conversation,
+      deps,
+      requestId: randomBytes(4).toString('hex'),
+      afterReply: (effect) => effects.push(effect),
+    };
+    pendingEffects.set(ctx, effects);
+    return ctx;
+  };
+
+  async function deliver(ctx: CommandContext, answer: Reply | undefined, respond: CommandInput['respond']): Promise<void> {
+    try {
+      const ref = answer && (await respond(answer));
+      if (answer?.approvalRequest && ref) deps.approvals.attachMessage(answer.approvalRequest.plan.id, messageKey(ref));
+    } finally {
+      for (const effect of pendingEffects.get(ctx)?.splice(0) ?? []) effect();
+    }
+  }
+
+  async function guarded(ctx: CommandContext, respond: CommandInput['respond'], work: () => Promise<Reply | undefined>): Promise<void> {
+    let answer: Reply | undefined;
+    try {
+      answer = await work();
+    } catch (error) {
+      deps.log('error', 'command failed', { requestId: ctx.requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      answer = errorReply('Something went wrong', [`Request ${ctx.requestId} failed; the log has the details. Nothing more was changed.`], '/jarvis status');
+    }
+    await deliver(ctx, answer, respond);
+  }
+
+  return {
+    async handle(input) {
+      const parsed = parseCommand(input.text, { prefixed: input.prefixed });
+      if (parsed.kind === 'ignore') return;
+      const ctx = context(input.requester, input.conversation);
+      if (parsed.kind === 'reply') return deliver(ctx, parsed.reply, input.respond);
+
+      if (parsed.spec.role === 'approver' && !isApprover(deps.approvals.policy, input.requester)) {
+        deps.log('info', 'refused: not an approver', { requestId: ctx.requestId, command: parsed.command.name, requester: `${input.requester.platform}:${input.requester.id}` });
+        return deliver(ctx, errorReply(`${input.requester.displayName} is not an approver`, [`Only approvers may run /jarvis ${parsed.spec.usage}.`], '/jarvis help'), input.respond);
+      }
+
+      const mutating = MUTATING.has(parsed.command.name);
+      if (mutating && holder) {
+        const busy = holder;
+        return deliver(ctx, errorReply('Busy', [`${busy.who} is running ${busy.what} since ${busy.since}; try again in a moment.`], `/jarvis ${parsed.spec.usage}`), input.respond);
+      }
+      if (mutating) holder = { who: input.requester.displayName, what: `/jarvis ${parsed.command.name}`, since: new Date().toISOString() };
+      try {
+        await guarded(ctx, input.respond, () => runCommand(parsed.command, ctx));
+      } finally {
+        if (mutating) holder = undefined;
+      }
+    },
+
+    async decide(input) {
+      const ctx = context(input.requester, input.conversation);
+      const target = { messageKey: messageKey(input.message) };
+      const approvalInput = { actor: input.requester, via: input.via, target, eventKey: input.eventKey };
+      await guarded(ctx, (answer) => input.conversation.post(answer), async () => {
+        const decision = input.kind === 'approve' ? deps.approvals.approve(approvalInput) : deps.approvals.reject(approvalInput);
+        return input.kind === 'approve' ? answerDecision(decision, ctx) : decisionReply(decision);
+      });
+    },
+
+    async details(planId, input) {
+      const ctx = context(input.requester, input.conversation);
+      await guarded(ctx, input.respond, async () => {
+        const saved = await deps.services.getPlan(planId);
+        if (!saved) return errorReply(`No plan ${planId}`, [], '/jarvis history');
+        return { ...reply('info', `Plan ${planId} in full`, [], `react ✅ or /jarvis approve ${planId}`), attachments: [{ filename: `plan-${planId}.md`, content: saved.markdown }] };
+      });
+    },
+
+    idle: () => deps.work.idle(),
+  };
+}

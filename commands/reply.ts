@@ -1,0 +1,70 @@
+// A platform-neutral reply. Handlers return it; only bot/discord, bot/slack and bot/console turn it into messages.
+import type { Plan } from '../planner/plan.ts';
+
+/** Severity of a reply; adapters map it to a colour or an icon. */
+export type ReplyLevel = 'info' | 'ok' | 'low' | 'medium' | 'high' | 'critical' | 'error';
+
+export interface ReplySection {
+  title?: string;
+  lines: string[];
+}
+
+/** A button on a plan message. Adapters encode `action` and `planId` into the platform's custom id. */
+export interface ReplyButton {
+  action: 'approve' | 'reject' | 'dry-run' | 'details';
+  planId: string;
+  label: string;
+  style: 'primary' | 'danger' | 'secondary';
+}
+
+export interface ReplyAttachment {
+  filename: string;
+  content: string;
+}
+
+export interface Reply {
+  level: ReplyLevel;
+  title: string;
+  /** In reading order; the first section is the summary a phone shows without scrolling. */
+  sections: ReplySection[];
+  /** The next command to run, shown last (e.g. "/jarvis approve 7f3a…"). */
+  next: string;
+  buttons?: ReplyButton[];
+  /** Always attached (e.g. `details`); adapters add the full plan themselves when the sections do not fit. */
+  attachments?: ReplyAttachment[];
+  /**
+   * This reply carries a plan awaiting approval: the adapter posts it as Jarvis's own message, adds ✅/❌ and
+   * registers that message with the approval machine. `markdown` is the full plan for the overflow attachment.
+   */
+  approvalRequest?: { plan: Plan; markdown: string };
+  /** Only the caller should see it (errors, help), where the platform supports that. */
+  private?: boolean;
+}
+
+export const reply = (level: ReplyLevel, title: string, sections: ReplySection[], next: string): Reply => ({
+  level,
+  title,
+  sections,
+  next,
+});
+
+/** A short refusal or error: what went wrong and what to run next. */
+export const errorReply = (title: string, lines: string[], next: string): Reply => ({
+  level: 'error',
+  title,
+  sections: lines.length ? [{ lines }] : [],
+  next,
+  private: true,
+});
+
+/** The last-chance scrub: any registered secret value in any text of the reply becomes `[redacted]`. */
+export function scrubReply(input: Reply, scrub: (text: string) => string): Reply {
+  return {
+    ...input,
+    title: scrub(input.title),
+    next: scrub(input.next),
+    sections: input.sections.map((section) => ({ ...(section.title !== undefined && { title: scrub(section.title) }), lines: section.lines.map(scrub) })),
+    ...(input.attachments && { attachments: input.attachments.map((a) => ({ filename: a.filename, content: scrub(a.content) })) }),
+    ...(input.approvalRequest && { approvalRequest: { plan: input.approvalRequest.plan, markdown: scrub(input.approvalRequest.markdown) } }),
+  };
+}
