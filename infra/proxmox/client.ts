@@ -37,6 +37,9 @@ export interface ProxmoxClient extends ProxmoxApi {
   close(): Promise<void>;
 }
 
+/** Values for the `{placeholders}` of a path template. */
+type PathValues = Record<string, string | number>;
+
 const NODE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 
 export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
@@ -49,22 +52,22 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
   async function call<T>(
     method: HttpMethod,
     template: string,
-    at: Record<string, string | number>,
+    at: PathValues,
     params: PveParams,
     schema: ZodType<T>,
   ): Promise<T> {
     return await http.call(method, fillPath(template, { node, ...at }), template, params, schema);
   }
-  const get = <T>(template: string, at: Record<string, string | number>, schema: ZodType<T>, params: PveParams = {}) =>
+  const get = <T>(template: string, at: PathValues, schema: ZodType<T>, params: PveParams = {}): Promise<T> =>
     call('GET', template, at, params, schema);
-  const write = async (method: HttpMethod, template: string, at: Record<string, string | number>, params: PveParams = {}) => {
+  const write = async (method: HttpMethod, template: string, at: PathValues, params: PveParams = {}): Promise<void> => {
     await call(method, template, at, params, S.nothing);
   };
-  const startTask = (method: HttpMethod, template: string, at: Record<string, string | number>, params: PveParams = {}) =>
+  const startTask = (method: HttpMethod, template: string, at: PathValues, params: PveParams = {}): Promise<string> =>
     call(method, template, at, params, S.upid);
 
   const vm = '/nodes/{node}/qemu/{vmid}';
-  const firewallBase = (at: FirewallLevel): { base: string; at: Record<string, string | number> } => {
+  const firewallBase = (at: FirewallLevel): { base: string; at: PathValues } => {
     switch (at.level) {
       case 'cluster':
         return { base: '/cluster/firewall', at: {} };
@@ -101,8 +104,8 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     agentPing: (vmid) => write('POST', `${vm}/agent/ping`, { vmid }),
     agentExec: async (vmid, command, inputData) => {
       if (command.length === 0) throw new InputError('agent exec needs a command');
-      const started = await call('POST', `${vm}/agent/exec`, { vmid }, { command, 'input-data': inputData }, S.agentExec);
-      return started.pid;
+      const params = { command, 'input-data': inputData };
+      return (await call('POST', `${vm}/agent/exec`, { vmid }, params, S.agentExec)).pid;
     },
     agentExecStatus: (vmid, pid) => get(`${vm}/agent/exec-status`, { vmid }, S.agentExecStatus, { pid }),
     agentNetworkInterfaces: async (vmid) =>
