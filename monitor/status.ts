@@ -265,7 +265,11 @@ function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attentio
     }
   }
   if (report.backups.known) {
+    const { notCovered, windowHours } = report.backups.value;
+    const uncovered = new Set(notCovered.map((g) => g.vmid));
     for (const b of report.backups.value.perVm) {
+      // A guest no job covers and that never had a backup is one problem, named once below.
+      if (uncovered.has(b.vmid) && !b.last) continue;
       if (b.level === 'warn' || b.level === 'critical') {
         const failed = b.last && !b.last.ok;
         const text = failed
@@ -274,8 +278,10 @@ function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attentio
         out.push({ level: b.level, section: 'backups', text });
       }
     }
-    for (const g of report.backups.value.notCovered) {
-      out.push({ level: 'warn', section: 'backups', text: `${vmLabel(g.vmid, g.name)} is not covered by any backup job` });
+    for (const g of notCovered) {
+      const seen = report.backups.value.perVm.find((b) => b.vmid === g.vmid)?.last;
+      const text = `${vmLabel(g.vmid, g.name)} is not covered by any backup job${seen ? '' : ` (no backup in ${Math.round(windowHours)} h)`}`;
+      out.push({ level: 'warn', section: 'backups', text });
     }
   }
   if (report.zfsPools.known) {
