@@ -35,6 +35,9 @@ export interface StatusInputs {
   drift?: Fact<DriftSummary>;
 }
 
+/** A failed backup stays in the headline this long, even after a later one succeeded: a weekend's failure is still
+ * seen on Monday. */
+const RECENT_FAILURE_HOURS = 72;
 /** Storage usage at or above this is critical, whatever the warning threshold. */
 const STORAGE_CRITICAL_PERCENT = 95;
 const HOUR = 3600;
@@ -169,13 +172,11 @@ function backupsSummary(c: Collected, vms: Fact<VmSummary[]>, inputs: StatusInpu
       enabled: job.enabled !== 0,
       selection: jobSelection(job),
     })),
-    failedTasks: failedBackupTasks(c).map((f) => ({
-      upid: f.task.upid,
-      vmids: f.vmids,
-      at: iso(f.task.endtime ?? f.task.starttime),
-      error: f.errorLine,
-      jobId: f.jobId,
-    })),
+    failedTasks: failedBackupTasks(c).map((f) => {
+      const at = f.task.endtime ?? f.task.starttime;
+      const recovered = f.vmids.length > 0 && f.vmids.every((vmid) => outcomes.some((o) => o.vmid === vmid && o.ok && o.at > at));
+      return { upid: f.task.upid, vmids: f.vmids, at: iso(at), ageHours: ageHours(inputs.now, at), error: f.errorLine, jobId: f.jobId, recovered };
+    }),
   });
 }
 
@@ -244,6 +245,7 @@ function tailnetSummary(c: Collected, inputs: StatusInputs): Fact<TailnetSummary
 }
 
 const vmLabel = (vmid: number, name?: string): string => (name ? `VM ${vmid} (${name})` : `VM ${vmid}`);
+const formatAgeShort = (hours: number): string => (hours < 1 ? `${Math.max(0, Math.round(hours * 60))} min ago` : `${Math.round(hours)} h ago`);
 
 function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attention'>, thresholds: Thresholds): Attention[] {
   const out: Attention[] = [];
@@ -267,16 +269,24 @@ function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attentio
   if (report.backups.known) {
     const { notCovered, windowHours } = report.backups.value;
     const uncovered = new Set(notCovered.map((g) => g.vmid));
+    const names = new Map(report.backups.value.perVm.map((b) => [b.vmid, b.name]));
+    for (const f of report.backups.value.failedTasks.filter((x) => x.ageHours <= RECENT_FAILURE_HOURS)) {
+      const vms = f.vmids.length > 0 ? f.vmids.map((vmid) => vmLabel(vmid, names.get(vmid))).join(', ') : 'unknown guests (log not read)';
+      const error = f.error.replace(/^ERROR: Backup of VM \d+ failed - /, '');
+      const text = `backup of ${vms} failed ${formatAgeShort(f.ageHours)}: ${error}${f.recovered ? ' (a later backup succeeded)' : ''}`;
+      out.push({ level: f.recovered ? 'warn' : 'critical', section: 'backups', text });
+    }
     for (const b of report.backups.value.perVm) {
       // A guest no job covers and that never had a backup is one problem, named once below.
       if (uncovered.has(b.vmid) && !b.last) continue;
-      if (b.level === 'warn' || b.level === 'critical') {
-        const failed = b.last && !b.last.ok;
-        const text = failed
-          ? `backup of ${vmLabel(b.vmid, b.name)} failed ${Math.round(b.last!.ageHours)} h ago: ${b.last!.error ?? 'unknown error'}`
-          : `${vmLabel(b.vmid, b.name)}: ${b.note}`;
-        out.push({ level: b.level, section: 'backups', text });
-      }
+      const goodAge = b.lastGood?.ageHours;
+      if (goodAge !== undefined && goodAge < thresholds.backupWarnHours) continue;
+      const critical = goodAge === undefined ? windowHours >= thresholds.backupCritHours : goodAge >= thresholds.backupCritHours;
+      const text =
+        goodAge === undefined
+          ? `no successful backup of ${vmLabel(b.vmid, b.name)} in the last ${Math.round(windowHours)} h`
+          : `last good backup of ${vmLabel(b.vmid, b.name)} was ${formatAgeShort(goodAge)} (${critical ? 'critical' : 'warning'} after ${critical ? thresholds.backupCritHours : thresholds.backupWarnHours} h)`;
+      out.push({ level: critical ? 'critical' : 'warn', section: 'backups', text });
     }
     for (const g of notCovered) {
       const seen = report.backups.value.perVm.find((b) => b.vmid === g.vmid)?.last;

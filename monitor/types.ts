@@ -87,7 +87,8 @@ export interface BackupsSummary {
   perVm: VmBackupSummary[];
   notCovered: Array<{ vmid: number; name?: string; type: string }>;
   jobs: Array<{ id: string; schedule?: string; storage?: string; enabled: boolean; selection: string }>;
-  failedTasks: Array<{ upid: string; vmids: number[]; at: string; error: string; jobId?: string }>;
+  /** Failed vzdump tasks in the window, newest first; `recovered`: each of its VMs had a good backup since. */
+  failedTasks: Array<{ upid: string; vmids: number[]; at: string; ageHours: number; error: string; jobId?: string; recovered: boolean }>;
 }
 
 export interface ZfsPoolStatus {

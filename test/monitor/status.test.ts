@@ -11,9 +11,10 @@ describe('buildStatus', () => {
   it('names each failed backup, the uncovered guest and the full storage in the headline, criticals first', () => {
     const report = buildStatus(collected({ storageStatus: known([{ storage: 'local', type: 'dir', content: 'backup', active: 1, enabled: 1, total: 100, used: 85 }]) }), inputs);
     expect(report.level).toBe('critical');
-    expect(report.headline).toMatch(/^4 things need attention: /);
+    expect(report.headline).toMatch(/^5 things need attention: /);
     expect(report.headline).not.toContain('VM 150 (lab): no successful backup');
-    expect(report.attention.map((a) => a.level)).toEqual(['critical', 'critical', 'warn', 'warn']);
+    expect(report.attention.map((a) => a.level)).toEqual(['critical', 'critical', 'warn', 'warn', 'warn']);
+    expect(report.headline).toContain('last good backup of VM 300 (app-host) was 29 h ago (warning after 26 h)');
     expect(report.headline).toContain('backup of VM 300 (app-host) failed 5 h ago');
     expect(report.headline).toContain('No space left on device');
     expect(report.headline).toContain('backup of VM 400 (haos) failed 3 h ago');
@@ -52,6 +53,24 @@ describe('buildStatus', () => {
       [FAILED_MANUAL, [400], undefined],
       [FAILED_RUN, [300], 'jarvis-daily'],
     ]);
+  });
+
+  it('keeps a recent failure in the headline as a warning once a later backup of the same guests succeeded', () => {
+    const later = { ...TASKS[0]!, upid: 'UPID:proxmox:00009999:0000ABCD:69254F00:vzdump::root@pam:', starttime: sec('2026-11-25T06:00:00Z'), endtime: sec('2026-11-25T06:05:00Z') };
+    const c = collected({
+      tasks: known([...TASKS, later]),
+      taskLogs: { ...collected().taskLogs, [later.upid]: known(LOGS[TASKS[0]!.upid]!) },
+      notBackedUp: known([]),
+      resources: known(RESOURCES.filter((r) => r.vmid !== 150)),
+    });
+    const report = buildStatus(c, inputs);
+    expect(report.level).toBe('warn');
+    expect(report.attention.map((a) => a.text)).toEqual([
+      "backup of VM 400 (haos) failed 3 h ago: VM 400 qmp command 'backup' failed - got timeout (a later backup succeeded)",
+      "backup of VM 300 (app-host) failed 5 h ago: unable to create temporary directory '/var/lib/vz/dump/vzdump-qemu-300.tmp' - No space left on device (a later backup succeeded)",
+    ]);
+    const old = buildStatus(c, { ...inputs, now: NOW + 73 * 3600_000 });
+    expect(old.attention.filter((a) => a.text.includes('failed'))).toEqual([]);
   });
 
   it('warns, then turns critical, as the last good backup ages past the thresholds', () => {
@@ -129,7 +148,7 @@ describe('buildStatus', () => {
     });
     expect(report.headline).toContain('drift from the phase0 spec: 2 changes');
     const text = renderStatusText(report);
-    expect(text.split('\n')[0]).toBe('✗ 4 things need attention');
+    expect(text.split('\n')[0]).toBe('✗ 5 things need attention');
     expect(text).toContain('lock held by discord:1234567');
     expect(text).toContain('1 pending plan (p-1 phase0)');
     expect(text).toContain('~ vm/100 (edge-gateway): tags');
