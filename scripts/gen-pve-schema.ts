@@ -1,0 +1,106 @@
+// Generates lib/pve-schema/schema.json, the trimmed copy of the official PVE API schema that product code and the
+// simulator validate against: names, types, enums, ranges, lengths, patterns and formats; no prose.
+// Usage: node bin/run-ts.js scripts/gen-pve-schema.ts [path/to/apidoc.json]
+// (default: ../shared/reference/pve-api/apidoc.json beside the repository).
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface RawSchema {
+  [key: string]: unknown;
+}
+interface RawNode {
+  path: string;
+  info?: Record<string, { parameters?: { additionalProperties?: number; properties?: Record<string, RawSchema> }; returns?: RawSchema }>;
+  children?: RawNode[];
+}
+
+const KEPT_KEYS = ['type', 'optional', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'default_key', 'alias', 'keyAlias', 'requires'] as const;
+
+// Index ranges the schema only states in prose, or not at all (then from qemu-server / pve-container / corosync).
+const INDEX_FALLBACK: Record<string, [number, number]> = {
+  'net[n]': [0, 31],
+  'ipconfig[n]': [0, 31],
+  'unused[n]': [0, 255],
+  'hostpci[n]': [0, 15],
+  'numa[n]': [0, 7],
+  'virtiofs[n]': [0, 9],
+  'link[n]': [0, 7],
+  'mp[n]': [0, 255],
+  'dev[n]': [0, 255],
+  'acmedomain[n]': [0, 5],
+  'usb[n]': [0, 14],
+};
+
+// String-returning writes that are not tasks (they return a volume id, a URL, a MAC or command output).
+const NOT_TASKS = new Set([
+  'POST /nodes/{node}/storage/{storage}/content',
+  'POST /access/openid/auth-url',
+  'POST /nodes/{node}/wakeonlan',
+  'POST /nodes/{node}/qemu/{vmid}/monitor',
+  'PUT /cluster/ceph/flags',
+]);
+
+function trimSchema(name: string | null, raw: RawSchema): RawSchema {
+  const out: RawSchema = {};
+  for (const key of KEPT_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    // Some numbers arrive as strings ("0"); store them as numbers so the validator need not guess.
+    if ((key === 'minimum' || key === 'maximum' || key === 'minLength' || key === 'maxLength') && typeof value === 'string') out[key] = Number(value);
+    else out[key] = value;
+  }
+  if (typeof raw.format === 'string') out.format = raw.format;
+  else if (raw.format && typeof raw.format === 'object') {
+    const sub: Record<string, RawSchema> = {};
+    for (const [key, schema] of Object.entries(raw.format as Record<string, RawSchema>)) sub[key] = trimSchema(null, schema);
+    out.format = sub;
+  }
+  if (raw.items && typeof raw.items === 'object') out.items = trimSchema(null, raw.items as RawSchema);
+  if (name?.endsWith('[n]')) {
+    const prose = typeof raw.description === 'string' ? /\(n is (\d+) to (\d+)/.exec(raw.description) : null;
+    out.indexRange = prose ? [Number(prose[1]), Number(prose[2])] : INDEX_FALLBACK[name] ?? [0, 255];
+  }
+  return out;
+}
+
+export function trimApiSchema(tree: RawNode[]): Record<string, Record<string, RawSchema>> {
+  const paths: Record<string, Record<string, RawSchema>> = {};
+  const walk = (node: RawNode): void => {
+    if (node.info) {
+      const methods: Record<string, RawSchema> = {};
+      for (const [method, info] of Object.entries(node.info)) {
+        const params: Record<string, RawSchema> = {};
+        for (const [name, schema] of Object.entries(info.parameters?.properties ?? {})) params[name] = trimSchema(name, schema);
+        const returns = typeof info.returns?.type === 'string' ? info.returns.type : 'null';
+        methods[method] = {
+          // PVE's JSONSchema allows extra names unless additionalProperties is 0.
+          strict: info.parameters?.additionalProperties === 0,
+          returns,
+          async: method !== 'GET' && returns === 'string' && info.returns?.format === undefined && !NOT_TASKS.has(`${method} ${node.path}`),
+          params,
+        };
+      }
+      paths[node.path] = methods;
+    }
+    for (const child of node.children ?? []) walk(child);
+  };
+  for (const node of tree) walk(node);
+  return paths;
+}
+
+function main(): void {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const source = resolve(process.argv[2] ?? resolve(root, '../shared/reference/pve-api/apidoc.json'));
+  const text = readFileSync(source, 'utf8');
+  const paths = trimApiSchema(JSON.parse(text) as RawNode[]);
+  const header = { source: 'pve-docs api-viewer apidata.js (see ../shared/reference/pve-api/README.md)', sha256: createHash('sha256').update(text).digest('hex') };
+  // One path per line keeps regenerations reviewable as diffs.
+  const lines = Object.entries(paths).map(([path, methods]) => `${JSON.stringify(path)}:${JSON.stringify(methods)}`);
+  const out = `{"meta":${JSON.stringify(header)},\n"paths":{\n${lines.join(',\n')}\n}}\n`;
+  writeFileSync(resolve(root, 'lib/pve-schema/schema.json'), out);
+  process.stdout.write(`wrote lib/pve-schema/schema.json: ${lines.length} paths from ${source}\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -1,0 +1,97 @@
+// Writes the state the recording stand-ins (sim/guest/shims) read, so a sandbox can start as a scenario describes it
+// (a pool that exists, Docker already installed, a joined tailnet node) and a test can read back what was done.
+// The layout mirrors the shims: $root/.shim/state/<tool>/…, calls in $root/.shim/calls.log.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const stateDir = (root: string, ...parts: string[]): string => join(root, '.shim', 'state', ...parts);
+
+function write(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+}
+
+export function seedOsRelease(root: string, id: 'debian' | 'haos' = 'debian', codename = 'bookworm'): void {
+  const path = join(root, 'etc', 'os-release');
+  if (existsSync(path)) return;
+  write(path, id === 'haos' ? 'ID=haos\nNAME="Home Assistant OS"\n' : `ID=${id}\nVERSION_CODENAME=${codename}\nPRETTY_NAME="Debian GNU/Linux 12 (${codename})"\n`);
+  if (!existsSync(join(root, 'etc', 'fstab'))) write(join(root, 'etc', 'fstab'), '# <file system> <mount point> <type> <options> <dump> <pass>\n');
+}
+
+export function seedPool(root: string, pool: { name: string; health?: string; size?: number; alloc?: number }): void {
+  const size = pool.size ?? 4_000_000_000_000;
+  const alloc = pool.alloc ?? 0;
+  write(stateDir(root, 'zpool', pool.name), `${pool.health ?? 'ONLINE'} ${size} ${alloc} ${size - alloc}\n`);
+  seedDataset(root, pool.name, {});
+}
+
+/** A dataset with locally set properties; existing ones are left as they are. */
+export function seedDataset(root: string, name: string, properties: Record<string, string>): void {
+  const dir = stateDir(root, 'zfs', 'ds', name.replaceAll('/', '%'));
+  if (existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, '.creation'), String(Math.floor(Date.now() / 1000)));
+  for (const [key, value] of Object.entries(properties)) writeFileSync(join(dir, key), value);
+  mkdirSync(join(root, properties.mountpoint ?? `/${name}`), { recursive: true });
+}
+
+export function seedSnapshot(root: string, dataset: string, snapshot: string, creation: number): void {
+  write(stateDir(root, 'zfs', 'snap', `${dataset.replaceAll('/', '%')}@${snapshot}`), `${creation}\n`);
+}
+
+export function seedPackages(root: string, packages: readonly string[]): void {
+  for (const pkg of packages) write(stateDir(root, 'dpkg', pkg), '1.0-seed\n');
+}
+
+export function seedUnit(root: string, unit: string, state: { enabled: boolean; active: boolean }): void {
+  if (state.enabled) write(stateDir(root, 'systemd', `${unit}.enabled`), '');
+  if (state.active) write(stateDir(root, 'systemd', `${unit}.active`), '');
+}
+
+export function seedTailscale(root: string, node: { hostname: string; advertiseRoutes?: string[]; joined?: boolean }): void {
+  seedPackages(root, ['tailscale']);
+  seedUnit(root, 'tailscaled', { enabled: true, active: true });
+  write(stateDir(root, 'tailscale', 'hostname'), node.hostname);
+  write(stateDir(root, 'tailscale', 'routes'), (node.advertiseRoutes ?? []).join(','));
+  write(stateDir(root, 'tailscale', 'accept-routes'), 'false');
+  if (node.joined !== false) write(stateDir(root, 'tailscale', 'joined'), '');
+}
+
+export function seedDocker(root: string, compose = true): void {
+  seedPackages(root, ['docker-ce', 'docker-ce-cli', 'containerd.io', ...(compose ? ['docker-compose-plugin'] : [])]);
+  seedUnit(root, 'docker', { enabled: true, active: true });
+}
+
+export function seedRunningStack(root: string, project: string): void {
+  write(stateDir(root, 'docker', 'projects', project), '');
+}
+
+/** What Tailscale state the stand-in holds (for the simulator's tailnet), or undefined before the first `up`. */
+export function readTailscaleNode(root: string): { joined: boolean; hostname: string; advertisedRoutes: string[] } | undefined {
+  const dir = stateDir(root, 'tailscale');
+  if (!existsSync(join(dir, 'hostname'))) return undefined;
+  const routes = existsSync(join(dir, 'routes')) ? readFileSync(join(dir, 'routes'), 'utf8').trim() : '';
+  return {
+    joined: existsSync(join(dir, 'joined')),
+    hostname: readFileSync(join(dir, 'hostname'), 'utf8').trim(),
+    advertisedRoutes: routes ? routes.split(',') : [],
+  };
+}
+
+export interface ShimCall {
+  kind: 'read' | 'mutate' | 'fetch';
+  tool: string;
+  argv: string;
+}
+
+export function readShimCalls(root: string): ShimCall[] {
+  const log = join(root, '.shim', 'calls.log');
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [kind, tool, argv] = line.split('\t');
+      return { kind: kind as ShimCall['kind'], tool: tool ?? '', argv: argv ?? '' };
+    });
+}

@@ -1,0 +1,217 @@
+// The simulated node's state: VMs, storages, disks, network, firewall, backup jobs, tasks, tailnet, guest facts.
+// Tests mutate it through the helpers at the bottom (drift, lock-out, failing tasks).
+import { createHash } from 'node:crypto';
+import { reachesManagement, type ReachRule } from '../planner/spec/firewall-reach.ts';
+import { fail } from './http.ts';
+import type { Random } from './random.ts';
+import { TaskRunner } from './tasks.ts';
+import type { TailnetState } from './tailnet.ts';
+import { configDigest, normalizeTags, type VmConfig } from './vm-config.ts';
+
+export const NODE = 'proxmox' as const;
+
+export interface SimVm {
+  vmid: number;
+  config: VmConfig;
+  status: 'running' | 'stopped';
+  startedAt?: number;
+  snapshots: Array<{ name: string; description: string; snaptime: number; vmstate: number; parent?: string; config: VmConfig }>;
+  firewall: FirewallScope;
+  /** Pending agent/exec results by pid. */
+  execs: Map<number, { exited: boolean; exitcode?: number; out?: string; err?: string }>;
+}
+
+export type FwRule = Record<string, string | number> & { type: string; action: string };
+
+export interface FirewallScope {
+  options: Record<string, string | number>;
+  rules: FwRule[];
+}
+
+export interface ClusterFirewall extends FirewallScope {
+  groups: Map<string, { comment?: string; rules: FwRule[] }>;
+  ipsets: Map<string, { comment?: string; entries: Array<{ cidr: string; nomatch?: number; comment?: string }> }>;
+  aliases: Map<string, { cidr: string; comment?: string }>;
+}
+
+export interface SimVolume {
+  volid: string;
+  vmid?: number;
+  size: number;
+  format: string;
+  content: 'images' | 'backup' | 'iso' | 'vztmpl' | 'rootdir';
+  ctime: number;
+  notes?: string;
+}
+
+export type StorageConfig = Record<string, string | number> & { storage: string; type: string; content: string };
+
+export interface SimDisk {
+  devpath: string;
+  by_id_link: string;
+  size: number;
+  model: string;
+  serial: string;
+  vendor: string;
+  wwn: string;
+  type: 'nvme' | 'hdd' | 'ssd';
+  rpm: number;
+  used?: string;
+}
+
+export interface SimZpool {
+  name: string;
+  raidlevel: string;
+  devices: string[];
+  ashift: number;
+  compression: string;
+  size: number;
+  alloc: number;
+}
+
+export type NetIface = Record<string, string | number | string[]> & { iface: string; type: string };
+
+export interface GuestExecResult {
+  exitcode: number;
+  out: string;
+  err: string;
+}
+export type GuestExec = (vmid: number, argv: string[], input?: string) => Promise<GuestExecResult>;
+
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
+const GiB = 1024 ** 3;
+
+export class SimLab {
+  readonly node = NODE;
+  readonly vms = new Map<number, SimVm>();
+  readonly storages = new Map<string, StorageConfig>();
+  readonly volumes: SimVolume[] = [];
+  readonly disks: SimDisk[] = [];
+  readonly zpools = new Map<string, SimZpool>();
+  network = new Map<string, NetIface>();
+  /** Staged /etc/network/interfaces.new; null when nothing is pending. */
+  pendingNetwork: Map<string, NetIface> | null = null;
+  readonly clusterFirewall: ClusterFirewall = { options: {}, rules: [], groups: new Map(), ipsets: new Map(), aliases: new Map() };
+  readonly nodeFirewall: FirewallScope = { options: {}, rules: [] };
+  readonly backupJobs = new Map<string, Record<string, string | number>>();
+  readonly dirMappings = new Map<string, { id: string; description?: string; map: string[] }>();
+  readonly clusterOptions: Record<string, string | number> = { keyboard: 'en-us' };
+  readonly passwords = new Map<string, string>();
+  /** Facts the guest runner materialises inside guests (tailscale, docker, /opt/naas layout…). */
+  readonly guests: Record<number, { facts: Record<string, unknown> }> = {};
+  /** Host facts (datasets, sanoid policies) for the host shell. */
+  hostFacts: { datasets: Array<{ name: string; properties: Record<string, string> }>; snapshotPolicies: Array<Record<string, unknown>> } = {
+    datasets: [],
+    snapshotPolicies: [],
+  };
+  clientSource = '192.168.1.20';
+  sslFingerprint = '';
+  guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });
+  readonly tasks: TaskRunner;
+  tailnet!: TailnetState;
+
+  constructor(
+    readonly random: Random,
+    taskSeconds: () => number,
+    failTypes: ReadonlySet<string>,
+  ) {
+    this.tasks = new TaskRunner(NODE, taskSeconds, failTypes);
+  }
+
+  // ------------------------------------------------------------------ lookups used by the routes
+
+  vm(vmid: number | string): SimVm {
+    const vm = this.vms.get(Number(vmid));
+    if (!vm) return fail(`Configuration file 'nodes/${NODE}/qemu-server/${vmid}.conf' does not exist`);
+    return vm;
+  }
+
+  /** PVE's check_lock: any lock blocks a change unless skiplock is set (root only). */
+  assertUnlocked(vm: SimVm, skiplock = false): void {
+    if (vm.config.lock && !skiplock) fail(`VM ${vm.vmid} is locked (${vm.config.lock})`);
+  }
+
+  vmDigest(vm: SimVm): string {
+    return configDigest(vm.config);
+  }
+
+  storage(id: string): StorageConfig {
+    const storage = this.storages.get(id);
+    if (!storage) return fail(`storage '${id}' does not exist`);
+    return storage;
+  }
+
+  storageDigest(): string {
+    return sha1(JSON.stringify([...this.storages.values()]));
+  }
+
+  firewallDigest(scope: unknown): string {
+    return sha1(JSON.stringify(scope, (_key, value: unknown) => (value instanceof Map ? [...value.entries()] : value)));
+  }
+
+  backupDigest(): string {
+    return sha1(JSON.stringify([...this.backupJobs.values()]));
+  }
+
+  /** Capacity of a storage and what its volumes use. */
+  storageUsage(id: string): { total: number; used: number } {
+    const storage = this.storage(id);
+    const used = this.volumes.filter((v) => v.volid.startsWith(`${id}:`)).reduce((sum, v) => sum + v.size, 0);
+    const total =
+      storage.type === 'lvmthin' ? 832 * GiB : storage.type === 'zfspool' || String(storage.path ?? '').startsWith('/tank') ? 3600 * GiB : 94 * GiB;
+    // The root filesystem also holds the OS.
+    const base = storage.type === 'dir' && !String(storage.path ?? '').startsWith('/tank') ? 9 * GiB : 0;
+    return { total, used: Math.min(total, used + base) };
+  }
+
+  // ------------------------------------------------------------------ connection-level firewall
+
+  /** Would pve-firewall let a NEW TCP connection from the client source reach this management port? */
+  firewallAdmits(port: 22 | 8006): boolean {
+    const fw = this.clusterFirewall;
+    const enabled = Number(fw.options.enable ?? 0) === 1 && Number(this.nodeFirewall.options.enable ?? 1) === 1;
+    const toReach = (rules: FwRule[]): ReachRule[] =>
+      rules.map((r) => ({ ...r, enable: Number(r.enable ?? 0) === 1 }) as unknown as ReachRule);
+    return reachesManagement(
+      {
+        enable: enabled,
+        policy_in: (fw.options.policy_in as 'ACCEPT' | 'DROP' | 'REJECT' | undefined) ?? 'DROP',
+        rules: [...toReach(this.nodeFirewall.rules), ...toReach(fw.rules)],
+        groups: Object.fromEntries([...fw.groups].map(([name, g]) => [name, toReach(g.rules)])),
+        ipsets: Object.fromEntries([...fw.ipsets].map(([name, s]) => [name, s.entries.filter((e) => !e.nomatch).map((e) => e.cidr)])),
+        aliases: Object.fromEntries([...fw.aliases].map(([name, a]) => [name, a.cidr])),
+      },
+      `${this.clientSource}/32`,
+      port,
+      '192.168.1.10',
+    );
+  }
+
+  // ------------------------------------------------------------------ helpers for tests
+
+  /** Hand-edits a VM config (drift) the way `qm set` on the host would, bypassing the API. */
+  setVmConfig(vmid: number, changes: Record<string, string | number | null>): void {
+    const vm = this.vm(vmid);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) delete vm.config[key];
+      else vm.config[key] = key === 'tags' ? normalizeTags(String(value)) : String(value);
+    }
+  }
+
+  /** Deletes a firewall rule by position at cluster, node or VM level. */
+  deleteFirewallRule(scope: 'cluster' | 'node' | { vmid: number }, pos: number): void {
+    const rules = scope === 'cluster' ? this.clusterFirewall.rules : scope === 'node' ? this.nodeFirewall.rules : this.vm(scope.vmid).firewall.rules;
+    if (pos < 0 || pos >= rules.length) throw new Error(`no firewall rule at position ${pos}`);
+    rules.splice(pos, 1);
+  }
+
+  /** The next task of this type (qmstart, vzdump, qmcreate…) fails. */
+  failNextTask(type: string): void {
+    this.tasks.failNext.set(type, (this.tasks.failNext.get(type) ?? 0) + 1);
+  }
+
+  /** Source address the connection-level firewall evaluates new connections for. */
+  setClientSource(ip: string): void {
+    this.clientSource = ip;
+  }
+}

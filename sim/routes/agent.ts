@@ -1,0 +1,94 @@
+// QEMU guest agent calls: only with `agent: 1` in the config and a running VM, as qemu-server checks. `exec` runs
+// through the lab's guestExec hook (a guest runner plugs in there) and `exec-status` reports its result.
+import { fail, str, type Params } from '../http.ts';
+import type { SimLab, SimVm } from '../lab.ts';
+import { parseNetProperty } from '../../lib/pve-formats.ts';
+import { checkNode } from './cluster.ts';
+import { agentEnabled } from './qemu.ts';
+import type { RouteContext, RouteTable } from './types.ts';
+
+let nextPid = 1000;
+
+function agentVm(ctx: RouteContext): SimVm {
+  checkNode(ctx.path.node, ctx.lab);
+  const vm = ctx.lab.vm(ctx.path.vmid ?? '');
+  if (!agentEnabled(vm.config)) fail('No QEMU guest agent configured');
+  if (vm.status !== 'running') fail(`VM ${vm.vmid} is not running`);
+  return vm;
+}
+
+function commandOf(params: Params): string[] {
+  const command = params.command;
+  return Array.isArray(command) ? command : command === undefined ? [] : [command];
+}
+
+/** The address a guest has on its first NIC: a fact when the scenario set one, else derived from the vmid. */
+export function guestAddress(lab: SimLab, vm: SimVm): { ip: string; prefix: number } {
+  const fact = lab.guests[vm.vmid]?.facts.ipAddress;
+  if (typeof fact === 'string') {
+    const [ip, prefix] = fact.split('/');
+    return { ip: ip!, prefix: Number(prefix ?? 24) };
+  }
+  const bridge = /bridge=([^,]+)/.exec(vm.config.net0 ?? '')?.[1];
+  const subnet = bridge === 'vmbr1' ? '10.10.20' : bridge === 'vmbr2' ? '10.10.30' : '192.168.1';
+  return { ip: `${subnet}.${100 + (vm.vmid % 150)}`, prefix: 24 };
+}
+
+function interfaces(lab: SimLab, vm: SimVm): Array<Record<string, unknown>> {
+  const result: Array<Record<string, unknown>> = [
+    { name: 'lo', 'hardware-address': '00:00:00:00:00:00', 'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 }] },
+  ];
+  const nics = Object.keys(vm.config).filter((key) => /^net\d+$/.test(key)).sort();
+  nics.forEach((key, index) => {
+    const net = parseNetProperty(vm.config[key]!);
+    const address = index === 0 ? [{ 'ip-address': guestAddress(lab, vm).ip, 'ip-address-type': 'ipv4', prefix: guestAddress(lab, vm).prefix }] : [];
+    result.push({ name: `ens${18 + index}`, 'hardware-address': (net.macaddr ?? '').toLowerCase(), 'ip-addresses': address });
+  });
+  const hostname = (lab.guests[vm.vmid]?.facts.tailscale as { hostname?: string } | undefined)?.hostname;
+  const device = hostname ? [...lab.tailnet.devices.values()].find((d) => d.hostname === hostname) : undefined;
+  if (device) {
+    result.push({
+      name: 'tailscale0',
+      'hardware-address': '00:00:00:00:00:00',
+      'ip-addresses': [{ 'ip-address': device.addresses[0], 'ip-address-type': 'ipv4', prefix: 32 }],
+    });
+  }
+  return result;
+}
+
+export const agentRoutes: RouteTable = {
+  'POST /nodes/{node}/qemu/{vmid}/agent/ping': (ctx) => {
+    agentVm(ctx);
+    return { result: {} };
+  },
+  'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': (ctx) => ({ result: interfaces(ctx.lab, agentVm(ctx)) }),
+  'GET /nodes/{node}/qemu/{vmid}/agent/get-host-name': (ctx) => ({ result: { 'host-name': agentVm(ctx).config.name ?? `vm${ctx.path.vmid}` } }),
+  'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo': (ctx) => {
+    agentVm(ctx);
+    return { result: { id: 'debian', name: 'Debian GNU/Linux', 'pretty-name': 'Debian GNU/Linux 13 (trixie)', 'version-id': '13', 'kernel-release': '6.12.48+deb13-amd64', machine: 'x86_64' } };
+  },
+  'POST /nodes/{node}/qemu/{vmid}/agent/exec': (ctx) => {
+    const vm = agentVm(ctx);
+    const argv = commandOf(ctx.params);
+    if (argv.length === 0) fail('command must not be empty');
+    const pid = nextPid++;
+    const record: { exited: boolean; exitcode?: number; out?: string; err?: string } = { exited: false };
+    vm.execs.set(pid, record);
+    ctx.lab
+      .guestExec(vm.vmid, argv, str(ctx.params, 'input-data'))
+      .then((result) => Object.assign(record, { exited: true, exitcode: result.exitcode, out: result.out, err: result.err }))
+      .catch((error: unknown) => Object.assign(record, { exited: true, exitcode: 1, out: '', err: error instanceof Error ? error.message : String(error) }));
+    return { pid };
+  },
+  'GET /nodes/{node}/qemu/{vmid}/agent/exec-status': (ctx) => {
+    const vm = agentVm(ctx);
+    const pid = Number(str(ctx.params, 'pid'));
+    const record = vm.execs.get(pid) ?? fail(`Agent error: Invalid parameter 'pid'`);
+    if (!record.exited) return { exited: false };
+    vm.execs.delete(pid);
+    const out: Record<string, unknown> = { exited: true, exitcode: record.exitcode };
+    if (record.out) out['out-data'] = record.out;
+    if (record.err) out['err-data'] = record.err;
+    return out;
+  },
+};

@@ -1,0 +1,416 @@
+// QEMU VMs: create, config (GET/PUT/POST with digest), destroy, power, status, resize and snapshots, with
+// qemu-server's locks and messages.
+import { parsePropertyString } from '../../lib/pve-formats.ts';
+import { bool, fail, str, type Params } from '../http.ts';
+import type { SimLab, SimVm } from '../lab.ts';
+import { DISK_KEY, NET_KEY, allocateDisk, configDigest, normalizeNet, normalizeTags, parseSize, type VmConfig } from '../vm-config.ts';
+import { checkNode, vmResource } from './cluster.ts';
+import type { RouteContext, RouteTable } from './types.ts';
+
+/** Parameters that steer the call and are not written to the config. */
+const CONTROL_PARAMS = new Set([
+  'node', 'vmid', 'start', 'pool', 'storage', 'unique', 'force', 'archive', 'live-restore', 'bwlimit', 'delete', 'revert',
+  'digest', 'skiplock', 'background_delay', 'import-working-storage', 'ha-managed',
+]);
+
+const SNAPSHOT_CAPABLE = new Set(['lvmthin', 'zfspool', 'rbd', 'btrfs']);
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+function usedVolumeNames(lab: SimLab): Set<string> {
+  return new Set(lab.volumes.map((v) => v.volid.replace(/^([^:]+):(?:\d+\/)?(vm-\d+-disk-\d+).*$/, '$1:$2')));
+}
+
+function storageTable(lab: SimLab): Map<string, { type: string; content: string[] }> {
+  return new Map([...lab.storages].map(([id, s]) => [id, { type: s.type, content: String(s.content).split(',') }]));
+}
+
+/** Writes config keys the way qemu-server's create/update does (disks allocated, NICs with a MAC, tags joined). */
+function applyConfigParams(lab: SimLab, vmid: number, config: VmConfig, params: Params): void {
+  const used = usedVolumeNames(lab);
+  for (const [key, raw] of Object.entries(params)) {
+    if (CONTROL_PARAMS.has(key)) continue;
+    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    if (DISK_KEY.test(key)) {
+      const { value: stored, allocation } = allocateDisk(key, value, vmid, storageTable(lab), used);
+      const previous = config[key];
+      if (previous && parsePropertyString(previous, 'file').file !== parsePropertyString(stored, 'file').file) moveToUnused(config, previous);
+      config[key] = stored;
+      if (allocation) {
+        lab.volumes.push({
+          volid: `${allocation.storage}:${allocation.volname}`,
+          vmid,
+          size: allocation.sizeGiB * 1024 ** 3,
+          format: allocation.format,
+          content: 'images',
+          ctime: nowSeconds(),
+        });
+      }
+    } else if (NET_KEY.test(key)) {
+      const previousMac = config[key] ? /=([0-9A-F:]{17})/i.exec(config[key]!)?.[1] : undefined;
+      const withMac = previousMac && !/=([0-9A-F:]{17})/i.test(value) && !value.includes('macaddr=') ? `${value},macaddr=${previousMac}` : value;
+      config[key] = normalizeNet(withMac, lab.random);
+    } else if (key === 'tags') {
+      config[key] = normalizeTags(value);
+    } else {
+      config[key] = value;
+    }
+  }
+}
+
+function moveToUnused(config: VmConfig, driveValue: string): void {
+  const file = parsePropertyString(driveValue, 'file').file;
+  if (!file || file === 'none' || file === 'cdrom' || /media=cdrom/.test(driveValue) || file.includes(':iso/')) return;
+  let n = 0;
+  while (config[`unused${n}`] !== undefined) n++;
+  config[`unused${n}`] = file;
+}
+
+function deleteKeys(lab: SimLab, vm: SimVm, list: string | undefined): void {
+  for (const key of (list ?? '').split(/[,;\s]+/).filter(Boolean)) {
+    const value = vm.config[key];
+    if (value === undefined) continue;
+    delete vm.config[key];
+    if (DISK_KEY.test(key)) moveToUnused(vm.config, value);
+    else if (/^unused\d+$/.test(key)) {
+      const index = lab.volumes.findIndex((v) => v.volid === value);
+      if (index >= 0) lab.volumes.splice(index, 1);
+    }
+  }
+}
+
+function defaultBootOrder(config: VmConfig): string {
+  const devices = Object.keys(config)
+    .filter((key) => DISK_KEY.test(key) && !key.startsWith('efidisk') && !key.startsWith('tpmstate'))
+    .concat(Object.keys(config).filter((key) => NET_KEY.test(key)))
+    .sort((a, b) => order(a) - order(b) || a.localeCompare(b, 'en', { numeric: true }));
+  return `order=${devices.join(';')}`;
+}
+const order = (key: string): number => (key.startsWith('net') ? 2 : key.startsWith('ide') ? 1 : 0);
+
+export function agentEnabled(config: VmConfig): boolean {
+  if (!config.agent) return false;
+  const agent = parsePropertyString(config.agent, 'enabled');
+  return ['1', 'on', 'yes', 'true'].includes(String(agent.enabled ?? '0'));
+}
+
+function checkDigest(vm: SimVm, params: Params): void {
+  const digest = str(params, 'digest');
+  if (digest !== undefined && digest !== configDigest(vm.config)) fail('detected modified configuration - file changed by other user? Try again.');
+}
+
+/** PVE's has_feature('snapshot'): every disk must sit on a storage/format that can snapshot. */
+function canSnapshot(lab: SimLab, vm: SimVm): boolean {
+  for (const [key, value] of Object.entries(vm.config)) {
+    if (!DISK_KEY.test(key) || /media=cdrom/.test(value)) continue;
+    const file = parsePropertyString(value, 'file').file ?? '';
+    const storage = lab.storages.get(file.split(':')[0] ?? '');
+    if (!storage) continue;
+    if (SNAPSHOT_CAPABLE.has(storage.type)) continue;
+    if (['dir', 'nfs', 'cifs'].includes(storage.type) && file.endsWith('.qcow2')) continue;
+    return false;
+  }
+  return true;
+}
+
+function vmCtx(ctx: RouteContext): SimVm {
+  checkNode(ctx.path.node, ctx.lab);
+  return ctx.lab.vm(ctx.path.vmid ?? '');
+}
+
+function lockedTask(ctx: RouteContext, vm: SimVm, lock: string, type: string, lines: string[], run: () => string[] | void): string {
+  ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+  vm.config.lock = lock;
+  return ctx.lab.tasks.start(type, String(vm.vmid), ctx.user, {
+    lines,
+    run,
+    finally: () => {
+      if (vm.config.lock === lock) delete vm.config.lock;
+    },
+  });
+}
+
+function startVm(lab: SimLab, vm: SimVm): void {
+  if (vm.status === 'running') fail(`VM ${vm.vmid} already running`);
+  for (const [key, value] of Object.entries(vm.config)) {
+    if (!NET_KEY.test(key)) continue;
+    const bridge = /bridge=([^,]+)/.exec(value)?.[1];
+    if (bridge && !lab.network.has(bridge)) fail(`bridge '${bridge}' does not exist`);
+  }
+  vm.status = 'running';
+  vm.startedAt = nowSeconds();
+}
+
+export function createVm(lab: SimLab, user: string, params: Params): string {
+  const vmid = Number(str(params, 'vmid'));
+  if (lab.vms.has(vmid)) fail(`unable to create VM ${vmid} - VM ${vmid} already exists on node '${lab.node}'`);
+  if (str(params, 'archive') !== undefined) fail('restoring from an archive is not supported by the simulator');
+  const config: VmConfig = {};
+  applyConfigParams(lab, vmid, config, params);
+  config.boot ??= defaultBootOrder(config);
+  config.smbios1 = `uuid=${uuidFrom(lab)}`;
+  config.vmgenid = uuidFrom(lab);
+  config.meta = `creation-qemu=10.0.2,ctime=${nowSeconds()}`;
+  config.lock = 'create';
+  const vm: SimVm = { vmid, config, status: 'stopped', snapshots: [], firewall: { options: {}, rules: [] }, execs: new Map() };
+  lab.vms.set(vmid, vm);
+  const start = bool(params, 'start');
+  const disks = Object.entries(config).filter(([key]) => DISK_KEY.test(key));
+  return lab.tasks.start('qmcreate', String(vmid), user, {
+    lines: disks.map(([key, value]) => `${key}: successfully created disk '${value.split(',')[0]}'`),
+    run: () => {
+      delete vm.config.lock;
+      if (start) startVm(lab, vm);
+    },
+    finally: () => {
+      if (vm.config.lock === 'create') delete vm.config.lock;
+    },
+  });
+}
+
+function uuidFrom(lab: SimLab): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(lab.random() * 16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function updateConfig(ctx: RouteContext): SimVm {
+  const vm = vmCtx(ctx);
+  ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+  checkDigest(vm, ctx.params);
+  deleteKeys(ctx.lab, vm, str(ctx.params, 'delete'));
+  applyConfigParams(ctx.lab, vm.vmid, vm.config, ctx.params);
+  return vm;
+}
+
+function listRow(lab: SimLab, vm: SimVm): Record<string, unknown> {
+  const resource = vmResource(lab, vm.vmid);
+  const row: Record<string, unknown> = {
+    vmid: vm.vmid,
+    name: resource.name,
+    status: vm.status,
+    cpus: resource.maxcpu,
+    maxmem: resource.maxmem,
+    mem: resource.mem,
+    maxdisk: resource.maxdisk,
+    disk: 0,
+    uptime: resource.uptime,
+    netin: resource.netin,
+    netout: resource.netout,
+    diskread: 0,
+    diskwrite: 0,
+    cpu: resource.cpu,
+  };
+  if (vm.status === 'running') row.pid = 100_000 + vm.vmid;
+  if (vm.config.tags) row.tags = vm.config.tags;
+  if (vm.config.lock) row.lock = vm.config.lock;
+  return row;
+}
+
+export const qemuRoutes: RouteTable = {
+  'GET /nodes/{node}/qemu': ({ lab, path }) => {
+    checkNode(path.node, lab);
+    return [...lab.vms.values()].sort((a, b) => a.vmid - b.vmid).map((vm) => listRow(lab, vm));
+  },
+  'POST /nodes/{node}/qemu': ({ lab, path, params, user }) => {
+    checkNode(path.node, lab);
+    return createVm(lab, user, params);
+  },
+  'GET /nodes/{node}/qemu/{vmid}': (ctx) => {
+    vmCtx(ctx);
+    return ['config', 'status', 'snapshot', 'agent', 'firewall', 'resize'].map((subdir) => ({ subdir }));
+  },
+  'GET /nodes/{node}/qemu/{vmid}/config': (ctx) => {
+    const vm = vmCtx(ctx);
+    const snapname = str(ctx.params, 'snapshot');
+    const config = snapname ? (vm.snapshots.find((s) => s.name === snapname) ?? fail(`snapshot '${snapname}' does not exist`)).config : vm.config;
+    return { ...typedConfig(config), digest: configDigest(vm.config) };
+  },
+  'GET /nodes/{node}/qemu/{vmid}/pending': (ctx) => {
+    const vm = vmCtx(ctx);
+    return Object.entries(typedConfig(vm.config)).map(([key, value]) => ({ key, value }));
+  },
+  'PUT /nodes/{node}/qemu/{vmid}/config': (ctx) => {
+    updateConfig(ctx);
+    return null;
+  },
+  'POST /nodes/{node}/qemu/{vmid}/config': (ctx) => {
+    const vm = updateConfig(ctx);
+    return ctx.lab.tasks.start('qmconfig', String(vm.vmid), ctx.user, { seconds: 0 });
+  },
+  'PUT /nodes/{node}/qemu/{vmid}/resize': (ctx) => {
+    const vm = vmCtx(ctx);
+    ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    checkDigest(vm, ctx.params);
+    const disk = str(ctx.params, 'disk') ?? '';
+    const value = vm.config[disk] ?? fail(`disk '${disk}' does not exist`);
+    const drive = parsePropertyString(value, 'file');
+    const current = parseSize(drive.size);
+    const sizeParam = str(ctx.params, 'size') ?? '';
+    const requested = sizeParam.startsWith('+') ? current + parseSize(sizeParam.slice(1)) : parseSize(sizeParam);
+    if (requested < current) fail(`shrinking disks is not supported`);
+    return ctx.lab.tasks.start('resize', String(vm.vmid), ctx.user, {
+      run: () => {
+        const gib = Math.ceil(requested / 1024 ** 3);
+        vm.config[disk] = value.replace(/size=[^,]+/, `size=${gib}G`);
+        const volume = ctx.lab.volumes.find((v) => v.volid === drive.file);
+        if (volume) volume.size = gib * 1024 ** 3;
+      },
+    });
+  },
+  'DELETE /nodes/{node}/qemu/{vmid}': (ctx) => {
+    const vm = vmCtx(ctx);
+    if (vm.status === 'running') fail(`VM ${vm.vmid} is running - destroy failed`);
+    return lockedTask(ctx, vm, 'destroyed', 'qmdestroy', [], () => {
+      ctx.lab.vms.delete(vm.vmid);
+      for (let i = ctx.lab.volumes.length - 1; i >= 0; i--) if (ctx.lab.volumes[i]!.vmid === vm.vmid && ctx.lab.volumes[i]!.content === 'images') ctx.lab.volumes.splice(i, 1);
+      if (bool(ctx.params, 'purge')) {
+        for (const job of ctx.lab.backupJobs.values()) {
+          if (typeof job.vmid === 'string') job.vmid = job.vmid.split(',').filter((id) => id !== String(vm.vmid)).join(',');
+        }
+      }
+      return [`Removing image: 100% complete...done.`];
+    });
+  },
+  'GET /nodes/{node}/qemu/{vmid}/status': (ctx) => {
+    vmCtx(ctx);
+    return ['current', 'start', 'stop', 'shutdown', 'reboot'].map((subdir) => ({ subdir }));
+  },
+  'GET /nodes/{node}/qemu/{vmid}/status/current': (ctx) => {
+    const vm = vmCtx(ctx);
+    const resource = vmResource(ctx.lab, vm.vmid);
+    const row: Record<string, unknown> = {
+      vmid: vm.vmid,
+      name: resource.name,
+      status: vm.status,
+      qmpstatus: vm.status,
+      uptime: resource.uptime,
+      cpu: resource.cpu,
+      cpus: resource.maxcpu,
+      mem: resource.mem,
+      maxmem: resource.maxmem,
+      maxdisk: resource.maxdisk,
+      disk: 0,
+      netin: resource.netin,
+      netout: resource.netout,
+      diskread: 0,
+      diskwrite: 0,
+      ha: { managed: 0 },
+    };
+    if (agentEnabled(vm.config)) row.agent = 1;
+    if (vm.status === 'running') row.pid = 100_000 + vm.vmid;
+    if (vm.config.tags) row.tags = vm.config.tags;
+    if (vm.config.lock) row.lock = vm.config.lock;
+    return row;
+  },
+  'POST /nodes/{node}/qemu/{vmid}/status/start': (ctx) => {
+    const vm = vmCtx(ctx);
+    ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    return ctx.lab.tasks.start('qmstart', String(vm.vmid), ctx.user, { run: () => startVm(ctx.lab, vm) });
+  },
+  'POST /nodes/{node}/qemu/{vmid}/status/stop': (ctx) => {
+    const vm = vmCtx(ctx);
+    ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    return ctx.lab.tasks.start('qmstop', String(vm.vmid), ctx.user, {
+      run: () => {
+        vm.status = 'stopped';
+        delete vm.startedAt;
+      },
+    });
+  },
+  'POST /nodes/{node}/qemu/{vmid}/status/shutdown': (ctx) => {
+    const vm = vmCtx(ctx);
+    ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    return ctx.lab.tasks.start('qmshutdown', String(vm.vmid), ctx.user, {
+      run: () => {
+        if (vm.status !== 'running') fail(`VM ${vm.vmid} not running`);
+        vm.status = 'stopped';
+        delete vm.startedAt;
+      },
+    });
+  },
+  'POST /nodes/{node}/qemu/{vmid}/status/reboot': (ctx) => {
+    const vm = vmCtx(ctx);
+    ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    return ctx.lab.tasks.start('qmreboot', String(vm.vmid), ctx.user, {
+      run: () => {
+        if (vm.status !== 'running') fail(`VM ${vm.vmid} not running`);
+        vm.startedAt = nowSeconds();
+      },
+    });
+  },
+
+  'GET /nodes/{node}/qemu/{vmid}/snapshot': (ctx) => {
+    const vm = vmCtx(ctx);
+    const rows: Array<Record<string, unknown>> = vm.snapshots.map((s) => {
+      const row: Record<string, unknown> = { name: s.name, description: s.description, snaptime: s.snaptime, vmstate: s.vmstate };
+      if (s.parent) row.parent = s.parent;
+      return row;
+    });
+    const current: Record<string, unknown> = { name: 'current', description: 'You are here!', running: vm.status === 'running' ? 1 : 0, digest: configDigest(vm.config) };
+    if (vm.config.parent) current.parent = vm.config.parent;
+    return [...rows, current];
+  },
+  'POST /nodes/{node}/qemu/{vmid}/snapshot': (ctx) => {
+    const vm = vmCtx(ctx);
+    const name = str(ctx.params, 'snapname') ?? '';
+    if (name === 'current') fail(`invalid snapshot name 'current'`);
+    if (vm.snapshots.some((s) => s.name === name)) fail(`snapshot name '${name}' already used`);
+    const vmstate = bool(ctx.params, 'vmstate') && vm.status === 'running' ? 1 : 0;
+    return lockedTask(ctx, vm, 'snapshot', 'qmsnapshot', [`snapshotting '${name}'`], () => {
+      if (!canSnapshot(ctx.lab, vm)) fail('snapshot feature is not available');
+      const config = { ...vm.config };
+      delete config.lock;
+      delete config.parent;
+      if (vm.config.parent) config.parent = vm.config.parent;
+      const entry: SimVm['snapshots'][number] = { name, description: str(ctx.params, 'description') ?? '', snaptime: nowSeconds(), vmstate, config };
+      if (vm.config.parent) entry.parent = vm.config.parent;
+      vm.snapshots.push(entry);
+      vm.config.parent = name;
+    });
+  },
+  'GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (ctx) => {
+    const vm = vmCtx(ctx);
+    if (!vm.snapshots.some((s) => s.name === ctx.path.snapname)) fail(`snapshot '${ctx.path.snapname}' does not exist`);
+    return [{ rel: 'config' }, { rel: 'rollback' }];
+  },
+  'GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config': (ctx) => {
+    const vm = vmCtx(ctx);
+    const snapshot = vm.snapshots.find((s) => s.name === ctx.path.snapname) ?? fail(`snapshot '${ctx.path.snapname}' does not exist`);
+    return { ...typedConfig(snapshot.config), description: snapshot.description, snaptime: snapshot.snaptime };
+  },
+  'DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (ctx) => {
+    const vm = vmCtx(ctx);
+    const name = ctx.path.snapname ?? '';
+    const snapshot = vm.snapshots.find((s) => s.name === name) ?? fail(`snapshot '${name}' does not exist`);
+    return lockedTask(ctx, vm, 'snapshot-delete', 'qmdelsnapshot', [], () => {
+      vm.snapshots.splice(vm.snapshots.indexOf(snapshot), 1);
+      for (const other of vm.snapshots) if (other.parent === name) snapshot.parent ? (other.parent = snapshot.parent) : delete other.parent;
+      if (vm.config.parent === name) snapshot.parent ? (vm.config.parent = snapshot.parent) : delete vm.config.parent;
+    });
+  },
+  'POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback': (ctx) => {
+    const vm = vmCtx(ctx);
+    const name = ctx.path.snapname ?? '';
+    const snapshot = vm.snapshots.find((s) => s.name === name) ?? fail(`snapshot '${name}' does not exist`);
+    return lockedTask(ctx, vm, 'rollback', 'qmrollback', [], () => {
+      const restored: VmConfig = { ...snapshot.config, parent: name };
+      for (const key of Object.keys(vm.config)) delete vm.config[key];
+      Object.assign(vm.config, restored, { lock: 'rollback' });
+      if (snapshot.vmstate || bool(ctx.params, 'start')) {
+        vm.status = 'running';
+        vm.startedAt = nowSeconds();
+      } else {
+        vm.status = 'stopped';
+        delete vm.startedAt;
+      }
+    });
+  },
+};
+
+const NUMERIC_KEYS = new Set(['cores', 'sockets', 'vcpus', 'onboot', 'numa', 'balloon', 'shares', 'template', 'protection', 'tablet', 'kvm', 'acpi', 'cpulimit', 'cpuunits', 'migrate_downtime', 'migrate_speed', 'localtime', 'reboot', 'freeze', 'autostart']);
+
+/** Config values as the API returns them: integers and booleans as JSON numbers, the rest as strings. */
+export function typedConfig(config: VmConfig): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(config)) out[key] = NUMERIC_KEYS.has(key) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  return out;
+}

@@ -1,0 +1,299 @@
+// Deterministic starting labs. The node itself (bridges, storages, disks) is the installed state; everything
+// Jarvis would build goes through the simulator's own handlers (callInternal), so stored configs look exactly as
+// after a real create.
+import { callInternal } from './dispatch.ts';
+import type { Params } from './http.ts';
+import type { NetIface, SimLab } from './lab.ts';
+
+export const SCENARIOS = ['fresh', 'phase0', 'phase1', 'phase2', 'drifted', 'backup-failures', 'large'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+const TB = 1000 ** 4;
+const SSD_ID = 'nvme-Samsung_SSD_980_PRO_1TB_S5GXNX0T123456A';
+export const HDD_IDS = ['ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789', 'ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456790'] as const;
+const NODE = '/nodes/proxmox';
+
+function installNode(lab: SimLab): void {
+  lab.network = new Map<string, NetIface>([
+    ['lo', { iface: 'lo', type: 'loopback', method: 'loopback', families: ['inet'], autostart: 1, active: 1 }],
+    ['enp3s0', { iface: 'enp3s0', type: 'eth', method: 'manual', families: ['inet'], exists: 1, active: 1 }],
+    [
+      'vmbr0',
+      {
+        iface: 'vmbr0', type: 'bridge', method: 'static', families: ['inet'], autostart: 1, active: 1,
+        cidr: '192.168.1.10/24', address: '192.168.1.10', netmask: '24', gateway: '192.168.1.1',
+        bridge_ports: 'enp3s0', bridge_stp: 'off', bridge_fd: '0', comments: 'LAN (physical uplink)',
+      },
+    ],
+  ]);
+  lab.storages.set('local', { storage: 'local', type: 'dir', path: '/var/lib/vz', content: 'iso,vztmpl,backup', shared: 0 });
+  lab.storages.set('local-lvm', { storage: 'local-lvm', type: 'lvmthin', thinpool: 'data', vgname: 'pve', content: 'rootdir,images' });
+  lab.disks.push(
+    { devpath: '/dev/nvme0n1', by_id_link: SSD_ID, size: 1_000_204_886_016, model: 'Samsung SSD 980 PRO 1TB', serial: 'S5GXNX0T123456A', vendor: 'unknown', wwn: 'eui.002538b111b2c3d4', type: 'nvme', rpm: 0, used: 'LVM' },
+    { devpath: '/dev/sda', by_id_link: HDD_IDS[0], size: 4 * TB, model: 'WDC_WD40EFPX-68C6CN0', serial: 'WD-WX12D3456789', vendor: 'ATA', wwn: '0x50014ee2b1c2d3e4', type: 'hdd', rpm: 5400 },
+    { devpath: '/dev/sdb', by_id_link: HDD_IDS[1], size: 4 * TB, model: 'WDC_WD40EFPX-68C6CN0', serial: 'WD-WX12D3456790', vendor: 'ATA', wwn: '0x50014ee2b1c2d3e5', type: 'hdd', rpm: 5400 },
+  );
+}
+
+const sortedTags = (tags: string[]): string => [...tags].sort().join(';');
+
+/** The create request Jarvis's planner sends for a spec VM (VirtIO NIC, VirtIO SCSI single, cache=none, agent). */
+function vmCreate(vm: { vmid: number; name: string; cores: number; memory: number; disk: number; description: string; tags: string[]; bridges: string[]; ovmf?: boolean; ostype?: string; firewall?: boolean }): Params {
+  const params: Params = {
+    vmid: String(vm.vmid),
+    name: vm.name,
+    ostype: vm.ostype ?? 'l26',
+    cores: String(vm.cores),
+    sockets: '1',
+    memory: String(vm.memory),
+    scsihw: 'virtio-scsi-single',
+    agent: '1',
+    onboot: '1',
+    hotplug: 'disk,network,usb',
+  };
+  if (vm.ovmf) {
+    params.bios = 'ovmf';
+    params.efidisk0 = 'local-lvm:1,efitype=4m,pre-enrolled-keys=0';
+  }
+  params.description = vm.description;
+  params.tags = sortedTags(vm.tags);
+  params.scsi0 = `local-lvm:${vm.disk},cache=none,discard=on,iothread=1,ssd=1`;
+  vm.bridges.forEach((bridge, i) => {
+    params[`net${i}`] = `virtio,bridge=${bridge},firewall=${vm.firewall === false ? 0 : 1}`;
+  });
+  params.boot = 'order=scsi0';
+  params.start = '1';
+  return params;
+}
+
+const PHASE0_VMS = [
+  { vmid: 100, name: 'edge-gateway', cores: 2, memory: 2048, disk: 32, description: 'Tailscale entry point; runs Jarvis.', tags: ['env-lab', 'role-edge-gateway', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
+  { vmid: 300, name: 'app-host', cores: 4, memory: 8192, disk: 128, description: 'Docker host (Plex, Jarvis, Monitoring, Kargo-preprod).', tags: ['env-lab', 'role-app-host', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
+  { vmid: 400, name: 'home-assistant', cores: 2, memory: 4096, disk: 64, description: 'Home Assistant OS.', tags: ['env-lab', 'role-home-assistant', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'], ovmf: true },
+];
+
+const NAAS_STACKS = ['plex', 'jarvis', 'monitoring', 'kargo-preprod'];
+
+async function phase0(lab: SimLab): Promise<void> {
+  for (const vm of PHASE0_VMS) await callInternal(lab, 'POST', `${NODE}/qemu`, vmCreate(vm));
+  await callInternal(lab, 'POST', '/cluster/backup', {
+    id: 'jarvis-daily',
+    schedule: '02:30',
+    storage: 'local',
+    mode: 'snapshot',
+    compress: 'zstd',
+    vmid: '100,300,400',
+    'prune-backups': 'keep-daily=7,keep-weekly=4,keep-monthly=6',
+    comment: 'Jarvis-managed nightly backup',
+    enabled: '1',
+  });
+  const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway' });
+  const ha = lab.tailnet.upsertDevice({ hostname: 'home-assistant' });
+  lab.guests[100] = {
+    facts: {
+      ipAddress: '192.168.1.20/24',
+      tailscale: { installed: true, joined: true, hostname: edge.hostname, advertisedRoutes: [], funnel: false },
+    },
+  };
+  lab.guests[300] = {
+    facts: {
+      ipAddress: '192.168.1.30/24',
+      docker: { installed: true, compose: true },
+      naasLayout: { present: true, root: '/opt/naas', stacks: [...NAAS_STACKS] },
+    },
+  };
+  lab.guests[400] = {
+    facts: {
+      ipAddress: '192.168.1.40/24',
+      tailscale: { installed: true, joined: true, hostname: ha.hostname, advertisedRoutes: [], funnel: false },
+      homeAssistant: { running: true },
+    },
+  };
+}
+
+async function phase1(lab: SimLab): Promise<void> {
+  await phase0(lab);
+  await callInternal(lab, 'POST', `${NODE}/disks/zfs`, {
+    name: 'tank',
+    raidlevel: 'mirror',
+    devices: HDD_IDS.map((id) => `/dev/disk/by-id/${id}`).join(','),
+    ashift: '12',
+    compression: 'lz4',
+    add_storage: '0',
+  });
+  lab.hostFacts.datasets = [
+    { name: 'tank/media', properties: { recordsize: '1M', atime: 'off', compression: 'lz4' } },
+    { name: 'tank/appdata', properties: { atime: 'off', compression: 'lz4' } },
+    { name: 'tank/backups', properties: { atime: 'off', compression: 'zstd' } },
+  ];
+  lab.hostFacts.snapshotPolicies = [
+    { dataset: 'tank/media', frequency: 'daily', retention: { 'keep-daily': 7, 'keep-monthly': 3 } },
+    { dataset: 'tank/appdata', frequency: 'daily', retention: { 'keep-daily': 14, 'keep-weekly': 4 } },
+  ];
+  await callInternal(lab, 'POST', '/storage', { storage: 'tank-backups', type: 'dir', path: '/tank/backups', content: 'backup' });
+  await callInternal(lab, 'PUT', '/cluster/backup/jarvis-daily', { storage: 'tank-backups' });
+  await callInternal(lab, 'POST', '/cluster/mapping/dir', { id: 'plex-media', map: 'node=proxmox,path=/tank/media', description: 'tank/media for VM 300' });
+  await callInternal(lab, 'POST', '/cluster/mapping/dir', { id: 'docker-appdata', map: 'node=proxmox,path=/tank/appdata', description: 'tank/appdata for VM 300' });
+  await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { virtiofs0: 'plex-media', virtiofs1: 'docker-appdata' });
+  const facts = lab.guests[300]!.facts;
+  facts.mounts = [
+    { target: '/mnt/media', source: 'plex-media', fstype: 'virtiofs' },
+    { target: '/opt/naas/appdata', source: 'docker-appdata', fstype: 'virtiofs' },
+  ];
+}
+
+async function phase2(lab: SimLab): Promise<void> {
+  await phase1(lab);
+  await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr1', type: 'bridge', autostart: '1', comments: 'SERVICES internal-only' });
+  await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr2', type: 'bridge', autostart: '1', comments: 'IOT internal-only' });
+  await callInternal(lab, 'PUT', `${NODE}/network`, {});
+  await callInternal(
+    lab,
+    'POST',
+    `${NODE}/qemu`,
+    vmCreate({
+      vmid: 150, name: 'firewall-router', cores: 2, memory: 2048, disk: 16, description: 'OPNsense router between LAN, SERVICES and IOT.',
+      tags: ['env-lab', 'role-firewall-router', 'tier-lan', 'owner-loic'], bridges: ['vmbr0', 'vmbr1', 'vmbr2'], ostype: 'other', firewall: false,
+    }),
+  );
+  await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { net0: 'virtio,bridge=vmbr1,firewall=1', tags: sortedTags(['env-lab', 'role-app-host', 'tier-services', 'owner-loic']) });
+  await callInternal(lab, 'PUT', `${NODE}/qemu/400/config`, { net0: 'virtio,bridge=vmbr2,firewall=1', tags: sortedTags(['env-lab', 'role-home-assistant', 'tier-iot', 'owner-loic']) });
+  lab.guests[300]!.facts.ipAddress = '10.10.20.30/24';
+  lab.guests[400]!.facts.ipAddress = '10.10.30.40/24';
+  await callInternal(lab, 'PUT', '/cluster/backup/jarvis-daily', { vmid: '100,150,300,400' });
+
+  // Firewall: the reference spec's firewall.cluster, the firewall wave's alias and node options, segmentation.
+  await callInternal(lab, 'POST', '/cluster/firewall/aliases', { name: 'proxmox-host', cidr: '192.168.1.10', comment: 'the node' });
+  for (const [name, comment, cidr] of [
+    ['mgmt-admins', 'admin LAN', '192.168.1.0/24'],
+    ['seg-services', 'SERVICES segment', '10.10.20.0/24'],
+    ['seg-iot', 'IOT segment', '10.10.30.0/24'],
+  ] as const) {
+    await callInternal(lab, 'POST', '/cluster/firewall/ipset', { name, comment });
+    await callInternal(lab, 'POST', `/cluster/firewall/ipset/${name}`, { cidr });
+  }
+  const rules: Params[] = [
+    { action: 'DROP', source: '+seg-services', proto: 'tcp', dport: '22,8006', comment: 'SERVICES must not reach Proxmox management' },
+    { action: 'DROP', source: '+seg-iot', proto: 'tcp', dport: '22,8006', comment: 'IOT must not reach Proxmox management' },
+    { action: 'ACCEPT', source: '192.168.1.0/24', proto: 'tcp', dport: '22', comment: 'admin LAN to SSH' },
+    { action: 'ACCEPT', source: '192.168.1.0/24', proto: 'tcp', dport: '8006', comment: 'admin LAN to the web UI' },
+    { action: 'ACCEPT', source: '100.64.0.0/10', proto: 'tcp', dport: '22,8006', comment: 'Tailscale management' },
+  ];
+  for (const [pos, rule] of rules.entries()) await callInternal(lab, 'POST', '/cluster/firewall/rules', { type: 'in', enable: '1', pos: String(pos), ...rule });
+  await callInternal(lab, 'PUT', `${NODE}/firewall/options`, { enable: '1' });
+  await callInternal(lab, 'PUT', `${NODE}/qemu/400/firewall/options`, { enable: '1', policy_in: 'DROP' });
+  const allowed: Array<[string, string]> = [['8123', 'IOT to Home Assistant'], ['1883', 'IOT to MQTT']];
+  for (const [pos, [dport, comment]] of allowed.entries()) {
+    await callInternal(lab, 'POST', `${NODE}/qemu/400/firewall/rules`, { type: 'in', action: 'ACCEPT', enable: '1', source: '+seg-iot', proto: 'tcp', dport, comment, pos: String(pos) });
+  }
+  await callInternal(lab, 'PUT', '/cluster/firewall/options', { enable: '1', policy_in: 'DROP', policy_out: 'ACCEPT' });
+
+  const routes = ['10.10.20.0/24', '10.10.30.0/24'];
+  const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway', advertisedRoutes: routes });
+  edge.enabledRoutes = [...routes];
+  const tailscale = lab.guests[100]!.facts.tailscale as { advertisedRoutes: string[] };
+  tailscale.advertisedRoutes = [...routes];
+}
+
+async function drifted(lab: SimLab): Promise<void> {
+  await phase0(lab);
+  lab.setVmConfig(300, { memory: 6144 });
+  lab.setVmConfig(100, { tags: 'tier-lan;owner-loic;env-lab;role-edge-gateway' });
+  lab.setVmConfig(400, { tags: 'env-lab;owner-loic;role-home-assistant' });
+  // Someone allowed Funnel in the tailnet policy by hand.
+  lab.tailnet.policy.nodeAttrs = [{ target: ['autogroup:member'], attr: ['funnel'] }];
+}
+
+const DAY = 86_400;
+
+async function backupFailures(lab: SimLab): Promise<void> {
+  await phase0(lab);
+  const now = Math.floor(Date.now() / 1000);
+  const user = 'root@pam';
+  const header = 'INFO: starting new backup job: vzdump 100 300 400 --storage local --mode snapshot --compress zstd --prune-backups keep-daily=7,keep-weekly=4,keep-monthly=6 --node proxmox';
+  const ok = (vmid: number, name: string): string[] => [
+    `INFO: Starting Backup of VM ${vmid} (qemu)`,
+    `INFO: status = running`,
+    `INFO: VM Name: ${name}`,
+    `INFO: backup mode: snapshot`,
+    `INFO: creating vzdump archive '/var/lib/vz/dump/vzdump-qemu-${vmid}.vma.zst'`,
+    `INFO: Finished Backup of VM ${vmid} (00:01:12)`,
+  ];
+  for (const daysAgo of [5, 4, 3]) {
+    const start = now - daysAgo * DAY;
+    lab.tasks.record({ type: 'vzdump', id: '', user, starttime: start, endtime: start + 420, exitstatus: 'OK', log: [header, ...ok(100, 'edge-gateway'), ...ok(300, 'app-host'), ...ok(400, 'home-assistant'), 'INFO: Backup job finished successfully'] });
+  }
+  const twoDays = now - 2 * DAY;
+  lab.tasks.record({
+    type: 'vzdump', id: '', user, starttime: twoDays, endtime: twoDays + 380, exitstatus: 'job errors',
+    log: [
+      header, ...ok(100, 'edge-gateway'),
+      'INFO: Starting Backup of VM 300 (qemu)', 'INFO: status = running', 'INFO: VM Name: app-host', 'INFO: backup mode: snapshot',
+      "INFO: creating vzdump archive '/var/lib/vz/dump/vzdump-qemu-300.vma.zst'",
+      'INFO:  71% (91.0 GiB of 128.0 GiB) in 6m 2s, read: 251.3 MiB/s, write: 240.1 MiB/s',
+      'ERROR: vma_queue_write: write error - No space left on device',
+      'INFO: aborting backup job',
+      'ERROR: Backup of VM 300 failed - vma_queue_write: write error - No space left on device',
+      ...ok(400, 'home-assistant'), 'INFO: Backup job finished with errors',
+    ],
+  });
+  const oneDay = now - DAY;
+  lab.tasks.record({
+    type: 'vzdump', id: '', user, starttime: oneDay, endtime: oneDay + 185, exitstatus: 'job errors',
+    log: [
+      header, 'INFO: trying to get global lock - waiting...',
+      "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout",
+      'ERROR: Backup of VM 100 failed - unable to acquire lock: got timeout',
+      'ERROR: Backup of VM 300 failed - VM 300 is locked (snapshot)',
+      ...ok(400, 'home-assistant'), 'INFO: Backup job finished with errors',
+    ],
+  });
+  const today = now - 3600 * 3;
+  lab.tasks.record({ type: 'vzdump', id: '', user, starttime: today, endtime: today + 410, exitstatus: 'OK', log: [header, ...ok(100, 'edge-gateway'), ...ok(300, 'app-host'), ...ok(400, 'home-assistant'), 'INFO: Backup job finished successfully'] });
+  lab.tasks.tasks.sort((a, b) => a.starttime - b.starttime);
+}
+
+async function large(lab: SimLab, count: number): Promise<void> {
+  await phase0(lab);
+  for (let i = 0; i < count; i++) {
+    const vmid = 1000 + i;
+    await callInternal(lab, 'POST', `${NODE}/qemu`, {
+      vmid: String(vmid),
+      name: `unmanaged-${vmid}`,
+      cores: '1',
+      memory: '1024',
+      scsihw: 'virtio-scsi-single',
+      scsi0: 'local-lvm:8,cache=none',
+      net0: 'virtio,bridge=vmbr0',
+      tags: i % 3 === 0 ? 'env-test' : 'env-dev;team-b',
+      start: i % 2 === 0 ? '1' : '0',
+    });
+  }
+}
+
+export async function buildScenario(lab: SimLab, name: ScenarioName, opts: { largeCount: number }): Promise<void> {
+  installNode(lab);
+  await buildContent(lab, name, opts);
+  // The lab has been up for a while: guests were started days ago, not during the build.
+  const bootedAt = Math.floor(Date.now() / 1000) - 3 * DAY;
+  for (const vm of lab.vms.values()) if (vm.status === 'running') vm.startedAt = bootedAt;
+}
+
+async function buildContent(lab: SimLab, name: ScenarioName, opts: { largeCount: number }): Promise<void> {
+  switch (name) {
+    case 'fresh':
+      return;
+    case 'phase0':
+      return phase0(lab);
+    case 'phase1':
+      return phase1(lab);
+    case 'phase2':
+      return phase2(lab);
+    case 'drifted':
+      return drifted(lab);
+    case 'backup-failures':
+      return backupFailures(lab);
+    case 'large':
+      return large(lab, opts.largeCount);
+  }
+}

@@ -1,0 +1,216 @@
+// `startSim`: a simulated Proxmox VE 9 node `proxmox` over HTTPS on loopback, with a simulated tailnet and a TCP
+// port standing for the node's SSH. Every request is checked against the official API schema before it is handled.
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { generate } from 'selfsigned';
+import { Authenticator, permissionsOf, requiredPrivilege, type SimToken } from './auth.ts';
+import { checkRequest, runRoute } from './dispatch.ts';
+import { decideFault, parseFaults } from './faults.ts';
+import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from './http.ts';
+import { SimLab } from './lab.ts';
+import { seededRandom } from './random.ts';
+import { redactParams, RequestLog, type SimRequestRecord } from './request-log.ts';
+import { buildScenario, type ScenarioName } from './scenarios.ts';
+import { startTailnetServer, TailnetState } from './tailnet.ts';
+
+export type { SimRequestRecord } from './request-log.ts';
+export type { SimLab } from './lab.ts';
+export type { ScenarioName } from './scenarios.ts';
+
+export interface SimOptions {
+  scenario?: ScenarioName;
+  largeCount?: number;
+  latencyMs?: number;
+  taskSeconds?: number;
+  faults?: string[];
+  seed?: number;
+  requestLogFile?: string;
+  tokens?: Array<{ tokenId: string; secret: string; privileges?: 'admin' | 'readonly' }>;
+  host?: string;
+  port?: number;
+}
+
+export interface RunningSim {
+  url: string;
+  fingerprint: string;
+  caPem: string;
+  node: 'proxmox';
+  tokenId: string;
+  tokenSecret: string;
+  tailscaleUrl: string;
+  tailscaleApiKey: string;
+  mgmtSshPort: number;
+  requests: SimRequestRecord[];
+  schemaViolations: SimRequestRecord[];
+  lab: SimLab;
+  close(): Promise<void>;
+}
+
+const API_PREFIX = '/api2/json';
+
+async function makeCertificate(host: string): Promise<{ key: string; cert: string; fingerprint: string }> {
+  const pems = await generate([{ name: 'commonName', value: 'proxmox.lan' }], {
+    keySize: 2048,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'proxmox' }, { type: 2, value: 'proxmox.lan' }, { type: 7, ip: host }] },
+    ],
+  });
+  return { key: pems.private, cert: pems.cert, fingerprint: new X509Certificate(pems.cert).fingerprint256 };
+}
+
+/** Status line text must be one latin-1 line. */
+const reason = (message: string): string => message.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 200);
+
+function sendJson(res: ServerResponse, status: number, message: string, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, reason(message), { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function listen(server: TcpServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
+  const host = opts.host ?? '127.0.0.1';
+  const random = seededRandom(opts.seed ?? 1);
+  const faults = parseFaults(opts.faults ?? []);
+  const taskSeconds = opts.taskSeconds ?? 3;
+  const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
+  const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'root@pam!jarvis', secret: randomUUID(), privileges: 'admin' }];
+  lab.passwords.set('root@pam', randomBytes(12).toString('base64url'));
+  lab.tailnet = new TailnetState(`tskey-api-sim${randomBytes(6).toString('hex')}-${randomBytes(16).toString('hex')}`);
+  const tls = await makeCertificate(host);
+  lab.sslFingerprint = tls.fingerprint;
+  await buildScenario(lab, opts.scenario ?? 'fresh', { largeCount: opts.largeCount ?? 1000 });
+
+  const auth = new Authenticator(tokens, lab.passwords);
+  const requestLog = new RequestLog(opts.requestLogFile);
+  const requests: SimRequestRecord[] = [];
+  const schemaViolations: SimRequestRecord[] = [];
+  const sockets = new Set<Socket>();
+  const latencyMs = opts.latencyMs ?? 0;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) || '/' : url.pathname;
+    let params: Params = {};
+    const record: SimRequestRecord = { time: new Date().toISOString(), method, path, params: {}, status: 200 };
+    const finish = (status: number, message: string, body: unknown): void => {
+      record.status = status;
+      requests.push(record);
+      requestLog.write(record);
+      sendJson(res, status, message, body);
+    };
+    try {
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      if (!url.pathname.startsWith(API_PREFIX)) throw new PveHttpError(501, `Method '${method} ${url.pathname}' not implemented`);
+      const body = method === 'POST' || method === 'PUT' ? await readBody(req) : '';
+      params = { ...parseQuery(url.search), ...parseBody(body, req.headers['content-type']) };
+      record.params = redactParams(params);
+      const isLogin = method === 'POST' && path === '/access/ticket';
+      const caller = isLogin ? undefined : auth.authenticate(req, method);
+      const fault = decideFault(faults, path, random);
+      if (fault.kind === 'timeout') {
+        record.status = 0;
+        requests.push(record);
+        return; // never answered; close() tears the socket down
+      }
+      if (fault.kind === 'status') throw new PveHttpError(fault.status, fault.message);
+      let checked;
+      try {
+        checked = checkRequest(method, path, params);
+      } catch (error) {
+        if (error instanceof PveHttpError) {
+          record.template = undefined;
+          if (error.errors) record.errors = error.errors;
+          schemaViolations.push(record);
+        }
+        throw error;
+      }
+      record.template = checked.template;
+      if (isLogin) {
+        const realm = str(params, 'realm');
+        const data = auth.login(str(params, 'username') ?? '', str(params, 'password') ?? '', realm);
+        return finish(200, 'OK', { data });
+      }
+      if (method !== 'GET' && caller?.privileges === 'readonly') {
+        const need = requiredPrivilege(checked.template, checked.path);
+        throw new PveHttpError(403, `Permission check failed (${need.aclPath}, ${need.privilege})`);
+      }
+      if (checked.template === '/access/permissions') {
+        return finish(200, 'OK', { data: permissionsOf(caller?.privileges ?? 'admin', str(params, 'path') ?? '/') });
+      }
+      const data = await runRoute(lab, method, checked, params, caller?.authid ?? 'root@pam');
+      finish(200, 'OK', { data: data ?? null });
+    } catch (error) {
+      if (error instanceof PveHttpError) {
+        const body: Record<string, unknown> = { data: null };
+        if (error.errors) body.errors = error.errors;
+        else body.message = `${error.message}\n`;
+        return finish(error.status, error.message, body);
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      finish(500, message, { data: null, message: `${message}\n` });
+    }
+  }
+
+  const https = createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => void handle(req, res));
+  https.keepAliveTimeout = 60_000;
+  // pve-firewall keeps ESTABLISHED connections; only new ones are judged against the current rules.
+  https.on('connection', (socket: Socket) => {
+    if (!lab.firewallAdmits(8006)) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const apiPort = await listen(https, host, opts.port ?? 0);
+
+  const ssh = createTcpServer((socket) => {
+    if (!lab.firewallAdmits(22)) {
+      socket.destroy();
+      return;
+    }
+    socket.end('SSH-2.0-OpenSSH_10.0p2 Debian-7\r\n');
+  });
+  const sshPort = await listen(ssh, host, 0);
+  const tailnet = await startTailnetServer(lab.tailnet, host);
+
+  let closed = false;
+  return {
+    url: `https://${host}:${apiPort}`,
+    fingerprint: tls.fingerprint,
+    caPem: tls.cert,
+    node: 'proxmox',
+    tokenId: tokens[0]!.tokenId,
+    tokenSecret: tokens[0]!.secret,
+    tailscaleUrl: tailnet.url,
+    tailscaleApiKey: lab.tailnet.apiKey,
+    mgmtSshPort: sshPort,
+    requests,
+    schemaViolations,
+    lab,
+    async close() {
+      if (closed) return;
+      closed = true;
+      lab.tasks.stop();
+      for (const socket of sockets) socket.destroy();
+      https.closeAllConnections();
+      tailnet.server.closeAllConnections();
+      await Promise.all([
+        new Promise<void>((resolve) => https.close(() => resolve())),
+        new Promise<void>((resolve) => ssh.close(() => resolve())),
+        new Promise<void>((resolve) => tailnet.server.close(() => resolve())),
+      ]);
+    },
+  };
+}
