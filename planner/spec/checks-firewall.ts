@@ -6,7 +6,6 @@ import {
   parseCidr,
   parseFwAddrSpec,
   parseFwPortSpec,
-  parseIp,
 } from '../../lib/pve-formats.ts';
 import type { SpecPath } from './diagnostic.ts';
 import { reachesManagement, type ReachFirewall, type ReachRule } from './firewall-reach.ts';
@@ -101,7 +100,7 @@ export function checkFirewallFormats(ctx: GuardrailContext): void {
 }
 
 /** The host's IN firewall: node rules first, then datacenter rules, datacenter policy (pve-firewall order). */
-function hostFirewall(spec: Spec): { fw: ReachFirewall; path: SpecPath } | undefined {
+export function hostFirewall(spec: Spec): { fw: ReachFirewall; path: SpecPath } | undefined {
   const cluster = spec.firewall?.cluster;
   if (!cluster || cluster.options.enable !== true || spec.firewall?.node?.options.enable === false) return undefined;
   const rules = [...(spec.firewall?.node?.rules ?? []), ...cluster.rules] as ReachRule[];
@@ -109,7 +108,8 @@ function hostFirewall(spec: Spec): { fw: ReachFirewall; path: SpecPath } | undef
   return { fw: { enable: true, policy_in: cluster.options.policy_in ?? 'DROP', rules, ...lookups(spec) }, path };
 }
 
-function managementSources(spec: Spec): string[] {
+/** Sources that must keep reaching 22 and 8006: safetyGuards.managementAccessCidrs plus the tailnet when expected. */
+export function managementSources(spec: Spec): string[] {
   const { managementAccessCidrs, tailscaleManagement } = spec.safetyGuards;
   return [...managementAccessCidrs, ...(tailscaleManagement.expected ? [tailscaleManagement.cidr] : [])];
 }
@@ -215,7 +215,7 @@ export function checkSegmentation(ctx: GuardrailContext): void {
   if (seg.defaultPolicy !== 'deny') {
     ctx.report('segmentation.default-deny', [...base, 'defaultPolicy'], 'traffic between segments must be denied by default', 'set defaultPolicy: deny and list the allowed flows under allow');
   }
-  const names = new Set(seg.segments.map((s) => s.name));
+  const names = new Set<string>(seg.segments.map((s) => s.name));
   seg.segments.forEach((s, i) => {
     const bridge = spec.network.bridges.find((b) => b.iface === s.bridge);
     if (!bridge || bridge.role !== s.name) {
@@ -232,9 +232,9 @@ export function checkSegmentation(ctx: GuardrailContext): void {
   const mqtt = ha?.provision?.homeAssistant?.mqtt === true;
   seg.allow.forEach((flow, i) => {
     const path: SpecPath = [...base, 'allow', i];
-    if (!names.has(flow.from as 'lan')) ctx.report('segmentation.default-deny', [...path, 'from'], `"${flow.from}" is not a declared segment`, `use one of ${[...names].join(', ')}`);
+    if (!names.has(flow.from)) ctx.report('segmentation.default-deny', [...path, 'from'], `"${flow.from}" is not a declared segment`, `use one of ${[...names].join(', ')}`);
     const toVm = spec.vms.find((vm) => vm.name === flow.to);
-    if (!toVm && !names.has(flow.to as 'lan')) ctx.report('segmentation.default-deny', [...path, 'to'], `"${flow.to}" is neither a segment nor a VM name`, 'name a segment or a VM');
+    if (!toVm && !names.has(flow.to)) ctx.report('segmentation.default-deny', [...path, 'to'], `"${flow.to}" is neither a segment nor a VM name`, 'name a segment or a VM');
     const ports = parseFwPortSpec(flow.dport);
     if (typeof ports === 'string') {
       ctx.report('firewall.port-format', [...path, 'dport'], ports, "write ports as '8123' or '8000:8010'");
@@ -271,7 +271,7 @@ export function checkTailscaleRoutes(ctx: GuardrailContext): void {
     for (const [path, routes] of sources) {
       routes?.forEach((route, ri) => {
         const cidr = parseCidr(route);
-        if (!cidr || !route.includes('/') || parseIp(route) !== null) {
+        if (!cidr || !route.includes('/')) {
           ctx.report('tailscale.routes', [...path, ri], `"${route}" is not a CIDR`, 'advertise subnets such as 10.10.20.0/24');
         } else if (cidr.prefix === 0) {
           ctx.report('tailscale.routes', [...path, ri], `${route} makes ${vm.name} an exit node`, 'advertise only the SERVICES/IOT subnets', 'warning');

@@ -162,6 +162,7 @@ interface SchemaDef {
   innerType?: AnySchema;
   in?: AnySchema;
   element?: AnySchema;
+  valueType?: AnySchema;
   shape?: Record<string, AnySchema>;
   options?: AnySchema[];
 }
@@ -180,7 +181,7 @@ function keysAt(path: SpecPath): string[] {
   for (const segment of path) {
     if (!schema) return [];
     const def = defOf(unwrap(schema));
-    schema = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' || def.type === 'record' ? def.element : undefined;
+    schema = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
   }
   if (!schema) return [];
   const def = defOf(unwrap(schema));
