@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Journal } from './journal.ts';
+import { safeText } from './redact.ts';
 
 export interface LockHolder {
   pid: number;
@@ -84,15 +85,16 @@ export function acquireApplyLock(journal: Journal, request: { who: string; planI
       db.prepare('DELETE FROM apply_lock WHERE id = 1').run();
     }
     const since = new Date(request.now()).toISOString();
+    const who = safeText(request.who);
     db.prepare('INSERT INTO apply_lock (id, pid, host, who, plan_id, since, proc_start) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
       me.pid,
       me.host,
-      request.who,
+      who,
       request.planId,
       since,
       me.start,
     );
-    const holder: LockHolder = { pid: me.pid, host: me.host, who: request.who, planId: request.planId, since };
+    const holder: LockHolder = { pid: me.pid, host: me.host, who, planId: request.planId, since };
     const lock: ApplyLock = {
       holder,
       release: () => {
@@ -118,7 +120,7 @@ export function freezeState(journal: Journal): FreezeState | undefined {
 }
 
 export function freeze(journal: Journal, who: string, why: string, now: () => number): FreezeState {
-  const state = { who, why, since: new Date(now()).toISOString() };
+  const state = { who: safeText(who), why: safeText(why), since: new Date(now()).toISOString() };
   journal.db.prepare('INSERT OR REPLACE INTO freeze (id, who, why, since) VALUES (1, ?, ?, ?)').run(state.who, state.why, state.since);
   journal.audit({ kind: 'freeze.on', actor: who, data: { why } });
   return state;

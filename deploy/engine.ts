@@ -1,0 +1,327 @@
+// applyPlan: executes exactly the approved plan's actions, or refuses and says why. Refusals come before any write;
+// then, under the apply lock, actions run in dependency order (independent ones side by side under a small bound,
+// never two on the same resource), each through its channel's executor, journaled so that a restart after kill -9
+// skips what finished and reconciles what was in flight. The result is re-scanned: "accepted" vs "achieved".
+import { JarvisError } from '../lib/errors.ts';
+import type { Plan, PlanAction } from '../planner/plan.ts';
+import { confirmOrRevert } from './executors/confirm.ts';
+import { executePve } from './executors/pve.ts';
+import { ActionFailure, ActionRun, type ExecutorResult } from './executors/run.ts';
+import { executeStep } from './executors/step.ts';
+import { executeTailnet } from './executors/tailnet.ts';
+import { dryRunPlan } from './dry-run.ts';
+import type { ActionRecord } from './journal.ts';
+import { acquireApplyLock, freezeState } from './lock.ts';
+import { nextSteps } from './next-steps.ts';
+import { checkPlanShape, checkStale } from './preflight.ts';
+import { redactValue, safeText } from './redact.ts';
+import { resourceKeys } from './resources.ts';
+import { pruneJarvisSnapshots, takePreSnapshot } from './snapshots.ts';
+import type { ActionReport, ApplyContext, ApplyEvent, ApplyReport, ApplyStatus, Refusal } from './types.ts';
+
+const DEFAULT_CONCURRENCY = 3;
+
+function refused(plan: Plan, ctx: ApplyContext, refusal: Refusal): ApplyReport {
+  ctx.journal.audit({ kind: 'apply.refused', planId: plan.id, planHash: plan.planHash, actor: ctx.requester, data: { via: ctx.via, ...refusal } });
+  ctx.onProgress({ type: 'apply.finished', status: 'refused' });
+  const next =
+    refusal.code === 'stale' || refusal.code === 'format' || refusal.code === 'reverted-before'
+      ? [`re-plan: jarvis plan ${plan.phase}`]
+      : refusal.code === 'not-approved'
+        ? [ctx.via === 'cli' ? `approve by running: jarvis apply ${plan.id} --yes` : 'approve the plan message in chat first']
+        : [];
+  return { planId: plan.id, planHash: plan.planHash, status: 'refused', refusal, actions: [], snapshots: [], next };
+}
+
+/** Wraps the caller's progress sink so no event can carry a secret. */
+function safeProgress(sink: (event: ApplyEvent) => void): (event: ApplyEvent) => void {
+  return (event) => sink(redactValue(event) as ApplyEvent);
+}
+
+export async function applyPlan(plan: Plan, callerCtx: ApplyContext): Promise<ApplyReport> {
+  const ctx: ApplyContext = { ...callerCtx, onProgress: safeProgress(callerCtx.onProgress) };
+  const shape = checkPlanShape(plan);
+  if (shape) return refused(plan, ctx, shape);
+  if (ctx.dryRun) return dryRun(plan, ctx);
+  if (!ctx.approved) {
+    const message = ctx.via === 'cli' ? `plan ${plan.id} is not approved: pass --yes to apply it` : `plan ${plan.id} has no recorded approval`;
+    return refused(plan, ctx, { code: 'not-approved', message });
+  }
+  const frozen = freezeState(ctx.journal);
+  if (frozen) {
+    return refused(plan, ctx, { code: 'frozen', message: `changes are frozen by ${frozen.who} since ${frozen.since}: ${frozen.why}` });
+  }
+  const attempt = acquireApplyLock(ctx.journal, { who: ctx.requester, planId: plan.id, now: ctx.now });
+  if (!attempt.acquired) return refused(plan, ctx, { code: 'locked', message: attempt.message });
+  if (attempt.recoveredFrom) {
+    ctx.onProgress({ type: 'warning', message: `recovered the apply lock from a holder that is gone (pid ${attempt.recoveredFrom.pid}, plan ${attempt.recoveredFrom.planId})` });
+  }
+  try {
+    return await applyLocked(plan, ctx);
+  } finally {
+    attempt.lock.release();
+  }
+}
+
+async function dryRun(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {
+  const records = new Map(ctx.journal.actionRecords(plan.planHash).map((record) => [record.actionId, record]));
+  let stale: Refusal | undefined;
+  try {
+    stale = await checkStale(plan, records, ctx.fingerprint);
+  } catch (error) {
+    ctx.onProgress({ type: 'warning', message: `could not check staleness: ${error instanceof Error ? error.message : String(error)}` });
+  }
+  const result = dryRunPlan(plan);
+  ctx.onProgress({ type: 'apply.finished', status: 'dry-run' });
+  const next = stale ? [`the plan is stale: re-plan with jarvis plan ${plan.phase}`] : [`apply it: jarvis apply ${plan.id} --yes`];
+  return {
+    planId: plan.id,
+    planHash: plan.planHash,
+    status: 'dry-run',
+    actions: [],
+    snapshots: [],
+    dryRun: stale ? { ...result, stale } : result,
+    next: result.schemaErrors > 0 ? [`${result.schemaErrors} request(s) would be rejected by Proxmox: fix the planner before applying`, ...next] : next,
+  };
+}
+
+async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {
+  const records = new Map<string, ActionRecord>(ctx.journal.actionRecords(plan.planHash).map((record) => [record.actionId, record]));
+  const reverted = [...records.values()].find((record) => record.status === 'reverted');
+  if (reverted) {
+    return refused(plan, ctx, {
+      code: 'reverted-before',
+      message: `action ${reverted.actionId} of this plan cut management off and was reverted (${reverted.detail}); applying the same plan again would do it again`,
+    });
+  }
+  const stale = await checkStale(plan, records, ctx.fingerprint);
+  if (stale) return refused(plan, ctx, stale);
+
+  ctx.journal.audit({
+    kind: 'apply.started',
+    planId: plan.id,
+    planHash: plan.planHash,
+    actor: ctx.requester,
+    data: {
+      via: ctx.via,
+      phase: plan.phase,
+      requestedBy: plan.requestedBy,
+      spec: plan.spec,
+      actions: plan.actions.map((action) => action.id),
+      approvals: ctx.approvals ?? [],
+      resumed: [...records.values()].filter((record) => record.status === 'done').map((record) => record.actionId),
+    },
+  });
+  const scheduler = new Scheduler(plan, ctx, records);
+  const outcome = await scheduler.run();
+  const report: ApplyReport = {
+    planId: plan.id,
+    planHash: plan.planHash,
+    status: outcome.status,
+    actions: plan.actions.map((action) => scheduler.reports.get(action.id) ?? notRun(action)),
+    snapshots: scheduler.snapshots,
+    next: [],
+  };
+  if (scheduler.snapshots.length > 0) await pruneSnapshots(ctx, scheduler.snapshots);
+  if (report.status === 'applied') await validate(ctx, plan, report);
+  report.next = nextSteps(plan, report);
+  ctx.journal.audit({
+    kind: 'apply.finished',
+    planId: plan.id,
+    planHash: plan.planHash,
+    actor: ctx.requester,
+    data: { status: report.status, actions: report.actions.map(({ actionId, outcome, accepted, achieved }) => ({ actionId, outcome, accepted, achieved })) },
+  });
+  ctx.onProgress({ type: 'apply.finished', status: report.status });
+  return report;
+}
+
+const notRun = (action: PlanAction): ActionReport => ({
+  actionId: action.id,
+  target: action.target,
+  outcome: 'not-run',
+  accepted: false,
+  detail: 'not run',
+  logTail: [],
+  durationMs: 0,
+});
+
+async function pruneSnapshots(ctx: ApplyContext, taken: ApplyReport['snapshots']): Promise<void> {
+  const byVm = new Map<number, Set<string>>();
+  for (const snapshot of taken.filter((s) => s.kind === 'snapshot')) {
+    byVm.set(snapshot.vmid, (byVm.get(snapshot.vmid) ?? new Set()).add(snapshot.name));
+  }
+  for (const [vmid, names] of byVm) {
+    try {
+      const pruned = await pruneJarvisSnapshots(ctx.pve, vmid, Math.max(1, ctx.snapshotRetention), names);
+      for (const name of pruned) ctx.onProgress({ type: 'snapshot.pruned', vmid, name });
+    } catch (error) {
+      ctx.onProgress({ type: 'warning', message: `pruning old Jarvis snapshots of VM ${vmid} failed: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+}
+
+async function validate(ctx: ApplyContext, plan: Plan, report: ApplyReport): Promise<void> {
+  let validation;
+  try {
+    validation = await ctx.validate();
+  } catch (error) {
+    const detail = `validation could not re-scan the lab: ${error instanceof Error ? error.message : String(error)}`;
+    ctx.onProgress({ type: 'validation', ok: false, detail });
+    report.status = error instanceof JarvisError && error.exitCode === 4 ? 'unreachable' : 'failed';
+    report.validation = { remaining: [], probes: [{ name: 're-scan', ok: false, detail }], ok: false };
+    return;
+  }
+  const ok = validation.remaining.length === 0 && validation.probes.every((probe) => probe.ok);
+  report.validation = { ...validation, ok };
+  for (const action of plan.actions) {
+    const entry = report.actions.find((candidate) => candidate.actionId === action.id);
+    if (!entry) continue;
+    const left = validation.remaining.some((r) => r.actionId === action.id || r.targetKey === action.targetKey);
+    const probesFail = validation.probes.some((probe) => probe.targetKey === action.targetKey && !probe.ok);
+    entry.achieved = !left && !probesFail;
+  }
+  const failedProbes = validation.probes.filter((probe) => !probe.ok);
+  const detail = ok
+    ? `re-scan: nothing left to do; ${validation.probes.length} health probe(s) pass`
+    : `re-scan: ${validation.remaining.length} change(s) still pending, ${failedProbes.length} probe(s) failing`;
+  ctx.onProgress({ type: 'validation', ok, detail });
+  ctx.journal.audit({ kind: 'validation', planId: plan.id, planHash: plan.planHash, data: { ok, remaining: validation.remaining, probes: validation.probes } });
+  if (!ok) report.status = 'failed';
+}
+
+/** Runs actions in dependency order with bounded parallelism; the first failure stops new starts. */
+class Scheduler {
+  readonly reports = new Map<string, ActionReport>();
+  readonly snapshots: ApplyReport['snapshots'] = [];
+  private readonly finished = new Set<string>();
+  private readonly busy = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
+  private exclusive = false;
+  private stopped: ApplyStatus | undefined;
+  private startedCount = 0;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly ctx: ApplyContext,
+    private readonly records: Map<string, ActionRecord>,
+  ) {}
+
+  async run(): Promise<{ status: ApplyStatus }> {
+    const { plan, ctx } = this;
+    const pending: PlanAction[] = [];
+    for (const action of plan.actions) {
+      const record = this.records.get(action.id);
+      if (record?.status === 'done') {
+        this.finished.add(action.id);
+        this.reports.set(action.id, { actionId: action.id, target: action.target, outcome: 'already-done', accepted: true, detail: `done in an earlier run: ${record.detail}`, logTail: [], durationMs: 0 });
+        ctx.onProgress({ type: 'action.skipped', actionId: action.id, target: action.target, reason: 'already done in an earlier run' });
+      } else {
+        pending.push(action);
+      }
+    }
+    ctx.onProgress({ type: 'apply.started', planId: plan.id, actions: plan.actions.length, resumed: this.finished.size });
+    const bound = Math.max(1, ctx.concurrency ?? DEFAULT_CONCURRENCY);
+    for (;;) {
+      if (!this.stopped) {
+        for (const action of [...pending]) {
+          if (this.running.size >= bound || this.exclusive) break;
+          if (!this.ready(action)) continue;
+          pending.splice(pending.indexOf(action), 1);
+          this.start(action);
+        }
+      }
+      if (this.running.size === 0) break;
+      await Promise.race(this.running.values());
+    }
+    return { status: this.stopped ?? 'applied' };
+  }
+
+  private ready(action: PlanAction): boolean {
+    if (!action.dependsOn.every((dep) => this.finished.has(dep))) return false;
+    // A commit-confirmed change runs alone, so nothing else is in flight if it has to be reverted.
+    if (action.commitConfirm && this.running.size > 0) return false;
+    return resourceKeys(this.plan, action).every((key) => !this.busy.has(key));
+  }
+
+  private start(action: PlanAction): void {
+    const keys = resourceKeys(this.plan, action);
+    for (const key of keys) this.busy.add(key);
+    if (action.commitConfirm) this.exclusive = true;
+    this.startedCount += 1;
+    const promise = this.execute(action, this.startedCount).finally(() => {
+      for (const key of keys) this.busy.delete(key);
+      if (action.commitConfirm) this.exclusive = false;
+      this.running.delete(action.id);
+    });
+    this.running.set(action.id, promise);
+  }
+
+  private async execute(action: PlanAction, index: number): Promise<void> {
+    const { ctx, plan } = this;
+    const started = ctx.now();
+    ctx.onProgress({ type: 'action.started', actionId: action.id, target: action.target, index, total: plan.actions.length });
+    ctx.journal.beginAction(plan.planHash, plan.id, action.id);
+    const run = new ActionRun(ctx, plan, action);
+    try {
+      if (action.preSnapshot) {
+        const taken = await takePreSnapshot(run, action.preSnapshot);
+        this.snapshots.push({ vmid: taken.vmid, name: taken.name, kind: taken.kind, actionId: action.id });
+        if (!taken.earlier) ctx.onProgress({ type: 'snapshot.taken', actionId: action.id, vmid: taken.vmid, name: taken.name, kind: taken.kind });
+      }
+      const result = await this.executor(run, action);
+      const confirm = action.commitConfirm && !result.alreadyDone ? await confirmOrRevert(run, action.params.channel === 'pve' ? action.params.revert : undefined) : undefined;
+      const detail = confirm ? `${result.detail}; ${confirm.detail}` : result.detail;
+      const post = await this.postFingerprint(action);
+      ctx.journal.finishAction(plan.planHash, action.id, 'done', detail, post);
+      ctx.journal.audit({ kind: 'action.result', planId: plan.id, planHash: plan.planHash, data: { actionId: action.id, outcome: result.alreadyDone ? 'already-done' : 'done', detail } });
+      const durationMs = ctx.now() - started;
+      this.reports.set(action.id, { actionId: action.id, target: action.target, outcome: result.alreadyDone ? 'already-done' : 'done', accepted: true, detail: safeText(detail), logTail: result.logTail ?? [], durationMs });
+      this.finished.add(action.id);
+      ctx.onProgress({ type: 'action.finished', actionId: action.id, target: action.target, detail, durationMs });
+    } catch (error) {
+      this.fail(action, error, ctx.now() - started);
+    }
+  }
+
+  private executor(run: ActionRun, action: PlanAction): Promise<ExecutorResult> {
+    const params = action.params;
+    switch (params.channel) {
+      case 'pve':
+        return executePve(run, params.requests);
+      case 'host':
+      case 'guest':
+        return executeStep(run, params);
+      case 'tailnet':
+        return executeTailnet(run, params);
+    }
+  }
+
+  /** The target's fingerprint right after the action, so a resumed run can tell our own change from someone else's. */
+  private async postFingerprint(action: PlanAction): Promise<string | null | undefined> {
+    try {
+      const live = await this.ctx.fingerprint([action.targetKey]);
+      return live[action.targetKey] ?? null;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private fail(action: PlanAction, error: unknown, durationMs: number): void {
+    const { ctx, plan } = this;
+    const failure =
+      error instanceof ActionFailure
+        ? error
+        : new ActionFailure(error instanceof Error ? error.message : String(error), 'failed', [], error instanceof JarvisError && error.exitCode === 4);
+    const message = safeText(failure.message);
+    const logTail = failure.logTail.map(safeText);
+    // An unanswered write stays "running" in the journal, so the next run reconciles it instead of trusting it failed.
+    if (!failure.unreachable) ctx.journal.finishAction(plan.planHash, action.id, failure.outcome, message);
+    ctx.journal.audit({ kind: 'action.result', planId: plan.id, planHash: plan.planHash, data: { actionId: action.id, outcome: failure.outcome, detail: message, logTail } });
+    this.reports.set(action.id, { actionId: action.id, target: action.target, outcome: failure.outcome, accepted: false, detail: message, logTail, durationMs });
+    if (failure.outcome === 'reverted') ctx.onProgress({ type: 'action.reverted', actionId: action.id, target: action.target, detail: message });
+    else ctx.onProgress({ type: 'action.failed', actionId: action.id, target: action.target, error: message, logTail });
+    const status: ApplyStatus = failure.unreachable ? 'unreachable' : 'failed';
+    if (!this.stopped || status === 'unreachable') this.stopped = status;
+  }
+}

@@ -1,0 +1,63 @@
+// What an executor gets for one action: the context, the action, what the journal already knows about its steps,
+// and journaled helpers. Executors throw ActionFailure for an outcome the report must explain.
+import type { Plan, PlanAction } from '../../planner/plan.ts';
+import type { StepRecord } from '../journal.ts';
+import { safeText } from '../redact.ts';
+import type { ActionOutcome, ApplyContext, ApplyEvent } from '../types.ts';
+
+export class ActionFailure extends Error {
+  constructor(
+    message: string,
+    readonly outcome: Extract<ActionOutcome, 'failed' | 'reverted' | 'refused'>,
+    readonly logTail: string[] = [],
+    /** The lab stopped answering: the write may or may not have landed; the journal keeps the intent. */
+    readonly unreachable = false,
+  ) {
+    super(message);
+    this.name = 'ActionFailure';
+  }
+}
+
+export interface ExecutorResult {
+  detail: string;
+  /** The target was already in the wanted state; nothing was sent. */
+  alreadyDone?: boolean;
+  logTail?: string[];
+}
+
+export class ActionRun {
+  /** Journal state of this action's steps when the run started (a resume sees the previous attempt's steps). */
+  readonly previous: Map<string, StepRecord>;
+
+  constructor(
+    readonly ctx: ApplyContext,
+    readonly plan: Plan,
+    readonly action: PlanAction,
+  ) {
+    this.previous = ctx.journal.steps(plan.planHash, action.id);
+  }
+
+  intent(step: string, detail: unknown): void {
+    this.ctx.journal.stepIntent(this.plan.planHash, this.action.id, step, detail);
+  }
+
+  upid(step: string, upid: string): void {
+    this.ctx.journal.stepUpid(this.plan.planHash, this.action.id, step, upid);
+  }
+
+  outcome(step: string, phase: 'done' | 'failed', detail: string): void {
+    this.ctx.journal.stepOutcome(this.plan.planHash, this.action.id, step, phase, detail);
+  }
+
+  emit(event: ApplyEvent): void {
+    this.ctx.onProgress(event);
+  }
+
+  log(line: string): void {
+    this.emit({ type: 'task.log', actionId: this.action.id, line: safeText(line) });
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.ctx.sleep ? this.ctx.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}

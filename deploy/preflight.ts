@@ -1,0 +1,100 @@
+// Checks that run before anything is written: the plan's shape (format version, violations, a sound dependency
+// graph), and staleness (every remaining target still has the fingerprint the plan — or this plan's own earlier,
+// interrupted run — left it with).
+import { PLAN_FORMAT_VERSION, type Plan } from '../planner/plan.ts';
+import type { ActionRecord } from './journal.ts';
+import type { Refusal } from './types.ts';
+
+export function checkPlanShape(plan: Plan): Refusal | undefined {
+  if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
+    return {
+      code: 'format',
+      message: `plan ${plan.id} has format version ${plan.formatVersion}; this Jarvis applies version ${PLAN_FORMAT_VERSION} only: re-plan with this version`,
+    };
+  }
+  if (plan.violations.length > 0) {
+    const list = plan.violations.map((v) => `${v.ruleId}${v.actionId ? ` (${v.actionId})` : ''}: ${v.message}`).join('; ');
+    return { code: 'violations', message: `plan ${plan.id} breaks ${plan.violations.length} guardrail(s) and cannot be applied: ${list}` };
+  }
+  const ids = new Set<string>();
+  for (const action of plan.actions) {
+    if (ids.has(action.id)) return { code: 'format', message: `plan ${plan.id} lists action ${action.id} twice` };
+    ids.add(action.id);
+  }
+  for (const action of plan.actions) {
+    const unknownDep = action.dependsOn.find((dep) => !ids.has(dep));
+    if (unknownDep) return { code: 'format', message: `action ${action.id} depends on ${unknownDep}, which is not in plan ${plan.id}` };
+  }
+  const cycle = findCycle(plan);
+  if (cycle) return { code: 'format', message: `plan ${plan.id} has a dependency cycle: ${cycle.join(' → ')}` };
+  return undefined;
+}
+
+function findCycle(plan: Plan): string[] | undefined {
+  const deps = new Map(plan.actions.map((action) => [action.id, action.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'visiting');
+    path.push(id);
+    for (const dep of deps.get(id) ?? []) {
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const action of plan.actions) {
+    const cycle = visit(action.id);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+/**
+ * What each remaining target's fingerprint should be now: the plan's, or — for a target this plan already changed in
+ * an earlier run — the fingerprint recorded right after that change. A target whose last change was interrupted
+ * cannot be predicted and is left to reconciliation.
+ */
+export function expectedFingerprints(plan: Plan, records: Map<string, ActionRecord>): Map<string, string | null> {
+  const expected = new Map<string, string | null>();
+  const unpredictable = new Set<string>();
+  for (const action of plan.actions) {
+    const key = action.targetKey;
+    if (!expected.has(key) && !unpredictable.has(key)) expected.set(key, plan.stateFingerprint[key] ?? null);
+    const record = records.get(action.id);
+    if (!record) continue;
+    const after = record.status === 'done' && record.postFingerprint !== null ? (JSON.parse(record.postFingerprint) as string | null) : undefined;
+    if (after === undefined) {
+      unpredictable.add(key);
+      expected.delete(key);
+    } else if (!unpredictable.has(key)) {
+      expected.set(key, after);
+    }
+  }
+  return expected;
+}
+
+export async function checkStale(
+  plan: Plan,
+  records: Map<string, ActionRecord>,
+  fingerprint: (keys: string[]) => Promise<Record<string, string>>,
+): Promise<Refusal | undefined> {
+  const remaining = new Set(plan.actions.filter((action) => records.get(action.id)?.status !== 'done').map((action) => action.targetKey));
+  const expected = expectedFingerprints(plan, records);
+  const keys = [...remaining].filter((key) => expected.has(key));
+  if (keys.length === 0) return undefined;
+  const live = await fingerprint(keys);
+  const moved = keys
+    .map((key) => ({ targetKey: key, planned: expected.get(key) ?? null, now: live[key] ?? null }))
+    .filter((entry) => entry.planned !== entry.now);
+  if (moved.length === 0) return undefined;
+  return {
+    code: 'stale',
+    message: `plan ${plan.id} is stale: ${moved.length} target(s) changed since it was made (${moved.map((m) => m.targetKey).join(', ')}); re-plan with \`jarvis plan ${plan.phase}\``,
+    moved,
+  };
+}

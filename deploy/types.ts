@@ -1,0 +1,157 @@
+// The apply engine's contract with its callers (CLI, chat) and with the ports it drives. Everything the engine touches
+// is passed in, so tests can run it against an in-memory Proxmox and the CLI against the real client.
+import type { PveRequest } from '../planner/plan.ts';
+import type { ProxmoxApi } from '../infra/proxmox/api.ts';
+import type { RemoteShell } from '../infra/shell.ts';
+import type { TailnetApi } from '../infra/tailscale/api.ts';
+import type { Journal } from './journal.ts';
+import type { SecretSource, Step } from './steps/types.ts';
+
+/** The part of the Proxmox API apply uses, plus raw replay of a plan's requests. */
+export type ApplyPve = Pick<
+  ProxmoxApi,
+  | 'node'
+  | 'clusterResources'
+  | 'vmConfig'
+  | 'vmStatus'
+  | 'listSnapshots'
+  | 'createSnapshot'
+  | 'deleteSnapshot'
+  | 'vzdump'
+  | 'listTasks'
+  | 'waitForTask'
+  | 'listNetwork'
+  | 'revertNetwork'
+  | 'listZfsPools'
+  | 'listStorage'
+  | 'listDirMappings'
+  | 'firewallRules'
+  | 'firewallGroups'
+  | 'firewallGroupRules'
+  | 'firewallIpsets'
+  | 'firewallIpsetEntries'
+  | 'firewallAliases'
+  | 'listBackupJobs'
+> & {
+  /** Sends one request exactly as given (path below /api2/json); returns PVE's `data` (a UPID for task calls). */
+  request(method: PveRequest['method'], path: string, params: PveRequest['params']): Promise<unknown>;
+};
+
+export interface ValidationProbe {
+  name: string;
+  /** Fingerprint key of the target the probe is about, so it counts for that target's actions. */
+  targetKey?: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Re-scan after apply: what the planner would still do for the same spec, and the health probes. */
+export interface ValidationReport {
+  remaining: Array<{ actionId: string; targetKey: string; summary: string }>;
+  probes: ValidationProbe[];
+}
+
+export interface ApplyContext {
+  pve: ApplyPve;
+  shells: { host?: RemoteShell; guest(vmid: number): RemoteShell | undefined };
+  tailnet?: TailnetApi;
+  /** deploy/steps/registry.ts getStep. */
+  steps: (id: string) => Step;
+  /** Passed to every step's apply (auth keys by reference). */
+  stepSecrets: SecretSource;
+  journal: Journal;
+  /** Current fingerprints of the given targets (the planner's fingerprintTargets). */
+  fingerprint: (targetKeys: string[]) => Promise<Record<string, string>>;
+  validate: () => Promise<ValidationReport>;
+  /** Who asks (chat user or CLI login) and through what; both go to the audit trail. */
+  requester: string;
+  via: 'cli' | 'chat';
+  approved: boolean;
+  approvals?: Array<{ by: string; at: string; note?: string }>;
+  dryRun: boolean;
+  onProgress: (event: ApplyEvent) => void;
+  probeManagement: () => Promise<{ ok: boolean; detail: string }>;
+  /** How long a commit-confirmed change may leave management unreachable before it is reverted (default 60 s). */
+  confirmWindowMs: number;
+  /** Jarvis's own `jarvis-pre-*` snapshots kept per VM. */
+  snapshotRetention: number;
+  /** When a VM's storage cannot snapshot: back it up with vzdump (default), or refuse the action. */
+  snapshotFallback?: 'vzdump' | 'refuse';
+  /** Storage for the vzdump fallback; PVE's default when absent. */
+  backupStorage?: string;
+  /** Independent actions run side by side up to this bound (default 3). */
+  concurrency?: number;
+  now: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type ApplyEvent =
+  | { type: 'apply.started'; planId: string; actions: number; resumed: number }
+  | { type: 'action.started'; actionId: string; target: string; index: number; total: number }
+  | { type: 'action.finished'; actionId: string; target: string; detail: string; durationMs: number }
+  | { type: 'action.failed'; actionId: string; target: string; error: string; logTail: string[] }
+  | { type: 'action.skipped'; actionId: string; target: string; reason: string }
+  | { type: 'action.reverted'; actionId: string; target: string; detail: string }
+  | { type: 'snapshot.taken'; actionId: string; vmid: number; name: string; kind: 'snapshot' | 'vzdump' }
+  | { type: 'snapshot.pruned'; vmid: number; name: string }
+  | { type: 'task.log'; actionId: string; line: string }
+  | { type: 'confirm.probe'; actionId: string; ok: boolean; detail: string }
+  | { type: 'validation'; ok: boolean; detail: string }
+  | { type: 'warning'; message: string }
+  | { type: 'apply.finished'; status: ApplyStatus };
+
+export type ApplyStatus = 'applied' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
+
+export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain';
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+  /** For `stale`: each target whose fingerprint moved since the plan. */
+  moved?: Array<{ targetKey: string; planned: string | null; now: string | null }>;
+}
+
+export type ActionOutcome = 'done' | 'already-done' | 'failed' | 'reverted' | 'refused' | 'not-run';
+
+export interface ActionReport {
+  actionId: string;
+  target: string;
+  outcome: ActionOutcome;
+  /** Proxmox (or the shell / tailnet) accepted every write of the action. */
+  accepted: boolean;
+  /** The re-scan confirms it: nothing left to do for its target, and its probes pass. Undefined without validation. */
+  achieved?: boolean;
+  detail: string;
+  logTail: string[];
+  durationMs: number;
+}
+
+export interface DryRunRequest {
+  purpose: 'pre-snapshot' | 'action' | 'revert';
+  method: string;
+  path: string;
+  params: Record<string, unknown>;
+  async: boolean;
+  schema: { ok: true; template: string } | { ok: false; status: number; errors: Record<string, string> };
+}
+
+export interface DryRunAction {
+  actionId: string;
+  target: string;
+  requests: DryRunRequest[];
+  /** Host/guest steps and tailnet operations, described instead of sent. */
+  operations: string[];
+}
+
+export interface ApplyReport {
+  planId: string;
+  planHash: string;
+  status: ApplyStatus;
+  refusal?: Refusal;
+  actions: ActionReport[];
+  snapshots: Array<{ vmid: number; name: string; kind: 'snapshot' | 'vzdump'; actionId: string }>;
+  validation?: ValidationReport & { ok: boolean };
+  dryRun?: { actions: DryRunAction[]; schemaErrors: number; stale?: Refusal };
+  /** What to do next, in order: commands, rollback hints, snapshot names. */
+  next: string[];
+}
