@@ -22,6 +22,7 @@ export type ActionType =
   | 'vm.update'
   | 'vm.tags'
   | 'vm.start'
+  | 'vm.reboot'
   | 'vm.nic.reattach'
   | 'vm.disk.add'
   | 'vm.disk.resize'

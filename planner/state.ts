@@ -169,6 +169,8 @@ export interface LiveState {
   resources: Fact<{ vms: VmResource[]; storages: LiveStorage[] }>;
   /** Keyed by vmid; only VMs the spec names, and only those that exist. */
   vms: Record<number, LiveVm>;
+  /** VMs that exist (in /cluster/resources) but whose config could not be read, with the reason. */
+  vmReadFailures?: Record<number, string>;
   network: Fact<LiveBridge[]>;
   storages: Fact<LiveStorage[]>;
   disks: Fact<LiveDisk[]>;

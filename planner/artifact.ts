@@ -1,0 +1,118 @@
+// buildPlan: spec + live state → the Plan artifact (DESIGN §3). Pure: the clock and the id come in as inputs.
+// planHash covers what the plan would do (format version, spec hash, state fingerprint, actions), never its id,
+// time or requester, so the same spec against the same lab gives the same hash and approvals can bind to it.
+import { formatDowntime, rate } from './catalogue.ts';
+import { diffAll } from './diff/index.ts';
+import type { DiffContext } from './diff/types.ts';
+import { fingerprintState } from './fingerprint.ts';
+import { checkPlan } from './guardrails.ts';
+import { hashOf } from './hash.ts';
+import { orderActions } from './order.ts';
+import { PLAN_FORMAT_VERSION, RISK_ORDER, type Plan, type PlanAction, type PlanPhase, type PlanSummary, type Risk } from './plan.ts';
+import { phaseNumberOf, resolvePhase, type DesiredState } from './resolve.ts';
+import type { Spec } from './spec/schema.ts';
+import type { LiveState } from './state.ts';
+
+export interface BuildPlanInput {
+  spec: Spec;
+  specPath: string;
+  specSha256: string;
+  phase: PlanPhase;
+  state: LiveState;
+  requestedBy: string;
+  /** ISO time of creation (passed in: planner/ has no clock). */
+  now: string;
+  id: string;
+}
+
+/** The VM ids whose state the plan depends on (spec VMs and VM firewalls). */
+export const managedVmids = (desired: DesiredState): number[] =>
+  [...new Set([...desired.vms.map((vm) => vm.vmid), ...Object.keys(desired.firewall.vms).map(Number)])].sort((a, b) => a - b);
+
+export function buildPlan(input: BuildPlanInput): Plan {
+  const desired = resolvePhase(input.spec, phaseNumberOf(input.phase, input.spec));
+  const fingerprint = fingerprintState(input.state, managedVmids(desired));
+  // Pre-snapshots are named from the plan's basis (spec + state), which is stable, unlike the random plan id.
+  const basis = hashOf({ formatVersion: PLAN_FORMAT_VERSION, spec: input.specSha256, phase: input.phase, fingerprint });
+  const snapshotName = `jarvis-pre-${basis.slice(0, 8)}`;
+  const ctx: DiffContext = {
+    desired,
+    state: input.state,
+    snapshotName,
+    unknowns: [],
+    warnings: [],
+    violations: desired.problems.map((p) => ({ ruleId: p.ruleId, message: p.message, location: p.location })),
+    chains: new Map(),
+    pendingReboot: new Set(),
+  };
+  const drafts = diffAll(ctx);
+  const ordered = orderActions(drafts);
+  const snapshotted = new Set<number>();
+  const actions: PlanAction[] = ordered.map((a) => {
+    const wantsSnapshot = input.spec.safetyGuards.snapshotBeforeRisk && a.facts.snapshotCapable !== false;
+    const rating = rate(a.type, a.facts, wantsSnapshot ? snapshotName : undefined);
+    let preSnapshot: PlanAction['preSnapshot'] = false;
+    if (rating.snapshotFirst && wantsSnapshot && a.facts.vmid !== undefined) {
+      // One snapshot per VM per plan: the first risky action takes it, later ones refer to it.
+      if (!snapshotted.has(a.facts.vmid)) preSnapshot = { vmid: a.facts.vmid, name: snapshotName };
+      snapshotted.add(a.facts.vmid);
+    }
+    if (rating.snapshotFirst && a.facts.snapshotCapable === false) {
+      ctx.warnings.push({ code: 'no-pre-snapshot', message: `${a.id}: no snapshot possible on ${(a.facts.noSnapshotOn ?? []).join(', ')}; the undo path is a restore from backup`, actionId: a.id });
+    }
+    return {
+      id: a.id,
+      type: a.type,
+      kind: a.kind,
+      channel: a.channel,
+      target: a.target,
+      targetKey: a.targetKey,
+      risk: rating.risk,
+      preSnapshot,
+      rollbackHint: rating.rollbackHint,
+      expectedDowntime: formatDowntime(rating.downtimeSeconds, rating.downtimeWhy),
+      expectedDowntimeSeconds: rating.downtimeSeconds,
+      dependsOn: a.dependsOn,
+      changes: a.changes,
+      params: a.params,
+      commitConfirm: rating.commitConfirm,
+      ...(a.note ? { note: a.note } : {}),
+    };
+  });
+  const violations = [
+    ...ctx.violations,
+    ...checkPlan({ desired, phase: input.phase, liveFirewall: input.state.firewall.known ? input.state.firewall.value : undefined, actions }),
+  ];
+  for (const u of ctx.unknowns) ctx.warnings.push({ code: 'unknown', message: `${u.what} could not be read (${u.reason}); nothing is planned for it` });
+  const planHash = hashOf({ formatVersion: PLAN_FORMAT_VERSION, spec: input.specSha256, phase: input.phase, fingerprint, actions });
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    id: input.id,
+    createdAt: input.now,
+    requestedBy: input.requestedBy,
+    phase: input.phase,
+    node: desired.node,
+    spec: { path: input.specPath, sha256: input.specSha256 },
+    stateFingerprint: fingerprint,
+    planHash,
+    summary: summarize(actions),
+    unknowns: ctx.unknowns,
+    warnings: ctx.warnings,
+    violations,
+    actions,
+  };
+}
+
+export function summarize(actions: PlanAction[]): PlanSummary {
+  const byRisk: Record<Risk, number> = { low: 0, medium: 0, high: 0, critical: 0 };
+  const counts = { create: 0, update: 0, delete: 0, replace: 0 };
+  let maxRisk: Risk | 'none' = 'none';
+  let seconds = 0;
+  for (const a of actions) {
+    byRisk[a.risk] += 1;
+    counts[a.kind] += 1;
+    if (maxRisk === 'none' || RISK_ORDER.indexOf(a.risk) > RISK_ORDER.indexOf(maxRisk)) maxRisk = a.risk;
+    seconds += a.expectedDowntimeSeconds;
+  }
+  return { ...counts, noop: actions.length === 0 ? 1 : 0, byRisk, maxRisk, expectedDowntime: formatDowntime(seconds, ''), expectedDowntimeSeconds: seconds };
+}

@@ -1,0 +1,59 @@
+// Desired Proxmox values for a spec VM: the create request and each config value, in PVE's own parameter format,
+// following the build standards (VirtIO NIC, VirtIO SCSI, cache=none, guest agent).
+import { formatPropertyString } from '../lib/pve-formats.ts';
+import type { DiskSpec, NicSpec } from './spec/schema.ts';
+import type { DesiredVm } from './resolve.ts';
+import { tagSet } from './pve-values.ts';
+
+export const diskSlot = (index: number): string => `scsi${index}`;
+export const netSlot = (index: number): string => `net${index}`;
+
+/** The disk options Jarvis manages (the volume and size are compared separately). */
+export function diskOptions(disk: DiskSpec): Record<string, string> {
+  return { cache: disk.cache, discard: disk.discard ? 'on' : 'ignore', iothread: disk.iothread ? '1' : '0', ssd: disk.ssd ? '1' : '0' };
+}
+
+/** A new volume: `local-lvm:32,cache=none,discard=on,iothread=1,ssd=1`. */
+export const newDiskValue = (disk: DiskSpec): string => formatPropertyString({ file: `${disk.storage}:${disk.size}`, ...diskOptions(disk) }, 'file');
+
+export function netValue(nic: NicSpec, macaddr?: string): string {
+  return formatPropertyString({ model: nic.model, ...(macaddr ? { macaddr } : {}), bridge: nic.bridge, firewall: nic.firewall }, 'model');
+}
+
+export const tagsValue = (tags: string[]): string => tagSet(tags).join(';');
+
+/** The HAOS image is imported into the first disk after create, so the VM is created without it. */
+export const importsHaos = (vm: DesiredVm): boolean =>
+  vm.provision?.homeAssistant?.flavor === 'haos' && vm.provision.homeAssistant.image !== undefined;
+
+/** POST /nodes/{node}/qemu parameters. */
+export function createParams(vm: DesiredVm): Record<string, string | number> {
+  const params: Record<string, string | number> = {
+    vmid: vm.vmid,
+    name: vm.name,
+    ostype: vm.ostype,
+    cores: vm.cores,
+    sockets: vm.sockets,
+    memory: String(vm.memory),
+    scsihw: vm.scsihw,
+    agent: vm.agent ? '1' : '0',
+    onboot: vm.onboot ? 1 : 0,
+    hotplug: [...vm.hotplug].sort().join(','),
+  };
+  if (vm.bios === 'ovmf') {
+    params.bios = 'ovmf';
+    // HAOS and most UEFI guests boot without Secure Boot keys.
+    params.efidisk0 = formatPropertyString({ file: `${vm.disks[0]!.storage}:1`, efitype: '4m', 'pre-enrolled-keys': 0 }, 'file');
+  }
+  if (vm.description) params.description = vm.description;
+  if (vm.tags.length > 0) params.tags = tagsValue(vm.tags);
+  vm.disks.forEach((disk, i) => {
+    if (i === 0 && importsHaos(vm)) return;
+    params[diskSlot(i)] = newDiskValue(disk);
+  });
+  vm.net.forEach((nic, i) => {
+    params[netSlot(i)] = netValue(nic, nic.macaddr);
+  });
+  params.boot = `order=${importsHaos(vm) || vm.disks.length > 0 ? diskSlot(0) : netSlot(0)}`;
+  return params;
+}

@@ -1,0 +1,113 @@
+// In-guest provisioning (Tailscale, Docker + Compose, /opt/naas layout, stack scaffolds) and tailnet route approval.
+// For a VM created by this plan everything is to do; for an existing one the guest's facts decide; when they could
+// not be read the plan lists them as unknown and plans nothing for that guest.
+import type { DesiredVm } from '../resolve.ts';
+import type { GuestFacts } from '../state.ts';
+import type { ActionType } from '../plan.ts';
+import { change, chain, draft, type DiffContext, type DraftAction } from './types.ts';
+
+const FRESH: GuestFacts = {
+  tailscale: { installed: false, joined: false, advertisedRoutes: [], funnel: false },
+  docker: { installed: false, compose: false },
+  naasLayout: { present: false, stacks: [] },
+  mounts: [],
+};
+
+/** The guest's facts: known, fresh (VM created by this plan), or undefined (unknown, reported). */
+export function guestFacts(ctx: DiffContext, vm: { vmid: number; name: string }): GuestFacts | undefined {
+  if (!ctx.state.vms[vm.vmid] && !ctx.state.vmReadFailures?.[vm.vmid]) return FRESH;
+  const fact = ctx.state.guests[vm.vmid];
+  if (fact?.known) return fact.value;
+  return undefined;
+}
+
+const sameSet = (a: string[], b: string[]) => [...a].sort().join(',') === [...b].sort().join(',');
+
+export function diffGuests(ctx: DiffContext): DraftAction[] {
+  const out: DraftAction[] = [];
+  for (const vm of ctx.desired.vms) {
+    const provision = vm.provision;
+    if (!provision?.tailscale && !provision?.docker) continue;
+    const facts = guestFacts(ctx, vm);
+    if (!facts) {
+      const fact = ctx.state.guests[vm.vmid];
+      ctx.unknowns.push({ what: `in-guest state of VM ${vm.vmid} (${vm.name})`, reason: fact && !fact.known ? fact.reason : 'not read' });
+      continue;
+    }
+    const step = (type: ActionType, stepId: string, args: Record<string, unknown>, changes: ReturnType<typeof change>[], provides: string[], requires: string[] = []) =>
+      out.push(
+        chain(
+          ctx,
+          `guest:${vm.vmid}`,
+          draft({
+            id: `${type}:${vm.vmid}${type === 'guest.stack.scaffold' ? `:${String(args.name)}` : ''}`,
+            type,
+            kind: 'create',
+            channel: 'guest',
+            target: `vm/${vm.vmid} (${vm.name}) guest`,
+            targetKey: `guest/${vm.vmid}`,
+            changes,
+            params: { channel: 'guest', vmid: vm.vmid, step: stepId, args },
+            facts: { vmid: vm.vmid, vmName: vm.name, undo: String(args.name ?? args.advertiseRoutes ?? '') },
+            provides,
+            requires: [`vm-running:${vm.vmid}`, ...requires],
+          }),
+        ),
+      );
+    const ts = provision.tailscale;
+    if (ts) {
+      const live = facts.tailscale ?? FRESH.tailscale!;
+      if (!live.installed) step('guest.tailscale.install', 'tailscale.install', {}, [change('tailscale', null, 'installed')], [`tailscale:${vm.vmid}`]);
+      if (!live.joined) {
+        step('guest.tailscale.join', 'tailscale.join', { hostname: ts.hostname, advertiseRoutes: ts.advertiseRoutes, acceptRoutes: ts.acceptRoutes }, [change('tailnet', null, ts.hostname)], [`tailnet-device:${ts.hostname}`], [`tailscale:${vm.vmid}`]);
+      } else if (!sameSet(live.advertisedRoutes, ts.advertiseRoutes)) {
+        step('guest.tailscale.routes', 'tailscale.routes', { advertiseRoutes: ts.advertiseRoutes }, [change('advertiseRoutes', live.advertisedRoutes, ts.advertiseRoutes)], [`tailnet-device:${ts.hostname}`]);
+      }
+      if (ts.approveRoutes && ts.advertiseRoutes.length) out.push(...approveRoutes(ctx, vm, ts.hostname, ts.advertiseRoutes, live.joined));
+    }
+    const docker = provision.docker;
+    if (docker) {
+      const live = facts.docker ?? FRESH.docker!;
+      if (!live.installed || (docker.compose && !live.compose)) {
+        step('guest.docker.install', 'docker.install', { compose: docker.compose }, [change('docker', live.installed ? 'without compose' : null, docker.compose ? 'docker + compose' : 'docker')], [`docker:${vm.vmid}`]);
+      }
+      const layout = facts.naasLayout ?? FRESH.naasLayout!;
+      const names = docker.stacks.map((s) => s.name);
+      if (!layout.present) {
+        step('guest.naas.layout', 'naas.layout', { root: docker.root, owner: docker.owner, group: docker.group, stacks: names }, [change(docker.root, null, 'stacks/ appdata/ logs/')], [`naas:${vm.vmid}`], [`docker:${vm.vmid}`]);
+      }
+      for (const stack of docker.stacks) {
+        if (layout.stacks.includes(stack.name)) continue;
+        step('guest.stack.scaffold', 'stack.scaffold', { root: docker.root, name: stack.name, description: stack.description ?? '', ports: stack.ports }, [change(`${docker.root}/stacks/${stack.name}`, null, 'compose.yaml')], [`stack:${vm.vmid}:${stack.name}`], [`naas:${vm.vmid}`]);
+      }
+    }
+  }
+  return out;
+}
+
+function approveRoutes(ctx: DiffContext, vm: DesiredVm, hostname: string, routes: string[], joined: boolean): DraftAction[] {
+  let enabled: string[] = [];
+  if (joined) {
+    if (!ctx.state.tailnet.known) {
+      ctx.unknowns.push({ what: `tailnet routes of ${hostname}`, reason: ctx.state.tailnet.reason });
+      return [];
+    }
+    enabled = ctx.state.tailnet.value.devices.find((d) => d.hostname === hostname)?.enabledRoutes ?? [];
+  }
+  const missing = routes.filter((r) => !enabled.includes(r));
+  if (missing.length === 0) return [];
+  return [
+    draft({
+      id: `tailnet.routes.approve:${hostname}`,
+      type: 'tailnet.routes.approve',
+      kind: 'update',
+      channel: 'tailnet',
+      target: `tailnet/${hostname}`,
+      targetKey: 'tailnet',
+      changes: [change('enabledRoutes', enabled, [...new Set([...enabled, ...routes])].sort())],
+      params: { channel: 'tailnet', op: 'routes.approve', hostname, routes: [...new Set([...enabled, ...routes])].sort() },
+      facts: { vmid: vm.vmid, vmName: vm.name, undo: enabled.join(',') || '(none)' },
+      requires: [`tailnet-device:${hostname}`],
+    }),
+  ];
+}

@@ -1,0 +1,38 @@
+// Per-target fingerprints of the live state: VM config digests (with run state), and SHA-256 of the normalised facts
+// for everything else. Volatile values (usage, uptime, last-seen) are left out, so an idle lab keeps its fingerprint.
+import { hashOf } from './hash.ts';
+import type { Fact, LiveState } from './state.ts';
+
+const short = (value: unknown) => hashOf(value).slice(0, 16);
+const ofFact = <T>(fact: Fact<T>, f: (v: T) => unknown = (v) => v): string => (fact.known ? short(f(fact.value)) : 'unknown');
+
+/** Every fingerprint key a state has, with its value. */
+export function fingerprintState(state: LiveState, vmids: number[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const vmid of vmids) {
+    const vm = state.vms[vmid];
+    out[`vm/${vmid}`] = vm ? `digest=${vm.digest};status=${vm.status}` : state.vmReadFailures?.[vmid] ? 'unknown' : 'absent';
+    const guest = state.guests[vmid];
+    if (guest) out[`guest/${vmid}`] = ofFact(guest);
+  }
+  out.network = ofFact(state.network, (list) => list.map((b) => ({ ...b, active: undefined })));
+  out.storage = ofFact(state.storages, (list) => list.map((s) => ({ ...s, used: undefined, total: undefined })));
+  out['zfs/pools'] = ofFact(state.zfsPools, (list) => list.map((p) => ({ name: p.name, devices: p.devices, raidlevel: p.raidlevel })));
+  out['zfs/datasets'] = ofFact(state.zfsDatasets, (list) => list.map((d) => ({ name: d.name, properties: d.properties, mountpoint: d.mountpoint })));
+  out['zfs/snapshot-policies'] = ofFact(state.snapshotPolicies);
+  out.mappings = ofFact(state.dirMappings);
+  out.backup = ofFact(state.backupJobs);
+  out.tailnet = ofFact(state.tailnet, (t) => ({
+    devices: t.devices.map((d) => ({ hostname: d.hostname, authorized: d.authorized, advertisedRoutes: d.advertisedRoutes, enabledRoutes: d.enabledRoutes })),
+    funnelTargets: t.funnelTargets,
+  }));
+  if (state.firewall.known) {
+    const fw = state.firewall.value;
+    out['firewall/cluster'] = short({ ...fw.cluster, digest: undefined });
+    out['firewall/node'] = short(fw.node);
+    for (const [vmid, vmFw] of Object.entries(fw.vms)) out[`firewall/vm/${vmid}`] = short(vmFw);
+  } else {
+    out['firewall/cluster'] = 'unknown';
+  }
+  return out;
+}

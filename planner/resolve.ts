@@ -1,0 +1,194 @@
+// Phases are cumulative: planning phase N wants every item introduced at phase ≤ N, with `overrides.phaseK` (K ≤ N)
+// applied in order. A firewall-scope spec (the firewall-only wave) yields only the firewall; nothing else is managed.
+import type {
+  BackupJobSpec,
+  BridgeSpec,
+  DatasetSpec,
+  MigrationSpec,
+  PveStorageSpec,
+  SafetyGuards,
+  Spec,
+  VmSpec,
+  ZfsPoolSpec,
+  FirewallRuleSpec,
+} from './spec/schema.ts';
+import { compileSegmentation } from './segmentation.ts';
+
+export type PhaseNumber = 0 | 1 | 2;
+
+export type DesiredVm = Omit<VmSpec, 'overrides' | 'firewall'>;
+
+export type DesiredBackupJob = Omit<BackupJobSpec, 'overrides' | 'phase'>;
+
+export interface DesiredFirewallRule {
+  type: 'in' | 'out' | 'forward' | 'group';
+  action: string;
+  enable: boolean;
+  source?: string;
+  dest?: string;
+  proto?: string;
+  dport?: string;
+  sport?: string;
+  iface?: string;
+  macro?: string;
+  log?: string;
+  comment?: string;
+}
+
+export type FirewallOptions = Record<string, string | boolean | undefined>;
+
+export interface DesiredClusterFirewall {
+  options: FirewallOptions;
+  rules: DesiredFirewallRule[];
+  groups: Array<{ group: string; comment?: string; rules: DesiredFirewallRule[] }>;
+  ipsets: Array<{ name: string; comment?: string; cidrs: string[] }>;
+  aliases: Array<{ name: string; cidr: string; comment?: string }>;
+}
+
+export interface DesiredFirewall {
+  /** Undefined: the spec does not manage the datacenter firewall in this phase. */
+  cluster?: DesiredClusterFirewall;
+  node?: { options: FirewallOptions; rules: DesiredFirewallRule[] };
+  /** VM-level firewalls, keyed by vmid. */
+  vms: Record<number, { vmName?: string; options: FirewallOptions; rules: DesiredFirewallRule[] }>;
+}
+
+export interface DesiredState {
+  phase: PhaseNumber;
+  scope: 'full' | 'firewall';
+  node: string;
+  ssdStorage: string;
+  ssdBackupStorage: string;
+  guards: SafetyGuards;
+  bridges: BridgeSpec[];
+  vms: DesiredVm[];
+  zfs: { pools: ZfsPoolSpec[]; datasets: DatasetSpec[]; snapshots: Array<{ dataset: string; frequency: 'hourly' | 'daily'; retention: Record<string, number> }> };
+  storages: PveStorageSpec[];
+  migrations: MigrationSpec[];
+  backupJobs: DesiredBackupJob[];
+  firewall: DesiredFirewall;
+  /** Problems found while resolving (e.g. a segmentation rule naming an unknown VM); they become plan violations. */
+  problems: Array<{ ruleId: string; message: string; location: string }>;
+}
+
+const upTo = (phase: PhaseNumber) => (item: { phase?: number }) => (item.phase ?? 0) <= phase;
+
+export function toRule(rule: FirewallRuleSpec): DesiredFirewallRule {
+  const out: DesiredFirewallRule = { type: rule.type, action: rule.action, enable: rule.enable };
+  for (const key of ['source', 'dest', 'proto', 'dport', 'sport', 'iface', 'macro', 'log', 'comment'] as const) {
+    const value = rule[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function resolveVm(vm: VmSpec, phase: PhaseNumber): DesiredVm {
+  const { overrides, firewall: _firewall, ...base } = vm;
+  let resolved: DesiredVm = base;
+  for (const key of ['phase1', 'phase2'] as const) {
+    const override = overrides?.[key];
+    if (!override || Number(key.slice(5)) > phase) continue;
+    resolved = {
+      ...resolved,
+      ...(override.net ? { net: override.net } : {}),
+      ...(override.tags ? { tags: override.tags } : {}),
+      ...(override.cores !== undefined ? { cores: override.cores } : {}),
+      ...(override.memory !== undefined ? { memory: override.memory } : {}),
+      ...(override.provision ? { provision: override.provision } : {}),
+    };
+  }
+  return resolved;
+}
+
+function resolveBackupJob(job: BackupJobSpec, phase: PhaseNumber): DesiredBackupJob {
+  const { overrides, phase: _phase, ...base } = job;
+  let resolved: DesiredBackupJob = base;
+  for (const key of ['phase1', 'phase2'] as const) {
+    const override = overrides?.[key];
+    if (!override || Number(key.slice(5)) > phase) continue;
+    resolved = { ...resolved, ...override };
+  }
+  return resolved;
+}
+
+/** Strips in-guest items introduced after `phase` (tailscale/docker carry their own phase). */
+function resolveProvision(vm: DesiredVm, phase: PhaseNumber): DesiredVm {
+  const provision = vm.provision;
+  if (!provision) return vm;
+  return {
+    ...vm,
+    provision: {
+      ...provision,
+      tailscale: provision.tailscale && provision.tailscale.phase <= phase ? provision.tailscale : undefined,
+      docker: provision.docker && provision.docker.phase <= phase ? provision.docker : undefined,
+    },
+  };
+}
+
+function resolveFirewall(spec: Spec, phase: PhaseNumber, problems: DesiredState['problems']): DesiredFirewall {
+  const fw = spec.firewall;
+  const out: DesiredFirewall = { vms: {} };
+  const cluster = fw?.cluster;
+  if (cluster && (cluster.phase ?? 0) <= phase) {
+    out.cluster = {
+      options: { ...cluster.options },
+      rules: cluster.rules.map(toRule),
+      groups: cluster.groups.map((g) => ({ group: g.group, comment: g.comment, rules: g.rules.map(toRule) })),
+      ipsets: cluster.ipsets.map((s) => ({ name: s.name, comment: s.comment, cidrs: [...s.cidrs] })),
+      aliases: cluster.aliases.map((a) => ({ ...a })),
+    };
+  }
+  const node = fw?.node;
+  if (node && (node.phase ?? 0) <= phase) out.node = { options: { ...node.options }, rules: node.rules.map(toRule) };
+  for (const vm of spec.vms) {
+    if (!vm.firewall || (vm.firewall.phase ?? vm.phase) > phase || vm.phase > phase) continue;
+    out.vms[vm.vmid] = { vmName: vm.name, options: { ...vm.firewall.options }, rules: vm.firewall.rules.map(toRule) };
+  }
+  const segmentation = fw?.segmentation;
+  if (segmentation && segmentation.phase <= phase) compileSegmentation(segmentation, spec.vms, out, problems);
+  return out;
+}
+
+/** The desired state of `spec` at `phase` (0, 1 or 2). */
+export function resolvePhase(spec: Spec, phase: PhaseNumber): DesiredState {
+  const keep = upTo(phase);
+  const problems: DesiredState['problems'] = [];
+  const firewall = resolveFirewall(spec, phase, problems);
+  const base = {
+    phase,
+    scope: spec.metadata.scope,
+    node: spec.node.name,
+    ssdStorage: spec.node.ssdStorage,
+    ssdBackupStorage: spec.node.ssdBackupStorage,
+    guards: spec.safetyGuards,
+    firewall,
+    problems,
+  };
+  if (spec.metadata.scope === 'firewall') {
+    return { ...base, bridges: [], vms: [], zfs: { pools: [], datasets: [], snapshots: [] }, storages: [], migrations: [], backupJobs: [] };
+  }
+  const zfs = spec.storage?.zfs;
+  return {
+    ...base,
+    bridges: spec.network.bridges.filter(keep),
+    vms: spec.vms.filter(keep).map((vm) => resolveProvision(resolveVm(vm, phase), phase)),
+    zfs: {
+      pools: (zfs?.pools ?? []).filter(keep),
+      datasets: (zfs?.datasets ?? []).filter(keep),
+      snapshots: (zfs?.snapshots ?? []).filter(keep).map((s) => ({
+        dataset: s.dataset,
+        frequency: s.frequency,
+        retention: Object.fromEntries(Object.entries(s.retention).filter((e): e is [string, number] => e[1] !== undefined)),
+      })),
+    },
+    storages: (spec.storage?.pve ?? []).filter(keep),
+    migrations: spec.migrations.filter(keep),
+    backupJobs: (spec.backups?.jobs ?? []).filter(keep).map((job) => resolveBackupJob(job, phase)),
+  };
+}
+
+/** The phase number a plan phase resolves at: `firewall` uses the spec's highest phase. */
+export function phaseNumberOf(phase: 'phase0' | 'phase1' | 'phase2' | 'firewall', spec: Spec): PhaseNumber {
+  if (phase === 'firewall') return spec.metadata.maxPhase as PhaseNumber;
+  return Number(phase.slice(5)) as PhaseNumber;
+}

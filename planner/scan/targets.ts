@@ -1,0 +1,37 @@
+// fingerprintTargets: re-reads only the targets an apply is about to touch and fingerprints them the same way the
+// plan did (apply's stale check). A full scan is not needed: each key maps to its own small set of reads.
+import type { LiveState } from '../state.ts';
+import { unknown } from '../state.ts';
+import { fingerprintState } from '../fingerprint.ts';
+import { resolvePhase, type DesiredState } from '../resolve.ts';
+import type { Spec } from '../spec/schema.ts';
+import { scanDesired, type ScanPorts } from './index.ts';
+
+/** A desired state that makes the scan read exactly what `keys` name. */
+function desiredFor(spec: Spec, keys: string[]): DesiredState {
+  const full = resolvePhase(spec, spec.metadata.maxPhase as 0 | 1 | 2);
+  const vmids = new Set(keys.flatMap((k) => (/^(?:vm|guest|firewall\/vm)\/(\d+)$/.exec(k) ? [Number(/(\d+)$/.exec(k)![1])] : [])));
+  const vms = full.vms.filter((vm) => vmids.has(vm.vmid)).map((vm) => (keys.includes(`guest/${vm.vmid}`) ? vm : { ...vm, provision: undefined }));
+  return {
+    ...full,
+    scope: 'full',
+    vms,
+    bridges: keys.includes('network') ? full.bridges : [],
+    zfs: {
+      pools: keys.includes('zfs/pools') ? full.zfs.pools : [],
+      datasets: keys.includes('zfs/datasets') || keys.includes('zfs/snapshot-policies') ? full.zfs.datasets : [],
+      snapshots: keys.includes('zfs/snapshot-policies') ? full.zfs.snapshots : [],
+    },
+    migrations: keys.includes('mappings') ? full.migrations : [],
+    firewall: { ...full.firewall, vms: Object.fromEntries(Object.entries(full.firewall.vms).filter(([vmid]) => vmids.has(Number(vmid)))) },
+  };
+}
+
+export async function fingerprintTargets(ports: ScanPorts, keys: string[], spec: Spec): Promise<Record<string, string>> {
+  const desired = desiredFor(spec, keys);
+  const state: LiveState = await scanDesired(ports, desired);
+  if (!keys.includes('tailnet')) state.tailnet = unknown('not requested');
+  const vmids = [...new Set(keys.flatMap((k) => (/(\d+)$/.exec(k) && /^(vm|guest|firewall\/vm)\//.test(k) ? [Number(/(\d+)$/.exec(k)![1])] : [])))];
+  const all = fingerprintState(state, vmids);
+  return Object.fromEntries(keys.map((k) => [k, all[k] ?? 'unknown']));
+}
