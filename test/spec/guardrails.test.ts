@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GUARDRAILS } from '../../planner/spec/guardrails.ts';
-import { edit, FIREWALL, findingsOf, NAS, REFERENCE, type Edit } from './helpers.ts';
+import { edit, FIREWALL, findingsOf, NAS, REFERENCE, ROOT, type Edit } from './helpers.ts';
 
 interface Case {
   base: string;
@@ -72,6 +73,10 @@ describe('guardrail catalogue', () => {
     const ids = GUARDRAILS.map((g) => g.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(Object.keys(CASES).sort()).toEqual([...ids].sort());
+  });
+  it('is documented, rule by rule, in docs/spec-reference.md', () => {
+    const doc = readFileSync(`${ROOT}/docs/spec-reference.md`, 'utf8');
+    for (const g of GUARDRAILS) expect(doc, g.id).toContain(`| \`${g.id}\` | ${g.severity} |`);
   });
   it('gives every rule a reason and an architecture pointer', () => {
     for (const g of GUARDRAILS) {
