@@ -1,0 +1,164 @@
+// `jarvis plan <phase0|phase1|phase2|firewall> [--spec F] [--json] [--out DIR] [--sim SCENARIO]`
+// Scans the lab (or an in-process simulator), builds the plan, prints it and writes the artifact (JSON + Markdown).
+// Exit codes: 0 planned, 1 refused by guardrails, 2 invalid input, 4 lab unreachable.
+import { randomUUID } from 'node:crypto';
+import { isAbsolute, join } from 'node:path';
+import { loadConfig } from '../../lib/config.ts';
+import { EXIT, InputError, UnreachableError } from '../../lib/errors.ts';
+import { Secret } from '../../lib/secret.ts';
+import { createProxmoxClient, type ProxmoxClient } from '../../infra/proxmox/client.ts';
+import { createAgentShell } from '../../infra/proxmox/agent-shell.ts';
+import { createTailnetClient } from '../../infra/tailscale/client.ts';
+import { readGuestFacts } from '../../infra/facts/guest.ts';
+import { readHostFacts } from '../../infra/facts/host.ts';
+import { loadSpec } from '../../planner/spec/load.ts';
+import { buildPlan, phaseNumberOf, renderPlanText, scanLab, type ScanPorts } from '../../planner/index.ts';
+import type { PlanPhase } from '../../planner/plan.ts';
+import type { TailnetApi } from '../../infra/tailscale/api.ts';
+import type { CliCommand, CliIo } from '../io.ts';
+import { writePlanFiles } from '../plan-files.ts';
+
+const PHASE_SPECS: Record<PlanPhase, string> = {
+  phase0: 'specs/nas.desired.yaml',
+  phase1: 'specs/jarvis-homelab.desired.yaml',
+  phase2: 'specs/jarvis-homelab.desired.yaml',
+  firewall: 'specs/preprod.firewall.desired.yaml',
+};
+const SCENARIOS = ['fresh', 'phase0', 'phase1', 'phase2', 'drifted', 'backup-failures', 'large'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const USAGE = 'usage: jarvis plan <phase0|phase1|phase2|firewall> [--spec FILE] [--json] [--out DIR] [--sim SCENARIO]';
+
+interface Options {
+  phase: PlanPhase;
+  spec?: string;
+  json: boolean;
+  out?: string;
+  sim?: Scenario;
+}
+
+export function parsePlanArgs(args: string[]): Options {
+  const positional: string[] = [];
+  const opts: Partial<Options> = { json: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new InputError(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === '--json') opts.json = true;
+    else if (arg === '--spec') opts.spec = value();
+    else if (arg === '--out') opts.out = value();
+    else if (arg === '--sim') {
+      const scenario = value();
+      if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new InputError(`--sim: unknown scenario "${scenario}" (one of ${SCENARIOS.join(', ')})`);
+      opts.sim = scenario as Scenario;
+    } else if (arg.startsWith('--')) throw new InputError(`unknown option ${arg}\n${USAGE}`);
+    else positional.push(arg);
+  }
+  if (positional.length !== 1) throw new InputError(`expected exactly one phase\n${USAGE}`);
+  const phase = positional[0]!;
+  if (!(phase in PHASE_SPECS)) throw new InputError(`unknown phase "${phase}" (one of ${Object.keys(PHASE_SPECS).join(', ')})\n${USAGE}`);
+  return { ...opts, phase: phase as PlanPhase, json: opts.json ?? false };
+}
+
+interface Lab {
+  ports: ScanPorts;
+  url: string;
+  close: () => Promise<void>;
+}
+
+const facts = { guest: (shell: Parameters<typeof readGuestFacts>[0]) => readGuestFacts(shell), host: readHostFacts };
+
+function portsFor(api: ProxmoxClient, tailnet: TailnetApi | undefined, guestNames: Map<number, string>): ScanPorts {
+  const shells = new Map<number, ReturnType<typeof createAgentShell>>();
+  return {
+    pve: api,
+    ...(tailnet ? { tailnet } : {}),
+    facts,
+    guestShell: (vmid) => {
+      const name = guestNames.get(vmid);
+      if (!name) return undefined;
+      if (!shells.has(vmid)) shells.set(vmid, createAgentShell(api, vmid, name));
+      return shells.get(vmid);
+    },
+  };
+}
+
+async function openLab(opts: Options, io: CliIo, guestNames: Map<number, string>): Promise<Lab> {
+  if (opts.sim) {
+    // The simulator is loaded only on this path: product code never imports sim/ otherwise.
+    const { startSim } = await import('../../sim/server.ts');
+    const sim = await startSim({ scenario: opts.sim });
+    const api = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret: new Secret(sim.tokenSecret), fingerprint: sim.fingerprint });
+    const tailnet = createTailnetClient({ baseUrl: sim.tailscaleUrl, tailnet: '-', apiKey: new Secret(sim.tailscaleApiKey) });
+    return {
+      ports: portsFor(api, tailnet, guestNames),
+      url: sim.url,
+      close: async () => {
+        await api.close();
+        await tailnet.close();
+        await sim.close();
+      },
+    };
+  }
+  const config = loadConfig(io.env);
+  const pve = config.proxmox;
+  if (!pve) throw new InputError('PROXMOX_URL, PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET (or _FILE) must be set, or use --sim SCENARIO');
+  const api = createProxmoxClient({ url: pve.url, node: pve.node, tokenId: pve.tokenId, tokenSecret: pve.tokenSecret, fingerprint: pve.fingerprint, caPem: pve.caPem, timeoutMs: pve.timeoutMs });
+  const ts = config.tailscale;
+  const tailnet = ts.apiKey || ts.oauth ? createTailnetClient({ baseUrl: ts.apiUrl, tailnet: ts.tailnet, ...(ts.apiKey ? { apiKey: ts.apiKey } : {}), ...(ts.oauth ? { oauth: ts.oauth } : {}) }) : undefined;
+  return {
+    ports: portsFor(api, tailnet, guestNames),
+    url: pve.url,
+    close: async () => {
+      await api.close();
+      await tailnet?.close();
+    },
+  };
+}
+
+export const run: CliCommand = async (args, io) => {
+  const opts = parsePlanArgs(args);
+  const specArg = opts.spec ?? PHASE_SPECS[opts.phase];
+  const specPath = isAbsolute(specArg) ? specArg : join(io.cwd, specArg);
+  const loaded = await loadSpec(specPath, { cwd: io.cwd });
+  const { spec } = loaded;
+  if (opts.phase === 'firewall' && spec.metadata.scope !== 'firewall') io.stderr(`note: ${specArg} is not a firewall-scope spec; planning its firewall at phase ${spec.metadata.maxPhase} with everything else\n`);
+  const phaseNumber = phaseNumberOf(opts.phase, spec);
+  if (phaseNumber > spec.metadata.maxPhase) throw new InputError(`${specArg}: metadata.maxPhase is ${spec.metadata.maxPhase}; it does not describe ${opts.phase}`);
+  const guestNames = new Map(spec.vms.map((vm) => [vm.vmid, vm.name]));
+  const lab = await openLab(opts, io, guestNames);
+  let plan;
+  try {
+    if (!opts.json) io.stderr(`scanning ${lab.url} for ${opts.phase} (${specArg})…\n`);
+    const state = await scanLab(lab.ports, spec, phaseNumber);
+    plan = buildPlan({
+      spec,
+      specPath: specArg,
+      specSha256: loaded.source.sha256,
+      phase: opts.phase,
+      state,
+      requestedBy: `cli:${io.env.USER ?? 'unknown'}`,
+      now: new Date().toISOString(),
+      id: `plan-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomUUID().slice(0, 8)}`,
+    });
+  } catch (error) {
+    if (error instanceof UnreachableError) throw new UnreachableError(`${lab.url}: ${error.message}`, { cause: error });
+    throw error;
+  } finally {
+    await lab.close();
+  }
+  const dir = opts.out ?? join(io.env.JARVIS_DATA_DIR ?? join(io.cwd, 'data'), 'plans');
+  const files = await writePlanFiles(isAbsolute(dir) ? dir : join(io.cwd, dir), plan);
+  if (opts.json) io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
+  else {
+    io.stdout(renderPlanText(plan));
+    io.stderr(`plan written to ${files.json} and ${files.markdown}\n`);
+  }
+  return plan.violations.length > 0 ? EXIT.refused : EXIT.ok;
+};
+
+/** For tests and the README: which spec a phase plans by default. */
+export const defaultSpecFor = (phase: PlanPhase): string => PHASE_SPECS[phase];
