@@ -95,9 +95,11 @@ export function allocateDisk(
   const format = drive.format ?? (storage.type === 'dir' ? 'raw' : 'raw');
   const volname = storage.type === 'dir' ? `${vmid}/vm-${vmid}-disk-${n}.${format}` : `vm-${vmid}-disk-${n}`;
   usedNames.add(`${storageId}:vm-${vmid}-disk-${n}`);
-  const sizeGiB = Number(newDisk[2]);
+  // EFI vars and TPM state get their fixed size whatever number was asked for.
+  const fixedSize = key === 'efidisk0' ? (drive.efitype === '2m' ? '128K' : '4M') : key === 'tpmstate0' ? '4M' : undefined;
+  const sizeGiB = fixedSize ? 0.004 : Number(newDisk[2]);
   drive.file = `${storageId}:${volname}`;
-  drive.size = `${sizeGiB}G`;
+  drive.size = fixedSize ?? `${sizeGiB}G`;
   return { value: printSorted(drive, 'file'), allocation: { storage: storageId, volname, sizeGiB, format } };
 }
 
