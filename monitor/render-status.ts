@@ -90,7 +90,7 @@ export function renderStatusText(report: StatusReport): string {
   );
   section(lines, 'Tailnet', report.tailnet, (t) => [
     `${t.online}/${t.total} devices online${t.funnelTargets.length > 0 ? `  ✗ Funnel: ${t.funnelTargets.join(', ')}` : '  no Funnel'}`,
-    ...t.keysExpiringSoon.map((k) => `⚠ key of ${k.hostname} expires ${k.expires}`),
+    ...t.keysExpiringSoon.map((k) => (k.inDays <= 0 ? `✗ key of ${k.hostname} expired ${k.expires}` : `⚠ key of ${k.hostname} expires ${k.expires}`)),
     ...t.routesAwaitingApproval.map((r) => `⚠ ${r.hostname} routes awaiting approval: ${r.routes.join(', ')}`),
   ]);
   const g = report.gates;

@@ -1,0 +1,91 @@
+// `jarvis watch [--once] [--sim SCENARIO]`: runs the alert watchers (failed backups, absence and freshness, storage,
+// tailnet, Funnel) once or on JARVIS_WATCH_SCHEDULE, and prints the alerts it raises. Alert memory lives in
+// JARVIS_DATA_DIR, so a second `--once` raises nothing already raised. The long-running mode also starts the Proxmox
+// webhook receiver when JARVIS_WEBHOOK_LISTEN and JARVIS_WEBHOOK_SECRET are set.
+import { EXIT, InputError } from '../../lib/errors.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { scrubSecrets } from '../../lib/secret.ts';
+import { AlertStore } from '../../monitor/alert-store.ts';
+import { renderAlertText } from '../../monitor/render-alert.ts';
+import type { Alert } from '../../monitor/types.ts';
+import { handleWebhookNotification, runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
+import { startWebhookReceiver } from '../../monitor/webhook.ts';
+import type { CliCommand, CliIo } from '../io.ts';
+import { openConnection, parseMonitorArgs } from './status.ts';
+
+const USAGE = `usage: jarvis watch [--once] [--sim SCENARIO]
+
+Runs the alert watchers and prints the alerts they raise (de-duplicated across runs via JARVIS_DATA_DIR).
+
+  --once           one pass, then exit (default: run on JARVIS_WATCH_SCHEDULE until interrupted)
+  --sim SCENARIO   start the simulated lab in-process (e.g. backup-failures, drifted)
+  --help           show this help
+
+exit codes: 0 ok, 2 invalid input, 4 Proxmox unreachable
+`;
+
+function summary(result: WatchResult): string {
+  const parts = [`${result.delivered.length} alert${result.delivered.length === 1 ? '' : 's'} raised`, `${result.suppressed} already raised`];
+  if (result.held.length > 0) parts.push(`${result.held.length} held for after quiet hours`);
+  return `jarvis watch: ${parts.join(', ')}${result.problems.length > 0 ? `; could not read: ${result.problems.join('; ')}` : ''}\n`;
+}
+
+function allowWildcard(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.JARVIS_WEBHOOK_ALLOW_WILDCARD;
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new InputError(`JARVIS_WEBHOOK_ALLOW_WILDCARD=${raw}: must be 1 or 0`);
+}
+
+async function runForever(io: CliIo, options: Omit<WatchOptions, 'now'>, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const { webhookListen, webhookSecret } = config.alerts;
+  if (webhookListen && !webhookSecret) throw new InputError('JARVIS_WEBHOOK_LISTEN is set but JARVIS_WEBHOOK_SECRET (or _FILE) is not');
+  const receiver = webhookListen
+    ? await startWebhookReceiver({
+        listen: webhookListen,
+        secret: webhookSecret!,
+        allowWildcard: allowWildcard(io.env),
+        warn: (message) => io.stderr(`jarvis watch: ${message}\n`),
+        onNotification: async (n) => void (await handleWebhookNotification({ ...options, now: Date.now() }, n)),
+      })
+    : undefined;
+  if (receiver) io.stderr(`jarvis watch: webhook receiver on ${receiver.url}\n`);
+  const report = (result: WatchResult): void => io.stderr(scrubSecrets(summary(result)));
+  const fail = (error: unknown): void => io.stderr(scrubSecrets(`jarvis watch: pass failed: ${error instanceof Error ? error.message : String(error)}\n`));
+  await runWatchers({ ...options, now: Date.now() }).then(report, fail);
+  const job = scheduleWatchers(config.alerts.schedule, options, { onResult: report, onError: fail });
+  io.stderr(`jarvis watch: next pass ${job.nextRun()?.toISOString() ?? 'never'} (${config.alerts.schedule}); Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  job.stop();
+  await receiver?.close();
+  return EXIT.ok;
+}
+
+export const run: CliCommand = async (args, io) => {
+  const options = parseMonitorArgs('watch', args, ['--once']);
+  if (options.help) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  const config = loadConfig(io.env);
+  const connection = await openConnection(options.sim, config);
+  const store = AlertStore.open(config.dataDir);
+  try {
+    const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
+    const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver };
+    if (!options.once) return await runForever(io, watch, config);
+    const result = await runWatchers({ ...watch, now: Date.now() });
+    io.stderr(scrubSecrets(summary(result)));
+    if (result.unreachable) {
+      io.stderr(scrubSecrets(`jarvis watch: Proxmox at ${connection.url} is unreachable: ${result.unreachable}\n`));
+      return EXIT.unreachable;
+    }
+    return EXIT.ok;
+  } finally {
+    store.close();
+    await connection.close();
+  }
+};
