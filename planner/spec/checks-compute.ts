@@ -104,18 +104,24 @@ export function checkBuildStandards(ctx: GuardrailContext): void {
 }
 
 export function checkSizing(ctx: GuardrailContext): void {
-  const { spec } = ctx;
-  spec.vms.forEach((vm, vi) => {
+  ctx.spec.vms.forEach((vm, vi) => {
     const size = SIZES[vm.role];
     if (!size) return;
-    const disk = vm.disks.reduce((sum, d) => sum + d.size, 0);
     const within = (v: number, [lo, hi]: [number, number]) => v >= lo && v <= hi;
-    for (const phase of phasesFrom(spec, vm.phase)) {
-      const eff = vmAtPhase(vm, vi, phase);
-      if (!within(eff.cores, size.cores)) ctx.report('vm.sizing', ['vms', vi, 'cores'], `${vm.name} has ${eff.cores} cores in phase ${phase}; the document plans ${size.cores.join('–')}`, `use ${size.cores.join('–')} cores or note why in description`);
-      if (!within(eff.memory, size.memory)) ctx.report('vm.sizing', ['vms', vi, 'memory'], `${vm.name} has ${eff.memory} MiB in phase ${phase}; the document plans ${size.memory.join('–')} MiB`, `use ${size.memory.join('–')} MiB`);
-      if (!within(eff.cores, size.cores) || !within(eff.memory, size.memory)) break;
+    const values: Array<[SpecPath, 'cores' | 'memory', number | undefined]> = [
+      [['vms', vi, 'cores'], 'cores', vm.cores],
+      [['vms', vi, 'memory'], 'memory', vm.memory],
+      [['vms', vi, 'overrides', 'phase1', 'cores'], 'cores', vm.overrides?.phase1?.cores],
+      [['vms', vi, 'overrides', 'phase1', 'memory'], 'memory', vm.overrides?.phase1?.memory],
+      [['vms', vi, 'overrides', 'phase2', 'cores'], 'cores', vm.overrides?.phase2?.cores],
+      [['vms', vi, 'overrides', 'phase2', 'memory'], 'memory', vm.overrides?.phase2?.memory],
+    ];
+    for (const [path, field, value] of values) {
+      if (value === undefined || within(value, size[field])) continue;
+      const unit = field === 'memory' ? ' MiB' : ' cores';
+      ctx.report('vm.sizing', path, `${vm.name} has ${value}${unit}; the document plans ${size[field].join('–')}${unit}`, `use ${size[field].join('–')}${unit}, or keep it on purpose and say why in description`);
     }
+    const disk = vm.disks.reduce((sum, d) => sum + d.size, 0);
     if (!within(disk, size.disk)) ctx.report('vm.sizing', ['vms', vi, 'disks'], `${vm.name} has ${disk} GiB of disk; the document plans ${size.disk.join('–')} GiB`, `size its disks to ${size.disk.join('–')} GiB`);
   });
 }

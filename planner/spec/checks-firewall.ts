@@ -232,7 +232,11 @@ export function checkSegmentation(ctx: GuardrailContext): void {
   const mqtt = ha?.provision?.homeAssistant?.mqtt === true;
   seg.allow.forEach((flow, i) => {
     const path: SpecPath = [...base, 'allow', i];
-    if (!names.has(flow.from)) ctx.report('segmentation.default-deny', [...path, 'from'], `"${flow.from}" is not a declared segment`, `use one of ${[...names].join(', ')}`);
+    if (/^(wan|internet|any|world|public)$/i.test(flow.from) || (parseCidr(flow.from) && admitsPublic(spec, flow.from))) {
+      ctx.report('exposure.public', [...path, 'from'], `a flow from "${flow.from}" admits the internet (a port-forward by another name)`, 'remove it; remote access goes through the tailnet');
+    } else if (!names.has(flow.from)) {
+      ctx.report('segmentation.default-deny', [...path, 'from'], `"${flow.from}" is not a declared segment`, `use one of ${[...names].join(', ')}`);
+    }
     const toVm = spec.vms.find((vm) => vm.name === flow.to);
     if (!toVm && !names.has(flow.to)) ctx.report('segmentation.default-deny', [...path, 'to'], `"${flow.to}" is neither a segment nor a VM name`, 'name a segment or a VM');
     const ports = parseFwPortSpec(flow.dport);

@@ -144,6 +144,12 @@ describe('specific hard constraints', () => {
     expect(rules(edit(REFERENCE, [[['firewall', 'node'], { rules: [{ action: 'ACCEPT', source: '::/0', proto: 'tcp', dport: '443' }] }]]), 'exposure.public')).toHaveLength(1);
     expect(rules(edit(FIREWALL, [[[...RULE, 1, 'source'], undefined]]), 'exposure.public')[0]?.message).toMatch(/any address.*public|public/);
   });
+  it('refuses a segmentation flow from the internet (a port-forward by another name)', () => {
+    const text = edit(REFERENCE, [[['firewall', 'segmentation', 'allow', 0, 'from'], 'wan']]);
+    expect(rules(text, 'exposure.public').map((f) => f.path)).toEqual(['firewall.segmentation.allow[0].from']);
+    const cidr = edit(REFERENCE, [[['firewall', 'segmentation', 'allow', 0, 'from'], '0.0.0.0/0']]);
+    expect(rules(cidr, 'exposure.public')).toHaveLength(1);
+  });
   it('refuses Funnel on a guest', () => {
     const text = edit(NAS, [[['vms', 0, 'provision', 'tailscale', 'funnel'], true]]);
     expect(rules(text, 'exposure.public').map((f) => f.path)).toEqual(['vms[0].provision.tailscale.funnel']);
