@@ -1,0 +1,125 @@
+// A Reply as a Discord message within Discord's limits: one embed, summary first (colour by risk), sections as
+// fields, buttons as one action row. What does not fit (6,000 characters of embeds) goes into an attached file.
+import type { Reply, ReplyButton, ReplyLevel } from '../../commands/reply.ts';
+import { RISK_COLOUR } from '../../commands/plan-labels.ts';
+
+export const DISCORD_LIMITS = {
+  content: 2000,
+  embeds: 10,
+  embedTotal: 6000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+} as const;
+
+export interface DiscordEmbed {
+  title: string;
+  color: number;
+  description: string;
+  fields: Array<{ name: string; value: string }>;
+  footer: { text: string };
+}
+
+export interface DiscordButton {
+  type: 2;
+  style: 1 | 2 | 3 | 4;
+  label: string;
+  custom_id: string;
+}
+
+export interface DiscordMessage {
+  embeds: DiscordEmbed[];
+  components: Array<{ type: 1; components: DiscordButton[] }>;
+  files: Array<{ name: string; data: Buffer }>;
+}
+
+const COLOUR: Record<ReplyLevel, number> = {
+  info: 0x5865f2,
+  ok: RISK_COLOUR.low,
+  low: RISK_COLOUR.low,
+  medium: RISK_COLOUR.medium,
+  high: RISK_COLOUR.high,
+  critical: RISK_COLOUR.critical,
+  error: 0x99aab5,
+};
+
+const STYLE: Record<ReplyButton['action'], DiscordButton['style']> = { approve: 3, reject: 4, 'dry-run': 2, details: 2 };
+
+/** `jarvis:<action>:<planId>`: what a click on a plan message means. */
+export const buttonId = (button: Pick<ReplyButton, 'action' | 'planId'>): string => `jarvis:${button.action}:${button.planId}`;
+
+export function parseButtonId(customId: string): Pick<ReplyButton, 'action' | 'planId'> | undefined {
+  const match = /^jarvis:(approve|reject|dry-run|details):([A-Za-z0-9._-]{1,64})$/.exec(customId);
+  return match ? { action: match[1] as ReplyButton['action'], planId: match[2] as string } : undefined;
+}
+
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/** Room kept for the "… in the attached file" field when the plan is cut. */
+const CUT_NOTE_ROOM = 200;
+
+export function renderDiscord(reply: Reply): DiscordMessage {
+  const [summary, ...rest] = reply.sections;
+  const embed: DiscordEmbed = {
+    title: clip(reply.title, DISCORD_LIMITS.title),
+    color: COLOUR[reply.level],
+    description: clip([summary?.title ? `**${summary.title}**` : '', ...(summary?.lines ?? [])].filter(Boolean).join('\n') || '\u200b', DISCORD_LIMITS.description),
+    fields: [],
+    footer: { text: clip(`next: ${reply.next}`, DISCORD_LIMITS.footer) },
+  };
+  let used = embed.title.length + embed.description.length + embed.footer.text.length;
+  const budget = DISCORD_LIMITS.embedTotal - CUT_NOTE_ROOM;
+  let omitted = 0;
+
+  for (const section of rest) {
+    let name = section.title ?? '\u200b';
+    let value = '';
+    const flush = (): void => {
+      if (!value) return;
+      embed.fields.push({ name: clip(name, DISCORD_LIMITS.fieldName), value });
+      used += name.length + value.length;
+      name = `${section.title ?? ''} (cont.)`;
+      value = '';
+    };
+    for (const raw of section.lines) {
+      const line = clip(raw, DISCORD_LIMITS.fieldValue);
+      const grown = value ? `${value}\n${line}` : line;
+      const fits = used + name.length + grown.length <= budget && embed.fields.length < DISCORD_LIMITS.fields - 1;
+      if (omitted || !fits) {
+        omitted++;
+        continue;
+      }
+      if (grown.length > DISCORD_LIMITS.fieldValue) {
+        flush();
+        if (used + name.length + line.length > budget || embed.fields.length >= DISCORD_LIMITS.fields - 1) {
+          omitted++;
+          continue;
+        }
+        value = line;
+      } else {
+        value = grown;
+      }
+    }
+    flush();
+  }
+
+  const files = (reply.attachments ?? []).map((file) => ({ name: file.filename, data: Buffer.from(file.content) }));
+  if (omitted) {
+    const planFile = reply.approvalRequest ? `plan-${reply.approvalRequest.plan.id}.md` : 'reply.md';
+    embed.fields.push({ name: 'Full text attached', value: `${omitted} more line(s) did not fit: see ${planFile}` });
+    files.push({ name: planFile, data: Buffer.from(reply.approvalRequest?.markdown || fullText(reply)) });
+  }
+
+  const buttons = (reply.buttons ?? []).slice(0, 5).map((button): DiscordButton => ({ type: 2, style: STYLE[button.action], label: button.label, custom_id: buttonId(button) }));
+  return { embeds: [embed], components: buttons.length ? [{ type: 1, components: buttons }] : [], files };
+}
+
+function fullText(reply: Reply): string {
+  const parts = [`# ${reply.title}`];
+  for (const section of reply.sections) parts.push(section.title ? `\n## ${section.title}\n` : '', ...section.lines.map((l) => `- ${l}`));
+  parts.push('', `next: ${reply.next}`);
+  return `${parts.join('\n')}\n`;
+}
