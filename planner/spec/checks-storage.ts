@@ -79,8 +79,19 @@ export function checkZfs(ctx: GuardrailContext): void {
 
 const hasRetention = (r: Retention) => ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'].some((k) => (r[k as keyof Retention] ?? 0) > 0);
 
-export function checkBackups(ctx: GuardrailContext): void {
-  const { spec } = ctx;
+export function checkBackups(outer: GuardrailContext): void {
+  const { spec } = outer;
+  // A job is checked once per phase it exists in; report each rule at each place only once.
+  const reported = new Set<string>();
+  const ctx: GuardrailContext = {
+    spec,
+    report(ruleId, path, ...rest) {
+      const key = `${ruleId} ${path.join('.')}`;
+      if (reported.has(key)) return;
+      reported.add(key);
+      outer.report(ruleId, path, ...rest);
+    },
+  };
   spec.backups?.jobs.forEach((job, ji) => {
     const path: SpecPath = ['backups', 'jobs', ji];
     const why = checkCalendarEvent(job.schedule);

@@ -160,6 +160,10 @@ describe('specific hard constraints', () => {
     expect(rules(edit(REFERENCE, [[['vms', 3, 'provision', 'homeAssistant', 'mqtt'], false]]), 'segmentation.default-deny')).toHaveLength(1);
     expect(rules(edit(REFERENCE, [[['firewall', 'segmentation', 'blockManagementFrom'], ['services']]]), 'segmentation.default-deny')[0]?.message).toMatch(/IOT may reach Proxmox management/);
   });
+  it('reports a backup job naming a VM before it exists once, at the list entry', () => {
+    const found = rules(edit(REFERENCE, [[['backups', 'jobs', 0, 'vmid'], [100, 150]]]), 'backups.references');
+    expect(found.map((f) => [f.path, f.message])).toEqual([['backups.jobs[0].vmid[1]', 'VM 150 only exists from phase 2, the job backs it up in phase 0']]);
+  });
   it('names the stable VMID of each role', () => {
     expect(rules(edit(REFERENCE, [[['vms', 3, 'vmid'], 401]]), 'vmid.stable-unique')[0]?.fix).toBe('set vmid: 400');
   });
