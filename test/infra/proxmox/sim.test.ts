@@ -10,7 +10,11 @@ import { testClient } from './support/clients.ts';
 import { makeCert } from './support/stub.ts';
 
 const ADMIN = { tokenId: 'jarvis@pve!bot', secret: '2b7e1516-28ae-42d2-a6ab-f7158809cf4f', privileges: 'admin' as const };
-const READONLY = { tokenId: 'audit@pve!ro', secret: '6d0c8a3e-1f2b-4c5d-9e8f-0a1b2c3d4e5f', privileges: 'readonly' as const };
+const READONLY = {
+  tokenId: 'audit@pve!ro',
+  secret: '6d0c8a3e-1f2b-4c5d-9e8f-0a1b2c3d4e5f',
+  privileges: 'readonly' as const,
+};
 
 let sim: RunningSim;
 
@@ -63,7 +67,8 @@ describe('trust and auth against the simulator', () => {
   });
 
   it('gets 401 for a wrong token secret', async () => {
-    const error = (await failure(simClient({ tokenSecret: new Secret('00000000-0000-4000-8000-000000000000') }).version())) as PveError;
+    const wrong = simClient({ tokenSecret: new Secret('00000000-0000-4000-8000-000000000000') });
+    const error = (await failure(wrong.version())) as PveError;
     expect(error).toBeInstanceOf(PveError);
     expect(error.status).toBe(401);
   });

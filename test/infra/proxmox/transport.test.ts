@@ -242,7 +242,8 @@ describe('request encoding', () => {
   });
 
   it('sends GET and DELETE parameters in the query string and no body', async () => {
-    stub.setHandler((req, res) => answer(res, 200, req.method === 'GET' ? [] : 'UPID:proxmox:0001:0002:0003:qmdestroy:120:jarvis@pve!bot:'));
+    const upid = 'UPID:proxmox:0001:0002:0003:qmdestroy:120:jarvis@pve!bot:';
+    stub.setHandler((req, res) => answer(res, 200, req.method === 'GET' ? [] : upid));
     const client = testClient(stub);
     await client.listTasks({ typefilter: 'vzdump', errors: true, since: 1700000000 });
     await client.deleteVm(120, { purge: true });

@@ -48,7 +48,11 @@ export function answer(
   data: unknown,
   extra: { message?: string; errors?: Record<string, string>; reason?: string } = {},
 ): void {
-  const body = JSON.stringify({ data, ...(extra.message ? { message: extra.message } : {}), ...(extra.errors ? { errors: extra.errors } : {}) });
+  const body = JSON.stringify({
+    data,
+    ...(extra.message ? { message: extra.message } : {}),
+    ...(extra.errors ? { errors: extra.errors } : {}),
+  });
   res.writeHead(status, extra.reason ?? '', { 'content-type': 'application/json;charset=UTF-8' });
   res.end(body);
 }
