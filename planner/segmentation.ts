@@ -1,5 +1,5 @@
 // Phase-2 segmentation intent → Proxmox firewall objects, kept readable:
-//  - one cluster IP set per segment (`seg-<name>`), unless the spec already declares it;
+//  - one cluster IP set per segment a rule refers to (`seg-<name>`), unless the spec already declares it;
 //  - `blockManagementFrom`: datacenter rules dropping that segment's traffic to the node's SSH (22) and web UI (8006),
 //    placed first so no later ACCEPT can let it through;
 //  - each `allow` entry: an ACCEPT rule on the target VM's own firewall from the source segment's IP set;
@@ -18,7 +18,9 @@ export function compileSegmentation(
   problems: DesiredState['problems'],
 ): void {
   const cluster = (out.cluster ??= { options: {}, rules: [], groups: [], ipsets: [], aliases: [] });
-  for (const segment of seg.segments) {
+  // Only segments a rule refers to get an IP set: an unused set is noise in the firewall.
+  const referenced = new Set([...seg.allow.map((a) => a.from), ...seg.blockManagementFrom]);
+  for (const segment of seg.segments.filter((s) => referenced.has(s.name))) {
     const name = segmentIpset(segment.name);
     if (!cluster.ipsets.some((s) => s.name === name)) {
       cluster.ipsets.push({ name, comment: `${segment.name.toUpperCase()} segment (${segment.bridge})`, cidrs: [segment.cidr] });

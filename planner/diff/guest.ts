@@ -25,6 +25,12 @@ const sameSet = (a: string[], b: string[]) => [...a].sort().join(',') === [...b]
 
 export function diffGuests(ctx: DiffContext): DraftAction[] {
   const out: DraftAction[] = [];
+  if (ctx.state.tailnet.known && ctx.state.tailnet.value.funnelTargets.length > 0) {
+    ctx.warnings.push({
+      code: 'tailnet-funnel',
+      message: `the tailnet policy grants Funnel (public exposure) to ${ctx.state.tailnet.value.funnelTargets.join(', ')}; remote access must stay Tailscale-only: remove the funnel nodeAttr`,
+    });
+  }
   for (const vm of ctx.desired.vms) {
     const provision = vm.provision;
     if (!provision?.tailscale && !provision?.docker) continue;

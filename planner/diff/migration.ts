@@ -8,7 +8,6 @@ import { change, chain, draft, type DiffContext, type DraftAction } from './type
 import { guestFacts } from './guest.ts';
 import { snapshotSupport } from './vm.ts';
 
-export const mappingId = (dataset: string): string => dataset.replace(/\//g, '-');
 
 export function diffMigrations(ctx: DiffContext): DraftAction[] {
   const out: DraftAction[] = [];
@@ -22,14 +21,16 @@ export function diffMigrations(ctx: DiffContext): DraftAction[] {
     }
     const vm = ctx.desired.vms.find((v) => v.vmid === migration.vmid);
     const vmName = vm?.name ?? String(migration.vmid);
-    const id = mappingId(migration.to);
     const path = `/${migration.to}`;
+    // An existing mapping of the dataset's path is reused whatever its id; a new one is named after the migration.
+    const existingMapping = ctx.state.dirMappings.known ? ctx.state.dirMappings.value.find((m) => m.path === path) : undefined;
+    const id = existingMapping?.id ?? migration.id;
     const mountpoint = migration.mountpoint ?? migration.from;
     const facts = guestFacts(ctx, { vmid: migration.vmid, name: vmName });
     const mounted = facts?.mounts?.some((m) => m.target === mountpoint && (m.source === id || m.fstype === 'virtiofs'));
     if (!facts) {
       const fact = ctx.state.guests[migration.vmid];
-      ctx.unknowns.push({ what: `migration ${migration.id} (mounts in VM ${migration.vmid})`, reason: fact && !fact.known ? fact.reason : 'not read' });
+      ctx.warnings.push({ code: 'migration-unverified', message: `migration ${migration.id}: the mounts in VM ${migration.vmid} could not be read (${fact && !fact.known ? fact.reason : 'not read'}); it is planned only if its virtiofs device is missing` });
     }
     if (!ctx.state.dirMappings.known) {
       ctx.unknowns.push({ what: `directory mapping ${id}`, reason: ctx.state.dirMappings.reason });

@@ -114,7 +114,10 @@ export function disks(list: DiskInfo[]): LiveDisk[] {
 export function zfsPool(summary: ZfsPoolSummary, detail: ZfsPoolDetail | undefined): LiveZfsPool {
   const devices: string[] = [];
   let raidlevel: string | undefined;
-  for (const child of detail?.children ?? []) {
+  // PVE nests the vdevs under a root entry named after the pool.
+  const top = detail?.children ?? [];
+  const vdevs = top.length === 1 && top[0]!.name === summary.name ? (top[0]!.children ?? []) : top;
+  for (const child of vdevs) {
     if (child.children?.length) {
       raidlevel ??= child.name.replace(/-\d+$/, '');
       devices.push(...child.children.map((c) => c.name));
