@@ -117,6 +117,17 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       record.params = redactParams(params);
       const isLogin = method === 'POST' && path === '/access/ticket';
       const caller = isLogin ? undefined : auth.authenticate(req, method);
+      let checked;
+      try {
+        checked = checkRequest(method, path, params);
+      } catch (error) {
+        if (error instanceof PveHttpError) {
+          if (error.errors) record.errors = error.errors;
+          schemaViolations.push(record);
+        }
+        throw error;
+      }
+      record.template = checked.template;
       const fault = decideFault(faults, path, random);
       if (fault.kind === 'timeout') {
         record.status = 0;
@@ -124,18 +135,6 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         return; // never answered; close() tears the socket down
       }
       if (fault.kind === 'status') throw new PveHttpError(fault.status, fault.message);
-      let checked;
-      try {
-        checked = checkRequest(method, path, params);
-      } catch (error) {
-        if (error instanceof PveHttpError) {
-          record.template = undefined;
-          if (error.errors) record.errors = error.errors;
-          schemaViolations.push(record);
-        }
-        throw error;
-      }
-      record.template = checked.template;
       if (isLogin) {
         const realm = str(params, 'realm');
         const data = auth.login(str(params, 'username') ?? '', str(params, 'password') ?? '', realm);

@@ -11,11 +11,15 @@ function write(path: string, content: string): void {
   writeFileSync(path, content);
 }
 
-export function seedOsRelease(root: string, id: 'debian' | 'haos' = 'debian', codename = 'bookworm'): void {
-  const path = join(root, 'etc', 'os-release');
-  if (existsSync(path)) return;
-  write(path, id === 'haos' ? 'ID=haos\nNAME="Home Assistant OS"\n' : `ID=${id}\nVERSION_CODENAME=${codename}\nPRETTY_NAME="Debian GNU/Linux 12 (${codename})"\n`);
-  if (!existsSync(join(root, 'etc', 'fstab'))) write(join(root, 'etc', 'fstab'), '# <file system> <mount point> <type> <options> <dump> <pass>\n');
+/** The files a sandboxed system needs before any step runs: os-release, fstab, and the root account and group. */
+export function seedBaseSystem(root: string, id: 'debian' | 'haos' = 'debian', codename = 'bookworm'): void {
+  const files: Record<string, string> = {
+    'etc/os-release': id === 'haos' ? 'ID=haos\nNAME="Home Assistant OS"\n' : `ID=${id}\nVERSION_CODENAME=${codename}\nPRETTY_NAME="Debian GNU/Linux 12 (${codename})"\n`,
+    'etc/fstab': '# <file system> <mount point> <type> <options> <dump> <pass>\n',
+    'etc/passwd': 'root:x:0:0:root:/root:/bin/bash\n',
+    'etc/group': 'root:x:0:\n',
+  };
+  for (const [path, content] of Object.entries(files)) if (!existsSync(join(root, path))) write(join(root, path), content);
 }
 
 export function seedPool(root: string, pool: { name: string; health?: string; size?: number; alloc?: number }): void {
@@ -58,6 +62,8 @@ export function seedTailscale(root: string, node: { hostname: string; advertiseR
 }
 
 export function seedDocker(root: string, compose = true): void {
+  const group = join(root, 'etc', 'group');
+  if (!existsSync(group) || !readFileSync(group, 'utf8').includes('\ndocker:')) write(group, `${existsSync(group) ? readFileSync(group, 'utf8') : ''}docker:x:989:\n`);
   seedPackages(root, ['docker-ce', 'docker-ce-cli', 'containerd.io', ...(compose ? ['docker-compose-plugin'] : [])]);
   seedUnit(root, 'docker', { enabled: true, active: true });
 }

@@ -1,0 +1,118 @@
+// A third-party client's typical session against the simulator: plain form-encoded HTTPS calls, tasks followed by
+// UPID, nothing simulator-specific.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from 'undici';
+import { startSim, type RunningSim } from '../../sim/server.ts';
+import { agentFor, call, waitTask } from './helpers.ts';
+
+let sim: RunningSim;
+let agent: Agent;
+
+beforeAll(async () => {
+  sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05 });
+  agent = agentFor(sim);
+});
+afterAll(async () => {
+  await agent.close();
+  await sim.close();
+});
+
+async function ok(method: string, path: string, params: Record<string, string | string[]> = {}): Promise<unknown> {
+  const res = await call(sim, agent, method, path, params);
+  expect(res.status, `${method} ${path}: ${res.statusText}`).toBe(200);
+  return res.body.data;
+}
+
+async function task(method: string, path: string, params: Record<string, string> = {}): Promise<void> {
+  const upid = await ok(method, path, params);
+  expect(await waitTask(sim, agent, upid)).toMatchObject({ exitstatus: 'OK' });
+}
+
+describe('third-party client flow', () => {
+  it('creates, updates, starts, snapshots, extends, lists, stops and deletes a VM', async () => {
+    await task('POST', '/nodes/proxmox/qemu', {
+      vmid: '210',
+      name: 'web-1',
+      memory: '2048',
+      cores: '2',
+      scsihw: 'virtio-scsi-single',
+      scsi0: 'local-lvm:16,cache=none,iothread=1',
+      net0: 'virtio,bridge=vmbr0',
+      agent: '1',
+      tags: 'web,prod',
+    });
+    let config = (await ok('GET', '/nodes/proxmox/qemu/210/config')) as Record<string, string>;
+    expect(config.scsi0).toBe('local-lvm:vm-210-disk-0,cache=none,iothread=1,size=16G');
+    expect(config.net0).toMatch(/^virtio=BC:24:11:[0-9A-F:]{8},bridge=vmbr0$/);
+    expect(config.tags).toBe('web;prod');
+    const mac = /virtio=([0-9A-F:]{17})/.exec(config.net0!)![1];
+
+    await ok('PUT', '/nodes/proxmox/qemu/210/config', { memory: '4096', description: 'front end', digest: config.digest! });
+    await task('POST', '/nodes/proxmox/qemu/210/status/start');
+    const status = (await ok('GET', '/nodes/proxmox/qemu/210/status/current')) as Record<string, unknown>;
+    expect(status).toMatchObject({ status: 'running', qmpstatus: 'running', agent: 1, maxmem: 4096 * 1024 * 1024 });
+
+    await task('POST', '/nodes/proxmox/qemu/210/snapshot', { snapname: 'before-nic', description: 'clean install' });
+    const snapshots = (await ok('GET', '/nodes/proxmox/qemu/210/snapshot')) as Array<{ name: string; parent?: string }>;
+    expect(snapshots.map((s) => s.name)).toEqual(['before-nic', 'current']);
+    expect(snapshots[1]!.parent).toBe('before-nic');
+
+    await task('POST', '/nodes/proxmox/qemu/210/config', { net1: 'virtio,bridge=vmbr0,firewall=1' });
+    config = (await ok('GET', '/nodes/proxmox/qemu/210/config')) as Record<string, string>;
+    expect(config.net1).toMatch(/^virtio=BC:24:11:[0-9A-F:]{8},bridge=vmbr0,firewall=1$/);
+    expect(config.net0).toContain(mac!);
+    await task('PUT', '/nodes/proxmox/qemu/210/resize', { disk: 'scsi0', size: '+4G' });
+    expect(((await ok('GET', '/nodes/proxmox/qemu/210/config')) as Record<string, string>).scsi0).toContain('size=20G');
+
+    const tasks = (await ok('GET', '/nodes/proxmox/tasks', { vmid: '210' })) as Array<{ type: string }>;
+    expect(tasks.map((t) => t.type)).toEqual(['resize', 'qmconfig', 'qmsnapshot', 'qmstart', 'qmcreate']);
+    const storages = (await ok('GET', '/nodes/proxmox/storage', { content: 'images' })) as Array<{ storage: string; used: number; total: number }>;
+    expect(storages.map((s) => s.storage)).toEqual(['local-lvm']);
+    expect(storages[0]!.used).toBeGreaterThanOrEqual(20 * 1024 ** 3);
+
+    await task('POST', '/nodes/proxmox/qemu/210/status/stop');
+    await task('DELETE', '/nodes/proxmox/qemu/210/snapshot/before-nic');
+    await task('DELETE', '/nodes/proxmox/qemu/210', { purge: '1' });
+    const gone = await call(sim, agent, 'GET', '/nodes/proxmox/qemu/210/config');
+    expect(gone.status).toBe(500);
+    expect(gone.statusText).toBe("Configuration file 'nodes/proxmox/qemu-server/210.conf' does not exist");
+    expect(sim.lab.volumes.filter((v) => v.vmid === 210)).toEqual([]);
+    expect(sim.schemaViolations).toEqual([]);
+  });
+
+  it('rolls back a snapshot', async () => {
+    await task('POST', '/nodes/proxmox/qemu', { vmid: '211', name: 'rb', memory: '1024', scsi0: 'local-lvm:4', net0: 'virtio,bridge=vmbr0' });
+    await task('POST', '/nodes/proxmox/qemu/211/snapshot', { snapname: 'base' });
+    await ok('PUT', '/nodes/proxmox/qemu/211/config', { memory: '2048' });
+    await task('POST', '/nodes/proxmox/qemu/211/snapshot/base/rollback');
+    expect(((await ok('GET', '/nodes/proxmox/qemu/211/config')) as Record<string, string>).memory).toBe('1024');
+  });
+
+  it('runs guest-agent calls only when the agent is on and the VM runs', async () => {
+    await task('POST', '/nodes/proxmox/qemu', { vmid: '212', name: 'agent', memory: '1024', scsi0: 'local-lvm:4', net0: 'virtio,bridge=vmbr0', agent: '1' });
+    const stopped = await call(sim, agent, 'POST', '/nodes/proxmox/qemu/212/agent/ping');
+    expect(stopped.statusText).toBe('VM 212 is not running');
+    await task('POST', '/nodes/proxmox/qemu/212/status/start');
+    sim.lab.guestExec = async (vmid, argv, input) => ({ exitcode: 0, out: `${vmid}:${argv.join(' ')}:${input ?? ''}`, err: '' });
+    const { pid } = (await ok('POST', '/nodes/proxmox/qemu/212/agent/exec', { command: ['cat', '-'], 'input-data': 'hello' })) as { pid: number };
+    let result: Record<string, unknown> = { exited: false };
+    for (let i = 0; i < 50 && !result.exited; i++) result = (await ok('GET', '/nodes/proxmox/qemu/212/agent/exec-status', { pid: String(pid) })) as Record<string, unknown>;
+    expect(result).toEqual({ exited: true, exitcode: 0, 'out-data': '212:cat -:hello' });
+    const nics = (await ok('GET', '/nodes/proxmox/qemu/212/agent/network-get-interfaces')) as { result: Array<{ name: string }> };
+    expect(nics.result.map((n) => n.name)).toEqual(['lo', 'ens18']);
+    await task('POST', '/nodes/proxmox/qemu', { vmid: '213', name: 'noagent', memory: '1024', start: '1' });
+    expect((await call(sim, agent, 'POST', '/nodes/proxmox/qemu/213/agent/ping')).statusText).toBe('No QEMU guest agent configured');
+  });
+
+  it('stages network changes, shows them pending, applies with a task and reverts', async () => {
+    await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr5', type: 'bridge', autostart: '1', comments: 'lab' });
+    const rows = (await ok('GET', '/nodes/proxmox/network')) as Array<{ iface: string; active: number; pending?: unknown }>;
+    expect(rows.find((r) => r.iface === 'vmbr5')).toMatchObject({ active: 0, pending: expect.any(Object) });
+    await ok('DELETE', '/nodes/proxmox/network');
+    expect(((await ok('GET', '/nodes/proxmox/network')) as Array<{ iface: string }>).map((r) => r.iface)).not.toContain('vmbr5');
+    await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr5', type: 'bridge' });
+    await task('PUT', '/nodes/proxmox/network');
+    const applied = (await ok('GET', '/nodes/proxmox/network/vmbr5')) as { active: number };
+    expect(applied.active).toBe(1);
+  });
+});
