@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../planner/artifact.ts';
+import { orderActions, DependencyCycleError } from '../../planner/order.ts';
+import { draft } from '../../planner/diff/types.ts';
+import { renderPlanText } from '../../planner/render.ts';
+import type { Spec } from '../../planner/spec/schema.ts';
+import type { LiveState } from '../../planner/state.ts';
+import { known } from '../../planner/state.ts';
+import { loadReference, phase0State } from './fixtures.ts';
+
+const { spec, source } = await loadReference();
+
+const plan = (state: LiveState, phase: 'phase0' | 'phase1' | 'phase2' = 'phase0', s: Spec = spec, id = 'plan-test') =>
+  buildPlan({ spec: s, specPath: 'specs/jarvis-homelab.desired.yaml', specSha256: source.sha256, phase, state, requestedBy: 'test', now: '2026-01-01T00:00:00Z', id });
+
+describe('buildPlan over a phase-0 lab', () => {
+  it('is empty when the lab matches, even with tags in another order and case', () => {
+    const state = phase0State();
+    state.vms[100]!.config.tags = 'TIER-LAN,owner-loic env-lab;Role-Edge-Gateway';
+    const result = plan(state);
+    expect(result.actions).toEqual([]);
+    expect(result.violations).toEqual([]);
+  });
+
+  it('gives the same planHash for the same spec and lab, whatever the id and time', () => {
+    const a = plan(phase0State(), 'phase0', spec, 'one');
+    const b = buildPlan({ spec, specPath: 'x', specSha256: source.sha256, phase: 'phase0', state: phase0State(), requestedBy: 'other', now: '2030-01-01T00:00:00Z', id: 'two' });
+    expect(a.planHash).toBe(b.planHash);
+    const drifted = phase0State();
+    drifted.vms[300]!.digest = 'changed';
+    expect(plan(drifted).planHash).not.toBe(a.planHash);
+  });
+
+  it('adds a new disk without recreating the VM', () => {
+    const spec2 = structuredClone(spec);
+    spec2.vms.find((v) => v.vmid === 300)!.disks.push({ storage: 'local-lvm', size: 200, cache: 'none', discard: true, ssd: true, iothread: true });
+    const result = plan(phase0State(), 'phase0', spec2);
+    expect(result.actions.map((a) => a.id)).toEqual(['vm.disk.add:300:scsi1']);
+    expect(result.actions[0]!.params).toMatchObject({ channel: 'pve', requests: [{ method: 'POST', path: '/nodes/proxmox/qemu/300/config', params: { scsi1: 'local-lvm:200,cache=none,discard=on,iothread=1,ssd=1', digest: 'digest-300' } }] });
+  });
+
+  it('refuses a disk shrink and plans a grow as a resize with a pre-snapshot', () => {
+    const shrink = phase0State();
+    shrink.vms[300]!.config.scsi0 = 'local-lvm:vm-300-disk-0,cache=none,discard=on,iothread=1,size=256G,ssd=1';
+    expect(plan(shrink).violations.map((v) => v.ruleId)).toContain('vm-disk-shrink');
+    const grow = phase0State();
+    grow.vms[300]!.config.scsi0 = 'local-lvm:vm-300-disk-0,cache=none,discard=on,iothread=1,size=64G,ssd=1';
+    const [resize] = plan(grow).actions;
+    expect(resize!.id).toBe('vm.disk.resize:300:scsi0');
+    expect(resize!.preSnapshot).toMatchObject({ vmid: 300, name: expect.stringMatching(/^jarvis-pre-[0-9a-f]{8}$/) });
+    expect(resize!.rollbackHint).toContain((resize!.preSnapshot as { name: string }).name);
+  });
+
+  it('needs a reboot for a memory change unless memory hotplug is on', () => {
+    const state = phase0State();
+    state.vms[300]!.config.memory = '6144';
+    expect(plan(state).actions.map((a) => a.id)).toEqual(['vm.update:300:memory', 'vm.reboot:300']);
+    const hot = structuredClone(spec);
+    hot.vms.find((v) => v.vmid === 300)!.hotplug = ['network', 'disk', 'usb', 'memory'];
+    const hotState = phase0State();
+    hotState.vms[300]!.config.memory = '6144';
+    hotState.vms[300]!.config.hotplug = 'disk,memory,network,usb';
+    expect(plan(hotState, 'phase0', hot).actions.map((a) => a.id)).toEqual(['vm.update:300:memory']);
+  });
+
+  it('ignores generated MAC addresses but moves a NIC to another bridge as a reattach', () => {
+    const state = phase0State();
+    state.vms[300]!.config.net0 = 'virtio=AA:AA:AA:AA:AA:AA,bridge=vmbr0,firewall=1';
+    expect(plan(state).actions).toEqual([]);
+    state.vms[300]!.config.net0 = 'virtio=AA:AA:AA:AA:AA:AA,bridge=vmbr9,firewall=1';
+    const [reattach] = plan(state).actions;
+    expect(reattach).toMatchObject({ id: 'vm.nic.reattach:300:net0', risk: 'high' });
+    expect(JSON.stringify(reattach!.params)).toContain('macaddr=AA:AA:AA:AA:AA:AA');
+  });
+});
+
+describe('phase 2 over phase 1', () => {
+  const phase1State = (): LiveState => {
+    const state = phase0State();
+    state.backupJobs = known([{ ...(state.backupJobs as { value: LiveState['backupJobs'] extends infer F ? F extends { value: infer V } ? V : never : never }).value[0]!, storage: 'tank-backups' }]);
+    state.storages = known([...(state.storages.known ? state.storages.value : []), { storage: 'tank-backups', type: 'dir', content: ['backup'], path: '/tank/backups', disable: false }]);
+    state.zfsPools = known([{ name: 'tank', health: 'ONLINE', size: 1, alloc: 0, free: 1, devices: [], raidlevel: 'mirror' }]);
+    state.dirMappings = known([{ id: 'plex-media', path: '/tank/media' }, { id: 'docker-appdata', path: '/tank/appdata' }]);
+    state.vms[300]!.config.virtiofs0 = 'plex-media';
+    state.vms[300]!.config.virtiofs1 = 'docker-appdata';
+    return state;
+  };
+
+  it('creates bridges before moving NICs, starts the router first and snapshots the moved VMs', () => {
+    const result = plan(phase1State(), 'phase2');
+    const ids = result.actions.map((a) => a.id);
+    const at = (id: string) => ids.indexOf(id);
+    expect(at('network.bridge.create:vmbr1')).toBeLessThan(at('network.apply'));
+    expect(at('network.apply')).toBeLessThan(at('vm.nic.reattach:300:net0'));
+    expect(at('vm.start:150')).toBeLessThan(at('vm.nic.reattach:400:net0'));
+    for (const vmid of [300, 400]) {
+      const move = result.actions.find((a) => a.id === `vm.nic.reattach:${vmid}:net0`)!;
+      expect(move.preSnapshot).toMatchObject({ vmid });
+      expect(move.expectedDowntimeSeconds).toBeGreaterThan(0);
+    }
+    const create150 = result.actions.find((a) => a.id === 'vm.create:150')!;
+    expect(JSON.stringify(create150.params)).toContain('net2');
+    const haRules = result.actions.filter((a) => a.id.startsWith('firewall.rule.create:vm/400'));
+    expect(haRules.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT from +seg-iot tcp/8123', 'IN ACCEPT from +seg-iot tcp/1883']);
+    expect(at('firewall.ipset.entry:seg-iot')).toBeLessThan(at(haRules[0]!.id));
+    expect(at('firewall.rule.create:cluster:4')).toBeLessThan(at('firewall.options:cluster'));
+    expect(result.violations).toEqual([]);
+    expect(renderPlanText(result)).toContain('jarvis apply');
+  });
+
+  it('re-creates a firewall rule deleted by hand', () => {
+    const state = phase1State();
+    const first = plan(state, 'phase2');
+    // Apply the firewall part: live rules = desired rules, then delete one by hand.
+    const rules = first.actions.filter((a) => a.id.startsWith('firewall.rule.create:cluster')).map((a, pos) => {
+      const params = (a.params as { requests: Array<{ params: Record<string, string | number> }> }).requests[0]!.params;
+      return { pos, type: String(params.type), action: String(params.action), enable: true, source: String(params.source), proto: 'tcp', dport: String(params.dport), comment: String(params.comment) };
+    });
+    const fw = (state.firewall as { value: Parameters<typeof known>[0] }).value as Extract<LiveState['firewall'], { known: true }>['value'];
+    fw.cluster.rules = rules.filter((r) => r.dport !== '8006').map((r, pos) => ({ ...r, pos }));
+    const again = plan(state, 'phase2');
+    const creates = again.actions.filter((a) => a.type === 'firewall.rule.create' && a.id.includes(':cluster:'));
+    expect(creates.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT from 192.168.1.0/24 tcp/8006']);
+  });
+
+  it('refuses a DROP policy that cuts management access, naming the action', () => {
+    const noAccess = structuredClone(spec);
+    noAccess.firewall!.cluster!.rules = [];
+    const result = plan(phase1State(), 'phase2', noAccess);
+    const lockout = result.violations.find((v) => v.ruleId === 'mgmt-lockout');
+    expect(lockout?.actionId).toBe('firewall.options:cluster');
+    expect(renderPlanText(result)).toContain('mgmt-lockout');
+  });
+});
+
+describe('orderActions', () => {
+  it('reports a cycle with its members', () => {
+    const a = draft({ id: 'a', type: 'vm.start', kind: 'update', channel: 'pve', target: 'a', targetKey: 'a', changes: [], params: { channel: 'pve', requests: [] }, provides: ['x'], requires: ['y'] });
+    const b = draft({ id: 'b', type: 'vm.start', kind: 'update', channel: 'pve', target: 'b', targetKey: 'b', changes: [], params: { channel: 'pve', requests: [] }, provides: ['y'], requires: ['x'] });
+    expect(() => orderActions([a, b])).toThrow(DependencyCycleError);
+    expect(() => orderActions([a, b])).toThrow(/a → b → a|b → a → b/);
+  });
+});
