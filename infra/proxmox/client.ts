@@ -40,6 +40,7 @@ export interface ProxmoxClient extends ProxmoxApi {
 /** Values for the `{placeholders}` of a path template. */
 type PathValues = Record<string, string | number>;
 
+const VM_ACTIONS = new Set(['start', 'stop', 'shutdown', 'reboot']);
 const NODE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 
 export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
@@ -92,7 +93,11 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     updateVmConfig: (vmid, params) => call('POST', `${vm}/config`, { vmid }, params, S.upidOrNull),
     setVmConfig: (vmid, params) => write('PUT', `${vm}/config`, { vmid }, params),
     deleteVm: (vmid, params) => startTask('DELETE', vm, { vmid }, params),
-    vmAction: (vmid, action, params) => startTask('POST', `${vm}/status/{action}`, { vmid, action }, params),
+    vmAction: async (vmid, action, params) => {
+      // The action is part of PVE's own path template (`…/status/start`), so statistics name it.
+      if (!VM_ACTIONS.has(action)) throw new InputError(`Invalid VM action ${JSON.stringify(action)}`);
+      return await startTask('POST', `${vm}/status/${action}`, { vmid }, params);
+    },
     resizeDisk: (vmid, disk, size) => call('PUT', `${vm}/resize`, { vmid }, { disk, size }, S.upidOrNull),
     listSnapshots: (vmid) => get(`${vm}/snapshot`, { vmid }, S.snapshots),
     createSnapshot: (vmid, snapname, description) =>

@@ -92,7 +92,7 @@ describe('strict on what Jarvis relies on', () => {
   it('refuses a task start that did not return a UPID', async () => {
     reply = () => ({ upid: 'not in an envelope like this' });
     const error = await rejection(testClient(stub).vmAction(100, 'start'));
-    expect(error.message).toContain('POST /nodes/{node}/qemu/{vmid}/status/{action}');
+    expect(error.message).toContain('POST /nodes/{node}/qemu/{vmid}/status/start');
   });
 
   it('refuses an answer that is not a JSON {data} envelope', async () => {

@@ -135,7 +135,12 @@ describe('a VM lifecycle through the client', () => {
     const gone = (await failure(pve.vmConfig(vmid))) as PveError;
     expect(gone.status).toBe(500);
     expect(gone.message).toContain(String(vmid));
-    expect(pve.stats().perCall['POST /nodes/{node}/qemu']).toBe(1);
+    expect(pve.stats().perCall).toMatchObject({
+      'POST /nodes/{node}/qemu': 1,
+      'POST /nodes/{node}/qemu/{vmid}/status/start': 1,
+      'POST /nodes/{node}/qemu/{vmid}/status/stop': 1,
+      'DELETE /nodes/{node}/qemu/{vmid}': 1,
+    });
   });
 
   it('reports a failed task with its exit status and log tail', async () => {
