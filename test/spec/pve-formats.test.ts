@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   checkCalendarEvent,
   checkFwAddrSpec,
@@ -144,5 +145,41 @@ describe('property strings', () => {
   it('throws on malformed input', () => {
     expect(() => parsePropertyString('a=1,a=2')).toThrow(/twice/);
     expect(() => parsePropertyString('novalue')).toThrow(/no key/);
+  });
+});
+
+describe('properties', () => {
+  const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+  const cidr4 = fc.tuple(ipv4, fc.integer({ min: 0, max: 32 })).map(([ip, p]) => `${ip}/${p}`);
+
+  it('a CIDR contains itself and every longer prefix of its own network', () => {
+    fc.assert(
+      fc.property(cidr4, fc.integer({ min: 0, max: 32 }), (text, extra) => {
+        const outer = parseCidr(text)!;
+        const innerPrefix = Math.min(32, outer.prefix + extra);
+        const inner = `${formatCidr(outer).split('/')[0]}/${innerPrefix}`;
+        return cidrContains(text, text) && cidrContains(outer, inner) && (innerPrefix === outer.prefix || !cidrContains(inner, outer));
+      }),
+    );
+  });
+
+  it('formatPropertyString inverts parsePropertyString', () => {
+    const key = fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/);
+    const value = fc.stringMatching(/^[A-Za-z0-9:._/-]{1,12}$/);
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { minKeys: 1 }), (obj) => {
+        const text = formatPropertyString(obj);
+        return JSON.stringify(parsePropertyString(text)) === JSON.stringify(obj);
+      }),
+    );
+  });
+
+  it('every generated IPv4 address or CIDR is a valid firewall source, and never with a port', () => {
+    fc.assert(
+      fc.property(cidr4, fc.integer({ min: 1, max: 65535 }), (text, port) => {
+        const ip = text.split('/')[0]!;
+        return checkFwAddrSpec(text) === null && checkFwAddrSpec(`${ip}:${port}`) !== null;
+      }),
+    );
   });
 });
