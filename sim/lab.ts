@@ -106,6 +106,8 @@ export class SimLab {
   };
   clientSource = '192.168.1.20';
   sslFingerprint = '';
+  /** Guest-agent exec pids are per guest in QEMU; one counter keeps them unique and simple. */
+  nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });
   readonly tasks: TaskRunner;
   tailnet!: TailnetState;

@@ -7,8 +7,6 @@ import { checkNode } from './cluster.ts';
 import { agentEnabled } from './qemu.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
-let nextPid = 1000;
-
 function agentVm(ctx: RouteContext): SimVm {
   checkNode(ctx.path.node, ctx.lab);
   const vm = ctx.lab.vm(ctx.path.vmid ?? '');
@@ -71,7 +69,7 @@ export const agentRoutes: RouteTable = {
     const vm = agentVm(ctx);
     const argv = commandOf(ctx.params);
     if (argv.length === 0) fail('command must not be empty');
-    const pid = nextPid++;
+    const pid = ctx.lab.nextExecPid++;
     const record: { exited: boolean; exitcode?: number; out?: string; err?: string } = { exited: false };
     vm.execs.set(pid, record);
     ctx.lab
