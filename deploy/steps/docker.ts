@@ -57,10 +57,11 @@ const layoutArgs = z.object({
 const LAYOUT_DIRS = `
 dirs=("$ROOT:0755" "$ROOT/stacks:0750" "$ROOT/appdata:0750" "$ROOT/logs:0750")
 for s in "\${STACKS[@]}"; do dirs+=("$ROOT/stacks/$s:0750" "$ROOT/appdata/$s:0750" "$ROOT/logs/$s:0750"); done
-getent passwd "$OWNER" >/dev/null || [[ $OWNER =~ ^[0-9]+$ ]] || { echo "user $OWNER does not exist on this host; create it first" >&2; exit 3; }
-getent group "$GROUP" >/dev/null || [[ $GROUP =~ ^[0-9]+$ ]] || { echo "group $GROUP does not exist on this host; create it first" >&2; exit 3; }
-uid=$(id -u "$OWNER" 2>/dev/null || echo "$OWNER")
-gid=$(getent group "$GROUP" | cut -d: -f3); gid=\${gid:-$GROUP}
+uid=$(getent passwd "$OWNER" | cut -d: -f3 || true)
+gid=$(getent group "$GROUP" | cut -d: -f3 || true)
+[[ -n $uid || $OWNER =~ ^[0-9]+$ ]] || { echo "user $OWNER does not exist on this host; create it first" >&2; exit 3; }
+[[ -n $gid || $GROUP =~ ^[0-9]+$ ]] || { echo "group $GROUP does not exist on this host (docker.install creates group docker)" >&2; exit 3; }
+uid=\${uid:-$OWNER} gid=\${gid:-$GROUP}
 wrong=()
 for entry in "\${dirs[@]}"; do
   d=\${entry%:*} mode=\${entry##*:}

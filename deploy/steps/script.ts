@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { InputError, JarvisError } from '../../lib/errors.ts';
 import type { Secret } from '../../lib/secret.ts';
-import { shellQuote } from '../../infra/ssh/command.ts';
+import { shellQuote, viaBash } from '../../infra/ssh/command.ts';
 import type { RemoteShell } from '../../infra/shell.ts';
 import type { StepCheck } from './types.ts';
 
@@ -37,7 +37,7 @@ export interface RunOptions {
 
 /** Runs a script as root; a non-zero exit becomes an error naming the host, the step and the script's last words. */
 export async function runScript(shell: RemoteShell, script: string, opts: RunOptions): Promise<string> {
-  const result = await shell.exec(script, {
+  const result = await shell.exec(viaBash(script), {
     sudo: true,
     timeoutSec: opts.timeoutSec ?? 600,
     ...(opts.stdin ? { stdin: opts.stdin } : {}),

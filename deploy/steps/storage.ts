@@ -56,14 +56,14 @@ const migrationArgs = z.object({
   to: z.string().min(1),
   mountpoint: absolutePath.optional(),
   stacks: z.array(plainName).default([]),
-  /** virtiofs tag of the host dataset (the directory mapping id); defaults to the dataset name with / as -. */
+  /** virtiofs tag of the host dataset (the directory mapping id); defaults to the migration id. */
   tag: tag.optional(),
   sizeGiB: z.number().positive().optional(),
 });
 type MigrationArgs = z.infer<typeof migrationArgs>;
 
 // The guest side of a data migration. FROM moves onto the share of dataset TO, seen in the guest at MP:
-// - MP differs from FROM (media): MP is already mounted (virtiofs.mount); FROM becomes a symlink to MP.
+// - MP differs from FROM (media): the share is mounted at MP (fstab entry added); FROM becomes a symlink to MP.
 // - MP equals FROM (appdata): the share is mounted at a staging point for the copy, then at FROM itself.
 // The original stays as FROM.pre-jarvis-ID until the owner deletes it; rollback moves it back.
 const MIGRATION_GUEST = `
@@ -82,6 +82,10 @@ stop_stacks() {
   done
 }
 start_stacks() { for s in "\${stopped[@]}"; do docker compose -p "$s" start; done; stopped=(); }
+add_fstab() {
+  awk -v t="$1" '$1 !~ /^#/ && $2 == t { f = 1 } END { exit !f }' "$R/etc/fstab" 2>/dev/null ||
+    printf '%s %s virtiofs defaults,nofail 0 0\\n' "$TAG" "$1" >>"$R/etc/fstab"
+}
 manifest() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum | sort); }
 
 case $MODE in
@@ -93,8 +97,11 @@ apply)
   if $same; then
     mkdir -p "$R$DEST"
     [[ -n $(findmnt -rn "$DEST" 2>/dev/null) ]] || mount -t virtiofs "$TAG" "$DEST"
-  else
-    [[ -n $(findmnt -rn "$MP" 2>/dev/null) ]] || { echo "$MP is not mounted: virtiofs.mount comes first" >&2; exit 3; }
+  elif [[ -z $(findmnt -rn "$MP" 2>/dev/null) ]]; then
+    mkdir -p "$R$MP"
+    [[ -z $(ls -A "$R$MP") ]] || { echo "$MP is not empty: mounting the share there would hide its files" >&2; exit 3; }
+    add_fstab "$MP"
+    mount "$MP"
   fi
   mkdir -p "$R$FROM"
   echo "copying $FROM to $TO while the stacks still run"
@@ -114,7 +121,7 @@ apply)
   if $same; then
     umount "$DEST"
     mkdir -p "$R$FROM"
-    grep -qE "^[^#]\\S*\\s+$FROM\\s" "$R/etc/fstab" 2>/dev/null || printf '%s %s virtiofs defaults,nofail 0 0\\n' "$TAG" "$FROM" >>"$R/etc/fstab"
+    add_fstab "$FROM"
     mount "$FROM"
   else
     ln -s "$MP" "$R$FROM"
@@ -152,7 +159,7 @@ function guestMigrationScript(a: MigrationArgs, mode: 'check' | 'apply' | 'rollb
       FROM: a.from,
       TO: a.to,
       MP: a.mountpoint ?? '',
-      TAG: a.tag ?? a.to.replaceAll('/', '-'),
+      TAG: a.tag ?? a.id,
       STACKS: a.stacks,
     },
     MIGRATION_GUEST,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { JarvisError } from '../../lib/errors.ts';
 import type { GuestFacts } from '../../planner/state.ts';
 import type { RemoteShell } from '../shell.ts';
+import { viaBash } from '../ssh/command.ts';
 import { sections } from './sections.ts';
 
 const PROBE_PREAMBLE = 'set +e\nR="${JARVIS_ROOT:-}"\nexport LC_ALL=C\n';
@@ -72,7 +73,7 @@ function parseTailscale(host: string, s: Map<string, string>): TailscaleState {
 async function probe(shell: RemoteShell, body: string): Promise<Map<string, string>> {
   let result;
   try {
-    result = await shell.exec(PROBE_PREAMBLE + body, { sudo: true, timeoutSec: 60 });
+    result = await shell.exec(viaBash(PROBE_PREAMBLE + body), { sudo: true, timeoutSec: 60 });
   } catch (error) {
     throw new JarvisError('facts-unreachable', `${shell.host}: cannot read in-guest facts: ${(error as Error).message}`, undefined, { cause: error });
   }

@@ -3,6 +3,7 @@
 import { JarvisError } from '../../lib/errors.ts';
 import type { LiveDataset, LiveSnapshotPolicy } from '../../planner/state.ts';
 import type { RemoteShell } from '../shell.ts';
+import { viaBash } from '../ssh/command.ts';
 import { parseSanoidConf } from './sanoid-conf.ts';
 import { sections } from './sections.ts';
 
@@ -32,7 +33,7 @@ echo '## sanoid-conf'; cat "$R/etc/sanoid/sanoid.conf" 2>/dev/null
 export async function readHostFacts(shell: RemoteShell): Promise<{ datasets: LiveDataset[]; snapshotPolicies: LiveSnapshotPolicy[] }> {
   let result;
   try {
-    result = await shell.exec(HOST_PROBE, { sudo: true, timeoutSec: 60 });
+    result = await shell.exec(viaBash(HOST_PROBE), { sudo: true, timeoutSec: 60 });
   } catch (error) {
     throw new JarvisError('facts-unreachable', `${shell.host}: cannot read host facts: ${(error as Error).message}`, undefined, { cause: error });
   }

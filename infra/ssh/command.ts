@@ -22,3 +22,11 @@ export function wrapRemoteCommand(script: string, opts: { timeoutSec: number; su
 export function isTimeoutExit(code: number): boolean {
   return code === 124 || code === 137;
 }
+
+/**
+ * A script for any RemoteShell: the SSH shell runs commands with bash, the guest agent with /bin/sh (dash on Debian),
+ * so bash scripts name their interpreter themselves.
+ */
+export function viaBash(script: string): string {
+  return `exec bash -c ${shellQuote(script)}`;
+}
