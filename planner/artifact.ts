@@ -84,7 +84,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     ...checkPlan({ desired, phase: input.phase, liveFirewall: input.state.firewall.known ? input.state.firewall.value : undefined, actions }),
   ];
   for (const u of ctx.unknowns) ctx.warnings.push({ code: 'unknown', message: `${u.what} could not be read (${u.reason}); nothing is planned for it` });
-  const planHash = hashOf({ formatVersion: PLAN_FORMAT_VERSION, spec: input.specSha256, phase: input.phase, fingerprint, actions });
+  const planHash = computePlanHash({ formatVersion: PLAN_FORMAT_VERSION, spec: { sha256: input.specSha256 }, phase: input.phase, stateFingerprint: fingerprint, actions });
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     id: input.id,
@@ -101,6 +101,11 @@ export function buildPlan(input: BuildPlanInput): Plan {
     violations,
     actions,
   };
+}
+
+/** The hash approvals bind to; apply recomputes it with this same function to detect an edited plan file. */
+export function computePlanHash(plan: Pick<Plan, 'formatVersion' | 'phase' | 'stateFingerprint' | 'actions'> & { spec: { sha256: string } }): string {
+  return hashOf({ formatVersion: plan.formatVersion, spec: plan.spec.sha256, phase: plan.phase, fingerprint: plan.stateFingerprint, actions: plan.actions });
 }
 
 export function summarize(actions: PlanAction[]): PlanSummary {

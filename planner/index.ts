@@ -3,6 +3,6 @@ export { resolvePhase, phaseNumberOf, type DesiredState, type PhaseNumber } from
 export { scanLab, scanDesired, type ScanPorts, type FactReaders } from './scan/index.ts';
 export { fingerprintTargets } from './scan/targets.ts';
 export { instrumentApi, type RequestStats } from './scan/instrument.ts';
-export { buildPlan, type BuildPlanInput } from './artifact.ts';
+export { buildPlan, computePlanHash, type BuildPlanInput } from './artifact.ts';
 export { renderPlanText, renderPlanMarkdown } from './render.ts';
 export { DependencyCycleError } from './order.ts';
