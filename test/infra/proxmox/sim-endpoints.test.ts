@@ -111,7 +111,8 @@ describe('writes on the phase-0 lab', () => {
     const pve = clientFor(sim);
     const vmid = (await pve.clusterResources('vm'))[0]!.vmid!;
     await pve.setFirewallOptions({ level: 'cluster' }, { enable: 1, policy_in: 'DROP' });
-    const rule = { type: 'in', action: 'ACCEPT', proto: 'tcp', dport: '22,8006', source: '192.168.1.0/24' };
+    // Enabled, so that the node's firewall (DROP policy) still admits the management connections of later tests.
+    const rule = { type: 'in', action: 'ACCEPT', enable: 1, proto: 'tcp', dport: '22,8006', source: '192.168.1.0/24' };
     await pve.createFirewallRule({ level: 'cluster' }, rule);
     await pve.updateFirewallRule({ level: 'cluster' }, 0, { comment: 'management' });
     expect((await pve.firewallRules({ level: 'cluster' }))[0]).toMatchObject({ ...rule, comment: 'management', pos: 0 });
