@@ -51,8 +51,10 @@ export interface RunningSim {
 const API_PREFIX = '/api2/json';
 
 async function makeCertificate(host: string): Promise<{ key: string; cert: string; fingerprint: string }> {
+  // PVE uses RSA 2048; an EC key is generated ~30x faster and clients pin by fingerprint either way.
   const pems = await generate([{ name: 'commonName', value: 'proxmox.lan' }], {
-    keySize: 2048,
+    keyType: 'ec',
+    curve: 'P-256',
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'proxmox' }, { type: 2, value: 'proxmox.lan' }, { type: 7, ip: host }] },

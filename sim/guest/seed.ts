@@ -1,7 +1,7 @@
 // Writes the state the recording stand-ins (sim/guest/shims) read, so a sandbox can start as a scenario describes it
 // (a pool that exists, Docker already installed, a joined tailnet node) and a test can read back what was done.
 // The layout mirrors the shims: $root/.shim/state/<tool>/…, calls in $root/.shim/calls.log.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const stateDir = (root: string, ...parts: string[]): string => join(root, '.shim', 'state', ...parts);
@@ -70,6 +70,25 @@ export function seedDocker(root: string, compose = true): void {
 
 export function seedRunningStack(root: string, project: string): void {
   write(stateDir(root, 'docker', 'projects', project), '');
+}
+
+/**
+ * A mount as the mount stand-in leaves it: fstab entry, mount table line, the target a symlink to the source's backing
+ * directory (state/fs/<source>), whatever the target held kept aside.
+ */
+export function seedMount(root: string, mount: { target: string; source: string; fstype: string }): void {
+  const table = stateDir(root, 'mounts');
+  if (existsSync(table) && readFileSync(table, 'utf8').split('\n').some((l) => l.split('\t')[0] === mount.target)) return;
+  const backing = stateDir(root, 'fs', mount.source.replaceAll('/', '%'));
+  const hidden = stateDir(root, 'hidden', mount.target.replaceAll('/', '%'));
+  const target = join(root, mount.target);
+  mkdirSync(backing, { recursive: true });
+  mkdirSync(target, { recursive: true });
+  mkdirSync(dirname(hidden), { recursive: true });
+  renameSync(target, hidden);
+  symlinkSync(backing, target);
+  write(table, `${existsSync(table) ? readFileSync(table, 'utf8') : ''}${mount.target}\t${mount.source}\t${mount.fstype}\n`);
+  appendFileSync(join(root, 'etc', 'fstab'), `${mount.source} ${mount.target} ${mount.fstype} defaults,nofail 0 0\n`);
 }
 
 /** What Tailscale state the stand-in holds (for the simulator's tailnet), or undefined before the first `up`. */

@@ -10,6 +10,14 @@ beforeEach(async () => {
   sim = await startSim({ scenario: 'phase0', taskSeconds: 0.05 });
   agent = agentFor(sim);
 });
+/** Replaces the simulator of this test (e.g. one whose tasks never finish on their own). */
+async function restart(opts: Parameters<typeof startSim>[0]): Promise<void> {
+  await agent.close();
+  await sim.close();
+  sim = await startSim(opts);
+  agent = agentFor(sim);
+}
+
 afterEach(async () => {
   await agent.close();
   await sim.close();
@@ -19,6 +27,8 @@ const UPID = /^UPID:proxmox:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:([a-z]+):(\d*):(
 
 describe('tasks', () => {
   it('returns a real-format UPID and serves its status and log', async () => {
+    // Long simulated task time, finished by hand: the running state is observed without racing a timer.
+    await restart({ scenario: 'phase0', taskSeconds: 600 });
     const stop = await call(sim, agent, 'POST', '/nodes/proxmox/qemu/300/status/stop');
     expect(stop.status).toBe(200);
     const upid = String(stop.body.data);
@@ -26,6 +36,8 @@ describe('tasks', () => {
     expect(UPID.exec(upid)!.slice(1)).toEqual(['qmstop', '300', sim.tokenId]);
     const running = await call(sim, agent, 'GET', `/nodes/proxmox/tasks/${encodeURIComponent(upid)}/status`);
     expect(running.body.data).toMatchObject({ status: 'running', type: 'qmstop', id: '300', upid });
+    expect(sim.lab.vms.get(300)!.status).toBe('running');
+    await sim.lab.tasks.drain();
     expect(await waitTask(sim, agent, upid)).toMatchObject({ status: 'stopped', exitstatus: 'OK' });
     const log = await call(sim, agent, 'GET', `/nodes/proxmox/tasks/${encodeURIComponent(upid)}/log`);
     expect((log.body.data as Array<{ n: number; t: string }>).at(-1)).toEqual({ n: expect.any(Number), t: 'TASK OK' });
@@ -57,6 +69,7 @@ describe('tasks', () => {
 
 describe('locks and digests', () => {
   it('locks VMs during vzdump and blocks conflicting calls with PVE\'s message', async () => {
+    await restart({ scenario: 'phase0', taskSeconds: 600 });
     const backup = await call(sim, agent, 'POST', '/nodes/proxmox/vzdump', { vmid: '100', storage: 'local', mode: 'snapshot', compress: 'zstd' });
     expect(backup.status).toBe(200);
     const update = await call(sim, agent, 'PUT', '/nodes/proxmox/qemu/100/config', { memory: '4096' });
@@ -65,6 +78,7 @@ describe('locks and digests', () => {
     expect((await call(sim, agent, 'POST', '/nodes/proxmox/qemu/100/snapshot', { snapname: 'pre-change' })).statusText).toBe('VM 100 is locked (backup)');
     const status = await call(sim, agent, 'GET', '/nodes/proxmox/qemu/100/status/current');
     expect(status.body.data).toMatchObject({ lock: 'backup' });
+    await sim.lab.tasks.drain();
     expect(await waitTask(sim, agent, backup.body.data)).toMatchObject({ exitstatus: 'OK' });
     expect((await call(sim, agent, 'PUT', '/nodes/proxmox/qemu/100/config', { memory: '4096' })).status).toBe(200);
     const content = await call(sim, agent, 'GET', '/nodes/proxmox/storage/local/content', { content: 'backup' });
@@ -108,10 +122,7 @@ describe('locks and digests', () => {
   });
 
   it('fails a task type configured with task-fail and logs the error', async () => {
-    await sim.close();
-    sim = await startSim({ scenario: 'phase0', taskSeconds: 0.05, faults: ['task-fail:vzdump'] });
-    await agent.close();
-    agent = agentFor(sim);
+    await restart({ scenario: 'phase0', taskSeconds: 0.05, faults: ['task-fail:vzdump'] });
     const backup = await call(sim, agent, 'POST', '/nodes/proxmox/vzdump', { vmid: '300', storage: 'local' });
     const status = await waitTask(sim, agent, backup.body.data);
     expect(status.exitstatus).toContain('fault injection');
