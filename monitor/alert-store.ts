@@ -1,11 +1,11 @@
 // Alert memory in SQLite (JARVIS_DATA_DIR/alerts.db, WAL): what was delivered or held per key, so one problem is one
 // alert across runs, restarts, processes (a `jarvis watch --once` next to the bot) and the webhook and polling paths.
 // Each admit() decides and records in one IMMEDIATE transaction, so two paths racing on one UPID deliver it once.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decide, type AlertRecord, type Decision, type Hygiene } from './alerts.ts';
-import type { Alert, Severity } from './types.ts';
+import type { Alert, DriftSummary, Severity } from './types.ts';
 
 interface Row {
   key: string;
@@ -33,6 +33,10 @@ export class AlertStore {
       snoozed_until INTEGER,
       held_json TEXT,
       times INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS last_drift (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      summary_json TEXT NOT NULL
     )`);
   }
 
@@ -40,6 +44,22 @@ export class AlertStore {
   static open(dataDir: string): AlertStore {
     mkdirSync(dataDir, { recursive: true });
     return new AlertStore(new Database(join(dataDir, 'alerts.db')));
+  }
+
+  /** Opens the store only if a watcher created it (status never creates files). */
+  static openExisting(dataDir: string): AlertStore | undefined {
+    const path = join(dataDir, 'alerts.db');
+    return existsSync(path) ? new AlertStore(new Database(path)) : undefined;
+  }
+
+  /** The drift watch's last result, for the status snapshot. */
+  saveDrift(summary: DriftSummary): void {
+    this.#db.prepare('INSERT OR REPLACE INTO last_drift (id, summary_json) VALUES (1, ?)').run(JSON.stringify(summary));
+  }
+
+  lastDrift(): DriftSummary | undefined {
+    const row = this.#db.prepare('SELECT summary_json FROM last_drift WHERE id = 1').get() as { summary_json: string } | undefined;
+    return row && (JSON.parse(row.summary_json) as DriftSummary);
   }
 
   get(key: string): AlertRecord | undefined {

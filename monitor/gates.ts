@@ -1,21 +1,58 @@
-// The change gates for the status snapshot: the apply lock and the freeze, read from the apply store in the data dir
-// (deploy/lock.ts). Reading never creates the store: no store yet means no lock and no freeze.
-import { existsSync } from 'node:fs';
+// The change gates for the status snapshot, read from the data dir without creating anything: the apply lock and the
+// freeze (apply store, deploy/lock.ts) and the plans waiting for approval (data/plans/*.json written by `jarvis plan`
+// that are younger than the approval TTL, have actions, and that apply has not started).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import { applyDbPath } from '../deploy/db.ts';
 import { Journal } from '../deploy/journal.ts';
 import { freezeState, readLockHolder } from '../deploy/lock.ts';
-import type { GateSummary } from './types.ts';
+import type { GateSummary, PendingPlanSummary } from './types.ts';
 
-export function readGates(dataDir: string): Omit<GateSummary, 'pendingPlans'> {
+const planHead = z.object({
+  id: z.string(),
+  phase: z.string(),
+  createdAt: z.string(),
+  summary: z.object({ maxRisk: z.string() }),
+  actions: z.array(z.unknown()),
+});
+
+function savedPlans(dataDir: string, now: number, ttlMinutes: number): PendingPlanSummary[] {
+  const dir = join(dataDir, 'plans');
+  if (!existsSync(dir)) return [];
+  const out: PendingPlanSummary[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+    let head: z.infer<typeof planHead>;
+    try {
+      head = planHead.parse(JSON.parse(readFileSync(join(dir, name), 'utf8')));
+    } catch {
+      continue; // not a plan artifact (or one being written): not a pending plan
+    }
+    const age = now - Date.parse(head.createdAt);
+    if (head.actions.length === 0 || !(age >= 0 && age <= ttlMinutes * 60_000)) continue;
+    out.push({ id: head.id, phase: head.phase, createdAt: head.createdAt, actions: head.actions.length, maxRisk: head.summary.maxRisk });
+  }
+  return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+export function readGates(dataDir: string, now: number, approvalTtlMinutes: number): GateSummary {
+  const plans = savedPlans(dataDir, now, approvalTtlMinutes);
   const path = applyDbPath(dataDir);
-  if (!existsSync(path)) return {};
+  if (!existsSync(path)) return { pendingPlans: plans };
   const journal = Journal.open(path);
   try {
     const holder = readLockHolder(journal);
     const frozen = freezeState(journal);
+    const started = new Set(
+      journal
+        .auditEntries()
+        .filter((e) => e.kind === 'apply.started' || e.kind === 'apply.finished')
+        .map((e) => e.planId),
+    );
     return {
       lock: holder && { holder: holder.who, since: holder.since, reason: `applying plan ${holder.planId} (pid ${holder.pid} on ${holder.host})` },
       freeze: frozen && { by: frozen.who, since: frozen.since, reason: frozen.why },
+      pendingPlans: plans.filter((p) => !started.has(p.id)),
     };
   } finally {
     journal.db.close();

@@ -99,6 +99,9 @@ export function renderStatusText(report: StatusReport): string {
       `${g.freeze ? `frozen by ${g.freeze.by} since ${g.freeze.since}` : 'not frozen'}; ` +
       `${g.pendingPlans.length} pending plan${g.pendingPlans.length === 1 ? '' : 's'}${g.pendingPlans.length > 0 ? ` (${g.pendingPlans.map((p) => `${p.id} ${p.phase}`).join(', ')})` : ''}`,
   );
-  section(lines, 'Drift', report.drift, (d) => (d.actionCount === 0 ? [`none against the ${d.phase} spec`] : [`${d.actionCount} change(s) against the ${d.phase} spec`, ...d.lines.slice(0, 8)]));
+  section(lines, 'Drift', report.drift, (d) => {
+    const when = d.checkedAt ? ` (checked ${d.checkedAt})` : '';
+    return d.actionCount === 0 ? [`none${when}`] : [`${d.actionCount} change(s) against the ${d.phase} spec${when}`, ...d.lines.slice(0, 8)];
+  });
   return `${lines.join('\n')}\n`;
 }

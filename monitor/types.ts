@@ -143,6 +143,8 @@ export interface DriftSummary {
   /** Stable over identical drift (the plan hash or a hash of the lines): alerts fire when it changes. */
   hash: string;
   planId?: string;
+  /** ISO time of the scan (the status shows the watcher's last result). */
+  checkedAt?: string;
 }
 
 export interface StatusReport {

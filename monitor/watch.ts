@@ -79,6 +79,7 @@ export async function runWatchers(options: WatchOptions): Promise<WatchResult> {
   const alerts = [...backupFailureAlerts(collected, options.now), ...conditionAlerts(report, options.thresholds, options.now)];
   if (drift?.fact.known) {
     const summary = drift.fact.value;
+    options.store.saveDrift(summary);
     if (summary && summary.actionCount > 0) alerts.push(driftAlert(summary, options.now));
     else options.store.resolve('drift');
   }

@@ -5,7 +5,9 @@ import { loadConfig } from '../../lib/config.ts';
 import { scrubSecrets } from '../../lib/secret.ts';
 import { collect } from '../../monitor/collect.ts';
 import { connectFromConfig, type MonitorConnection } from '../../monitor/connect.ts';
+import { AlertStore } from '../../monitor/alert-store.ts';
 import { readGates } from '../../monitor/gates.ts';
+import { known } from '../../planner/state.ts';
 import { buildStatus, renderStatusText } from '../../monitor/status.ts';
 import { historyHours } from '../../monitor/watch.ts';
 import type { CliCommand } from '../io.ts';
@@ -52,6 +54,17 @@ export async function openConnection(sim: string | undefined, config: ReturnType
   return connectSim({ scenario: await simScenario(sim) });
 }
 
+/** Drift at a glance: the drift watch's last result (status itself does not plan; `jarvis watch` does). */
+function lastDrift(dataDir: string) {
+  const store = AlertStore.openExisting(dataDir);
+  try {
+    const summary = store?.lastDrift();
+    return summary && known(summary);
+  } finally {
+    store?.close();
+  }
+}
+
 export const run: CliCommand = async (args, io) => {
   const options = parseMonitorArgs('status', args, ['--json']);
   if (options.help) {
@@ -68,7 +81,7 @@ export const run: CliCommand = async (args, io) => {
       io.stderr(scrubSecrets(`jarvis status: Proxmox at ${connection.url} is unreachable: ${collected.unreachable}\n`));
       return EXIT.unreachable;
     }
-    const report = buildStatus(collected, { now, thresholds, ...readGates(config.dataDir) });
+    const report = buildStatus(collected, { now, thresholds, ...readGates(config.dataDir, now, config.approvalTtlMinutes), drift: lastDrift(config.dataDir) });
     io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report)));
     return EXIT.ok;
   } finally {

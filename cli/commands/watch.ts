@@ -10,6 +10,11 @@ import { renderAlertText } from '../../monitor/render-alert.ts';
 import type { Alert } from '../../monitor/types.ts';
 import { handleWebhookNotification, runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
 import { startWebhookReceiver } from '../../monitor/webhook.ts';
+import { driftScanPorts, scanDrift } from '../../monitor/drift.ts';
+import type { MonitorConnection } from '../../monitor/connect.ts';
+import type { PlanPhase } from '../../planner/plan.ts';
+import { isAbsolute, join } from 'node:path';
+import { defaultSpecFor } from './plan.ts';
 import type { CliCommand, CliIo } from '../io.ts';
 import { openConnection, parseMonitorArgs } from './status.ts';
 
@@ -28,6 +33,23 @@ function summary(result: WatchResult): string {
   const parts = [`${result.delivered.length} alert${result.delivered.length === 1 ? '' : 's'} raised`, `${result.suppressed} already raised`];
   if (result.held.length > 0) parts.push(`${result.held.length} held for after quiet hours`);
   return `jarvis watch: ${parts.join(', ')}${result.problems.length > 0 ? `; could not read: ${result.problems.join('; ')}` : ''}\n`;
+}
+
+const PHASES: readonly PlanPhase[] = ['phase0', 'phase1', 'phase2', 'firewall'];
+
+/**
+ * The drift watch plans JARVIS_DRIFT_PHASE (default phase0) against its default spec, or JARVIS_DRIFT_SPEC;
+ * JARVIS_DRIFT_PHASE=off turns it off.
+ */
+function driftWatch(io: CliIo, connection: MonitorConnection): WatchOptions['drift'] {
+  const raw = io.env.JARVIS_DRIFT_PHASE ?? 'phase0';
+  if (raw === 'off') return undefined;
+  const phase = PHASES.find((p) => p === raw);
+  if (!phase) throw new InputError(`JARVIS_DRIFT_PHASE=${raw}: must be one of ${PHASES.join(', ')} or off`);
+  const display = io.env.JARVIS_DRIFT_SPEC ?? defaultSpecFor(phase);
+  const specPath = isAbsolute(display) ? display : join(io.cwd, display);
+  const ports = driftScanPorts(connection.proxmox, connection.ports.tailnet);
+  return () => scanDrift({ ports, specPath, displayPath: display, phase, now: Date.now() });
 }
 
 function allowWildcard(env: NodeJS.ProcessEnv): boolean {
@@ -75,7 +97,7 @@ export const run: CliCommand = async (args, io) => {
   const store = AlertStore.open(config.dataDir);
   try {
     const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
-    const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver };
+    const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver, drift: driftWatch(io, connection) };
     if (!options.once) return await runForever(io, watch, config);
     const result = await runWatchers({ ...watch, now: Date.now() });
     io.stderr(scrubSecrets(summary(result)));

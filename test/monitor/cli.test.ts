@@ -108,4 +108,22 @@ describe('jarvis watch', () => {
     expect(second.err).toMatch(/^jarvis watch: 0 alerts raised, \d+ already raised/);
     expectNoSecrets(first.out, first.err, second.out, second.err);
   });
+
+  it('--once --sim drifted raises one drift alert, then none while the drift is unchanged; status shows it at a glance', async () => {
+    const first = await jarvis(['watch', '--once', '--sim', 'drifted']);
+    expect(first.code).toBe(0);
+    const drift = first.out.split(/\n(?=\S)/).filter((block) => /^\s*key: drift$/m.test(block));
+    expect(drift).toHaveLength(1);
+    expect(drift[0]).toMatch(/^⚠ WARNING {2}Drift from the phase0 spec: \d+ changes? would bring the lab back/);
+    expect(drift[0]).toContain('~ vm/300 (app-host): memory');
+    expect(drift[0]).toContain('[Plan a fix] plan-fix:phase0  [Snooze] snooze:drift');
+    expect(first.out).toContain('key: funnel');
+
+    const second = await jarvis(['watch', '--once', '--sim', 'drifted']);
+    expect(second.out).not.toContain('key: drift');
+
+    const status = JSON.parse((await jarvis(['status', '--sim', 'drifted', '--json'])).out) as StatusReport;
+    expect(status.drift).toMatchObject({ known: true, value: { phase: 'phase0', lines: expect.arrayContaining(['~ vm/300 (app-host): memory']) } });
+    expect(status.attention.map((a) => a.text)).toContain(`drift from the phase0 spec: ${status.drift?.known ? status.drift.value.actionCount : '?'} changes`);
+  });
 });

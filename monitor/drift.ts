@@ -1,0 +1,77 @@
+// The drift watch: a plan against the spec, made the way `jarvis plan` makes it (scan through the ports, then the
+// pure planner), summarised as what would change. The summary's hash covers only the changes themselves, so the same
+// drift gives the same hash across runs however the plan id, time or unrelated state move.
+import { createHash } from 'node:crypto';
+import { readGuestFacts } from '../infra/facts/guest.ts';
+import { readHostFacts } from '../infra/facts/host.ts';
+import type { ProxmoxApi } from '../infra/proxmox/api.ts';
+import { createAgentShell } from '../infra/proxmox/agent-shell.ts';
+import type { TailnetApi } from '../infra/tailscale/api.ts';
+import { buildPlan, phaseNumberOf, scanLab, type ScanPorts } from '../planner/index.ts';
+import type { Plan, PlanPhase } from '../planner/plan.ts';
+import { loadSpec } from '../planner/spec/load.ts';
+import type { DriftSummary } from './types.ts';
+
+const SYMBOL = { create: '+', update: '~', delete: '-', replace: '-/+' } as const;
+
+export function driftOf(plan: Plan, checkedAt: string): DriftSummary {
+  const changes = plan.actions.map((a) => ({ id: a.id, changes: a.changes.map((c) => [c.path, c.from, c.to]) }));
+  return {
+    phase: plan.phase,
+    actionCount: plan.actions.length,
+    lines: plan.actions.map((a) => {
+      const fields = a.changes.map((c) => c.path).filter(Boolean);
+      return `${SYMBOL[a.kind]} ${a.target}${fields.length > 0 ? `: ${fields.join(', ')}` : ` (${a.type})`}`;
+    }),
+    hash: createHash('sha256').update(JSON.stringify(changes)).digest('hex'),
+    planId: plan.id,
+    checkedAt,
+  };
+}
+
+/** Scan ports as `jarvis plan` uses them: the API, the tailnet, and in-guest facts through the guest agent. */
+export function driftScanPorts(pve: ProxmoxApi, tailnet: TailnetApi | undefined): (guestNames: Map<number, string>) => ScanPorts {
+  return (guestNames) => {
+    const shells = new Map<number, ReturnType<typeof createAgentShell>>();
+    return {
+      pve,
+      ...(tailnet ? { tailnet } : {}),
+      facts: { guest: readGuestFacts, host: readHostFacts },
+      guestShell: (vmid) => {
+        const name = guestNames.get(vmid);
+        if (!name) return undefined;
+        if (!shells.has(vmid)) shells.set(vmid, createAgentShell(pve, vmid, name));
+        return shells.get(vmid);
+      },
+    };
+  };
+}
+
+export interface DriftScanOptions {
+  /** Ports for the scan, given the spec's guest names (for agent shells). */
+  ports: (guestNames: Map<number, string>) => ScanPorts;
+  /** Absolute path of the spec; `displayPath` is how the plan names it. */
+  specPath: string;
+  displayPath: string;
+  phase: PlanPhase;
+  /** Unix milliseconds. */
+  now: number;
+}
+
+export async function scanDrift(options: DriftScanOptions): Promise<DriftSummary> {
+  const loaded = await loadSpec(options.specPath);
+  const guestNames = new Map(loaded.spec.vms.map((vm) => [vm.vmid, vm.name]));
+  const state = await scanLab(options.ports(guestNames), loaded.spec, phaseNumberOf(options.phase, loaded.spec));
+  const at = new Date(options.now).toISOString();
+  const plan = buildPlan({
+    spec: loaded.spec,
+    specPath: options.displayPath,
+    specSha256: loaded.source.sha256,
+    phase: options.phase,
+    state,
+    requestedBy: 'jarvis:drift-watch',
+    now: at,
+    id: `drift-${at.slice(0, 19).replace(/[-:T]/g, '')}`,
+  });
+  return driftOf(plan, at);
+}
