@@ -297,11 +297,16 @@ class Scheduler {
     }
   }
 
-  /** The target's fingerprint right after the action, so a resumed run can tell our own change from someone else's. */
-  private async postFingerprint(action: PlanAction): Promise<string | null | undefined> {
+  /**
+   * Fingerprints right after the action of its target and of its dependents' targets, so a resumed run can tell this
+   * plan's own changes from someone else's.
+   */
+  private async postFingerprint(action: PlanAction): Promise<Record<string, string | null> | undefined> {
+    const keys = new Set([action.targetKey]);
+    for (const other of this.plan.actions) if (other.dependsOn.includes(action.id)) keys.add(other.targetKey);
     try {
-      const live = await this.ctx.fingerprint([action.targetKey]);
-      return live[action.targetKey] ?? null;
+      const live = await this.ctx.fingerprint([...keys]);
+      return Object.fromEntries([...keys].map((key) => [key, live[key] ?? null]));
     } catch {
       return undefined;
     }

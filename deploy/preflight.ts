@@ -54,27 +54,36 @@ function findCycle(plan: Plan): string[] | undefined {
   return undefined;
 }
 
+/** A fingerprint the planner could not read: there is nothing to compare it with. */
+const UNREADABLE = 'unknown';
+
 /**
  * What each remaining target's fingerprint should be now: the plan's, or — for a target this plan already changed in
- * an earlier run — the fingerprint recorded right after that change. A target whose last change was interrupted
- * cannot be predicted and is left to reconciliation.
+ * an earlier run — the fingerprint recorded right after that change (an action records its own target and the
+ * targets of the actions that depend on it). A target whose last change was interrupted cannot be predicted and is
+ * left to reconciliation.
  */
 export function expectedFingerprints(plan: Plan, records: Map<string, ActionRecord>): Map<string, string | null> {
   const expected = new Map<string, string | null>();
-  const unpredictable = new Set<string>();
   for (const action of plan.actions) {
-    const key = action.targetKey;
-    if (!expected.has(key) && !unpredictable.has(key)) expected.set(key, plan.stateFingerprint[key] ?? null);
-    const record = records.get(action.id);
-    if (!record) continue;
-    const after = record.status === 'done' && record.postFingerprint !== null ? (JSON.parse(record.postFingerprint) as string | null) : undefined;
-    if (after === undefined) {
-      unpredictable.add(key);
-      expected.delete(key);
-    } else if (!unpredictable.has(key)) {
-      expected.set(key, after);
-    }
+    if (!expected.has(action.targetKey)) expected.set(action.targetKey, plan.stateFingerprint[action.targetKey] ?? null);
   }
+  const unpredictable = new Set<string>();
+  const finished = [...records.values()].sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
+  const byId = new Map(plan.actions.map((action) => [action.id, action]));
+  for (const record of finished) {
+    const action = byId.get(record.actionId);
+    if (!action) continue;
+    if (record.status !== 'done') {
+      unpredictable.add(action.targetKey);
+      continue;
+    }
+    const after = record.postFingerprint === null ? undefined : (JSON.parse(record.postFingerprint) as Record<string, string | null>);
+    if (!after || !(action.targetKey in after)) unpredictable.add(action.targetKey);
+    for (const [key, value] of Object.entries(after ?? {})) expected.set(key, value);
+  }
+  for (const key of unpredictable) expected.delete(key);
+  for (const [key, value] of expected) if (value === UNREADABLE) expected.delete(key);
   return expected;
 }
 

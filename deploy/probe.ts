@@ -11,14 +11,20 @@ export interface TcpProbeResult {
 export function probeTcp(host: string, port: number, timeoutMs: number): Promise<TcpProbeResult> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const done = (result: TcpProbeResult): void => {
+    const done = (result: TcpProbeResult, graceful = false): void => {
       socket.removeAllListeners();
       socket.on('error', () => undefined);
-      socket.destroy();
+      // A connected probe closes with FIN, not RST: the peer may still be writing its greeting (SSH banner).
+      if (graceful) {
+        socket.end();
+        socket.setTimeout(1_000, () => socket.destroy());
+      } else {
+        socket.destroy();
+      }
       resolve(result);
     };
     socket.setTimeout(timeoutMs, () => done({ ok: false, detail: `${host}:${port} did not answer within ${timeoutMs} ms` }));
-    socket.once('connect', () => done({ ok: true, detail: `${host}:${port} accepts connections` }));
+    socket.once('connect', () => done({ ok: true, detail: `${host}:${port} accepts connections` }, true));
     socket.once('error', (error: NodeJS.ErrnoException) => done({ ok: false, detail: `${host}:${port} ${error.code ?? error.message}` }));
   });
 }

@@ -49,6 +49,8 @@ export interface ValidationProbe {
 export interface ValidationReport {
   remaining: Array<{ actionId: string; targetKey: string; summary: string }>;
   probes: ValidationProbe[];
+  /** Facts the re-scan could not read about targets this plan did not touch: reported, not held against it. */
+  unverified?: Array<{ what: string; reason: string }>;
 }
 
 export interface ApplyContext {

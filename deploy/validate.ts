@@ -1,0 +1,115 @@
+// Validation after apply: re-scan the lab and re-plan the same spec and phase — the plan must be empty — and probe
+// the health of what the plan touched: VMs running where the spec wants them running, the guest agent answering where
+// it is enabled, bridges up. Facts the re-scan could not read are reported as "not verified", never as achieved.
+import type { ProxmoxApi } from '../infra/proxmox/api.ts';
+import { buildPlan, phaseNumberOf, resolvePhase, scanLab, type ScanPorts } from '../planner/index.ts';
+import type { Plan, PlanAction } from '../planner/plan.ts';
+import type { Spec } from '../planner/spec/schema.ts';
+import type { LiveState } from '../planner/state.ts';
+import type { ValidationProbe, ValidationReport } from './types.ts';
+
+export interface ValidatorInput {
+  plan: Plan;
+  spec: Spec;
+  scanPorts: ScanPorts;
+  pve: Pick<ProxmoxApi, 'agentPing'>;
+  now: () => number;
+}
+
+const describeAction = (action: PlanAction): string =>
+  `${action.kind} ${action.target}${action.changes.length > 0 ? `: ${action.changes.map((c) => c.path).join(', ')}` : ''}`;
+
+/** The fingerprint key a re-scan gap is about (the planner words its unknowns this way), when it maps to one. */
+function unknownTarget(what: string): string | undefined {
+  const guest = /^in-guest state of VM (\d+)/.exec(what);
+  if (guest) return `guest/${guest[1]}`;
+  const vmFirewall = /^firewall of VM (\d+)/.exec(what);
+  if (vmFirewall) return `firewall/vm/${vmFirewall[1]}`;
+  if (what === 'firewall') return 'firewall/cluster';
+  if (what.startsWith('host network')) return 'network';
+  if (what.startsWith('ZFS pool')) return 'zfs/pools';
+  if (what.startsWith('ZFS dataset')) return 'zfs/datasets';
+  if (what.startsWith('snapshot policy')) return 'zfs/snapshot-policies';
+  if (what.startsWith('storage ')) return 'storage';
+  if (what.startsWith('directory mapping')) return 'mappings';
+  if (what.startsWith('backup job')) return 'backup';
+  if (what.startsWith('tailnet')) return 'tailnet';
+  const vm = /^vm\/(\d+).* config$/.exec(what);
+  return vm ? `vm/${vm[1]}` : undefined;
+}
+
+const vmidOf = (key: string): number | undefined => {
+  const m = /^(?:vm|guest)\/(\d+)$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+};
+
+async function healthProbes(input: ValidatorInput, state: LiveState): Promise<ValidationProbe[]> {
+  const { plan, spec } = input;
+  const desired = resolvePhase(spec, phaseNumberOf(plan.phase, spec));
+  const probes: ValidationProbe[] = [];
+  const vmids = [...new Set(plan.actions.flatMap((action) => vmidOf(action.targetKey) ?? []))].sort((a, b) => a - b);
+  await Promise.all(
+    vmids.map(async (vmid) => {
+      const want = desired.vms.find((vm) => vm.vmid === vmid);
+      const live = state.vms[vmid];
+      if (!want) return;
+      if (!live) {
+        probes.push({ name: `vm/${vmid} exists`, targetKey: `vm/${vmid}`, ok: false, detail: `VM ${vmid} is not there` });
+        return;
+      }
+      if (!want.running) return;
+      const running = live.status === 'running';
+      probes.push({ name: `vm/${vmid} running`, targetKey: `vm/${vmid}`, ok: running, detail: `status ${live.status}` });
+      if (!want.agent || !running) return;
+      try {
+        await input.pve.agentPing(vmid);
+        probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: true, detail: 'answers' });
+      } catch (error) {
+        probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: false, detail: error instanceof Error ? error.message : String(error) });
+      }
+    }),
+  );
+  if (plan.actions.some((action) => action.targetKey === 'network' || action.type.startsWith('network.'))) {
+    for (const bridge of desired.bridges) {
+      if (!state.network.known) {
+        probes.push({ name: `bridge ${bridge.iface} up`, targetKey: 'network', ok: false, detail: `network not readable: ${state.network.reason}` });
+        continue;
+      }
+      const live = state.network.value.find((iface) => iface.iface === bridge.iface);
+      probes.push({
+        name: `bridge ${bridge.iface} up`,
+        targetKey: 'network',
+        ok: Boolean(live?.active) && !live?.pending,
+        detail: !live ? 'missing' : live.pending ? 'changes still pending' : live.active ? 'active' : 'not active',
+      });
+    }
+  }
+  return probes.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function makeValidator(input: ValidatorInput): () => Promise<ValidationReport> {
+  return async () => {
+    const { plan, spec } = input;
+    const state = await scanLab(input.scanPorts, spec, phaseNumberOf(plan.phase, spec));
+    const again = buildPlan({
+      spec,
+      specPath: plan.spec.path,
+      specSha256: plan.spec.sha256,
+      phase: plan.phase,
+      state,
+      requestedBy: 'jarvis:validate',
+      now: new Date(input.now()).toISOString(),
+      id: `${plan.id}-validate`,
+    });
+    const remaining = again.actions.map((action) => ({ actionId: action.id, targetKey: action.targetKey, summary: describeAction(action) }));
+    const probes = await healthProbes(input, state);
+    const touched = new Set(plan.actions.map((action) => action.targetKey));
+    const unverified: ValidationReport['unverified'] = [];
+    for (const unknown of again.unknowns) {
+      const key = unknownTarget(unknown.what);
+      if (key && touched.has(key)) probes.push({ name: `read ${unknown.what}`, targetKey: key, ok: false, detail: `not verified: ${unknown.reason}` });
+      else unverified.push(unknown);
+    }
+    return { remaining, probes, unverified };
+  };
+}
