@@ -8,7 +8,8 @@ import { cidrRange, parseCidr, parseFwAddrSpec, parseFwPortSpec } from '../../li
 export interface ReachRule {
   type: string;
   action: string;
-  enable?: boolean;
+  /** false or 0 = disabled; absent = enabled (the spec's default). */
+  enable?: boolean | number;
   source?: string;
   dest?: string;
   proto?: string;
@@ -131,7 +132,7 @@ function matchRule(rule: ReachRule, fw: ReachFirewall, target: Target, port: num
 /** Walks rules in order; returns the verdict of the first deciding rule, or undefined to fall through. */
 function walk(rules: ReachRule[], fw: ReachFirewall, target: Target, port: number, depth: number, node?: Target): boolean | undefined {
   for (const rule of rules) {
-    if (rule.enable === false) continue;
+    if (rule.enable === false || rule.enable === 0) continue;
     if (rule.type === 'group') {
       const group = fw.groups?.[rule.action];
       if (!group) continue;

@@ -34,6 +34,7 @@ describe('reachesManagement', () => {
   });
   it('skips disabled rules and out rules', () => {
     expect(reachesManagement(fw([rule({ source: LAN, enable: false })]), LAN, 22)).toBe(false);
+    expect(reachesManagement(fw([rule({ source: LAN, enable: 0 })]), LAN, 22)).toBe(false);
     expect(reachesManagement(fw([rule({ type: 'out', source: LAN })]), LAN, 22)).toBe(false);
     expect(reachesManagement(fw([rule({ action: 'DROP', enable: false }), rule({ source: LAN })]), LAN, 22)).toBe(true);
   });
