@@ -25,6 +25,7 @@ export interface ProxmoxClientOptions {
   maxConcurrency?: number;
   retries?: number;
   retryDelayMs?: number;
+  keepAliveMs?: number;
   taskPolling?: TaskPolling;
 }
 

@@ -26,6 +26,11 @@ export interface TransportOptions {
   retries?: number;
   /** First retry delay; doubles per attempt (default 200 ms). */
   retryDelayMs?: number;
+  /**
+   * How long an idle connection is kept open (default 4 s, or less when the server says so). Commit-confirm keeps
+   * one connection alive through a firewall change, which admits established connections only.
+   */
+  keepAliveMs?: number;
 }
 
 export interface TransportStats {
@@ -77,6 +82,9 @@ export class PveTransport {
         caPem: opts.caPem,
         connectTimeoutMs: Math.min(this.#timeoutMs, 10_000),
       }),
+      ...(opts.keepAliveMs !== undefined
+        ? { keepAliveTimeout: opts.keepAliveMs, keepAliveMaxTimeout: opts.keepAliveMs }
+        : {}),
       // Backstops only: the per-request abort below is the real limit.
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
