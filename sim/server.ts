@@ -10,6 +10,7 @@ import { checkRequest, runRoute } from './dispatch.ts';
 import { decideFault, parseFaults } from './faults.ts';
 import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from './http.ts';
 import { SimLab } from './lab.ts';
+import { networkChanges } from './routes/network.ts';
 import { seededRandom } from './random.ts';
 import { redactParams, RequestLog, type SimRequestRecord } from './request-log.ts';
 import { buildScenario, type ScenarioName } from './scenarios.ts';
@@ -150,16 +151,18 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         return finish(200, 'OK', { data: permissionsOf(caller?.privileges ?? 'admin', str(params, 'path') ?? '/') });
       }
       const data = await runRoute(lab, method, checked, params, caller?.authid ?? 'root@pam');
-      finish(200, 'OK', { data: data ?? null });
+      const envelope: Record<string, unknown> = { data: data ?? null };
+      // PVE adds the staged /etc/network/interfaces diff beside the data of the network list.
+      if (method === 'GET' && checked.template === '/nodes/{node}/network' && lab.pendingNetwork) envelope.changes = networkChanges(lab);
+      finish(200, 'OK', envelope);
     } catch (error) {
       if (error instanceof PveHttpError) {
+        // pveproxy's JSON formatter: the message travels in the status line only; the body is {data:null[,errors]}.
         const body: Record<string, unknown> = { data: null };
         if (error.errors) body.errors = error.errors;
-        else body.message = `${error.message}\n`;
         return finish(error.status, error.message, body);
       }
-      const message = error instanceof Error ? error.message : String(error);
-      finish(500, message, { data: null, message: `${message}\n` });
+      finish(500, error instanceof Error ? error.message : String(error), { data: null });
     }
   }
 

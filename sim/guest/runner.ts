@@ -35,7 +35,8 @@ const HARMLESS_TOOLS = [
 const HARD_LIMIT_MS = 60 * 60 * 1000;
 
 export interface RunIo {
-  stdin?: string;
+  /** Text, or a stream piped in as it arrives (an SSH channel: EOF when the client closes its side). */
+  stdin?: string | NodeJS.ReadableStream;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
 }
@@ -101,7 +102,8 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
       child.stdout.on('data', (c: Buffer) => io.onStdout?.(c));
       child.stderr.on('data', (c: Buffer) => io.onStderr?.(c));
       child.stdin.on('error', () => undefined);
-      child.stdin.end(io.stdin ?? '');
+      if (typeof io.stdin === 'object') io.stdin.pipe(child.stdin);
+      else child.stdin.end(io.stdin ?? '');
       const done = (code: number): void => {
         clearTimeout(limit);
         running.delete(child);

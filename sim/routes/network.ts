@@ -35,6 +35,40 @@ function toIface(iface: string, params: Params, base?: NetIface): NetIface {
   return out;
 }
 
+function renderInterfaces(ifaces: Map<string, NetIface>): string[] {
+  const lines: string[] = [];
+  for (const iface of [...ifaces.values()].sort((a, b) => a.iface.localeCompare(b.iface))) {
+    if (iface.type === 'loopback') continue;
+    if (Number(iface.autostart ?? 0) === 1) lines.push(`auto ${iface.iface}`);
+    lines.push(`iface ${iface.iface} inet ${iface.method ?? 'manual'}`);
+    for (const key of ['address', 'gateway', 'bridge_ports', 'bridge_stp', 'bridge_fd', 'bridge_vlan_aware', 'mtu']) {
+      const value = iface[key];
+      if (value === undefined) continue;
+      const text = key === 'address' && iface.netmask ? `${value}/${iface.netmask}` : String(value);
+      lines.push(`\t${key.replace(/_/g, '-')} ${key === 'bridge_ports' && text === '' ? 'none' : text}`);
+    }
+    if (iface.type === 'bridge' && iface.bridge_ports === undefined) lines.push('\tbridge-ports none');
+    if (iface.comments !== undefined) lines.push(`#${iface.comments}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+/** The `changes` text PVE returns with the network list: a diff of interfaces against interfaces.new. */
+export function networkChanges(lab: SimLab): string {
+  const before = renderInterfaces(lab.network);
+  const after = renderInterfaces(lab.pendingNetwork ?? lab.network);
+  const removed = before.filter((line) => !after.includes(line));
+  const added = after.filter((line) => !before.includes(line));
+  return [
+    '--- /etc/network/interfaces',
+    '+++ /etc/network/interfaces.new',
+    ...removed.map((line) => `-${line}`),
+    ...added.map((line) => `+${line}`),
+    '',
+  ].join('\n');
+}
+
 /** Rows as GET /network shows them: the running config, pending values marked per key, new ifaces not active. */
 function listRows(lab: SimLab, type: string | undefined): Array<Record<string, unknown>> {
   const names = new Set([...lab.network.keys(), ...(lab.pendingNetwork?.keys() ?? [])]);

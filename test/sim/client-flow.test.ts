@@ -106,13 +106,17 @@ describe('third-party client flow', () => {
 
   it('stages network changes, shows them pending, applies with a task and reverts', async () => {
     await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr5', type: 'bridge', autostart: '1', comments: 'lab' });
-    const rows = (await ok('GET', '/nodes/proxmox/network')) as Array<{ iface: string; active: number; pending?: unknown }>;
+    const listed = await call(sim, agent, 'GET', '/nodes/proxmox/network');
+    const rows = listed.body.data as Array<{ iface: string; active: number; pending?: unknown }>;
     expect(rows.find((r) => r.iface === 'vmbr5')).toMatchObject({ active: 0, pending: expect.any(Object) });
+    expect(listed.body.changes).toContain('+auto vmbr5');
+    expect(listed.body.changes).toContain('+#lab');
     await ok('DELETE', '/nodes/proxmox/network');
     expect(((await ok('GET', '/nodes/proxmox/network')) as Array<{ iface: string }>).map((r) => r.iface)).not.toContain('vmbr5');
     await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr5', type: 'bridge' });
     await task('PUT', '/nodes/proxmox/network');
     const applied = (await ok('GET', '/nodes/proxmox/network/vmbr5')) as { active: number };
     expect(applied.active).toBe(1);
+    expect((await call(sim, agent, 'GET', '/nodes/proxmox/network')).body).not.toHaveProperty('changes');
   });
 });

@@ -5,7 +5,7 @@ import type { RunningSim } from '../../sim/server.ts';
 export interface ApiResponse {
   status: number;
   statusText: string;
-  body: { data: unknown; errors?: Record<string, string>; message?: string };
+  body: { data: unknown; errors?: Record<string, string>; changes?: string };
 }
 
 export function agentFor(sim: RunningSim): Agent {

@@ -93,6 +93,8 @@ describe('locks and digests', () => {
     const stale = await call(sim, agent, 'PUT', '/nodes/proxmox/qemu/300/config', { memory: '8192', digest });
     expect(stale.status).toBe(500);
     expect(stale.statusText).toBe('detected modified configuration - file changed by other user? Try again.');
+    // pveproxy's JSON formatter puts the message in the status line only.
+    expect(stale.body).toEqual({ data: null });
     expect(sim.lab.vms.get(300)!.config.memory).toBe('6144');
     const fresh = (await call(sim, agent, 'GET', '/nodes/proxmox/qemu/300/config')).body.data as { digest: string };
     expect((await call(sim, agent, 'PUT', '/nodes/proxmox/qemu/300/config', { memory: '8192', digest: fresh.digest })).status).toBe(200);

@@ -1,0 +1,149 @@
+// The simulated node's SSH server (port 22 of the sim): ssh2's Server on 127.0.0.1 with a host key made at start
+// (its `SHA256:` fingerprint is exposed for pinning), public-key auth for root with a client key made at start (or
+// the keys given), and `exec` requests run by the shell runner in the node's sandbox. New connections go through
+// `admits()` so the sim's connection-level firewall can refuse them while established ones keep working.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventEmitter } from 'node:events';
+import { sshFingerprint } from '../../infra/ssh/fingerprint.ts';
+import type { SimShellRunner } from './runner.ts';
+
+// ssh2 ships no types and @types/ssh2 is not a dependency: the few members used here, typed by hand.
+interface ParsedKey {
+  getPublicSSH(): Buffer;
+  verify(data: Buffer, signature: Buffer, hashAlgo?: string): boolean;
+}
+interface AuthContext {
+  method: string;
+  username: string;
+  key?: { algo: string; data: Buffer };
+  signature?: Buffer;
+  blob?: Buffer;
+  hashAlgo?: string;
+  accept(): void;
+  reject(methods?: string[]): void;
+}
+interface ExecStream extends NodeJS.ReadableStream {
+  write(data: Buffer | string): boolean;
+  stderr: { write(data: Buffer | string): boolean };
+  exit(code: number): void;
+  end(): void;
+}
+interface Session extends EventEmitter {
+  on(event: 'exec', listener: (accept: () => ExecStream, reject: () => void, info: { command: string }) => void): this;
+  on(event: 'env' | 'pty' | 'shell' | 'subsystem', listener: (accept?: () => void, reject?: () => void) => void): this;
+}
+interface SshConnection extends EventEmitter {
+  end(): void;
+}
+interface Ssh2Server extends EventEmitter {
+  injectSocket(socket: Socket): void;
+  close(): void;
+}
+interface Ssh2 {
+  Server: new (config: { hostKeys: string[] }, listener: (client: SshConnection) => void) => Ssh2Server;
+  utils: {
+    parseKey(key: string | Buffer): ParsedKey | Error;
+    generateKeyPairSync(type: 'ed25519'): { private: string; public: string };
+  };
+}
+
+const ssh2 = createRequire(import.meta.url)('ssh2') as Ssh2;
+
+export interface SimHostSsh {
+  port: number;
+  /** `SHA256:…` of the host key, as `ssh-keygen -lf` prints it: the pin for SSH_HOST_PINS. */
+  fingerprint: string;
+  /** Private key (OpenSSH format) accepted for root, written to a file for SSH_KEY_PATH. */
+  clientKeyPath: string;
+  close(): Promise<void>;
+}
+
+function parse(key: string): ParsedKey {
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}
+
+export async function startSimHostSsh(opts: {
+  runner: SimShellRunner;
+  host?: string;
+  port?: number;
+  /** Connection-level firewall: false refuses a new TCP connection. */
+  admits?: () => boolean;
+  /** Extra public keys (OpenSSH `ssh-ed25519 AAAA…` lines) accepted for root. */
+  authorizedKeys?: string[];
+}): Promise<SimHostSsh> {
+  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const dir = mkdtempSync(join(tmpdir(), 'jarvis-sim-ssh-'));
+  const clientKeyPath = join(dir, 'id_ed25519');
+  writeFileSync(clientKeyPath, clientKey.private, { mode: 0o600 });
+  const allowed = [clientKey.public, ...(opts.authorizedKeys ?? [])].map(parse);
+  const connections = new Set<SshConnection>();
+  const sockets = new Set<Socket>();
+
+  const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+    connections.add(client);
+    client.on('close', () => connections.delete(client));
+    client.on('error', () => undefined);
+    client.on('authentication', (ctx: AuthContext) => {
+      const key = ctx.method === 'publickey' && ctx.username === 'root' && ctx.key ? allowed.find((k) => k.getPublicSSH().equals(ctx.key!.data)) : undefined;
+      if (!key) return ctx.reject(['publickey']);
+      // Without a signature the client only asks whether the key would do; with one, it must verify.
+      if (!ctx.signature) return ctx.accept();
+      if (ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) return ctx.accept();
+      return ctx.reject(['publickey']);
+    });
+    client.on('ready', () => {
+      client.on('session', (accept: () => Session) => {
+        const session = accept();
+        session.on('env', (acceptEnv) => acceptEnv?.());
+        session.on('exec', (acceptExec, _reject, info) => {
+          const stream = acceptExec();
+          void opts.runner
+            .hostExec(info.command, {
+              stdin: stream,
+              onStdout: (c) => stream.write(c),
+              onStderr: (c) => stream.stderr.write(c),
+            })
+            .then((code) => {
+              stream.exit(code);
+              stream.end();
+            });
+        });
+      });
+    });
+  });
+
+  const tcp: NetServer = createServer((socket) => {
+    if (opts.admits && !opts.admits()) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    server.injectSocket(socket);
+  });
+  await new Promise<void>((ok, fail) => {
+    tcp.once('error', fail);
+    tcp.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => ok());
+  });
+  const address = tcp.address();
+  if (address === null || typeof address === 'string') throw new Error('sim ssh: no port');
+
+  return {
+    port: address.port,
+    fingerprint: sshFingerprint(parse(hostKey.public).getPublicSSH()),
+    clientKeyPath,
+    async close() {
+      for (const client of connections) client.end();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((ok) => tcp.close(() => ok()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
