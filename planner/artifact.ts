@@ -23,6 +23,8 @@ export interface BuildPlanInput {
   /** ISO time of creation (passed in: planner/ has no clock). */
   now: string;
   id: string;
+  /** Findings of the spec guardrails (planner/spec/guardrails.ts `checkSpec`): errors refuse the plan. */
+  specFindings?: ReadonlyArray<{ severity: 'error' | 'warning'; ruleId: string; file: string; line: number; col: number; path: string; message: string }>;
 }
 
 /** The VM ids whose state the plan depends on (spec VMs and VM firewalls). */
@@ -40,8 +42,16 @@ export function buildPlan(input: BuildPlanInput): Plan {
     state: input.state,
     snapshotName,
     unknowns: [],
-    warnings: [],
-    violations: desired.problems.map((p) => ({ ruleId: p.ruleId, message: p.message, location: p.location })),
+    warnings: (input.specFindings ?? [])
+      // The plan reports SSD backup space itself, for the resolved phase and with the storage's real usage.
+      .filter((f) => f.severity === 'warning' && f.ruleId !== 'backups.ssd-space')
+      .map((f) => ({ code: f.ruleId, message: `${f.file}:${f.line}:${f.col}: ${f.path ? `${f.path}: ` : ''}${f.message}` })),
+    violations: [
+      ...(input.specFindings ?? [])
+        .filter((f) => f.severity === 'error')
+        .map((f) => ({ ruleId: f.ruleId, message: f.path ? `${f.path}: ${f.message}` : f.message, location: `${f.file}:${f.line}:${f.col}` })),
+      ...desired.problems.map((p) => ({ ruleId: p.ruleId, message: p.message, location: p.location })),
+    ],
     chains: new Map(),
     pendingReboot: new Set(),
   };

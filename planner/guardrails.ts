@@ -123,7 +123,7 @@ export function checkPlan(input: { desired: DesiredState; phase: PlanPhase; live
   if (input.phase === 'phase0' && !desired.guards.allowHostNetworkChanges) {
     for (const action of actions.filter((a) => a.type.startsWith('network.'))) {
       violations.push({
-        ruleId: 'phase0-host-network',
+        ruleId: 'phase0.host-network',
         message: `${action.id} changes host networking in a phase-0 plan; set safetyGuards.allowHostNetworkChanges to allow it`,
         actionId: action.id,
       });
@@ -140,7 +140,7 @@ export function checkPlan(input: { desired: DesiredState; phase: PlanPhase; live
     const lost = blocked(fw, sources).filter((flow) => !before.has(flow));
     if (lost.length) {
       violations.push({
-        ruleId: 'mgmt-lockout',
+        ruleId: 'firewall.lockout',
         message: `after ${action.id} the node's management would be unreachable from ${lost.join(', ')}; refused (keep ACCEPT rules for the management CIDRs on 22 and 8006 before any DROP)`,
         actionId: action.id,
       });

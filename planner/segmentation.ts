@@ -41,12 +41,12 @@ export function compileSegmentation(
   seg.allow.forEach((allow, index) => {
     const location = `firewall.segmentation.allow[${index}]`;
     if (!known.has(allow.from)) {
-      problems.push({ ruleId: 'segmentation-unknown-segment', message: `allow.from "${allow.from}" is not a declared segment`, location });
+      problems.push({ ruleId: 'segmentation.unknown-segment', message: `allow.from "${allow.from}" is not a declared segment`, location });
       return;
     }
     const target = vms.find((vm) => vm.name === allow.to || String(vm.vmid) === allow.to);
     if (!target) {
-      problems.push({ ruleId: 'segmentation-unknown-target', message: `allow.to "${allow.to}" names no VM of the spec`, location });
+      problems.push({ ruleId: 'segmentation.unknown-target', message: `allow.to "${allow.to}" names no VM of the spec`, location });
       return;
     }
     const vmFw = (out.vms[target.vmid] ??= { vmName: target.name, options: {}, rules: [] });

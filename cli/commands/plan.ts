@@ -12,6 +12,7 @@ import { createTailnetClient } from '../../infra/tailscale/client.ts';
 import { readGuestFacts } from '../../infra/facts/guest.ts';
 import { readHostFacts } from '../../infra/facts/host.ts';
 import { loadSpec } from '../../planner/spec/load.ts';
+import { checkSpec } from '../../planner/spec/guardrails.ts';
 import { buildPlan, phaseNumberOf, renderPlanText, scanLab, type ScanPorts } from '../../planner/index.ts';
 import type { PlanPhase } from '../../planner/plan.ts';
 import type { TailnetApi } from '../../infra/tailscale/api.ts';
@@ -140,6 +141,7 @@ export const run: CliCommand = async (args, io) => {
       specSha256: loaded.source.sha256,
       phase: opts.phase,
       state,
+      specFindings: checkSpec(loaded),
       requestedBy: `cli:${io.env.USER ?? 'unknown'}`,
       now: new Date().toISOString(),
       id: `plan-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomUUID().slice(0, 8)}`,

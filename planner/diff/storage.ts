@@ -27,15 +27,15 @@ function poolAction(ctx: DiffContext, pool: ZfsPoolSpec): DraftAction[] {
     return [];
   }
   if (!state.disks.known) {
-    ctx.violations.push({ ruleId: 'zfs-devices-unverified', message: `cannot create pool ${pool.name}: the node's disks could not be read (${state.disks.reason})`, location: `storage.zfs.pools[${pool.name}]` });
+    ctx.violations.push({ ruleId: 'zfs.devices-unverified', message: `cannot create pool ${pool.name}: the node's disks could not be read (${state.disks.reason})`, location: `storage.zfs.pools[${pool.name}]` });
     return [];
   }
   for (const device of pool.devices) {
     const disk = findDisk(state.disks.value, device);
     if (!disk) {
-      ctx.violations.push({ ruleId: 'zfs-device-missing', message: `pool ${pool.name}: device ${device} is not on the node`, location: `storage.zfs.pools[${pool.name}].devices` });
+      ctx.violations.push({ ruleId: 'zfs.device-missing', message: `pool ${pool.name}: device ${device} is not on the node`, location: `storage.zfs.pools[${pool.name}].devices` });
     } else if (disk.used && disk.used !== 'unused') {
-      ctx.violations.push({ ruleId: 'zfs-device-in-use', message: `pool ${pool.name}: device ${device} (${disk.devpath}) is in use (${disk.used}); creating a pool would erase it`, location: `storage.zfs.pools[${pool.name}].devices` });
+      ctx.violations.push({ ruleId: 'zfs.device-in-use', message: `pool ${pool.name}: device ${device} (${disk.devpath}) is in use (${disk.used}); creating a pool would erase it`, location: `storage.zfs.pools[${pool.name}].devices` });
     }
   }
   const params = { name: pool.name, raidlevel: pool.raidlevel, devices: pool.devices.join(','), ashift: pool.ashift, compression: pool.compression, add_storage: 0 };
@@ -157,14 +157,14 @@ export function diffStorage(ctx: DiffContext): DraftAction[] {
     const have: Record<string, string> = { content: [...current.content].sort().join(','), path: current.path ?? '', pool: current.pool ?? '', disable: current.disable ? '1' : '0' };
     const differing = Object.keys(want).filter((k) => want[k] !== have[k]);
     if (current.type !== storage.type) {
-      ctx.violations.push({ ruleId: 'storage-type-change', message: `storage ${storage.storage} is ${current.type}, the spec says ${storage.type}; refusing to redefine it`, location: `storage.pve[${storage.storage}]` });
+      ctx.violations.push({ ruleId: 'storage.type-change', message: `storage ${storage.storage} is ${current.type}, the spec says ${storage.type}; refusing to redefine it`, location: `storage.pve[${storage.storage}]` });
       continue;
     }
     if (differing.length === 0) continue;
     const update: Record<string, string | number> = {};
     for (const k of differing) if (k !== 'path' && k !== 'pool') update[k] = k === 'disable' ? Number(want[k]) : want[k]!;
     if (Object.keys(update).length === 0) {
-      ctx.violations.push({ ruleId: 'storage-path-change', message: `storage ${storage.storage}: path/pool cannot be changed in place`, location: `storage.pve[${storage.storage}]` });
+      ctx.violations.push({ ruleId: 'storage.path-change', message: `storage ${storage.storage}: path/pool cannot be changed in place`, location: `storage.pve[${storage.storage}]` });
       continue;
     }
     out.push(

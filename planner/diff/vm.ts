@@ -168,7 +168,7 @@ function updateVm(ctx: DiffContext, vm: DesiredVm, live: LiveVm, routers: Desire
   const liveName = String(live.config.name ?? '');
   if (liveName && liveName !== vm.name) {
     ctx.violations.push({
-      ruleId: 'vmid-taken',
+      ruleId: 'vmid.taken',
       message: `VM ${vm.vmid} exists as "${liveName}", not "${vm.name}": Jarvis will not take over another VM`,
       location: `vms[vmid=${vm.vmid}]`,
     });
@@ -225,7 +225,7 @@ function updateVm(ctx: DiffContext, vm: DesiredVm, live: LiveVm, routers: Desire
   }
   const liveBios = String(live.config.bios ?? 'seabios');
   if (liveBios !== vm.bios) {
-    ctx.violations.push({ ruleId: 'vm-bios-change', message: `VM ${vm.vmid}: changing bios ${liveBios} → ${vm.bios} would make the guest unbootable; refused`, location: `vms[vmid=${vm.vmid}].bios` });
+    ctx.violations.push({ ruleId: 'vm.bios-change', message: `VM ${vm.vmid}: changing bios ${liveBios} → ${vm.bios} would make the guest unbootable; refused`, location: `vms[vmid=${vm.vmid}].bios` });
   }
 
   // A resize has its own endpoint (no digest) but stays in the VM's sequence.
@@ -267,7 +267,7 @@ function diffDisks(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFa
       const otherBus = ['virtio', 'sata', 'ide'].map((bus) => `${bus}${i}`).find((k) => live.config[k] !== undefined && isDataDisk(k, String(live.config[k])));
       if (otherBus) {
         ctx.violations.push({
-          ruleId: 'vm-disk-interface-change',
+          ruleId: 'vm.disk-interface-change',
           message: `VM ${vm.vmid}: disk ${i} is on ${otherBus}, the spec wants ${slot}; moving a disk to another bus is destructive and refused`,
           location: `vms[vmid=${vm.vmid}].disks[${i}]`,
         });
@@ -296,7 +296,7 @@ function diffDisks(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFa
     const storage = volumeStorage(props.file ?? '');
     if (storage !== disk.storage) {
       ctx.violations.push({
-        ruleId: 'vm-disk-storage-change',
+        ruleId: 'vm.disk-storage-change',
         message: `VM ${vm.vmid}: ${slot} is on ${storage}, the spec wants ${disk.storage}; moving a disk between storages is not planned automatically`,
         location: `vms[vmid=${vm.vmid}].disks[${i}].storage`,
       });
@@ -305,7 +305,7 @@ function diffDisks(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFa
     const size = sizeToGiB(props.size);
     if (size !== undefined && disk.size < size) {
       ctx.violations.push({
-        ruleId: 'vm-disk-shrink',
+        ruleId: 'vm.disk-shrink',
         message: `VM ${vm.vmid}: ${slot} is ${props.size}, the spec asks ${disk.size}G; shrinking a disk destroys data and is refused`,
         location: `vms[vmid=${vm.vmid}].disks[${i}].size`,
       });

@@ -97,6 +97,9 @@ export function checkBuildStandards(ctx: GuardrailContext): void {
     vm.disks.forEach((disk, di) => {
       if (disk.cache !== 'none') ctx.report('vm.build-standards', ['vms', vi, 'disks', di, 'cache'], `disk cache "${disk.cache}" is not none`, 'set cache: none');
     });
+    if (!vm.onboot && STABLE_VMS[vm.role].name) {
+      ctx.report('vm.autostart', ['vms', vi, 'onboot'], `${vm.name} will not start again after the node reboots`, 'set onboot: true');
+    }
     if (!vm.agent) {
       ctx.report('vm.guest-agent', ['vms', vi, 'agent'], `QEMU guest agent is off on ${vm.name}; Jarvis cannot read its IPs or run provisioning through it`, 'set agent: true and install qemu-guest-agent in the guest');
     }
@@ -142,6 +145,16 @@ export function checkProvisioning(ctx: GuardrailContext): void {
         ctx.report('provision.standards', p?.docker ? [...path, 'provision', 'docker'] : path, `app-host should run Docker + Compose with the stacks ${REQUIRED_STACKS.join(', ')}${missing.length ? ` (missing ${missing.join(', ')})` : ''}`, 'add provision.docker with compose: true and those stacks');
       }
     }
+    const published = new Map<string, string>();
+    p?.docker?.stacks.forEach((stack, si) =>
+      stack.ports.forEach((mapping, mi) => {
+        const hostPort = mapping.split(':').slice(0, -1).join(':');
+        const owner = published.get(hostPort);
+        if (owner !== undefined) {
+          ctx.report('provision.port-conflict', [...path, 'provision', 'docker', 'stacks', si, 'ports', mi], `host port ${hostPort} is already published by stack ${owner}`, 'give each stack its own host port');
+        } else if (hostPort) published.set(hostPort, stack.name);
+      }),
+    );
     if (vm.role === 'home-assistant') {
       if (!p?.homeAssistant) ctx.report('provision.standards', path, 'home-assistant has no provision.homeAssistant (HAOS image)', 'add provision.homeAssistant: { flavor: haos, image: … }');
       else if (p.homeAssistant.flavor !== 'haos') ctx.report('provision.standards', [...path, 'provision', 'homeAssistant', 'flavor'], 'Debian + supervised was chosen; HAOS is the preferred, more reliable flavor', 'keep it only if chosen on purpose; otherwise flavor: haos');

@@ -3,7 +3,7 @@
 import { checkCalendarEvent, checkPruneBackups } from '../../lib/pve-formats.ts';
 import type { SpecPath } from './diagnostic.ts';
 import { phasesFrom, type GuardrailContext } from './guardrail-context.ts';
-import type { Retention, Spec } from './schema.ts';
+import type { BackupJobSpec, Retention, Spec } from './schema.ts';
 
 /** Storages a fresh Proxmox install has, on the SSD. */
 function ssdStorages(spec: Spec): Set<string> {
@@ -77,6 +77,15 @@ export function checkZfs(ctx: GuardrailContext): void {
   });
 }
 
+function jobVmidsAt(job: BackupJobSpec, phase: number): number[] {
+  let vmids = job.vmid ?? [];
+  for (const key of ['phase1', 'phase2'] as const) {
+    const o = job.overrides?.[key];
+    if (o?.vmid && Number(key.slice(5)) <= phase) vmids = o.vmid;
+  }
+  return vmids;
+}
+
 const hasRetention = (r: Retention) => ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'].some((k) => (r[k as keyof Retention] ?? 0) > 0);
 
 export function checkBackups(outer: GuardrailContext): void {
@@ -138,6 +147,20 @@ export function checkBackups(outer: GuardrailContext): void {
   if (pbs?.enabled && !(pbs.storage && spec.storage?.pve.some((s) => s.storage === pbs.storage && s.type === 'pbs'))) {
     ctx.report('backups.references', ['backups', 'pbs'], 'PBS is enabled but names no declared storage of type pbs', 'declare it under storage.pve (type: pbs) and set storage:, keeping the vzdump job as the fallback');
   }
+}
+
+/** Every VM should be in an enabled backup job in each phase it exists. */
+export function checkBackupCoverage(ctx: GuardrailContext): void {
+  const { spec } = ctx;
+  if (spec.metadata.scope !== 'full') return;
+  spec.vms.forEach((vm, vi) => {
+    const covered = (phase: number) =>
+      (spec.backups?.jobs ?? []).some((job) => job.enabled && job.phase <= phase && (job.all || jobVmidsAt(job, phase).includes(vm.vmid)));
+    const uncovered = phasesFrom(spec, vm.phase).find((phase) => !covered(phase));
+    if (uncovered !== undefined) {
+      ctx.report('backups.coverage', ['vms', vi, 'vmid'], `${vm.name} (VM ${vm.vmid}) is in no enabled backup job in phase ${uncovered}`, `add ${vm.vmid} to a job's vmid (overrides.phase${Math.max(uncovered, 1)}.vmid for a later phase)`);
+    }
+  });
 }
 
 export function checkMigrations(ctx: GuardrailContext): void {

@@ -12,7 +12,7 @@ import {
   checkVmIdentity,
 } from './checks-compute.ts';
 import { checkFirewallFormats, checkLockout, checkPublicExposure, checkSegmentation, checkTailscaleRoutes } from './checks-firewall.ts';
-import { checkBackups, checkMigrations, checkSafetyToggles, checkZfs } from './checks-storage.ts';
+import { checkBackupCoverage, checkBackups, checkMigrations, checkSafetyToggles, checkZfs } from './checks-storage.ts';
 import type { Severity, SpecDiagnostic } from './diagnostic.ts';
 import { createContext, type GuardrailContext } from './guardrail-context.ts';
 import type { LoadedSpec } from './load.ts';
@@ -34,8 +34,10 @@ export const GUARDRAILS: readonly Guardrail[] = [
   { id: 'tags.scheme', severity: 'warning', reason: 'tags follow the env-/role-/tier-/owner- scheme, tier matching the VM\'s segment', doc: `${ARCH} § Proxmox build standards › Tags` },
   { id: 'vm.build-standards', severity: 'error', reason: 'VirtIO NIC, VirtIO SCSI controller, disk cache none', doc: `${ARCH} § Proxmox build standards` },
   { id: 'vm.guest-agent', severity: 'warning', reason: 'the QEMU guest agent is enabled where applicable', doc: `${ARCH} § Proxmox build standards` },
+  { id: 'vm.autostart', severity: 'warning', reason: 'the lab\'s VMs start again after a node reboot (onboot)', doc: `${ARCH} § Deployment phases` },
   { id: 'vm.sizing', severity: 'warning', reason: 'cores, memory and disk stay within the document\'s ranges', doc: `${ARCH} § Deployment phases › Phase 0` },
   { id: 'provision.standards', severity: 'warning', reason: 'Tailscale on 100 and 400, Docker + Compose and the stacks on 300, HAOS preferred on 400', doc: `${ARCH} § Deployment phases › Phase 0` },
+  { id: 'provision.port-conflict', severity: 'warning', reason: 'two stacks on one Docker host cannot publish the same host port', doc: `${ARCH} § Phase 0 › VM 300 app-host` },
   { id: 'phase0.host-network', severity: 'error', reason: 'phase 0 does not change host networking unless explicitly enabled', doc: `${ARCH} § Phase 0 safety requirements` },
   { id: 'phase0.ssd-only', severity: 'error', reason: 'phase 0 runs on the single SSD: no HDD pool or storage before phase 1', doc: `${ARCH} § Hard constraints › Phase 0 runs on a single SSD` },
   { id: 'bridge.internal-no-ports', severity: 'error', reason: 'SERVICES and IOT bridges are internal-only (no physical port); the LAN bridge has its uplink', doc: `${ARCH} § Phase 2 › Networks` },
@@ -60,6 +62,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
   { id: 'backups.schedule', severity: 'error', reason: 'schedules are Proxmox calendar events and retentions valid prune-backups', doc: 'reference/pve-api/ENDPOINTS.md § Formats › schedule, prune-backups' },
   { id: 'backups.retention', severity: 'warning', reason: 'backups keep daily, weekly and monthly copies (e.g. 7/4/6)', doc: `${ARCH} § Phase 1 › Backups` },
   { id: 'backups.references', severity: 'error', reason: 'a backup job names storages and VMs that exist in its phase', doc: `${ARCH} § Phase 1 › Backups` },
+  { id: 'backups.coverage', severity: 'warning', reason: 'every VM is in an enabled backup job in every phase it exists', doc: `${ARCH} § Phase 1 › Backups` },
   { id: 'backups.ssd-space', severity: 'warning', reason: 'backups on the SSD use the VMs\' space and do not survive its loss', doc: `${ARCH} § Phase 0 safety requirements` },
   { id: 'migrations.references', severity: 'error', reason: 'a migration names a declared VM, its stacks and a target that exists in its phase', doc: `${ARCH} § Phase 1 › Migrate` },
 ];
@@ -89,6 +92,7 @@ const CHECKS: ReadonlyArray<(ctx: GuardrailContext) => void> = [
   checkTailscaleRoutes,
   checkZfs,
   checkBackups,
+  checkBackupCoverage,
   checkMigrations,
   checkSafetyToggles,
 ];

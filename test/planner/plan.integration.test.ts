@@ -118,7 +118,7 @@ describe('jarvis plan --sim', () => {
     const result = await plan(['phase2', '--spec', specFile, '--sim', 'phase1', '--out', out]);
     await rm(dir, { recursive: true, force: true });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/\[mgmt-lockout\] after firewall\.options:cluster .*192\.168\.1\.0\/24 → 22/);
+    expect(result.stdout).toMatch(/\[firewall.lockout\] after firewall\.options:cluster .*192\.168\.1\.0\/24 → 22/);
     expect(result.stdout).toContain('Refused');
   });
 

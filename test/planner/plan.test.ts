@@ -42,7 +42,7 @@ describe('buildPlan over a phase-0 lab', () => {
   it('refuses a disk shrink and plans a grow as a resize with a pre-snapshot', () => {
     const shrink = phase0State();
     shrink.vms[300]!.config.scsi0 = 'local-lvm:vm-300-disk-0,cache=none,discard=on,iothread=1,size=256G,ssd=1';
-    expect(plan(shrink).violations.map((v) => v.ruleId)).toContain('vm-disk-shrink');
+    expect(plan(shrink).violations.map((v) => v.ruleId)).toContain('vm.disk-shrink');
     const grow = phase0State();
     grow.vms[300]!.config.scsi0 = 'local-lvm:vm-300-disk-0,cache=none,discard=on,iothread=1,size=64G,ssd=1';
     const [resize] = plan(grow).actions;
@@ -127,9 +127,9 @@ describe('phase 2 over phase 1', () => {
     const noAccess = structuredClone(spec);
     noAccess.firewall!.cluster!.rules = [];
     const result = plan(phase1State(), 'phase2', noAccess);
-    const lockout = result.violations.find((v) => v.ruleId === 'mgmt-lockout');
+    const lockout = result.violations.find((v) => v.ruleId === 'firewall.lockout');
     expect(lockout?.actionId).toBe('firewall.options:cluster');
-    expect(renderPlanText(result)).toContain('mgmt-lockout');
+    expect(renderPlanText(result)).toContain('firewall.lockout');
   });
 });
 
