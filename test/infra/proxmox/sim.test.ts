@@ -227,3 +227,31 @@ describe('injected faults', () => {
     expect((error as UnreachableError).code).toBe('pve-timeout');
   });
 });
+
+describe('a firewall change that drops new connections', () => {
+  let locked: RunningSim;
+  beforeAll(async () => {
+    locked = await startSim({ scenario: 'phase0', seed: 13, tokens: [ADMIN] });
+  });
+  afterAll(async () => {
+    await locked?.close();
+  });
+  const lockedClient = (overrides: Parameters<typeof testClient>[1] = {}) =>
+    testClient(
+      { url: locked.url, fingerprint: locked.fingerprint },
+      { tokenId: ADMIN.tokenId, tokenSecret: new Secret(ADMIN.secret), ...overrides },
+    );
+
+  it('keeps the established connection usable, so the change can be reverted over it', async () => {
+    const held = lockedClient({ maxConcurrency: 1, keepAliveMs: 60_000 });
+    await held.version();
+    await held.setFirewallOptions({ level: 'cluster' }, { enable: 1, policy_in: 'DROP' });
+
+    const probe = await failure(lockedClient({ retries: 0 }).version());
+    expect(probe).toBeInstanceOf(UnreachableError);
+    expect(probe.message).toContain(locked.url);
+
+    await held.setFirewallOptions({ level: 'cluster' }, { enable: 0 });
+    await expect(lockedClient({ retries: 0 }).version()).resolves.toBeDefined();
+  });
+});
