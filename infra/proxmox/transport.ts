@@ -187,8 +187,9 @@ function interpret(status: number, statusText: string, text: string, call: strin
   const envelope = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const message = typeof envelope.message === 'string' && envelope.message !== '' ? envelope.message : statusText;
   const error = new PveError(status, message, fieldErrors(envelope.errors), call);
-  // 5xx includes PVE's 596 (proxy to another node timed out) and pveproxy's "too many connections".
-  throw status >= 500 ? new Transient(error) : error;
+  // 5xx includes PVE's 596 (proxy to another node timed out) and pveproxy's "too many connections"; 501 (no such
+  // method) is the one 5xx a repeat cannot change.
+  throw status >= 500 && status !== 501 ? new Transient(error) : error;
 }
 
 function fieldErrors(value: unknown): Record<string, string> {

@@ -165,6 +165,13 @@ describe('error answers', () => {
     expect(stub.requests).toHaveLength(2);
   });
 
+  it('does not repeat a GET answered 501 (method not implemented)', async () => {
+    stub.setHandler((_req, res) => answer(res, 501, null, { reason: "Method 'GET /nodes/proxmox/foo' not implemented" }));
+    const error = (await failure(testClient(stub).request('GET', '/nodes/proxmox/foo'))) as PveError;
+    expect(error.status).toBe(501);
+    expect(stub.requests).toHaveLength(1);
+  });
+
   it('never repeats a POST that got 500', async () => {
     stub.setHandler((_req, res) => answer(res, 500, null, { message: "VM 100 already running\n" }));
     const error = (await failure(testClient(stub, { retries: 3 }).vmAction(100, 'start'))) as PveError;
