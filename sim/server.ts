@@ -83,6 +83,8 @@ function listen(server: TcpServer, host: string, port: number): Promise<number> 
 export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const host = opts.host ?? '127.0.0.1';
   const random = seededRandom(opts.seed ?? 1);
+  // A stream of its own, so injected faults do not shift the lab's MACs and ids.
+  const faultRandom = seededRandom((opts.seed ?? 1) ^ 0x5eed);
   const faults = parseFaults(opts.faults ?? []);
   const taskSeconds = opts.taskSeconds ?? 3;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
@@ -131,7 +133,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         throw error;
       }
       record.template = checked.template;
-      const fault = decideFault(faults, path, random);
+      const fault = decideFault(faults, path, faultRandom);
       if (fault.kind === 'timeout') {
         record.status = 0;
         requests.push(record);
