@@ -24,6 +24,9 @@ const CASES: Record<string, Case> = {
   },
   'vm.build-standards': { base: REFERENCE, fail: [[['vms', 0, 'net', 0, 'model'], 'e1000']], path: 'vms[0].net[0].model' },
   'vm.guest-agent': { base: REFERENCE, fail: [[['vms', 0, 'agent'], false]], path: 'vms[0].agent' },
+  'vm.autostart': { base: REFERENCE, fail: [[['vms', 0, 'onboot'], false]], path: 'vms[0].onboot' },
+  'provision.port-conflict': { base: NAS, fail: [[['vms', 1, 'provision', 'docker', 'stacks', 2, 'ports', 0], '32400:3000']], path: 'vms[1].provision.docker.stacks[2].ports[0]' },
+  'backups.coverage': { base: REFERENCE, fail: [[['backups', 'jobs', 0, 'overrides', 'phase2', 'vmid'], [100, 300, 400]]], path: 'vms[1].vmid' },
   'vm.sizing': { base: REFERENCE, fail: [[['vms', 0, 'cores'], 8]], path: 'vms[0].cores' },
   'provision.standards': { base: NAS, fail: [[['vms', 1, 'provision', 'docker', 'stacks'], [{ name: 'plex' }]]], path: 'vms[1].provision.docker' },
   'phase0.host-network': {
