@@ -139,7 +139,6 @@ export function checkBackups(outer: GuardrailContext): void {
             ? `phase-0 backups go to ${storage} on the same SSD as the VMs: they use its space (warning at ${spec.safetyGuards.backupSpaceWarningPercent}% used) and do not survive an SSD failure`
             : `in phase ${phase} backups still go to ${storage} on the SSD although HDD storage exists`,
           phase === 0 ? 'accept it for phase 0 and move the job to tank-backups in overrides.phase1.storage' : 'set overrides.phase1.storage to the tank/backups storage');
-        if (phase > 0) break;
       }
     }
   });
