@@ -68,3 +68,11 @@ export function scrubReply(input: Reply, scrub: (text: string) => string): Reply
     ...(input.approvalRequest && { approvalRequest: { plan: input.approvalRequest.plan, markdown: scrub(input.approvalRequest.markdown) } }),
   };
 }
+
+/** The whole reply as Markdown, for the file attached when a platform message cannot hold it. */
+export function replyAsMarkdown(input: Reply): string {
+  const parts = [`# ${input.title}`];
+  for (const section of input.sections) parts.push(section.title ? `\n## ${section.title}\n` : '', ...section.lines.map((line) => `- ${line}`));
+  parts.push('', `next: ${input.next}`);
+  return `${parts.join('\n')}\n`;
+}

@@ -1,6 +1,6 @@
 // A Reply as a Discord message within Discord's limits: one embed, summary first (colour by risk), sections as
 // fields, buttons as one action row. What does not fit (6,000 characters of embeds) goes into an attached file.
-import type { Reply, ReplyButton, ReplyLevel } from '../../commands/reply.ts';
+import { replyAsMarkdown, type Reply, type ReplyButton, type ReplyLevel } from '../../commands/reply.ts';
 import { RISK_COLOUR } from '../../commands/plan-labels.ts';
 
 export const DISCORD_LIMITS = {
@@ -110,16 +110,9 @@ export function renderDiscord(reply: Reply): DiscordMessage {
   if (omitted) {
     const planFile = reply.approvalRequest ? `plan-${reply.approvalRequest.plan.id}.md` : 'reply.md';
     embed.fields.push({ name: 'Full text attached', value: `${omitted} more line(s) did not fit: see ${planFile}` });
-    files.push({ name: planFile, data: Buffer.from(reply.approvalRequest?.markdown || fullText(reply)) });
+    files.push({ name: planFile, data: Buffer.from(reply.approvalRequest?.markdown || replyAsMarkdown(reply)) });
   }
 
   const buttons = (reply.buttons ?? []).slice(0, 5).map((button): DiscordButton => ({ type: 2, style: STYLE[button.action], label: button.label, custom_id: buttonId(button) }));
   return { embeds: [embed], components: buttons.length ? [{ type: 1, components: buttons }] : [], files };
-}
-
-function fullText(reply: Reply): string {
-  const parts = [`# ${reply.title}`];
-  for (const section of reply.sections) parts.push(section.title ? `\n## ${section.title}\n` : '', ...section.lines.map((l) => `- ${l}`));
-  parts.push('', `next: ${reply.next}`);
-  return `${parts.join('\n')}\n`;
 }
