@@ -34,16 +34,19 @@ export function bar(percent: number, width = 10): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-function section<T>(lines: string[], title: string, fact: Fact<T> | undefined, body: (value: T) => string[]): void {
-  if (!fact) return;
-  lines.push(title);
-  if (!fact.known) lines.push(`  ? unknown: ${fact.reason}`);
-  else lines.push(...body(fact.value).map((l) => `  ${l}`));
+export interface StatusSection {
+  title: string;
+  lines: string[];
 }
 
-export function renderStatusText(report: StatusReport): string {
-  const lines: string[] = [`${MARK[report.level]} ${report.attention.length === 0 ? 'all good' : report.headline.split(':')[0]}`];
-  for (const a of report.attention) lines.push(`  ${MARK[a.level]} ${a.text}`);
+function section<T>(out: StatusSection[], title: string, fact: Fact<T> | undefined, body: (value: T) => string[]): void {
+  if (!fact) return;
+  out.push({ title, lines: fact.known ? body(fact.value) : [`? unknown: ${fact.reason}`] });
+}
+
+/** The report's sections after the headline (node, storage, guests, backups, ZFS, datasets, tailnet, gates, drift). */
+export function statusSections(report: StatusReport): StatusSection[] {
+  const lines: StatusSection[] = [];
 
   section(lines, 'Node', report.node, (n) => [
     `${n.name}  ${n.pveVersion}  CPU ${Math.round(n.cpu * 100)}%${n.cpus ? ` of ${n.cpus}` : ''}  ` +
@@ -94,14 +97,27 @@ export function renderStatusText(report: StatusReport): string {
     ...t.routesAwaitingApproval.map((r) => `⚠ ${r.hostname} routes awaiting approval: ${r.routes.join(', ')}`),
   ]);
   const g = report.gates;
-  lines.push(
-    `Gates: lock ${g.lock ? `held by ${g.lock.holder} since ${g.lock.since}` : 'free'}; ` +
-      `${g.freeze ? `frozen by ${g.freeze.by} since ${g.freeze.since}` : 'not frozen'}; ` +
-      `${g.pendingPlans.length} pending plan${g.pendingPlans.length === 1 ? '' : 's'}${g.pendingPlans.length > 0 ? ` (${g.pendingPlans.map((p) => `${p.id} ${p.phase}`).join(', ')})` : ''}`,
-  );
+  lines.push({
+    title: 'Gates',
+    lines: [
+      `lock ${g.lock ? `held by ${g.lock.holder} since ${g.lock.since}` : 'free'}; ` +
+        `${g.freeze ? `frozen by ${g.freeze.by} since ${g.freeze.since}` : 'not frozen'}; ` +
+        `${g.pendingPlans.length} pending plan${g.pendingPlans.length === 1 ? '' : 's'}${g.pendingPlans.length > 0 ? ` (${g.pendingPlans.map((p) => `${p.id} ${p.phase}`).join(', ')})` : ''}`,
+    ],
+  });
   section(lines, 'Drift', report.drift, (d) => {
     const when = d.checkedAt ? ` (checked ${d.checkedAt})` : '';
     return d.actionCount === 0 ? [`none${when}`] : [`${d.actionCount} change(s) against the ${d.phase} spec${when}`, ...d.lines.slice(0, 8)];
   });
+  return lines;
+}
+
+/** `all good` or `N things need attention` (the items follow, one per line). */
+export const headlineCount = (report: StatusReport): string =>
+  report.attention.length === 0 ? 'all good' : `${report.attention.length} thing${report.attention.length === 1 ? ' needs' : 's need'} attention`;
+
+export function renderStatusText(report: StatusReport): string {
+  const lines = [`${MARK[report.level]} ${headlineCount(report)}`, ...report.attention.map((a) => `  ${MARK[a.level]} ${a.text}`)];
+  for (const s of statusSections(report)) lines.push(s.title, ...s.lines.map((l) => `  ${l}`));
   return `${lines.join('\n')}\n`;
 }
