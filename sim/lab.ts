@@ -6,13 +6,16 @@ import { fail } from './http.ts';
 import type { Random } from './random.ts';
 import { TaskRunner } from './tasks.ts';
 import type { TailnetState } from './tailnet.ts';
-import { configDigest, normalizeTags, type VmConfig } from './vm-config.ts';
+import { normalizeTags, type VmConfig } from './vm-config.ts';
 
 export const NODE = 'proxmox' as const;
 
 export interface SimVm {
   vmid: number;
   config: VmConfig;
+  /** [PENDING] values and deletions, applied at the next start. */
+  pending: VmConfig;
+  pendingDelete: Set<string>;
   status: 'running' | 'stopped';
   startedAt?: number;
   snapshots: Array<{ name: string; description: string; snaptime: number; vmstate: number; parent?: string; config: VmConfig }>;
@@ -131,10 +134,6 @@ export class SimLab {
   /** PVE's check_lock: any lock blocks a change unless skiplock is set (root only). */
   assertUnlocked(vm: SimVm, skiplock = false): void {
     if (vm.config.lock && !skiplock) fail(`VM ${vm.vmid} is locked (${vm.config.lock})`);
-  }
-
-  vmDigest(vm: SimVm): string {
-    return configDigest(vm.config);
   }
 
   storage(id: string): StorageConfig {

@@ -135,6 +135,8 @@ async function phase1(lab: SimLab): Promise<void> {
   await callInternal(lab, 'POST', '/cluster/mapping/dir', { id: 'plex-media', map: 'node=proxmox,path=/tank/media', description: 'tank/media for VM 300' });
   await callInternal(lab, 'POST', '/cluster/mapping/dir', { id: 'docker-appdata', map: 'node=proxmox,path=/tank/appdata', description: 'tank/appdata for VM 300' });
   await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { virtiofs0: 'plex-media', virtiofs1: 'docker-appdata' });
+  // virtiofs is not hot-pluggable: the migration rebooted the guest to apply it.
+  await callInternal(lab, 'POST', `${NODE}/qemu/300/status/reboot`);
   const facts = lab.guests[300]!.facts;
   facts.mounts = [
     { target: '/mnt/media', source: 'plex-media', fstype: 'virtiofs' },

@@ -1,6 +1,5 @@
 // How qemu-server turns create/update parameters into the stored config: new disks allocated as volumes with a
 // size, NICs printed as `model=MAC,...` with a generated MAC, keys stored as strings, digest over the file text.
-import { createHash } from 'node:crypto';
 import { NIC_MODELS, formatPropertyString, parseNetProperty, parsePropertyString } from '../lib/pve-formats.ts';
 import { fail } from './http.ts';
 import { randomHex, type Random } from './random.ts';
@@ -16,10 +15,6 @@ export function renderConfigFile(config: VmConfig): string {
   if (config.description) for (const line of config.description.split('\n')) lines.push(`#${encodeURIComponent(line).replace(/%20/g, ' ')}`);
   for (const key of Object.keys(config).sort()) if (key !== 'description') lines.push(`${key}: ${config[key]}`);
   return `${lines.join('\n')}\n`;
-}
-
-export function configDigest(config: VmConfig): string {
-  return createHash('sha1').update(renderConfigFile(config)).digest('hex');
 }
 
 /** Print with the default key first and the rest sorted, as PVE's print_property_string does. */

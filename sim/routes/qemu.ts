@@ -3,7 +3,8 @@
 import { parsePropertyString } from '../../lib/pve-formats.ts';
 import { bool, fail, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
-import { DISK_KEY, NET_KEY, allocateDisk, configDigest, normalizeNet, normalizeTags, parseSize, type VmConfig } from '../vm-config.ts';
+import { applyPending, effectiveConfig, isHotpluggable, pendingRows, vmDigest } from '../pending.ts';
+import { DISK_KEY, NET_KEY, allocateDisk, normalizeNet, normalizeTags, parseSize, type VmConfig } from '../vm-config.ts';
 import { checkNode, vmResource } from './cluster.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
@@ -95,7 +96,7 @@ export function agentEnabled(config: VmConfig): boolean {
 
 function checkDigest(vm: SimVm, params: Params): void {
   const digest = str(params, 'digest');
-  if (digest !== undefined && digest !== configDigest(vm.config)) fail('detected modified configuration - file changed by other user? Try again.');
+  if (digest !== undefined && digest !== vmDigest(vm)) fail('detected modified configuration - file changed by other user? Try again.');
 }
 
 /** PVE's has_feature('snapshot'): every disk must sit on a storage/format that can snapshot. */
@@ -131,6 +132,7 @@ function lockedTask(ctx: RouteContext, vm: SimVm, lock: string, type: string, li
 
 function startVm(lab: SimLab, vm: SimVm): void {
   if (vm.status === 'running') fail(`VM ${vm.vmid} already running`);
+  applyPending(vm);
   for (const [key, value] of Object.entries(vm.config)) {
     if (!NET_KEY.test(key)) continue;
     const bridge = /bridge=([^,]+)/.exec(value)?.[1];
@@ -151,7 +153,7 @@ export function createVm(lab: SimLab, user: string, params: Params): string {
   config.vmgenid = uuidFrom(lab);
   config.meta = `creation-qemu=10.0.2,ctime=${nowSeconds()}`;
   config.lock = 'create';
-  const vm: SimVm = { vmid, config, status: 'stopped', snapshots: [], firewall: { options: {}, rules: [] }, execs: new Map() };
+  const vm: SimVm = { vmid, config, pending: {}, pendingDelete: new Set(), status: 'stopped', snapshots: [], firewall: { options: {}, rules: [] }, execs: new Map() };
   lab.vms.set(vmid, vm);
   const start = bool(params, 'start');
   const disks = Object.entries(config).filter(([key]) => DISK_KEY.test(key));
@@ -176,8 +178,37 @@ function updateConfig(ctx: RouteContext): SimVm {
   const vm = vmCtx(ctx);
   ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
   checkDigest(vm, ctx.params);
-  deleteKeys(ctx.lab, vm, str(ctx.params, 'delete'));
-  applyConfigParams(ctx.lab, vm.vmid, vm.config, ctx.params);
+  for (const key of (str(ctx.params, 'revert') ?? '').split(/[,;\s]+/).filter(Boolean)) {
+    delete vm.pending[key];
+    vm.pendingDelete.delete(key);
+  }
+  if (vm.status !== 'running') {
+    applyPending(vm);
+    deleteKeys(ctx.lab, vm, str(ctx.params, 'delete'));
+    applyConfigParams(ctx.lab, vm.vmid, vm.config, ctx.params);
+    return vm;
+  }
+  // Running: hot-pluggable changes apply now, the rest wait in [PENDING] for the next start.
+  const hot: Params = {};
+  const cold: Params = {};
+  for (const [key, value] of Object.entries(ctx.params)) {
+    if (CONTROL_PARAMS.has(key)) continue;
+    (isHotpluggable(key, vm.config) ? hot : cold)[key] = value;
+  }
+  const deletions = (str(ctx.params, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean);
+  deleteKeys(ctx.lab, vm, deletions.filter((key) => isHotpluggable(key, vm.config)).join(','));
+  for (const key of deletions.filter((k) => !isHotpluggable(k, vm.config))) {
+    delete vm.pending[key];
+    if (vm.config[key] !== undefined) vm.pendingDelete.add(key);
+  }
+  applyConfigParams(ctx.lab, vm.vmid, vm.config, hot);
+  const staged = effectiveConfig(vm);
+  applyConfigParams(ctx.lab, vm.vmid, staged, cold);
+  for (const key of Object.keys(cold)) {
+    vm.pendingDelete.delete(key);
+    if (staged[key] === vm.config[key]) delete vm.pending[key];
+    else vm.pending[key] = staged[key]!;
+  }
   return vm;
 }
 
@@ -221,12 +252,13 @@ export const qemuRoutes: RouteTable = {
   'GET /nodes/{node}/qemu/{vmid}/config': (ctx) => {
     const vm = vmCtx(ctx);
     const snapname = str(ctx.params, 'snapshot');
-    const config = snapname ? (vm.snapshots.find((s) => s.name === snapname) ?? fail(`snapshot '${snapname}' does not exist`)).config : vm.config;
-    return { ...typedConfig(config), digest: configDigest(vm.config) };
+    const current = bool(ctx.params, 'current') ? vm.config : effectiveConfig(vm);
+    const config = snapname ? (vm.snapshots.find((s) => s.name === snapname) ?? fail(`snapshot '${snapname}' does not exist`)).config : current;
+    return { ...typedConfig(config), digest: vmDigest(vm) };
   },
   'GET /nodes/{node}/qemu/{vmid}/pending': (ctx) => {
     const vm = vmCtx(ctx);
-    return Object.entries(typedConfig(vm.config)).map(([key, value]) => ({ key, value }));
+    return pendingRows(vm);
   },
   'PUT /nodes/{node}/qemu/{vmid}/config': (ctx) => {
     updateConfig(ctx);
@@ -333,6 +365,7 @@ export const qemuRoutes: RouteTable = {
     return ctx.lab.tasks.start('qmreboot', String(vm.vmid), ctx.user, {
       run: () => {
         if (vm.status !== 'running') fail(`VM ${vm.vmid} not running`);
+        applyPending(vm);
         vm.startedAt = nowSeconds();
       },
     });
@@ -345,7 +378,7 @@ export const qemuRoutes: RouteTable = {
       if (s.parent) row.parent = s.parent;
       return row;
     });
-    const current: Record<string, unknown> = { name: 'current', description: 'You are here!', running: vm.status === 'running' ? 1 : 0, digest: configDigest(vm.config) };
+    const current: Record<string, unknown> = { name: 'current', description: 'You are here!', running: vm.status === 'running' ? 1 : 0, digest: vmDigest(vm) };
     if (vm.config.parent) current.parent = vm.config.parent;
     return [...rows, current];
   },
@@ -395,6 +428,8 @@ export const qemuRoutes: RouteTable = {
       const restored: VmConfig = { ...snapshot.config, parent: name };
       for (const key of Object.keys(vm.config)) delete vm.config[key];
       Object.assign(vm.config, restored, { lock: 'rollback' });
+      vm.pending = {};
+      vm.pendingDelete.clear();
       if (snapshot.vmstate || bool(ctx.params, 'start')) {
         vm.status = 'running';
         vm.startedAt = nowSeconds();

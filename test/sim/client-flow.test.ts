@@ -80,6 +80,22 @@ describe('third-party client flow', () => {
     expect(sim.schemaViolations).toEqual([]);
   });
 
+  it('keeps changes that cannot be hot-plugged pending until the next start', async () => {
+    await task('POST', '/nodes/proxmox/qemu', { vmid: '214', name: 'pend', memory: '1024', cores: '1', scsi0: 'local-lvm:4', net0: 'virtio,bridge=vmbr0', start: '1' });
+    await ok('PUT', '/nodes/proxmox/qemu/214/config', { memory: '2048', cores: '2', description: 'now', net1: 'virtio,bridge=vmbr0' });
+    const merged = (await ok('GET', '/nodes/proxmox/qemu/214/config')) as Record<string, string | number>;
+    expect(merged).toMatchObject({ memory: '2048', cores: 2, description: 'now' });
+    expect(merged.net1).toMatch(/^virtio=/);
+    const current = (await ok('GET', '/nodes/proxmox/qemu/214/config', { current: '1' })) as Record<string, string | number>;
+    expect(current).toMatchObject({ memory: '1024', cores: 1, description: 'now' });
+    const pending = (await ok('GET', '/nodes/proxmox/qemu/214/pending')) as Array<{ key: string; value?: string; pending?: string }>;
+    expect(pending.filter((row) => row.pending !== undefined).map((row) => [row.key, row.value, row.pending])).toEqual([['cores', '1', '2'], ['memory', '1024', '2048']]);
+    expect(((await ok('GET', '/nodes/proxmox/qemu/214/status/current')) as { maxmem: number }).maxmem).toBe(1024 * 1024 ** 2);
+    await task('POST', '/nodes/proxmox/qemu/214/status/reboot');
+    expect(((await ok('GET', '/nodes/proxmox/qemu/214/status/current')) as { maxmem: number }).maxmem).toBe(2048 * 1024 ** 2);
+    expect(((await ok('GET', '/nodes/proxmox/qemu/214/pending')) as Array<{ pending?: string }>).some((row) => row.pending !== undefined)).toBe(false);
+  });
+
   it('rolls back a snapshot', async () => {
     await task('POST', '/nodes/proxmox/qemu', { vmid: '211', name: 'rb', memory: '1024', scsi0: 'local-lvm:4', net0: 'virtio,bridge=vmbr0' });
     await task('POST', '/nodes/proxmox/qemu/211/snapshot', { snapname: 'base' });
