@@ -5,19 +5,16 @@ import { randomUUID } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { loadConfig } from '../../lib/config.ts';
 import { EXIT, InputError, UnreachableError } from '../../lib/errors.ts';
-import { Secret } from '../../lib/secret.ts';
-import { createProxmoxClient, type ProxmoxClient } from '../../infra/proxmox/client.ts';
-import { createAgentShell } from '../../infra/proxmox/agent-shell.ts';
-import { createTailnetClient } from '../../infra/tailscale/client.ts';
+import { openConfiguredLab, openSimLab } from '../../app/lab.ts';
 import { readGuestFacts } from '../../infra/facts/guest.ts';
 import { readHostFacts } from '../../infra/facts/host.ts';
 import { loadSpec } from '../../planner/spec/load.ts';
 import { checkSpec } from '../../planner/spec/guardrails.ts';
-import { buildPlan, phaseNumberOf, renderPlanText, scanLab, type ScanPorts } from '../../planner/index.ts';
+import { buildPlan, phaseNumberOf, renderPlanText, scanLab, type FactReaders, type ScanPorts } from '../../planner/index.ts';
 import type { PlanPhase } from '../../planner/plan.ts';
-import type { TailnetApi } from '../../infra/tailscale/api.ts';
 import type { CliCommand, CliIo } from '../io.ts';
 import { writePlanFiles } from '../plan-files.ts';
+import { attachSimShells } from '../sim-shells.ts';
 
 const PHASE_SPECS: Record<PlanPhase, string> = {
   phase0: 'specs/nas.desired.yaml',
@@ -64,60 +61,24 @@ export function parsePlanArgs(args: string[]): Options {
   return { ...opts, phase: phase as PlanPhase, json: opts.json ?? false };
 }
 
-interface Lab {
-  ports: ScanPorts;
-  url: string;
-  close: () => Promise<void>;
-}
+const facts: FactReaders = { guest: (shell) => readGuestFacts(shell), host: readHostFacts };
 
-const facts = { guest: (shell: Parameters<typeof readGuestFacts>[0]) => readGuestFacts(shell), host: readHostFacts };
-
-function portsFor(api: ProxmoxClient, tailnet: TailnetApi | undefined, guestNames: Map<number, string>): ScanPorts {
-  const shells = new Map<number, ReturnType<typeof createAgentShell>>();
-  return {
-    pve: api,
-    ...(tailnet ? { tailnet } : {}),
-    facts,
-    guestShell: (vmid) => {
-      const name = guestNames.get(vmid);
-      if (!name) return undefined;
-      if (!shells.has(vmid)) shells.set(vmid, createAgentShell(api, vmid, name));
-      return shells.get(vmid);
-    },
-  };
-}
-
-async function openLab(opts: Options, io: CliIo, guestNames: Map<number, string>): Promise<Lab> {
+/** The lab to scan, through app/lab.ts like every other command; `--sim` also attaches the simulated shells. */
+async function openLab(opts: Options, io: CliIo): Promise<{ ports: ScanPorts; url: string; close: () => Promise<void> }> {
   if (opts.sim) {
-    // The simulator is loaded only on this path: product code never imports sim/ otherwise.
-    const { startSim } = await import('../../sim/server.ts');
-    const sim = await startSim({ scenario: opts.sim });
-    const api = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret: new Secret(sim.tokenSecret), fingerprint: sim.fingerprint });
-    const tailnet = createTailnetClient({ baseUrl: sim.tailscaleUrl, tailnet: '-', apiKey: new Secret(sim.tailscaleApiKey) });
+    const lab = await openSimLab({ scenario: opts.sim });
+    const shells = await attachSimShells(lab.sim!);
     return {
-      ports: portsFor(api, tailnet, guestNames),
-      url: sim.url,
+      ports: { ...lab.ports, hostShell: shells.hostShell, facts },
+      url: lab.sim!.url,
       close: async () => {
-        await api.close();
-        await tailnet.close();
-        await sim.close();
+        await shells.close();
+        await lab.close();
       },
     };
   }
-  const config = loadConfig(io.env);
-  const pve = config.proxmox;
-  if (!pve) throw new InputError('PROXMOX_URL, PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET (or _FILE) must be set, or use --sim SCENARIO');
-  const api = createProxmoxClient({ url: pve.url, node: pve.node, tokenId: pve.tokenId, tokenSecret: pve.tokenSecret, fingerprint: pve.fingerprint, caPem: pve.caPem, timeoutMs: pve.timeoutMs });
-  const ts = config.tailscale;
-  const tailnet = ts.apiKey || ts.oauth ? createTailnetClient({ baseUrl: ts.apiUrl, tailnet: ts.tailnet, ...(ts.apiKey ? { apiKey: ts.apiKey } : {}), ...(ts.oauth ? { oauth: ts.oauth } : {}) }) : undefined;
-  return {
-    ports: portsFor(api, tailnet, guestNames),
-    url: pve.url,
-    close: async () => {
-      await api.close();
-      await tailnet?.close();
-    },
-  };
+  const lab = await openConfiguredLab(loadConfig(io.env));
+  return { ports: { ...lab.ports, facts }, url: lab.describe, close: () => lab.close() };
 }
 
 export const run: CliCommand = async (args, io) => {
@@ -129,8 +90,7 @@ export const run: CliCommand = async (args, io) => {
   if (opts.phase === 'firewall' && spec.metadata.scope !== 'firewall') io.stderr(`note: ${specArg} is not a firewall-scope spec; planning its firewall at phase ${spec.metadata.maxPhase} with everything else\n`);
   const phaseNumber = phaseNumberOf(opts.phase, spec);
   if (phaseNumber > spec.metadata.maxPhase) throw new InputError(`${specArg}: metadata.maxPhase is ${spec.metadata.maxPhase}; it does not describe ${opts.phase}`);
-  const guestNames = new Map(spec.vms.map((vm) => [vm.vmid, vm.name]));
-  const lab = await openLab(opts, io, guestNames);
+  const lab = await openLab(opts, io);
   let plan;
   try {
     if (!opts.json) io.stderr(`scanning ${lab.url} for ${opts.phase} (${specArg})…\n`);

@@ -77,6 +77,8 @@ export function diffStorage(ctx: DiffContext): DraftAction[] {
       continue;
     }
     const current = newPools.has(poolOf(dataset.name)) ? undefined : state.zfsDatasets.known ? state.zfsDatasets.value.find((d) => d.name === dataset.name) : undefined;
+    // `optional: true`: Jarvis manages the dataset's properties once it exists but does not create it.
+    if (!current && dataset.optional) continue;
     const differing = Object.entries(dataset.properties).filter(([k, v]) => current && current.properties[k] !== v);
     if (current && differing.length === 0) continue;
     out.push(
@@ -92,7 +94,6 @@ export function diffStorage(ctx: DiffContext): DraftAction[] {
         facts: { undo: dataset.name },
         provides: [`dataset:${dataset.name}`],
         requires: [`zfs-pool:${poolOf(dataset.name)}`],
-        ...(dataset.optional ? { note: 'optional dataset' } : {}),
       }),
     );
   }

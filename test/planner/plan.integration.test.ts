@@ -127,12 +127,15 @@ describe('jarvis plan --sim', () => {
       const { code, plan: p } = await planJson([phase, '--sim', scenario]);
       expect(code, phase).toBe(0);
       expect(ids(p), `${phase} --sim ${scenario}`).toEqual([]);
+      // Empty because everything was read and matches, not because something could not be read.
+      expect(p.unknowns, `${phase} --sim ${scenario}`).toEqual([]);
     }
   });
 
   it('drifted shows exactly the drift: memory of 300 and the tags of 400, not the reordered tags of 100', async () => {
     const { plan: p } = await planJson(['phase0', '--sim', 'drifted']);
     expect(ids(p)).toEqual(['vm.update:300:memory', 'vm.tags:400', 'vm.reboot:300']);
+    expect(p.unknowns).toEqual([]);
     expect(p.warnings.map((w) => w.code)).toContain('tailnet-funnel');
   });
 });
