@@ -73,6 +73,13 @@ function sendJson(res: ServerResponse, status: number, message: string, body: un
   res.end(text);
 }
 
+/** A long-running `jarvis sim` must not grow without bound: keep the most recent records. */
+const MAX_RECORDS = 20_000;
+function remember(list: SimRequestRecord[], record: SimRequestRecord): void {
+  list.push(record);
+  if (list.length > MAX_RECORDS) list.splice(0, list.length - MAX_RECORDS);
+}
+
 function listen(server: TcpServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -110,7 +117,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
     const record: SimRequestRecord = { time: new Date().toISOString(), method, path, params: {}, status: 200 };
     const finish = (status: number, message: string, body: unknown): void => {
       record.status = status;
-      requests.push(record);
+      remember(requests, record);
       requestLog.write(record);
       sendJson(res, status, message, body);
     };
@@ -128,7 +135,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       } catch (error) {
         if (error instanceof PveHttpError) {
           if (error.errors) record.errors = error.errors;
-          schemaViolations.push(record);
+          remember(schemaViolations, record);
         }
         throw error;
       }
@@ -136,7 +143,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       const fault = decideFault(faults, path, faultRandom);
       if (fault.kind === 'timeout') {
         record.status = 0;
-        requests.push(record);
+        remember(requests, record);
         return; // never answered; close() tears the socket down
       }
       if (fault.kind === 'status') throw new PveHttpError(fault.status, fault.message);

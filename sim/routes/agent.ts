@@ -72,8 +72,8 @@ export const agentRoutes: RouteTable = {
     const pid = ctx.lab.nextExecPid++;
     const record: { exited: boolean; exitcode?: number; out?: string; err?: string } = { exited: false };
     vm.execs.set(pid, record);
-    ctx.lab
-      .guestExec(vm.vmid, argv, str(ctx.params, 'input-data'))
+    Promise.resolve()
+      .then(() => ctx.lab.guestExec(vm.vmid, argv, str(ctx.params, 'input-data')))
       .then((result) => Object.assign(record, { exited: true, exitcode: result.exitcode, out: result.out, err: result.err }))
       .catch((error: unknown) => Object.assign(record, { exited: true, exitcode: 1, out: '', err: error instanceof Error ? error.message : String(error) }));
     return { pid };

@@ -50,6 +50,10 @@ function applyConfigParams(lab: SimLab, vmid: number, config: VmConfig, params: 
       const previousMac = config[key] ? /=([0-9A-F:]{17})/i.exec(config[key]!)?.[1] : undefined;
       const withMac = previousMac && !/=([0-9A-F:]{17})/i.test(value) && !value.includes('macaddr=') ? `${value},macaddr=${previousMac}` : value;
       config[key] = normalizeNet(withMac, lab.random);
+    } else if (/^virtiofs\d+$/.test(key)) {
+      const dirid = value.split(',').find((part) => !part.includes('=') || part.startsWith('dirid='))?.replace(/^dirid=/, '');
+      if (!dirid || !lab.dirMappings.has(dirid)) fail(`Directory mapping '${dirid}' does not exist`);
+      config[key] = value;
     } else if (key === 'tags') {
       config[key] = normalizeTags(value);
     } else {
