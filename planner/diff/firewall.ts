@@ -88,21 +88,27 @@ function align(live: Comparable[], want: Comparable[]): Op[] {
 function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[], wanted: DesiredFirewallRule[], requires: string[]): DraftAction[] {
   const ops = align(liveRules.map(comparable), wanted.map(comparable));
   const out: DraftAction[] = [];
+  // pos: where the next rule sits as the actions run in order; liveIndex/wantIndex: stable ids across re-plans.
   let pos = 0;
+  let liveIndex = 0;
+  let wantIndex = 0;
   const base = { channel: 'pve' as const, target: `firewall/${scope.label}`, targetKey: `firewall/${scope.chainKey}`, facts: { firewallLevel: scope.level, vmid: scope.vmid } };
   const refs = (r: Comparable) => [r.source, r.dest].flatMap((v) => referencedObjects(v)).concat(r.type === 'group' && r.action ? [`fw-group:${r.action}`] : []);
   for (const op of ops) {
     if (op.op === 'keep') {
       pos++;
+      liveIndex++;
+      wantIndex++;
       continue;
     }
     const at = pos;
+    const wantId = `${scope.chainKey}:${wantIndex}`;
     let action: DraftAction;
     if (op.op === 'insert') {
       const params = { ...ruleParams(op.want), pos: at };
       action = draft({
         ...base,
-        id: `firewall.rule.create:${scope.chainKey}:${at}`,
+        id: `firewall.rule.create:${wantId}`,
         type: 'firewall.rule.create',
         kind: 'create',
         changes: [change(`rules[${at}]`, null, describe(op.want))],
@@ -113,7 +119,7 @@ function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[]
     } else if (op.op === 'delete') {
       action = draft({
         ...base,
-        id: `firewall.rule.delete:${scope.chainKey}:${at}`,
+        id: `firewall.rule.delete:${scope.chainKey}:was${liveIndex}`,
         type: 'firewall.rule.delete',
         kind: 'delete',
         changes: [change(`rules[${at}]`, describe(op.live), null)],
@@ -127,7 +133,7 @@ function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[]
       const revert: Record<string, string | number> = { ...ruleParams(op.live), ...(added.length ? { delete: added.join(',') } : {}) };
       action = draft({
         ...base,
-        id: `firewall.rule.update:${scope.chainKey}:${at}`,
+        id: `firewall.rule.update:${wantId}`,
         type: 'firewall.rule.update',
         kind: 'update',
         changes: [...new Set([...Object.keys(op.live), ...Object.keys(op.want)])]
@@ -138,6 +144,8 @@ function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[]
       });
       pos++;
     }
+    if (op.op !== 'insert') liveIndex++;
+    if (op.op !== 'delete') wantIndex++;
     action.provides.push(`fw-rules:${scope.chainKey}`);
     out.push(chain(ctx, `fw:${scope.chainKey}`, action));
   }

@@ -141,3 +141,67 @@ describe('orderActions', () => {
     expect(() => orderActions([a, b])).toThrow(/a → b → a|b → a → b/);
   });
 });
+
+describe('catalogue and guardrails from Proxmox facts', () => {
+  it('takes no snapshot on storage that cannot snapshot, raises the risk and says so', () => {
+    const onDir = structuredClone(spec);
+    onDir.vms.find((v) => v.vmid === 300)!.disks[0]!.storage = 'local';
+    const state = phase0State();
+    state.vms[300]!.config.scsi0 = 'local:300/vm-300-disk-0.raw,cache=none,discard=on,iothread=1,size=64G,ssd=1';
+    const result = plan(state, 'phase0', onDir);
+    const resize = result.actions.find((a) => a.id === 'vm.disk.resize:300:scsi0')!;
+    expect(resize.preSnapshot).toBe(false);
+    expect(resize.risk).toBe('high');
+    expect(resize.rollbackHint).toContain('restore from the last backup');
+    expect(result.warnings.map((w) => w.code)).toContain('no-pre-snapshot');
+  });
+
+  it('refuses host networking in a phase-0 plan unless allowed', () => {
+    const state = phase0State();
+    state.network = known([]);
+    const result = plan(state, 'phase0');
+    expect(result.violations.map((v) => [v.ruleId, v.actionId])).toEqual([
+      ['phase0.host-network', 'network.bridge.create:vmbr0'],
+      ['phase0.host-network', 'network.apply'],
+    ]);
+    const allowed = structuredClone(spec);
+    allowed.safetyGuards.allowHostNetworkChanges = true;
+    expect(plan(state, 'phase0', allowed).violations).toEqual([]);
+  });
+
+  it('rates the pool create critical and refuses it on a disk in use', () => {
+    const state = phase0State();
+    state.disks = known([
+      { devpath: '/dev/sda', byId: ['ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789'], size: 4e12, used: 'unused' },
+      { devpath: '/dev/sdb', byId: [], serial: 'WD-WX12D3456790', size: 4e12, used: 'LVM' },
+    ]);
+    const result = plan(state, 'phase1');
+    expect(result.actions.find((a) => a.id === 'zfs.pool.create:tank')!.risk).toBe('critical');
+    expect(result.violations.map((v) => v.ruleId)).toEqual(['zfs.device-in-use']);
+  });
+
+  it('removes rules added by hand with stable ids, positions valid in order, and revert requests', () => {
+    const state = phase0State();
+    const fw = (state.firewall as Extract<LiveState['firewall'], { known: true }>).value;
+    const rule = (pos: number, source: string, dport: string, comment: string) => ({ pos, type: 'in', action: 'ACCEPT', enable: true, source, proto: 'tcp', dport, comment });
+    fw.cluster.rules = [
+      rule(0, '192.168.1.0/24', '22', 'admin LAN to SSH'),
+      rule(1, '0.0.0.0/0', '80', 'added by hand'),
+      rule(2, '0.0.0.0/0', '443', 'added by hand'),
+      rule(3, '192.168.1.0/24', '8006', 'admin LAN to the web UI'),
+      rule(4, '100.64.0.0/10', '22,8006', 'Tailscale management'),
+    ];
+    fw.cluster.options = { enable: 1, policy_in: 'DROP', policy_out: 'ACCEPT' };
+    const firewallOnly = structuredClone(spec);
+    firewallOnly.firewall!.segmentation = undefined;
+    firewallOnly.firewall!.cluster!.ipsets = [];
+    const result = plan(state, 'phase2', firewallOnly);
+    const deletes = result.actions.filter((a) => a.type === 'firewall.rule.delete');
+    expect(deletes.map((a) => a.id)).toEqual(['firewall.rule.delete:cluster:was1', 'firewall.rule.delete:cluster:was2']);
+    for (const d of deletes) {
+      expect(d.params).toMatchObject({ requests: [{ method: 'DELETE', path: '/cluster/firewall/rules/1' }], revert: [{ method: 'POST', path: '/cluster/firewall/rules', params: { pos: 1 } }] });
+      expect(d.commitConfirm).toBe(true);
+    }
+    expect(result.violations.filter((v) => v.ruleId.startsWith('firewall'))).toEqual([]);
+  });
+});
