@@ -68,7 +68,31 @@ export function conditionAlerts(report: StatusReport, thresholds: { backupWarnHo
 
   if (report.backups.known) {
     const window = report.backups.value.windowHours;
+    const uncovered = report.backups.value.notCovered;
+    const neverBackedUp = new Set(report.backups.value.perVm.filter((vm) => !vm.last).map((vm) => vm.vmid));
+    // Guests no job selects are one deliberate-or-not choice, so one alert that changes with the set, not one each.
+    const silent = uncovered.filter((g) => neverBackedUp.has(g.vmid));
+    if (silent.length > 0) {
+      const ids = silent.map((g) => g.vmid).sort((a, b) => a - b);
+      out.push({
+        key: 'backup-uncovered',
+        kind: 'backup-missing',
+        severity: 'warning',
+        title:
+          silent.length === 1
+            ? `VM ${silent[0]!.vmid}${silent[0]!.name ? ` (${silent[0]!.name})` : ''} is not covered by any backup job and has no backup in ${Math.round(window)} h`
+            : `${silent.length} guests are not covered by any backup job and have no backup in ${Math.round(window)} h`,
+        lines: [
+          `guests: ${silent.slice(0, 10).map((g) => (g.name ? `${g.vmid} (${g.name})` : String(g.vmid))).join(', ')}${silent.length > 10 ? ` and ${silent.length - 10} more` : ''}`,
+          'add them to a backup job, or ignore this if they are disposable',
+        ],
+        actions: [],
+        raisedAt,
+        fingerprint: ids.join(','),
+      });
+    }
     for (const vm of report.backups.value.perVm) {
+      if (silent.some((g) => g.vmid === vm.vmid)) continue;
       const age = vm.lastGood?.ageHours;
       if (age !== undefined && age < thresholds.backupWarnHours) continue;
       const critical = age !== undefined ? age >= thresholds.backupCritHours : window >= thresholds.backupCritHours;

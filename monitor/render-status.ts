@@ -28,6 +28,9 @@ export function formatDuration(seconds: number): string {
 
 export const formatAge = (hours: number): string => (hours < 1 ? `${Math.max(0, Math.round(hours * 60))} min ago` : `${Math.round(hours)} h ago`);
 
+const listFirst = (items: string[], max: number): string =>
+  items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+
 /** `[######----]` for a percentage. */
 export function bar(percent: number, width = 10): string {
   const filled = Math.min(width, Math.max(0, Math.round((percent / 100) * width)));
@@ -73,13 +76,14 @@ export function statusSections(report: StatusReport): StatusSection[] {
         }),
   );
   section(lines, `Backups`, report.backups, (b) => [
-    ...b.perVm.map((vm) => {
+    // Guests no job covers and with no backup are named once, in the not-covered line.
+    ...b.perVm.filter((vm) => vm.last || vm.jobs.length > 0).map((vm) => {
       const last = vm.last ? `${vm.last.ok ? 'ok' : 'FAILED'} ${formatAge(vm.last.ageHours)}` : `none in ${Math.round(b.windowHours)} h`;
       const good = vm.last && !vm.last.ok ? (vm.lastGood ? `, last good ${formatAge(vm.lastGood.ageHours)}` : ', no good one seen') : '';
       const jobs = vm.jobs.length > 0 ? `  job: ${vm.jobs.join(',')}` : '';
       return `${MARK[vm.level]} ${String(vm.vmid).padEnd(4)} ${vm.name.padEnd(16)} ${last}${good}${jobs}`;
     }),
-    ...(b.notCovered.length > 0 ? [`⚠ not covered by any job: ${b.notCovered.map((g) => `${g.vmid}${g.name ? ` (${g.name})` : ''}`).join(', ')}`] : []),
+    ...(b.notCovered.length > 0 ? [`⚠ not covered by any job: ${listFirst(b.notCovered.map((g) => `${g.vmid}${g.name ? ` (${g.name})` : ''}`), 20)}`] : []),
     ...b.jobs.map((j) => `job ${j.id}: ${j.selection} → ${j.storage ?? '?'} at ${j.schedule ?? '?'}${j.enabled ? '' : ' (disabled)'}`),
   ]);
   section(lines, 'ZFS', report.zfsPools, (pools) =>

@@ -245,6 +245,10 @@ function tailnetSummary(c: Collected, inputs: StatusInputs): Fact<TailnetSummary
 }
 
 const vmLabel = (vmid: number, name?: string): string => (name ? `VM ${vmid} (${name})` : `VM ${vmid}`);
+/** A headline stays readable with a thousand guests: name a few, count the rest. */
+const NAMED_IN_HEADLINE = 5;
+const listSome = (items: string[]): string =>
+  items.length <= NAMED_IN_HEADLINE ? items.join(', ') : `${items.slice(0, NAMED_IN_HEADLINE).join(', ')} and ${items.length - NAMED_IN_HEADLINE} more`;
 const formatAgeShort = (hours: number): string => (hours < 1 ? `${Math.max(0, Math.round(hours * 60))} min ago` : `${Math.round(hours)} h ago`);
 
 function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attention'>, thresholds: Thresholds): Attention[] {
@@ -288,10 +292,15 @@ function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attentio
           : `last good backup of ${vmLabel(b.vmid, b.name)} was ${formatAgeShort(goodAge)} (${critical ? 'critical' : 'warning'} after ${critical ? thresholds.backupCritHours : thresholds.backupWarnHours} h)`;
       out.push({ level: critical ? 'critical' : 'warn', section: 'backups', text });
     }
-    for (const g of notCovered) {
-      const seen = report.backups.value.perVm.find((b) => b.vmid === g.vmid)?.last;
-      const text = `${vmLabel(g.vmid, g.name)} is not covered by any backup job${seen ? '' : ` (no backup in ${Math.round(windowHours)} h)`}`;
-      out.push({ level: 'warn', section: 'backups', text });
+    const backedUp = new Set(report.backups.value.perVm.filter((b) => b.last).map((b) => b.vmid));
+    const labels = notCovered.map((g) => vmLabel(g.vmid, g.name));
+    const unbacked = notCovered.filter((g) => !backedUp.has(g.vmid)).length;
+    if (notCovered.length === 1) {
+      const suffix = unbacked === 1 ? ` (no backup in ${Math.round(windowHours)} h)` : '';
+      out.push({ level: 'warn', section: 'backups', text: `${labels[0]} is not covered by any backup job${suffix}` });
+    } else if (notCovered.length > 1) {
+      const suffix = unbacked > 0 ? ` (${unbacked} without a backup in ${Math.round(windowHours)} h)` : '';
+      out.push({ level: 'warn', section: 'backups', text: `${notCovered.length} guests are not covered by any backup job${suffix}: ${listSome(labels)}` });
     }
   }
   if (report.zfsPools.known) {

@@ -188,7 +188,7 @@ export type AlertKind =
   | 'test';
 
 export interface Alert {
-  /** De-duplication key: `backup-failed:<upid>`, `backup-missing:<vmid>:<severity>`, `drift`, … */
+  /** De-duplication key: `backup-failed:<upid>`, `backup-missing:<vmid>`, `drift`, … */
   key: string;
   kind: AlertKind;
   severity: Severity;

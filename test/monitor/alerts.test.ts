@@ -51,7 +51,7 @@ describe('condition alerts', () => {
     const report = buildStatus(c, { now: NOW, thresholds: THRESHOLDS });
     const alerts = conditionAlerts(report, THRESHOLDS, NOW);
     expect(alerts.map((a) => [a.key, a.severity])).toEqual([
-      ['backup-missing:150', 'critical'],
+      ['backup-uncovered', 'warning'],
       ['backup-missing:300', 'warning'],
       ['storage-full:local', 'critical'],
       ['tailnet-key:edge-gateway', 'warning'],
@@ -59,7 +59,7 @@ describe('condition alerts', () => {
     ]);
     expect(alerts[1]!.title).toBe('No successful backup of VM 300 (app-host) within 26 h');
     expect(alerts[1]!.lines).toContain('last attempt failed 5 h ago: unable to create temporary directory \'/var/lib/vz/dump/vzdump-qemu-300.tmp\' - No space left on device');
-    expect(alerts[0]!.lines).toContain('not covered by any backup job');
+    expect(alerts[0]).toMatchObject({ title: 'VM 150 (lab) is not covered by any backup job and has no backup in 168 h', fingerprint: '150' });
   });
 });
 

@@ -73,6 +73,25 @@ describe('buildStatus', () => {
     expect(old.attention.filter((a) => a.text.includes('failed'))).toEqual([]);
   });
 
+  it('keeps the headline short with a thousand guests no job covers: one item naming a few', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ id: `qemu/${1000 + i}`, type: 'qemu', vmid: 1000 + i, node: 'proxmox', name: `u-${1000 + i}`, status: 'stopped' }));
+    const c = collected({
+      resources: known([...RESOURCES.filter((r) => r.vmid !== 150), ...many]),
+      notBackedUp: known(many.map((m) => ({ vmid: m.vmid, type: 'qemu', name: m.name }))),
+    });
+    const report = buildStatus(c, inputs);
+    const uncovered = report.attention.filter((a) => a.text.includes('not covered'));
+    expect(uncovered).toEqual([
+      {
+        level: 'warn',
+        section: 'backups',
+        text: '1000 guests are not covered by any backup job (1000 without a backup in 168 h): VM 1000 (u-1000), VM 1001 (u-1001), VM 1002 (u-1002), VM 1003 (u-1003), VM 1004 (u-1004) and 995 more',
+      },
+    ]);
+    expect(report.attention).toHaveLength(4);
+    expect(renderStatusText(report).split('\n').length).toBeLessThan(1100);
+  });
+
   it('warns, then turns critical, as the last good backup ages past the thresholds', () => {
     const okOnly = known([{ ...TASKS[0]!, status: 'OK' }]);
     const logs = { [TASKS[0]!.upid]: known(LOGS[TASKS[0]!.upid]!) };
