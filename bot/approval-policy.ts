@@ -59,6 +59,8 @@ const EnvSchema = z.object({
       return required;
     }),
   JARVIS_SELF_APPROVAL: z.enum(['true', 'false']).optional(),
+  /** Shorthand for `JARVIS_APPROVALS_REQUIRED=critical=2`. */
+  JARVIS_SECOND_APPROVER_FOR_CRITICAL: z.enum(['1', '0', 'true', 'false', 'yes', 'no']).optional(),
 });
 
 /**
@@ -69,6 +71,9 @@ export function approvalPolicyFromEnv(env: Record<string, string | undefined>, e
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => issue.message).join('; '));
   const values = parsed.data;
+  if (['1', 'true', 'yes'].includes(values.JARVIS_SECOND_APPROVER_FOR_CRITICAL ?? '')) {
+    values.JARVIS_APPROVALS_REQUIRED.critical = Math.max(2, values.JARVIS_APPROVALS_REQUIRED.critical);
+  }
   return {
     approvers: new Set([...values.JARVIS_APPROVERS, ...extraApprovers]),
     approverGroups: values.JARVIS_APPROVER_GROUPS,
