@@ -83,6 +83,8 @@ export type GuestExec = (vmid: number, argv: string[], input?: string) => Promis
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 const GiB = 1024 ** 3;
+/** The node's subnet: pve-firewall's `local_network` alias unless the datacenter defines one. */
+const LOCAL_NETWORK = '192.168.1.0/24';
 
 export class SimLab {
   readonly node = NODE;
@@ -167,17 +169,26 @@ export class SimLab {
 
   // ------------------------------------------------------------------ connection-level firewall
 
-  /** Would pve-firewall let a NEW TCP connection from the client source reach this management port? */
+  /**
+   * Would pve-firewall let a NEW TCP connection from the client source reach this management port? PVEFW-HOST-IN
+   * walks the host rules, then the datacenter rules, then accepts 8006 and 22 from the `management` IP set (which
+   * always holds the local network, 192.168.1.0/24 here), then applies policy_in.
+   */
   firewallAdmits(port: 22 | 8006): boolean {
     const fw = this.clusterFirewall;
     const enabled = Number(fw.options.enable ?? 0) === 1 && Number(this.nodeFirewall.options.enable ?? 1) === 1;
     const toReach = (rules: FwRule[]): ReachRule[] =>
       rules.map((r) => ({ ...r, enable: Number(r.enable ?? 0) === 1 }) as unknown as ReachRule);
+    const localNetwork = fw.aliases.get('local_network')?.cidr ?? LOCAL_NETWORK;
+    const management = [localNetwork, ...(fw.ipsets.get('management')?.entries.filter((e) => !e.nomatch).map((e) => e.cidr) ?? [])];
+    const implicit: ReachRule[] = management.flatMap((source) =>
+      ['8006', '22'].map((dport) => ({ type: 'in', action: 'ACCEPT', enable: true, source, proto: 'tcp', dport })),
+    );
     return reachesManagement(
       {
         enable: enabled,
         policy_in: (fw.options.policy_in as 'ACCEPT' | 'DROP' | 'REJECT' | undefined) ?? 'DROP',
-        rules: [...toReach(this.nodeFirewall.rules), ...toReach(fw.rules)],
+        rules: [...toReach(this.nodeFirewall.rules), ...toReach(fw.rules), ...implicit],
         groups: Object.fromEntries([...fw.groups].map(([name, g]) => [name, toReach(g.rules)])),
         ipsets: Object.fromEntries([...fw.ipsets].map(([name, s]) => [name, s.entries.filter((e) => !e.nomatch).map((e) => e.cidr)])),
         aliases: Object.fromEntries([...fw.aliases].map(([name, a]) => [name, a.cidr])),

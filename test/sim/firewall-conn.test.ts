@@ -41,13 +41,16 @@ describe('connection-level firewall', () => {
     expect((await call(sim, established, 'GET', '/version')).status).toBe(200);
     expect(await probeSsh(sim.mgmtSshPort)).toBe('banner');
 
-    // Turn the datacenter firewall on with policy DROP and no management rule: a lock-out.
+    // Firewall on with policy DROP: the LAN still gets in through PVE's implicit management rules…
     expect((await call(sim, established, 'PUT', '/cluster/firewall/options', { enable: '1', policy_in: 'DROP' })).status).toBe(200);
+    expect(await freshCall(sim, '/version')).toBe(200);
+    // …until a rule placed before them drops everything: a lock-out.
+    expect((await call(sim, established, 'POST', '/cluster/firewall/rules', { type: 'in', action: 'DROP', enable: '1', comment: 'deny all' })).status).toBe(200);
     expect(await freshCall(sim, '/version')).toBe('refused');
     expect(await probeSsh(sim.mgmtSshPort)).toBe('refused');
 
     // The established connection reverts the change; new connections work again.
-    expect((await call(sim, established, 'PUT', '/cluster/firewall/options', { enable: '0' })).status).toBe(200);
+    expect((await call(sim, established, 'DELETE', '/cluster/firewall/rules/0')).status).toBe(200);
     expect(await freshCall(sim, '/version')).toBe(200);
     expect(await probeSsh(sim.mgmtSshPort)).toBe('banner');
   });
@@ -62,12 +65,27 @@ describe('connection-level firewall', () => {
     expect(await freshCall(sim, '/version')).toBe(200);
   });
 
-  it('locks the admin LAN out when its ACCEPT rule is deleted', async () => {
+  it('locks a tailnet client out when its ACCEPT rule is deleted; the LAN keeps the implicit management access', async () => {
     sim = await startSim({ scenario: 'phase2', taskSeconds: 0.05 });
     const rules = sim.lab.clusterFirewall.rules;
-    const webUi = rules.findIndex((r) => r.comment === 'admin LAN to the web UI');
-    sim.lab.deleteFirewallRule('cluster', webUi);
+    sim.lab.deleteFirewallRule('cluster', rules.findIndex((r) => r.comment === 'admin LAN to the web UI'));
+    expect(await freshCall(sim, '/version')).toBe(200);
+    sim.lab.deleteFirewallRule('cluster', rules.findIndex((r) => r.comment === 'Tailscale management'));
+    sim.lab.setClientSource('100.101.102.7');
     expect(await freshCall(sim, '/version')).toBe('refused');
-    expect(await probeSsh(sim.mgmtSshPort)).toBe('banner');
+    expect(await probeSsh(sim.mgmtSshPort)).toBe('refused');
+  });
+
+  it('honours a datacenter local_network alias and a management IP set', async () => {
+    sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05 });
+    sim.lab.setClientSource('100.101.102.7');
+    sim.lab.clusterFirewall.options = { enable: 1, policy_in: 'DROP' };
+    expect(await freshCall(sim, '/version')).toBe('refused');
+    sim.lab.clusterFirewall.ipsets.set('management', { entries: [{ cidr: '100.64.0.0/10' }] });
+    expect(await freshCall(sim, '/version')).toBe(200);
+    sim.lab.clusterFirewall.ipsets.delete('management');
+    sim.lab.setClientSource('192.168.1.20');
+    sim.lab.clusterFirewall.aliases.set('local_network', { cidr: '192.168.1.0/28' });
+    expect(await freshCall(sim, '/version')).toBe('refused');
   });
 });
