@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import type { Alert, DriftSummary } from '../../monitor/types.ts';
-import { runWatchers, type WatchOptions } from '../../monitor/watch.ts';
+import { runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
 import { fakeProxmox, fakeTailnet, FAILED_MANUAL, FAILED_RUN, NOW, THRESHOLDS } from './fixtures.ts';
 
 let dir: string;
@@ -91,6 +91,28 @@ describe('runWatchers', () => {
     store.snooze('drift', NOW + 3_600_000, NOW);
     expect(store.admit({ ...drift, fingerprint: 'h2' }, hygiene, NOW + 60_000)).toBe('suppress');
     expect(store.admit({ ...drift, fingerprint: 'h2' }, hygiene, NOW + 3_600_001)).toBe('deliver');
+    store.close();
+  });
+
+  it('the scheduler runs passes on its cron schedule and reports each result until stopped', async () => {
+    const store = AlertStore.open(dir);
+    const { now: _now, sent, ...base } = options(store);
+    const results: WatchResult[] = [];
+    const errors: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      const job = scheduleWatchers('* * * * * *', base, {
+        onResult: (r) => {
+          results.push(r);
+          job.stop();
+          resolve();
+        },
+        onError: (e) => errors.push(e),
+      });
+      expect(job.nextRun()).toBeInstanceOf(Date);
+    });
+    expect(errors).toEqual([]);
+    expect(results[0]!.delivered.length).toBeGreaterThan(0);
+    expect(sent).toEqual(results[0]!.delivered);
     store.close();
   });
 });
