@@ -93,8 +93,10 @@ done
 const scaffoldArgs = z.object({
   root: absolutePath.default('/opt/naas'),
   name: plainName,
-  description: z.string().max(200).regex(/^[^\n\r]*$/, 'must be one line').default(''),
-  ports: z.array(z.string().regex(/^(\d{1,5}:)?\d{1,5}(\/(tcp|udp))?$/, 'must look like 8080:80 or 53/udp')).default([]),
+  description: z.string().max(500).regex(/^[^\n\r]*$/, 'must be one line').default(''),
+  ports: z
+    .array(z.string().regex(/^(\[?[0-9a-fA-F.:]+\]?:)?(\d{1,5}(-\d{1,5})?:)?\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/, 'must be a Docker port like 8080:80, 127.0.0.1:3000:3000 or 53/udp'))
+    .default([]),
 });
 
 export function placeholderCompose(a: z.infer<typeof scaffoldArgs>): string {

@@ -232,10 +232,20 @@ const haosArgs = z.object({
   storage: z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'must be a Proxmox storage id'),
   /** SHA-256 of the .xz file when the release publishes one; xz's own integrity check runs always. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** Drive options for scsi0 when the image becomes the boot disk, as the spec wants them (`cache=none,discard=on`). */
+  driveOptions: z
+    .string()
+    .regex(/^[a-z0-9_]+=[A-Za-z0-9_.-]+(,[a-z0-9_]+=[A-Za-z0-9_.-]+)*$/, 'must be key=value pairs separated by commas')
+    .refine((o) => !/(^|,)(file|size|volume)=/.test(o), 'must not set file, size or volume')
+    .optional(),
 });
 
-export const HAOS_MANUAL_STEP =
-  'MANUAL STEP (cannot be automated safely): in the Proxmox UI open VM {vmid} > Hardware, detach the empty scsi0 disk, attach the imported "Unused Disk" as scsi0, set Options > Boot Order to scsi0, start the VM, then finish Home Assistant onboarding (owner account) at http://<vm-address>:8123.';
+/** What stays manual: HAOS onboarding creates the owner account in its web UI, and nothing may do that for the owner. */
+export const HAOS_ONBOARDING_STEP =
+  'MANUAL STEP (cannot be automated): start VM {vmid} if it is not running, open http://<vm-address>:8123 and finish Home Assistant onboarding (owner account, location).';
+/** When scsi0 already holds a disk, Jarvis does not replace it: the switch is the owner's call. */
+export const HAOS_ATTACH_STEP =
+  'MANUAL STEP: VM {vmid} already has a scsi0 disk, so the imported image was left as {volume}. In the Proxmox UI open VM {vmid} > Hardware, detach the current scsi0, attach the imported disk as scsi0 and set Options > Boot Order to scsi0.';
 
 const HAOS_STATE = `
 DIR="$R/var/lib/jarvis/haos"
@@ -256,9 +266,10 @@ $imported && echo "ok image imported for VM $VMID ($(sed -n 2p "$MARK"))" || ech
   },
   async apply(shell, args, ctx) {
     const a = parseArgs('haos.image', haosArgs, args);
-    const manual = HAOS_MANUAL_STEP.replace('{vmid}', String(a.vmid));
-    await runScript(shell, buildScript({ VMID: a.vmid, IMAGE: a.image, STORAGE: a.storage, SHA: a.sha256 ?? '', MANUAL: manual }, `${HAOS_STATE}
-if $imported; then echo "image already imported for VM $VMID"; echo "$MANUAL"; exit 0; fi
+    const fill = (text: string): string => text.replaceAll('{vmid}', String(a.vmid));
+    const vars = { VMID: a.vmid, IMAGE: a.image, STORAGE: a.storage, SHA: a.sha256 ?? '', OPTS: a.driveOptions ?? '', ONBOARDING: fill(HAOS_ONBOARDING_STEP), ATTACH: fill(HAOS_ATTACH_STEP).replace('{volume}', '%s') };
+    await runScript(shell, buildScript(vars, `${HAOS_STATE}
+if $imported; then echo "image already imported for VM $VMID"; echo "$ONBOARDING"; exit 0; fi
 mkdir -p "$DIR"
 if [[ ! -s $FILE ]]; then
   curl -fL --retry 3 -o "$FILE.part" "$IMAGE"
@@ -271,8 +282,18 @@ xz -dc "$FILE" >"$qcow.part" && mv "$qcow.part" "$qcow"
 result=$(qm disk import "$VMID" "$qcow" "$STORAGE")
 echo "$result"
 rm -f "$qcow"
-printf '%s\\n%s\\n' "$IMAGE" "$(printf '%s' "$result" | grep -o "unused[0-9]*:[^']*" | tail -n1)" >"$MARK"
-echo "$MANUAL"
+volume=$(printf '%s' "$result" | grep -o "unused[0-9]*:[^']*" | tail -n1 || true)
+volume=\${volume#*:}
+[[ -n $volume ]] || { echo "qm disk import did not name the imported volume" >&2; exit 3; }
+# A fresh HAOS VM has no scsi0 yet: the image becomes its boot disk. An existing disk is never replaced.
+if qm config "$VMID" | grep -q '^scsi0:'; then
+  printf "$ATTACH\\n" "$volume"
+else
+  qm set "$VMID" --scsi0 "$volume\${OPTS:+,$OPTS}" --boot order=scsi0
+  echo "attached $volume as scsi0 and made it the boot disk"
+fi
+printf '%s\\n%s\\n' "$IMAGE" "$volume" >"$MARK"
+echo "$ONBOARDING"
 `), { what: `haos.image ${a.vmid}`, timeoutSec: 1800, ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}) });
   },
 };

@@ -44,7 +44,7 @@ interface Ssh2Server extends EventEmitter {
   close(): void;
 }
 interface Ssh2 {
-  Server: new (config: { hostKeys: string[] }, listener: (client: SshConnection) => void) => Ssh2Server;
+  Server: new (config: { hostKeys: string[]; ident?: string }, listener: (client: SshConnection) => void) => Ssh2Server;
   utils: {
     parseKey(key: string | Buffer): ParsedKey | Error;
     generateKeyPairSync(type: 'ed25519'): { private: string; public: string };
@@ -86,7 +86,7 @@ export async function startSimHostSsh(opts: {
   const connections = new Set<SshConnection>();
   const sockets = new Set<Socket>();
 
-  const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+  const server = new ssh2.Server({ hostKeys: [hostKey.private], ident: 'OpenSSH_10.0p2 Debian-7' }, (client) => {
     connections.add(client);
     client.on('close', () => connections.delete(client));
     client.on('error', () => undefined);

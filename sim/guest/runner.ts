@@ -3,7 +3,7 @@
 // short list of harmless tools. A sandbox starts from the scenario's facts (lab.guests[vmid].facts, lab.hostFacts,
 // lab.zpools); after that the stand-ins' state is the truth, and a `tailscale up` shows up in the sim's tailnet.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,7 +130,9 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     },
     async hostExec(command, io = {}) {
       ensureHost();
+      const qmOps = writeQmConfigs(lab, hostRoot);
       const code = await run(['bash', '-c', command], hostRoot, { JARVIS_GUEST_ROOTS: guestsDir }, io);
+      applyQmOps(lab, hostRoot, qmOps);
       for (const vmid of seededGuests) syncTailnet(lab, vmid, guestRoot(vmid));
       return code;
     },
@@ -239,6 +241,42 @@ function materialiseHost(lab: SimLab, root: string): void {
     writeFileSync(join(root, 'etc', 'sanoid', 'sanoid.conf'), `${sections.join('\n')}\n`);
   }
 }
+
+/** `qm config` on the node answers from the lab's VM configs; returns where the qm stand-in's journal ends now. */
+function writeQmConfigs(lab: SimLab, root: string): number {
+  const dir = join(root, '.shim', 'state', 'qm');
+  mkdirSync(dir, { recursive: true });
+  for (const vm of lab.vms.values()) {
+    const lines = Object.entries(vm.config).filter(([key]) => key !== 'digest').map(([key, value]) => `${key}: ${value}`);
+    writeFileSync(join(dir, `${vm.vmid}.conf`), `${lines.join('\n')}\n`);
+  }
+  const ops = join(dir, 'ops');
+  return existsSync(ops) ? statSync(ops).size : 0;
+}
+
+/** What `qm disk import` and `qm set` did on the node becomes part of the lab's VM configs and volumes. */
+function applyQmOps(lab: SimLab, root: string, from: number): void {
+  const ops = join(root, '.shim', 'state', 'qm', 'ops');
+  if (!existsSync(ops)) return;
+  const text = readFileSync(ops).subarray(from).toString('utf8');
+  for (const line of text.split('\n').filter(Boolean)) {
+    const [op, vmidText, key, value, bytes] = line.split('\t');
+    const vm = lab.vms.get(Number(vmidText));
+    if (!vm || !key || value === undefined) continue;
+    if (op === 'import') {
+      const size = Math.max(1, Math.ceil(Number(bytes ?? 0) / GIB)) * GIB;
+      lab.volumes.push({ volid: value, vmid: vm.vmid, size, format: 'raw', content: 'images', ctime: Math.floor(Date.now() / 1000) });
+      vm.config[key] = value;
+    } else if (op === 'set') {
+      const volume = lab.volumes.find((v) => v.volid === value.split(',')[0]);
+      for (const [slot, current] of Object.entries(vm.config)) if (/^unused\d+$/.test(slot) && current === volume?.volid) delete vm.config[slot];
+      // qemu-server records the size of an attached volume in the drive string.
+      vm.config[key] = volume && !/size=/.test(value) ? `${value},size=${Math.round(volume.size / GIB)}G` : value;
+    }
+  }
+}
+
+const GIB = 1024 ** 3;
 
 /** A joined node appears in the sim's tailnet with its advertised routes; the guest's facts follow the stand-in. */
 function syncTailnet(lab: SimLab, vmid: number, root: string): void {

@@ -1,7 +1,7 @@
 // The simulator's node shell (SSH) and guests (guest agent) run the real step scripts in sandboxes seeded from the
 // scenario, through the same clients the product uses.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,11 +86,13 @@ describe('simulated node shell over SSH', () => {
   });
 
   it('refuses a key it does not know', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'jarvis-test-key-')), 'other');
+    const dir = mkdtempSync(join(tmpdir(), 'jarvis-test-key-'));
+    const path = join(dir, 'other');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path]);
     const stranger = createSshShell({ host: 'proxmox', address: '127.0.0.1', port: hostSsh.port, username: 'root', fingerprint: hostSsh.fingerprint, auth: { kind: 'key', privateKeyPath: path } });
     await expect(stranger.exec('true')).rejects.toThrow(/cannot connect: All configured authentication methods failed/);
     await stranger.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -129,13 +129,26 @@ describe('host steps', () => {
   });
 
   it('haos.image downloads, verifies and imports the image, and states the manual step', async () => {
-    const args = { vmid: 400, image: 'https://github.com/home-assistant/operating-system/releases/download/16.3/haos_ova-16.3.qcow2.xz', storage: 'local-lvm' };
+    const args = { vmid: 400, image: 'https://github.com/home-assistant/operating-system/releases/download/16.3/haos_ova-16.3.qcow2.xz', storage: 'local-lvm', driveOptions: 'cache=none,discard=on,iothread=1,ssd=1' };
+    mkdirSync(join(sshd.root, '.shim/state/qm'), { recursive: true });
+    writeFileSync(join(sshd.root, '.shim/state/qm/400.conf'), 'bios: ovmf\nefidisk0: local-lvm:vm-400-disk-0,efitype=4m,size=4M\n');
     output.length = 0;
     await converges('haos.image', args);
-    expect(output.join('')).toContain('MANUAL STEP');
-    expect(output.join('')).toContain('VM 400 > Hardware');
-    expect(readFileSync(join(sshd.root, '.shim/state/qm/400.conf'), 'utf8')).toBe('unused0: local-lvm:vm-400-disk-1\n');
+    expect(output.join('')).toContain('attached local-lvm:vm-400-disk-1 as scsi0 and made it the boot disk');
+    expect(output.join('')).toContain('MANUAL STEP (cannot be automated): start VM 400');
+    expect(readFileSync(join(sshd.root, '.shim/state/qm/400.conf'), 'utf8')).toBe(
+      'bios: ovmf\nefidisk0: local-lvm:vm-400-disk-0,efitype=4m,size=4M\nscsi0: local-lvm:vm-400-disk-1,cache=none,discard=on,iothread=1,ssd=1\nboot: order=scsi0\n',
+    );
     expect(mutations().filter((m) => m.startsWith('curl'))).toHaveLength(1);
+  });
+
+  it('haos.image leaves an existing scsi0 alone and says how to switch', async () => {
+    const args = { vmid: 402, image: 'https://github.com/home-assistant/operating-system/releases/download/16.3/haos_ova-16.3.qcow2.xz', storage: 'local-lvm' };
+    writeFileSync(join(sshd.root, '.shim/state/qm/402.conf'), 'scsi0: local-lvm:vm-402-disk-0,size=64G\n');
+    output.length = 0;
+    await getStep('haos.image').apply(shell, args, ctx);
+    expect(output.join('')).toContain('MANUAL STEP: VM 402 already has a scsi0 disk, so the imported image was left as local-lvm:vm-402-disk-1.');
+    expect(readFileSync(join(sshd.root, '.shim/state/qm/402.conf'), 'utf8')).toBe('scsi0: local-lvm:vm-402-disk-0,size=64G\nunused0: local-lvm:vm-402-disk-1\n');
   });
 
   it('haos.image refuses a corrupt download and keeps nothing of it', async () => {
