@@ -105,7 +105,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     spec: { path: input.specPath, sha256: input.specSha256 },
     stateFingerprint: fingerprint,
     planHash,
-    summary: summarize(actions),
+    summary: summarize(actions, fingerprint),
     unknowns: ctx.unknowns,
     warnings: ctx.warnings,
     violations,
@@ -118,7 +118,8 @@ export function computePlanHash(plan: Pick<Plan, 'formatVersion' | 'phase' | 'st
   return hashOf({ formatVersion: plan.formatVersion, spec: plan.spec.sha256, phase: plan.phase, fingerprint: plan.stateFingerprint, actions: plan.actions });
 }
 
-export function summarize(actions: PlanAction[]): PlanSummary {
+/** Counts by kind and risk; `noop` = scanned targets that no action touches (already as the spec wants, or unmanaged here). */
+export function summarize(actions: PlanAction[], fingerprint: Record<string, string> = {}): PlanSummary {
   const byRisk: Record<Risk, number> = { low: 0, medium: 0, high: 0, critical: 0 };
   const counts = { create: 0, update: 0, delete: 0, replace: 0 };
   let maxRisk: Risk | 'none' = 'none';
@@ -129,5 +130,7 @@ export function summarize(actions: PlanAction[]): PlanSummary {
     if (maxRisk === 'none' || RISK_ORDER.indexOf(a.risk) > RISK_ORDER.indexOf(maxRisk)) maxRisk = a.risk;
     seconds += a.expectedDowntimeSeconds;
   }
-  return { ...counts, noop: actions.length === 0 ? 1 : 0, byRisk, maxRisk, expectedDowntime: formatDowntime(seconds, ''), expectedDowntimeSeconds: seconds };
+  const touched = new Set(actions.map((a) => a.targetKey));
+  const noop = Object.entries(fingerprint).filter(([key, value]) => value !== 'unknown' && !touched.has(key)).length;
+  return { ...counts, noop, byRisk, maxRisk, expectedDowntime: formatDowntime(seconds, ''), expectedDowntimeSeconds: seconds };
 }

@@ -40,7 +40,7 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
       ctx.unknowns.push({ what: `in-guest state of VM ${vm.vmid} (${vm.name})`, reason: fact && !fact.known ? fact.reason : 'not read' });
       continue;
     }
-    const step = (type: ActionType, stepId: string, args: Record<string, unknown>, changes: ReturnType<typeof change>[], provides: string[], requires: string[] = []) =>
+    const step = (type: ActionType, stepId: string, args: Record<string, unknown>, changes: ReturnType<typeof change>[], provides: string[], requires: string[] = [], undo?: string) =>
       out.push(
         chain(
           ctx,
@@ -54,7 +54,7 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
             targetKey: `guest/${vm.vmid}`,
             changes,
             params: { channel: 'guest', vmid: vm.vmid, step: stepId, args },
-            facts: { vmid: vm.vmid, vmName: vm.name, undo: String(args.name ?? args.advertiseRoutes ?? '') },
+            facts: { vmid: vm.vmid, vmName: vm.name, undo: undo ?? String(args.name ?? '') },
             provides,
             requires: [`vm-running:${vm.vmid}`, ...requires],
           }),
@@ -67,7 +67,7 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
       if (!live.joined) {
         step('guest.tailscale.join', 'tailscale.join', { hostname: ts.hostname, advertiseRoutes: ts.advertiseRoutes, acceptRoutes: ts.acceptRoutes }, [change('tailnet', null, ts.hostname)], [`tailnet-device:${ts.hostname}`], [`tailscale:${vm.vmid}`]);
       } else if (!sameSet(live.advertisedRoutes, ts.advertiseRoutes)) {
-        step('guest.tailscale.routes', 'tailscale.routes', { advertiseRoutes: ts.advertiseRoutes }, [change('advertiseRoutes', live.advertisedRoutes, ts.advertiseRoutes)], [`tailnet-device:${ts.hostname}`]);
+        step('guest.tailscale.routes', 'tailscale.routes', { advertiseRoutes: ts.advertiseRoutes }, [change('advertiseRoutes', live.advertisedRoutes, ts.advertiseRoutes)], [`tailnet-device:${ts.hostname}`], [], live.advertisedRoutes.join(','));
       }
       if (ts.approveRoutes && ts.advertiseRoutes.length) out.push(...approveRoutes(ctx, vm, ts.hostname, ts.advertiseRoutes, live.joined));
     }

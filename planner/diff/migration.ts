@@ -71,7 +71,7 @@ export function diffMigrations(ctx: DiffContext): DraftAction[] {
           target: `migration/${migration.id} (VM ${migration.vmid} ${migration.from} → ${migration.to})`,
           targetKey: `guest/${migration.vmid}`,
           changes: [change(mountpoint, migration.from, `virtiofs:${id}`)],
-          params: { channel: 'host', step: 'migration.data', args: { id: migration.id, kind: migration.kind, from: migration.from, to: migration.to, mountpoint, stacks: migration.stacks, vmid: migration.vmid, tag: id } },
+          params: { channel: 'host', step: 'migration.data', args: { id: migration.id, kind: migration.kind, from: migration.from, to: migration.to, mountpoint, stacks: migration.stacks, vmid: migration.vmid, tag: id, ...(migration.sizeGiB ? { sizeGiB: migration.sizeGiB } : {}) } },
           facts: { vmid: migration.vmid, vmName, existing: live !== undefined, sizeGiB: migration.sizeGiB, undo: migration.from, ...(live ? snapshotSupport(ctx, live) : {}) },
           requires: [`virtiofs:${migration.vmid}:${id}`, `vm-restarted:${migration.vmid}`, `vm-running:${migration.vmid}`, `dataset:${migration.to}`, ...migration.stacks.map((s) => `stack:${migration.vmid}:${s}`)],
         }),
