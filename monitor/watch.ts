@@ -9,6 +9,8 @@ import { backupFailureAlerts, conditionAlerts, driftAlert, inQuietHours } from '
 import type { AlertStore } from './alert-store.ts';
 import { collect, type Collected, type MonitorPorts } from './collect.ts';
 import { buildStatus, type Thresholds } from './status.ts';
+import { scrubSecrets } from '../lib/secret.ts';
+import { known, unknown, type Fact } from '../planner/state.ts';
 import type { Alert, DriftSummary, StatusReport } from './types.ts';
 import type { WebhookNotification } from './webhook.ts';
 
@@ -70,7 +72,8 @@ export async function runWatchers(options: WatchOptions): Promise<WatchResult> {
     collect(options.ports, { now: options.now, historyHours: historyHours(options.thresholds) }),
     options.drift ? readDrift(options.drift) : undefined,
   ]);
-  const report = buildStatus(collected, { now: options.now, thresholds: options.thresholds, drift: drift?.fact });
+  const driftFact = drift && (drift.fact.known ? (drift.fact.value ? known(drift.fact.value) : undefined) : unknown<DriftSummary>(drift.fact.reason));
+  const report = buildStatus(collected, { now: options.now, thresholds: options.thresholds, drift: driftFact });
   const result = { delivered: [] as Alert[], held: [] as Alert[], suppressed: 0, problems: [] as string[], unreachable: collected.unreachable, report };
   if (drift && !drift.fact.known) result.problems.push(`drift: ${drift.fact.reason}`);
   if (collected.unreachable) result.problems.push(collected.unreachable);
@@ -79,7 +82,7 @@ export async function runWatchers(options: WatchOptions): Promise<WatchResult> {
   const alerts = [...backupFailureAlerts(collected, options.now), ...conditionAlerts(report, options.thresholds, options.now)];
   if (drift?.fact.known) {
     const summary = drift.fact.value;
-    options.store.saveDrift(summary);
+    if (summary) options.store.saveDrift(summary);
     if (summary && summary.actionCount > 0) alerts.push(driftAlert(summary, options.now));
     else options.store.resolve('drift');
   }
@@ -87,12 +90,11 @@ export async function runWatchers(options: WatchOptions): Promise<WatchResult> {
   return result;
 }
 
-async function readDrift(read: () => Promise<DriftSummary | undefined>) {
+async function readDrift(read: () => Promise<DriftSummary | undefined>): Promise<{ fact: Fact<DriftSummary | undefined> }> {
   try {
-    const value = await read();
-    return { fact: { known: true as const, value: value ?? { phase: '-', actionCount: 0, lines: [], hash: 'none' } } };
+    return { fact: known(await read()) };
   } catch (error) {
-    return { fact: { known: false as const, reason: error instanceof Error ? error.message : String(error) } };
+    return { fact: unknown(scrubSecrets(error instanceof Error ? error.message : String(error))) };
   }
 }
 
