@@ -59,8 +59,14 @@ function rulesDigest(rules: FirewallRule[]): string | undefined {
   return rules.find((rule) => rule.digest !== undefined)?.digest;
 }
 
-/** Reads the target of `request` back and says whether the request's effect is already there. */
-export async function requestEffect(pve: ApplyPve, request: PveRequest): Promise<RequestEffect> {
+/** Seconds of clock difference between Jarvis and the node tolerated when matching a task to an interrupted request. */
+const CLOCK_SLACK_S = 5;
+
+/**
+ * Reads the target of `request` back and says whether the request's effect is already there. `sentAfter` is when the
+ * interrupted request was journaled (ms since the epoch): a task it started cannot be older.
+ */
+export async function requestEffect(pve: ApplyPve, request: PveRequest, sentAfter?: number): Promise<RequestEffect> {
   const { method, path, params } = request;
   let m: RegExpExecArray | null;
 
@@ -72,9 +78,18 @@ export async function requestEffect(pve: ApplyPve, request: PveRequest): Promise
     const { config } = await pve.vmConfig(Number(m[1]));
     return paramsSatisfied(config, params) ? 'applied' : 'not-applied';
   }
-  if ((m = re(`${VM}/status/(start|stop|shutdown)`).exec(path))) {
-    const status = await pve.vmStatus(Number(m[1]));
-    return (m[2] === 'start') === (status.status === 'running') ? 'applied' : 'not-applied';
+  if ((m = re(`${VM}/status/(start|stop|shutdown|reboot)`).exec(path))) {
+    const vmid = Number(m[1]);
+    const action = m[2]!;
+    if (sentAfter !== undefined) {
+      const since = Math.floor(sentAfter / 1000) - CLOCK_SLACK_S;
+      const tasks = await pve.listTasks({ vmid, typefilter: `qm${action}`, since, source: 'all' });
+      if (tasks.some((task) => task.type === `qm${action}`)) return 'applied';
+    }
+    // A reboot leaves no other trace; without its task it did not happen.
+    if (action === 'reboot') return 'not-applied';
+    const status = await pve.vmStatus(vmid);
+    return (action === 'start') === (status.status === 'running') ? 'applied' : 'not-applied';
   }
   if (method === 'POST' && (m = re(`${VM}/snapshot`).exec(path))) {
     const snapshots = await pve.listSnapshots(Number(m[1]));

@@ -74,7 +74,7 @@ export async function sendRequests(run: ActionRun, requests: PveRequest[], prefi
       continue;
     }
     if (previous) {
-      const effect = await requestEffect(run.ctx.pve, request);
+      const effect = await requestEffect(run.ctx.pve, request, Date.parse(previous.updatedAt));
       if (effect === 'unknown') {
         throw new ActionFailure(
           `${describeRequest(request)} was interrupted and Proxmox cannot tell whether it took effect; check ${run.action.target} by hand, then re-plan`,

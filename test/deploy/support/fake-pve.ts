@@ -175,11 +175,11 @@ export class FakePve implements ApplyPve {
       if (typeof params.delete === 'string') for (const key of params.delete.split(',')) delete vm.config[key];
       return method === 'POST' ? this.startTask('qmconfig', String(vmid), request) : null;
     }
-    if ((m = /^\/nodes\/[^/]+\/qemu\/(\d+)\/status\/(start|stop|shutdown)$/.exec(path))) {
+    if ((m = /^\/nodes\/[^/]+\/qemu\/(\d+)\/status\/(start|stop|shutdown|reboot)$/.exec(path))) {
       const vm = this.mustVm(Number(m[1]));
       const action = m[2]!;
       return this.startTask(`qm${action}`, m[1]!, request, () => {
-        vm.status = action === 'start' ? 'running' : 'stopped';
+        vm.status = action === 'start' || action === 'reboot' ? 'running' : 'stopped';
       });
     }
     if ((m = /^\/nodes\/[^/]+\/qemu\/(\d+)\/snapshot$/.exec(path)) && method === 'POST') {
@@ -275,10 +275,13 @@ export class FakePve implements ApplyPve {
   async vzdump(params: Record<string, unknown>): Promise<string> {
     return (await this.request('POST', `/nodes/${NODE}/vzdump`, params as PveRequest['params'])) as string;
   }
-  async listTasks(query?: { vmid?: number; source?: string }): Promise<TaskSummary[]> {
+  async listTasks(query?: { vmid?: number; source?: string; typefilter?: string; since?: number }): Promise<TaskSummary[]> {
     return [...this.tasks.values()]
-      .filter((task) => (query?.source !== 'active' || task.status === 'running') && (query?.vmid === undefined || task.id === String(query.vmid)))
-      .map((task) => ({ upid: task.upid, node: NODE, starttime: task.started, type: task.type, id: task.id, user: 'root@pam', status: task.exitstatus }));
+      .filter((task) => query?.source !== 'active' || task.status === 'running')
+      .filter((task) => query?.vmid === undefined || task.id === String(query.vmid))
+      .filter((task) => query?.typefilter === undefined || task.type === query.typefilter)
+      .filter((task) => query?.since === undefined || Math.floor(task.started / 1000) >= query.since)
+      .map((task) => ({ upid: task.upid, node: NODE, starttime: Math.floor(task.started / 1000), type: task.type, id: task.id, user: 'root@pam', status: task.exitstatus }));
   }
   async waitForTask(upid: string, opts?: { onProgress?: (line: string) => void }): Promise<TaskResult> {
     const task = this.tasks.get(upid);

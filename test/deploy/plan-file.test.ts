@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../cli/commands/apply.ts';
+import { main } from '../../cli/main.ts';
+import { loadPlan, parsePlan, planHashOf, planPath, TamperedPlanError } from '../../deploy/plan-file.ts';
+import type { ApplyReport } from '../../deploy/types.ts';
+import { InputError } from '../../lib/errors.ts';
+import type { Plan } from '../../planner/plan.ts';
+import { action, plan, vmCreateAction } from './support/plans.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function sealed(p: Plan): Plan {
+  return { ...p, planHash: planHashOf(p) };
+}
+
+describe('plan files', () => {
+  const good = sealed(plan([vmCreateAction(100), action('vm.start:100', { targetKey: 'vm/100', dependsOn: ['vm.create:100'] })]));
+
+  it('loads a plan by id from the data dir and by file path', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'jarvis-plans-'));
+    dirs.push(dataDir);
+    mkdirSync(join(dataDir, 'plans'));
+    writeFileSync(join(dataDir, 'plans', `${good.id}.json`), JSON.stringify(good));
+    expect((await loadPlan(good.id, dataDir)).actions).toHaveLength(2);
+    expect((await loadPlan(join(dataDir, 'plans', `${good.id}.json`), '/nonexistent')).id).toBe(good.id);
+    await expect(loadPlan('no-such-plan', dataDir)).rejects.toThrow(/cannot read plan .*no-such-plan\.json: no such plan/);
+  });
+
+  it('never turns a plan id into a path outside the plans folder', () => {
+    expect(() => planPath('..', '/data')).toThrow(InputError);
+    expect(planPath('p-1', '/data')).toBe('/data/plans/p-1.json');
+  });
+
+  it('refuses garbled JSON and a wrong shape, naming the field', () => {
+    expect(() => parsePlan('{"id": ', 'x.json')).toThrow(/x\.json: not a plan: the JSON does not parse/);
+    const wrong = { ...good, actions: [{ ...good.actions[0], params: { channel: 'pve', requests: [{ method: 'GET', path: '/x', params: {}, async: false }] } }] };
+    expect(() => parsePlan(JSON.stringify(wrong), 'x.json')).toThrow(/actions\.0\.params\.requests\.0\.method/);
+  });
+
+  it('refuses a plan whose content no longer matches its hash', () => {
+    expect(parsePlan(JSON.stringify(good), 'ok.json').planHash).toBe(good.planHash);
+    const tampered = { ...good, actions: [{ ...good.actions[0], params: { channel: 'pve', requests: [{ method: 'DELETE', path: '/nodes/proxmox/qemu/100', params: {}, async: true }] } }, good.actions[1]] };
+    expect(() => parsePlan(JSON.stringify(tampered), 't.json')).toThrow(TamperedPlanError);
+    expect(() => parsePlan(JSON.stringify(tampered), 't.json')).toThrow(/changed after it was made/);
+  });
+});
+
+describe('jarvis apply command line', () => {
+  const io = () => {
+    const out = { stdout: '', stderr: '' };
+    return { out, io: { stdout: (t: string) => (out.stdout += t), stderr: (t: string) => (out.stderr += t), env: { JARVIS_DATA_DIR: '/nonexistent-jarvis' }, cwd: process.cwd() } };
+  };
+
+  it('prints help, and refuses unknown options and a missing plan with exit 2', async () => {
+    const help = io();
+    expect(await main(['apply', '--help'], help.io)).toBe(0);
+    expect(help.out.stdout).toContain('--dry-run');
+    const unknown = io();
+    expect(await main(['apply', 'p1', '--force'], unknown.io)).toBe(2);
+    expect(unknown.out.stderr).toContain('unknown option "--force"');
+    const missing = io();
+    expect(await main(['apply', 'p1', '--yes'], missing.io)).toBe(2);
+    expect(missing.out.stderr).toContain('no such plan');
+  });
+
+  it('maps report statuses to the documented exit codes', () => {
+    const base: ApplyReport = { planId: 'p', planHash: 'h', status: 'applied', actions: [], snapshots: [], next: [] };
+    expect(exitCodeOf(base)).toBe(0);
+    expect(exitCodeOf({ ...base, status: 'refused' })).toBe(1);
+    expect(exitCodeOf({ ...base, status: 'failed' })).toBe(3);
+    expect(exitCodeOf({ ...base, status: 'unreachable' })).toBe(4);
+    expect(exitCodeOf({ ...base, status: 'dry-run', dryRun: { actions: [], schemaErrors: 0 } })).toBe(0);
+    expect(exitCodeOf({ ...base, status: 'dry-run', dryRun: { actions: [], schemaErrors: 2 } })).toBe(1);
+  });
+});

@@ -1,0 +1,80 @@
+// Faults against `jarvis sim` as a separate process: a task that fails stops the apply with its log tail and what to do
+// next; random 5xx answers are retried on reads and never on writes, and re-running converges without a double write.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyDbPath } from '../../deploy/db.ts';
+import { Journal } from '../../deploy/journal.ts';
+import { readLockHolder } from '../../deploy/lock.ts';
+import type { ApplyReport } from '../../deploy/types.ts';
+import type { Plan } from '../../planner/plan.ts';
+import { clientFor, planAgainst, savePlan, startApply, startSimProcess } from './support/processes.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(faults: string[]) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jarvis-faults-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const requestLog = join(dataDir, 'sim-requests.jsonl');
+  const sim = await startSimProcess(['--scenario', 'phase1', '--task-seconds', '0.3', '--seed', '11', '--request-log', requestLog, ...faults.flatMap((f) => ['--fault', f])]);
+  cleanups.push(() => sim.stop());
+  const pve = clientFor(sim.env);
+  cleanups.push(() => pve.close());
+  return { sim, pve, dataDir, requestLog };
+}
+
+const writes = (file: string): Array<{ method: string; path: string; params: Record<string, string>; status: number }> =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+    .filter((r) => r.method !== 'GET');
+
+describe('jarvis apply under simulator faults', () => {
+  it('stops at a failing task with its log tail, a rollback hint and the command to resume; the lock is released', async () => {
+    const { sim, pve, dataDir } = await setup(['task-fail:qmstart']);
+    const plan = await planAgainst(pve, 'phase2', 'p2-taskfail');
+    savePlan(dataDir, plan);
+    const run = startApply([plan.id, '--yes', '--json'], sim.env, dataDir);
+    expect((await run.exit).code).toBe(3);
+    const report = JSON.parse(run.stdout()) as ApplyReport;
+    const failed = report.actions.find((a) => a.outcome === 'failed');
+    expect(failed?.actionId).toBe('vm.start:150');
+    expect(failed?.logTail.length).toBeGreaterThan(0);
+    expect(run.stderr()).toContain('✗ vm.start:150');
+    expect(report.next).toContain(`resume after fixing the cause: jarvis apply ${plan.id} --yes (finished actions are skipped)`);
+    expect(report.next.some((line) => line.startsWith('to undo vm.create:150: '))).toBe(true);
+    const journal = Journal.open(applyDbPath(dataDir));
+    cleanups.push(() => journal.close());
+    expect(readLockHolder(journal)).toBeUndefined();
+    expect(journal.verifyAuditChain().ok).toBe(true);
+  }, 120_000);
+
+  it('converges through random 5xx answers without ever sending a write twice', async () => {
+    const { sim, pve, dataDir, requestLog } = await setup(['5xx:0.04']);
+    let plan: Plan | undefined;
+    // Planning reads are retried by the client; a plan is still made in a few attempts at most.
+    for (let attempt = 0; attempt < 5 && !plan; attempt++) plan = await planAgainst(pve, 'phase2', 'p2-5xx').catch(() => undefined);
+    expect(plan).toBeDefined();
+    savePlan(dataDir, plan!);
+    const codes: Array<number | null> = [];
+    for (let attempt = 0; attempt < 15 && codes.at(-1) !== 0; attempt++) {
+      const run = startApply([plan!.id, '--yes'], sim.env, dataDir);
+      codes.push((await run.exit).code);
+    }
+    expect(codes.at(-1)).toBe(0);
+    expect(codes.every((code) => code === 0 || code === 3 || code === 4)).toBe(true);
+    const accepted = writes(requestLog).filter((r) => r.status < 400);
+    const seen = new Set<string>();
+    for (const write of accepted.filter((r) => r.method === 'POST' && !r.path.endsWith('/vzdump'))) {
+      const key = `${write.method} ${write.path} ${JSON.stringify(write.params)}`;
+      expect(seen.has(key), `sent twice: ${key}`).toBe(false);
+      seen.add(key);
+    }
+    expect(accepted.filter((r) => r.path === '/nodes/proxmox/qemu' && r.params.vmid === '150')).toHaveLength(1);
+  }, 240_000);
+});
