@@ -38,7 +38,7 @@ export function backupFailureAlerts(collected: Collected, now: number): Alert[] 
     const covering = [...new Set(failed.vmids.flatMap((vmid) => jobs.filter((j) => jobCovers(j, vmid)).map((j) => j.id)))];
     const job = failed.jobId
       ? `job: ${failed.jobId}`
-      : `job: not named by the task (manual run or older PVE)${covering.length > 0 ? `; covered by ${covering.join(', ')}` : ''}`;
+      : `job: not named in the task log${covering.length > 0 ? ` (the VM is in ${covering.join(', ')})` : ''}`;
     return {
       key: `backup-failed:${task.upid}`,
       kind: 'backup-failed',

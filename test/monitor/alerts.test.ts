@@ -25,7 +25,7 @@ describe('backup failure alerts', () => {
       { id: 'plan-retry:300', label: 'Plan a retry of VM 300' },
     ]);
     const manual = alerts[0]!;
-    expect(manual.lines[0]).toBe('job: not named by the task (manual run or older PVE); covered by jarvis-daily');
+    expect(manual.lines[0]).toBe('job: not named in the task log (the VM is in jarvis-daily)');
     expect(manual.lines).toContain('last good backup of 400: 5 h ago');
   });
 

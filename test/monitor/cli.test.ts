@@ -109,6 +109,21 @@ describe('jarvis watch', () => {
     expectNoSecrets(first.out, first.err, second.out, second.err);
   });
 
+  it('--once exits 4 naming the URL when the node cannot be reached, and raises nothing', async () => {
+    const result = await jarvis(['watch', '--once'], {
+      PROXMOX_URL: 'https://127.0.0.1:1',
+      PROXMOX_TOKEN_ID: 'root@pam!jarvis',
+      PROXMOX_TOKEN_SECRET: 'canary-token-H8-44556677',
+      PROXMOX_FINGERPRINT: Array.from({ length: 32 }, () => 'CD').join(':'),
+      PROXMOX_TIMEOUT_MS: '2000',
+      JARVIS_DRIFT_PHASE: 'off',
+    });
+    expect(result.code).toBe(4);
+    expect(result.out).toBe('');
+    expect(result.err).toMatch(/Proxmox at https:\/\/127\.0\.0\.1:1 is unreachable: .+/);
+    expect(result.err).not.toContain('canary-token-H8-44556677');
+  });
+
   it('--once --sim drifted raises one drift alert, then none while the drift is unchanged; status shows it at a glance', async () => {
     const first = await jarvis(['watch', '--once', '--sim', 'drifted']);
     expect(first.code).toBe(0);
