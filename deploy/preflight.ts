@@ -78,7 +78,8 @@ export function expectedFingerprints(plan: Plan, records: Map<string, ActionReco
       unpredictable.add(action.targetKey);
       continue;
     }
-    const after = record.postFingerprint === null ? undefined : (JSON.parse(record.postFingerprint) as Record<string, string | null>);
+    const parsed: unknown = record.postFingerprint === null ? undefined : JSON.parse(record.postFingerprint);
+    const after = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, string | null>) : undefined;
     if (!after || !(action.targetKey in after)) unpredictable.add(action.targetKey);
     for (const [key, value] of Object.entries(after ?? {})) expected.set(key, value);
   }

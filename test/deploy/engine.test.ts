@@ -241,6 +241,20 @@ describe('applyPlan: failure', () => {
     expect(journal.actionRecord(p.planHash, 'vm.start:300')?.status).toBe('failed');
   });
 
+  it('releases the lock when the lab cannot be read for the stale check', async () => {
+    const pve = new FakePve();
+    const journal = memoryJournal();
+    const p = await withFingerprints(plan([vmCreateAction(100)]), pve);
+    const ctx = context(pve, journal, {
+      fingerprint: async () => {
+        throw new UnreachableError('https://127.0.0.1:1 did not answer');
+      },
+    });
+    await expect(applyPlan(p, ctx)).rejects.toThrow(UnreachableError);
+    expect(readLockHolder(journal)).toBeUndefined();
+    expect(pve.requests).toEqual([]);
+  });
+
   it('reverts pending network changes when the network apply fails', async () => {
     const pve = new FakePve({ failTask: (r) => (r.method === 'PUT' && r.path === '/nodes/proxmox/network' ? 'ifreload failed' : undefined) });
     const p = plan([
