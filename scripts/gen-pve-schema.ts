@@ -90,17 +90,23 @@ export function trimApiSchema(tree: RawNode[]): Record<string, Record<string, Ra
   return paths;
 }
 
-function main(): void {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const source = resolve(process.argv[2] ?? resolve(root, '../shared/reference/pve-api/apidoc.json'));
-  const text = readFileSync(source, 'utf8');
-  const paths = trimApiSchema(JSON.parse(text) as RawNode[]);
-  const header = { source: 'pve-docs api-viewer apidata.js (see ../shared/reference/pve-api/README.md)', sha256: createHash('sha256').update(text).digest('hex') };
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_SOURCE = resolve(REPO_ROOT, '../shared/reference/pve-api/apidoc.json');
+export const OUTPUT = resolve(REPO_ROOT, 'lib/pve-schema/schema.json');
+
+/** The text of schema.json for the text of apidoc.json. */
+export function renderSchemaFile(apidocText: string): string {
+  const paths = trimApiSchema(JSON.parse(apidocText) as RawNode[]);
+  const header = { source: 'pve-docs api-viewer apidata.js (see ../shared/reference/pve-api/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
   // One path per line keeps regenerations reviewable as diffs.
   const lines = Object.entries(paths).map(([path, methods]) => `${JSON.stringify(path)}:${JSON.stringify(methods)}`);
-  const out = `{"meta":${JSON.stringify(header)},\n"paths":{\n${lines.join(',\n')}\n}}\n`;
-  writeFileSync(resolve(root, 'lib/pve-schema/schema.json'), out);
-  process.stdout.write(`wrote lib/pve-schema/schema.json: ${lines.length} paths from ${source}\n`);
+  return `{"meta":${JSON.stringify(header)},\n"paths":{\n${lines.join(',\n')}\n}}\n`;
+}
+
+function main(): void {
+  const source = resolve(process.argv[2] ?? DEFAULT_SOURCE);
+  writeFileSync(OUTPUT, renderSchemaFile(readFileSync(source, 'utf8')));
+  process.stdout.write(`wrote ${OUTPUT} from ${source}\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
