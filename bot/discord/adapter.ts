@@ -4,6 +4,7 @@ import {
   Client,
   Events,
   GatewayIntentBits,
+  MessageFlags,
   Partials,
   Routes,
   type ButtonInteraction,
@@ -15,6 +16,7 @@ import {
   type User,
 } from 'discord.js';
 import type { Dispatcher } from '../../commands/dispatcher.ts';
+import { parseCommand } from '../../commands/grammar.ts';
 import type { Conversation, MessageRef } from '../../commands/context.ts';
 import { scrubReply, type Reply } from '../../commands/reply.ts';
 import type { Requester } from '../../commands/services.ts';
@@ -82,13 +84,16 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
   }
 
   async function onSlash(interaction: ChatInputCommandInteraction): Promise<void> {
-    // The 3-second deadline: defer before anything else.
-    await interaction.deferReply();
+    const text = optionsToText(interaction.options.data as Parameters<typeof optionsToText>[0]);
+    // The 3-second deadline: defer before any I/O. Parsing is pure and instant; it tells whether the answer is
+    // only for the caller (usage errors, help), which Discord needs to know when deferring.
+    const parsed = parseCommand(text, { prefixed: false });
+    const onlyForCaller = parsed.kind === 'reply' || (parsed.kind === 'command' && parsed.command.name === 'help');
+    await interaction.deferReply(onlyForCaller ? { flags: MessageFlags.Ephemeral } : {});
     const channelId = interaction.channelId;
     const conversation = conversationFor(channelId);
-    const options = interaction.options.data as Parameters<typeof optionsToText>[0];
     await dispatcher.handle({
-      text: optionsToText(options),
+      text,
       prefixed: false,
       requester: requesterOf(interaction.user, interaction.member),
       conversation,

@@ -181,9 +181,13 @@ describe('Discord end to end', () => {
     expect(embedText(call)).toContain(`see plan-${planId}.md`);
   });
 
-  it('answers a stranger’s typed approve, sends a test alert to the alert channel, and shows help', async () => {
+  it('answers a stranger’s typed approve, sends a test alert to the alert channel, and shows help privately', async () => {
     await boot();
     await planPhase0();
+    const help = fake.slashCommand(stranger, subcommand('help'));
+    fake.dispatch('INTERACTION_CREATE', help);
+    await fake.waitForRest((c) => c.method === 'PATCH' && c.path.includes(help.token as string), 'help');
+    expect(fake.calls('POST', new RegExp(`^/interactions/${help.id as string}/`))[0]?.body).toEqual({ type: 5, data: { flags: 64 } });
     fake.dispatch('INTERACTION_CREATE', fake.slashCommand(stranger, subcommand('approve')));
     await fake.waitForRest((c) => c.method === 'PATCH' && embedText(c).includes('mallory is not an approver'), 'refusal');
     fake.dispatch('INTERACTION_CREATE', fake.slashCommand(owner, [{ name: 'alerts', type: 2, options: [{ name: 'test', type: 1, options: [] }] }]));

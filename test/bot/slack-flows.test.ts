@@ -13,11 +13,11 @@ let fake: FakeSlack;
 let harness: Harness;
 let adapter: SlackAdapter;
 
-async function boot(env: Record<string, string> = {}, services: Parameters<typeof createHarness>[1] = {}, approverGroups: string[] = []) {
+async function boot(env: Record<string, string> = {}, services: Parameters<typeof createHarness>[1] = {}, approverGroups: string[] = [], pingTimeoutMs?: number) {
   harness = createHarness(env, services);
   adapter = await startSlack({
     botToken: new Secret('xoxb-fake-bot-token'),
-    mode: { kind: 'socket', appToken: new Secret('xapp-fake-app-token'), pingTimeoutMs: 200 },
+    mode: { kind: 'socket', appToken: new Secret('xapp-fake-app-token'), ...(pingTimeoutMs && { pingTimeoutMs }) },
     dispatcher: harness.dispatcher,
     alertChannel: SLACK_IDS.alertChannel,
     approverGroups,
@@ -91,6 +91,15 @@ describe('Slack end to end (Socket Mode)', () => {
     expect(harness.services.applied).toEqual([]);
   });
 
+  it('refuses a stale plan when apply finds the lab moved', async () => {
+    await boot({}, { stale: true });
+    const { ts } = await planPhase0();
+    await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', ts));
+    await waitForUpdate('Apply refused');
+    expect(textOf(fake.api('chat.update').at(-1) as ApiCall)).toContain('is stale');
+    expect(harness.services.applied).toEqual([]);
+  });
+
   it('counts a double click and a redelivered reaction once', async () => {
     await boot();
     const { planId, ts } = await planPhase0();
@@ -142,7 +151,8 @@ describe('Slack end to end (Socket Mode)', () => {
   });
 
   it('reconnects after a socket-mode disconnect in the middle of a flow and still applies once', async () => {
-    await boot();
+    // The reconnect waits one ping timeout; 1 s keeps the test short and still tolerates a loaded machine.
+    await boot({}, {}, [], 1000);
     const { planId, ts } = await planPhase0();
     await fake.requestReconnect();
     expect(fake.api('apps.connections.open')).toHaveLength(2);
