@@ -103,30 +103,29 @@ function createVm(ctx: DiffContext, vm: DesiredVm): DraftAction[] {
     requires: [...vm.net.map((n) => `bridge-active:${n.bridge}`), ...vm.disks.map((d) => `storage:${d.storage}`)],
   });
   actions.push(chain(ctx, `vm:${vm.vmid}`, create));
-  if (importsHaos(vm)) {
-    const disk = vm.disks[0]!;
-    actions.push(
-      chain(
-        ctx,
-        `vm:${vm.vmid}`,
-        draft({
-          id: `vm.haos.import:${vm.vmid}`,
-          type: 'vm.haos.import',
-          kind: 'create',
-          channel: 'host',
-          target: vmTarget(vm),
-          targetKey: `vm/${vm.vmid}`,
-          changes: [change(diskSlot(0), null, `${disk.storage}: ${vm.provision!.homeAssistant!.image}`)],
-          params: { channel: 'host', step: 'haos.image', args: { vmid: vm.vmid, image: vm.provision!.homeAssistant!.image, storage: disk.storage } },
-          facts,
-          requires: [`vm:${vm.vmid}`],
-        }),
-      ),
-    );
-    actions.push(chain(ctx, `vm:${vm.vmid}`, resizeAction(ctx, vm, diskSlot(0), undefined, disk.size, facts)));
-  }
+  if (importsHaos(vm)) for (const a of haosImport(ctx, vm, facts)) actions.push(chain(ctx, `vm:${vm.vmid}`, a));
   if (vm.running) actions.push(startAction(ctx, vm, facts));
   return actions;
+}
+
+/** HAOS: the image becomes the first disk (host step), then grows to the spec's size. */
+function haosImport(ctx: DiffContext, vm: DesiredVm, facts: RatingFacts): DraftAction[] {
+  const disk = vm.disks[0]!;
+  const image = vm.provision!.homeAssistant!.image!;
+  const importAction = draft({
+    id: `vm.haos.import:${vm.vmid}`,
+    type: 'vm.haos.import',
+    kind: 'create',
+    channel: 'host',
+    target: vmTarget(vm),
+    targetKey: `vm/${vm.vmid}`,
+    changes: [change(diskSlot(0), null, `${disk.storage}: ${image}`)],
+    params: { channel: 'host', step: 'haos.image', args: { vmid: vm.vmid, image, storage: disk.storage } },
+    facts,
+    requires: [`vm:${vm.vmid}`, `storage:${disk.storage}`],
+  });
+  // Not chained here: each caller appends them to the VM's sequence.
+  return [importAction, resizeAction(ctx, vm, diskSlot(0), undefined, disk.size, facts)];
 }
 
 function startAction(ctx: DiffContext, vm: DesiredVm, facts: RatingFacts): DraftAction {
@@ -271,6 +270,11 @@ function diffDisks(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFa
           message: `VM ${vm.vmid}: disk ${i} is on ${otherBus}, the spec wants ${slot}; moving a disk to another bus is destructive and refused`,
           location: `vms[vmid=${vm.vmid}].disks[${i}]`,
         });
+        return;
+      }
+      if (i === 0 && importsHaos(vm)) {
+        // A HAOS VM created earlier whose image import did not finish: import it now rather than add an empty disk.
+        for (const a of haosImport(ctx, vm, base)) emit(a);
         return;
       }
       const value = newDiskValue(disk);

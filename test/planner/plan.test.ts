@@ -205,3 +205,13 @@ describe('catalogue and guardrails from Proxmox facts', () => {
     expect(result.violations.filter((v) => v.ruleId.startsWith('firewall'))).toEqual([]);
   });
 });
+
+describe('resuming a partly applied plan', () => {
+  it('imports the HAOS image into a VM 400 that exists without its disk, instead of adding an empty one', () => {
+    const state = phase0State();
+    delete state.vms[400]!.config.scsi0;
+    state.vms[400]!.status = 'stopped';
+    const ids = plan(state).actions.map((a) => a.id);
+    expect(ids).toEqual(['vm.haos.import:400', 'vm.disk.resize:400:scsi0', 'vm.start:400']);
+  });
+});
