@@ -24,8 +24,12 @@ export const DEFAULT_TTL_MS = 30 * 60_000;
 export const DEFAULT_CONFIRM_WINDOW_MS = 2 * 60_000;
 
 export function isApprover(policy: ApprovalPolicy, who: Pick<Requester, 'platform' | 'id' | 'groups'>): boolean {
-  if (policy.approvers.has(qualifiedId(who))) return true;
-  return (who.groups ?? []).some((group) => policy.approverGroups.has(`${who.platform}:${group}`));
+  return policy.approvers.has(qualifiedId(who)) || matchingGroup(policy, who) !== undefined;
+}
+
+/** The qualified approver group (`discord:<roleId>`) that makes `who` an approver, if any. */
+export function matchingGroup(policy: ApprovalPolicy, who: Pick<Requester, 'platform' | 'groups'>): string | undefined {
+  return (who.groups ?? []).map((group) => `${who.platform}:${group}`).find((group) => policy.approverGroups.has(group));
 }
 
 const QUALIFIED = /^(discord|slack|console|cli):[A-Za-z0-9_-]+$/;

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { Plan, Risk } from '../planner/plan.ts';
 import { qualifiedId, type ApprovalRecord, type Requester } from '../commands/services.ts';
 import { shortHash } from '../commands/plan-labels.ts';
-import { isApprover, type ApprovalPolicy } from './approval-policy.ts';
+import { isApprover, matchingGroup, type ApprovalPolicy } from './approval-policy.ts';
 
 export type PlanState = 'pending' | 'awaiting-confirmation' | 'approved' | 'applying' | 'applied' | 'failed' | 'rejected' | 'expired' | 'superseded';
 
@@ -174,7 +174,7 @@ export class Approvals {
       if (!this.policy.requesterMayApprove && who === row.requested_by) {
         return refuse(row.plan_id, 'self-approval', `${actor.displayName} requested plan ${row.plan_id}; another approver must approve it`);
       }
-      const authorizedAs = this.policy.approvers.has(who) ? 'id' : 'group';
+      const authorizedAs = this.policy.approvers.has(who) ? 'id' : `group:${matchingGroup(this.policy, actor) ?? ''}`;
       this.#db.prepare('INSERT INTO approval_votes VALUES (?, ?, ?, ?, ?)').run(row.plan_id, who, authorizedAs, input.via, this.#now());
       const have = this.approvers(row.plan_id).length;
       const risk = row.max_risk as Risk | 'none';
@@ -231,7 +231,10 @@ export class Approvals {
     const current = this.#expireIfDue(row);
     if (current.state !== 'approved') return { ok: false, reason: `plan ${planId} is ${current.state}, not approved` };
     const votes = this.#db.prepare('SELECT approver, authorized_as, via, at FROM approval_votes WHERE plan_id = ?').all(planId) as Array<{ approver: string; authorized_as: string; via: ApprovalRecord['via']; at: number }>;
-    const revoked = votes.filter((vote) => vote.authorized_as === 'id' && !this.policy.approvers.has(vote.approver));
+    // Group membership is checked when the vote is cast; here the group itself must still be an approver group.
+    const revoked = votes.filter((vote) =>
+      vote.authorized_as === 'id' ? !this.policy.approvers.has(vote.approver) : !this.policy.approverGroups.has(vote.authorized_as.slice('group:'.length)),
+    );
     if (revoked.length) return { ok: false, reason: `${revoked.map((v) => v.approver).join(', ')} is no longer an approver` };
     if (votes.length < this.policy.required[current.max_risk as Risk | 'none']) return { ok: false, reason: `plan ${planId} lacks approvals` };
     const moved = this.#db.prepare(`UPDATE approval_plans SET state = 'applying' WHERE plan_id = ? AND state = 'approved'`).run(planId);

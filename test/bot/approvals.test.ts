@@ -176,9 +176,27 @@ describe('approval state machine', () => {
   });
 
   it('accepts members of an approver group (Discord role, Slack user group)', () => {
-    const { show, react } = setup({ JARVIS_APPROVER_GROUPS: 'discord:777' });
+    const { approvals, show, react } = setup({ JARVIS_APPROVER_GROUPS: 'discord:777' });
     show('p1');
+    expect(react({ ...stranger, groups: ['888'] }, 'p1')).toMatchObject({ outcome: 'refused', reason: 'not-approver' });
     expect(react({ ...stranger, groups: ['777'] }, 'p1')).toMatchObject({ outcome: 'approved' });
+    expect(approvals.beginApply('p1')).toMatchObject({ ok: true, approvals: [{ approver: 'discord:666' }] });
+  });
+
+  it('does not honour a group vote once the group is no longer an approver group', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jarvis-approvals-'));
+    try {
+      const path = join(dir, 'approvals.db');
+      const first = new Approvals({ dbPath: path, policy: approvalPolicyFromEnv({ JARVIS_APPROVER_GROUPS: 'slack:S0OPS' }), audit: () => undefined });
+      first.register(makePlan({ id: 'p9' }), 'slack:C1');
+      expect(first.approve({ actor: { platform: 'slack', id: 'U1', displayName: 'carol', groups: ['S0OPS'] }, via: 'reaction', target: { planId: 'p9' } })).toMatchObject({ outcome: 'approved' });
+      first.close();
+      const restarted = new Approvals({ dbPath: path, policy: approvalPolicyFromEnv({ JARVIS_APPROVER_GROUPS: 'slack:S0OTHER' }), audit: () => undefined });
+      expect(restarted.beginApply('p9')).toMatchObject({ ok: false, reason: 'slack:U1 is no longer an approver' });
+      restarted.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -107,6 +107,15 @@ describe('Discord end to end', () => {
     expect(harness.services.applied).toEqual([]);
   });
 
+  it('accepts a member of an approver role, by role id', async () => {
+    await boot({ JARVIS_APPROVER_GROUPS: `discord:${FAKE_IDS.opsRole}` });
+    const { planId, messageId } = await planPhase0();
+    const carol = { id: '402', username: 'carol', roles: [FAKE_IDS.opsRole] };
+    fake.dispatch('MESSAGE_REACTION_ADD', fake.reaction(carol, messageId, '✅'));
+    await waitForEdit('Applied and validated');
+    expect(harness.services.applied).toEqual([{ planId, approvers: ['discord:402'] }]);
+  });
+
   it('refuses an expired plan', async () => {
     await boot();
     const { planId, messageId } = await planPhase0();

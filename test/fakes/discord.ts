@@ -27,6 +27,8 @@ export const FAKE_IDS = {
   guild: '200000000000000001',
   channel: '300000000000000001',
   alertChannel: '300000000000000002',
+  /** A guild role tests can name in JARVIS_APPROVER_GROUPS. */
+  opsRole: '700000000000000001',
 } as const;
 
 export interface DiscordUser {
@@ -186,7 +188,10 @@ export class FakeDiscord {
             { id: FAKE_IDS.channel, type: 0, name: 'ops' },
             { id: FAKE_IDS.alertChannel, type: 0, name: 'alerts' },
           ],
-          roles: [{ id: FAKE_IDS.guild, name: '@everyone', permissions: '0', position: 0, color: 0, hoist: false, managed: false, mentionable: false }],
+          roles: [
+            { id: FAKE_IDS.guild, name: '@everyone', permissions: '0', position: 0, color: 0, hoist: false, managed: false, mentionable: false },
+            { id: FAKE_IDS.opsRole, name: 'homelab-ops', permissions: '0', position: 1, color: 0, hoist: false, managed: false, mentionable: false },
+          ],
           members: [],
         });
         return;
