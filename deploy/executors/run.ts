@@ -53,8 +53,11 @@ export class ActionRun {
     this.ctx.onProgress(event);
   }
 
-  log(line: string): void {
-    this.emit({ type: 'task.log', actionId: this.action.id, line: safeText(line) });
+  /** Task log and step output, one event per non-empty line (steps may hand over several lines at once). */
+  log(text: string): void {
+    for (const line of text.split(/\r?\n/)) {
+      if (line.trim() !== '') this.emit({ type: 'task.log', actionId: this.action.id, line: safeText(line) });
+    }
   }
 
   sleep(ms: number): Promise<void> {
