@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshShell, type SshHostConfig } from '../../infra/ssh/client.ts';
@@ -106,6 +107,34 @@ describe('SSH shell against a real OpenSSH server', () => {
     expect(result.stderr).toBe('[redacted]\n');
     expect(chunks.join('')).not.toContain(canary);
     expect(sshd.calls().join('\n')).not.toContain(canary);
+  });
+
+  it('logs in with a passphrase-protected key, and a wrong passphrase fails without showing it', async () => {
+    const key = join(sshd.dir, 'id_protected');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse battery', '-f', key]);
+    appendFileSync(join(sshd.dir, 'authorized_keys'), readFileSync(`${key}.pub`));
+    const ok = shell({ auth: { kind: 'key', privateKeyPath: key, passphrase: new Secret('correct horse battery') } });
+    expect((await ok.exec('echo in')).stdout).toBe('in\n');
+    const wrong = shell({ auth: { kind: 'key', privateKeyPath: key, passphrase: new Secret('wrong staple PASSCANARY') } });
+    const error = (await wrong.exec('true').catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/^ssh proxmox \(root@127\.0\.0\.1:\d+\): cannot connect/);
+    expect(`${error.message}${String(error.stack)}`).not.toContain('PASSCANARY');
+  });
+
+  it('logs in through an SSH agent', async () => {
+    const socket = join(sshd.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const exited = new Promise((ok) => agent.once('exit', ok));
+    try {
+      for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+      execFileSync('ssh-add', ['-q', sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      const viaAgent = shell({ auth: { kind: 'agent', socket } });
+      expect((await viaAgent.exec('echo via-agent')).stdout).toBe('via-agent\n');
+      await viaAgent.close();
+    } finally {
+      agent.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('names the host and endpoint when the server cannot be reached', async () => {
