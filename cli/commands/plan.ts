@@ -107,7 +107,8 @@ export const run: CliCommand = async (args, io) => {
       id: `plan-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomUUID().slice(0, 8)}`,
     });
   } catch (error) {
-    if (error instanceof UnreachableError) throw new UnreachableError(`${lab.url}: ${error.message}`, { cause: error });
+    // Every unreachable report names the lab's URL (the client's own messages usually do already).
+    if (error instanceof UnreachableError && !error.message.includes(lab.url)) throw new UnreachableError(`${lab.url}: ${error.message}`, { cause: error });
     throw error;
   } finally {
     await lab.close();

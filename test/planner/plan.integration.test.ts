@@ -7,6 +7,7 @@ import { run } from '../../cli/commands/plan.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { validatePveRequest } from '../../lib/pve-schema/index.ts';
 import type { Plan } from '../../planner/plan.ts';
+import { startSim } from '../../sim/server.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 let out: string;
@@ -157,5 +158,18 @@ describe('jarvis plan: bad input and unreachable lab', () => {
     const result = await plan(['phase0'], { PROXMOX_URL: 'https://127.0.0.1:9', PROXMOX_TOKEN_ID: 'root@pam!jarvis', PROXMOX_TOKEN_SECRET: 'not-a-real-secret', PROXMOX_FINGERPRINT: Array(32).fill('AB').join(':'), PROXMOX_TIMEOUT_MS: '2000' });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('127.0.0.1:9');
+  });
+
+  it('wrong TLS pin → exit 4 naming the URL and the fingerprint mismatch', async () => {
+    const sim = await startSim({ scenario: 'fresh' });
+    try {
+      const result = await plan(['phase0'], { PROXMOX_URL: sim.url, PROXMOX_TOKEN_ID: sim.tokenId, PROXMOX_TOKEN_SECRET: sim.tokenSecret, PROXMOX_FINGERPRINT: Array(32).fill('AB').join(':') });
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain(sim.url.replace(/\/$/, ''));
+      expect(result.stderr).toMatch(/fingerprint/i);
+      expect(result.stderr).not.toContain(sim.tokenSecret);
+    } finally {
+      await sim.close();
+    }
   });
 });
