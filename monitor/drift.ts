@@ -2,11 +2,6 @@
 // pure planner), summarised as what would change. The summary's hash covers only the changes themselves, so the same
 // drift gives the same hash across runs however the plan id, time or unrelated state move.
 import { createHash } from 'node:crypto';
-import { readGuestFacts } from '../infra/facts/guest.ts';
-import { readHostFacts } from '../infra/facts/host.ts';
-import type { ProxmoxApi } from '../infra/proxmox/api.ts';
-import { createAgentShell } from '../infra/proxmox/agent-shell.ts';
-import type { TailnetApi } from '../infra/tailscale/api.ts';
 import { buildPlan, phaseNumberOf, scanLab, type ScanPorts } from '../planner/index.ts';
 import type { Plan, PlanPhase } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
@@ -29,27 +24,8 @@ export function driftOf(plan: Plan, checkedAt: string): DriftSummary {
   };
 }
 
-/** Scan ports as `jarvis plan` uses them: the API, the tailnet, and in-guest facts through the guest agent. */
-export function driftScanPorts(pve: ProxmoxApi, tailnet: TailnetApi | undefined): (guestNames: Map<number, string>) => ScanPorts {
-  return (guestNames) => {
-    const shells = new Map<number, ReturnType<typeof createAgentShell>>();
-    return {
-      pve,
-      ...(tailnet ? { tailnet } : {}),
-      facts: { guest: readGuestFacts, host: readHostFacts },
-      guestShell: (vmid) => {
-        const name = guestNames.get(vmid);
-        if (!name) return undefined;
-        if (!shells.has(vmid)) shells.set(vmid, createAgentShell(pve, vmid, name));
-        return shells.get(vmid);
-      },
-    };
-  };
-}
-
 export interface DriftScanOptions {
-  /** Ports for the scan, given the spec's guest names (for agent shells). */
-  ports: (guestNames: Map<number, string>) => ScanPorts;
+  ports: ScanPorts;
   /** Absolute path of the spec; `displayPath` is how the plan names it. */
   specPath: string;
   displayPath: string;
@@ -60,8 +36,7 @@ export interface DriftScanOptions {
 
 export async function scanDrift(options: DriftScanOptions): Promise<DriftSummary> {
   const loaded = await loadSpec(options.specPath);
-  const guestNames = new Map(loaded.spec.vms.map((vm) => [vm.vmid, vm.name]));
-  const state = await scanLab(options.ports(guestNames), loaded.spec, phaseNumberOf(options.phase, loaded.spec));
+  const state = await scanLab(options.ports, loaded.spec, phaseNumberOf(options.phase, loaded.spec));
   const at = new Date(options.now).toISOString();
   const plan = buildPlan({
     spec: loaded.spec,

@@ -3,8 +3,12 @@
 import { EXIT, InputError } from '../../lib/errors.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { scrubSecrets } from '../../lib/secret.ts';
-import { collect } from '../../monitor/collect.ts';
-import { connectFromConfig, type MonitorConnection } from '../../monitor/connect.ts';
+import { openConfiguredLab, openSimLab } from '../../app/lab.ts';
+import { readGuestFacts } from '../../infra/facts/guest.ts';
+import { readHostFacts } from '../../infra/facts/host.ts';
+import type { RemoteShell } from '../../infra/shell.ts';
+import { collect, type MonitorPorts } from '../../monitor/collect.ts';
+import type { ScanPorts } from '../../planner/index.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { readGates } from '../../monitor/gates.ts';
 import { known } from '../../planner/state.ts';
@@ -47,11 +51,43 @@ export function parseMonitorArgs(command: string, args: string[], allowed: Reado
   return out;
 }
 
-/** Connects to the configured node, or starts the simulator for `--sim`. */
-export async function openConnection(sim: string | undefined, config: ReturnType<typeof loadConfig>): Promise<MonitorConnection> {
-  if (!sim) return connectFromConfig(config);
-  const { connectSim, simScenario } = await import('../../monitor/sim-connect.ts');
-  return connectSim({ scenario: await simScenario(sim) });
+export interface MonitorLab {
+  ports: MonitorPorts;
+  /** The same lab as the planner scans it (for the drift watch). */
+  scanPorts: ScanPorts;
+  /** The Proxmox URL, for messages. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** `--sim SCENARIO`: checked against the simulator's scenarios (loaded only on this path). */
+async function simScenario(name: string): Promise<string> {
+  const { SCENARIOS } = await import('../../sim/scenarios.ts');
+  if (!(SCENARIOS as readonly string[]).includes(name)) throw new InputError(`--sim ${name}: unknown scenario; one of ${SCENARIOS.join(', ')}`);
+  return name;
+}
+
+/** Opens the lab through app/lab.ts like every command; `--sim` also attaches the simulated host and guest shells. */
+export async function openMonitorLab(sim: string | undefined, config: ReturnType<typeof loadConfig>): Promise<MonitorLab> {
+  let hostShell: RemoteShell | undefined;
+  let closeShells = async (): Promise<void> => {};
+  const lab = sim ? await openSimLab({ scenario: await simScenario(sim) }) : await openConfiguredLab(config);
+  if (lab.sim) {
+    const { attachSimShells } = await import('../sim-shells.ts');
+    const shells = await attachSimShells(lab.sim);
+    hostShell = shells.hostShell;
+    closeShells = shells.close;
+  } else hostShell = lab.ports.hostShell;
+  const shell = hostShell;
+  return {
+    ports: { proxmox: lab.ports.pve, tailnet: lab.ports.tailnet, ...(shell ? { hostFacts: () => readHostFacts(shell) } : {}) },
+    scanPorts: { ...lab.ports, hostShell: shell, facts: { guest: readGuestFacts, host: readHostFacts } },
+    url: lab.sim?.url ?? lab.describe,
+    close: async () => {
+      await closeShells();
+      await lab.close();
+    },
+  };
 }
 
 /** Drift at a glance: the drift watch's last result (status itself does not plan; `jarvis watch` does). */
@@ -72,7 +108,7 @@ export const run: CliCommand = async (args, io) => {
     return EXIT.ok;
   }
   const config = loadConfig(io.env);
-  const connection = await openConnection(options.sim, config);
+  const connection = await openMonitorLab(options.sim, config);
   try {
     const now = Date.now();
     const thresholds = config.alerts;

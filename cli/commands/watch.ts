@@ -10,13 +10,12 @@ import { renderAlertText } from '../../monitor/render-alert.ts';
 import type { Alert } from '../../monitor/types.ts';
 import { handleWebhookNotification, runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
 import { startWebhookReceiver } from '../../monitor/webhook.ts';
-import { driftScanPorts, scanDrift } from '../../monitor/drift.ts';
-import type { MonitorConnection } from '../../monitor/connect.ts';
+import { scanDrift } from '../../monitor/drift.ts';
 import type { PlanPhase } from '../../planner/plan.ts';
 import { isAbsolute, join } from 'node:path';
 import { defaultSpecFor } from './plan.ts';
 import type { CliCommand, CliIo } from '../io.ts';
-import { openConnection, parseMonitorArgs } from './status.ts';
+import { openMonitorLab, parseMonitorArgs, type MonitorLab } from './status.ts';
 
 const USAGE = `usage: jarvis watch [--once] [--sim SCENARIO]
 
@@ -41,15 +40,14 @@ const PHASES: readonly PlanPhase[] = ['phase0', 'phase1', 'phase2', 'firewall'];
  * The drift watch plans JARVIS_DRIFT_PHASE (default phase0) against its default spec, or JARVIS_DRIFT_SPEC;
  * JARVIS_DRIFT_PHASE=off turns it off.
  */
-function driftWatch(io: CliIo, connection: MonitorConnection): WatchOptions['drift'] {
+function driftWatch(io: CliIo, lab: MonitorLab): WatchOptions['drift'] {
   const raw = io.env.JARVIS_DRIFT_PHASE ?? 'phase0';
   if (raw === 'off') return undefined;
   const phase = PHASES.find((p) => p === raw);
   if (!phase) throw new InputError(`JARVIS_DRIFT_PHASE=${raw}: must be one of ${PHASES.join(', ')} or off`);
   const display = io.env.JARVIS_DRIFT_SPEC ?? defaultSpecFor(phase);
   const specPath = isAbsolute(display) ? display : join(io.cwd, display);
-  const ports = driftScanPorts(connection.proxmox, connection.ports.tailnet);
-  return () => scanDrift({ ports, specPath, displayPath: display, phase, now: Date.now() });
+  return () => scanDrift({ ports: lab.scanPorts, specPath, displayPath: display, phase, now: Date.now() });
 }
 
 function allowWildcard(env: NodeJS.ProcessEnv): boolean {
@@ -93,7 +91,7 @@ export const run: CliCommand = async (args, io) => {
     return EXIT.ok;
   }
   const config = loadConfig(io.env);
-  const connection = await openConnection(options.sim, config);
+  const connection = await openMonitorLab(options.sim, config);
   const store = AlertStore.open(config.dataDir);
   try {
     const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));

@@ -7,17 +7,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { collect } from '../../monitor/collect.ts';
 import { statusToReport } from '../../monitor/report.ts';
-import { connectSim, type SimConnection } from '../../monitor/sim-connect.ts';
+import { openSimLab, type Lab } from '../../app/lab.ts';
+import type { MonitorPorts } from '../../monitor/collect.ts';
+import type { RunningSim } from '../../sim/server.ts';
 import { buildStatus } from '../../monitor/status.ts';
 import type { Alert } from '../../monitor/types.ts';
 import { handleWebhookNotification, historyHours, runWatchers } from '../../monitor/watch.ts';
 import { parseNotification } from '../../monitor/webhook.ts';
 import { THRESHOLDS } from './fixtures.ts';
 
-let lab: SimConnection;
+let lab: Lab;
+let sim: RunningSim;
+let ports: MonitorPorts;
 let dir: string;
 beforeAll(async () => {
-  lab = await connectSim({ scenario: 'backup-failures' });
+  lab = await openSimLab({ scenario: 'backup-failures' });
+  sim = lab.sim!;
+  ports = { proxmox: lab.ports.pve, tailnet: lab.ports.tailnet };
   dir = mkdtempSync(join(tmpdir(), 'jarvis-monitor-sim-'));
 });
 afterAll(async () => {
@@ -27,13 +33,13 @@ afterAll(async () => {
 
 describe('monitor against the simulator', () => {
   it('counts exactly the requests the node received, all valid for the PVE schema', async () => {
-    const before = lab.sim.requests.length;
+    const before = sim.requests.length;
     const now = Date.now();
-    const collected = await collect(lab.ports, { now, historyHours: historyHours(THRESHOLDS) });
+    const collected = await collect(ports, { now, historyHours: historyHours(THRESHOLDS) });
     expect(collected.unreachable).toBeUndefined();
-    expect(lab.sim.requests.length - before).toBe(collected.proxmoxRequests);
-    expect(lab.sim.schemaViolations).toEqual([]);
-    expect(lab.sim.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
+    expect(sim.requests.length - before).toBe(collected.proxmoxRequests);
+    expect(sim.schemaViolations).toEqual([]);
+    expect(sim.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
     const report = buildStatus(collected, { now, thresholds: THRESHOLDS });
     expect(report.node).toMatchObject({ known: true, value: { name: 'proxmox' } });
     const generic = statusToReport(report);
@@ -45,10 +51,10 @@ describe('monitor against the simulator', () => {
   it('a Proxmox notification for a failure already polled raises nothing; one per failed task in total', async () => {
     const store = AlertStore.open(dir);
     const sent: Alert[] = [];
-    const options = { ports: lab.ports, store, thresholds: THRESHOLDS, now: Date.now(), deliver: (a: Alert) => void sent.push(a) };
+    const options = { ports, store, thresholds: THRESHOLDS, now: Date.now(), deliver: (a: Alert) => void sent.push(a) };
     await runWatchers(options);
     const failedKeys = sent.filter((a) => a.kind === 'backup-failed').map((a) => a.key);
-    const failedTasks = lab.sim.lab.tasks.tasks.filter((t) => t.type === 'vzdump' && t.exitstatus !== undefined && t.exitstatus !== 'OK');
+    const failedTasks = sim.lab.tasks.tasks.filter((t) => t.type === 'vzdump' && t.exitstatus !== undefined && t.exitstatus !== 'OK');
     expect(failedKeys.sort()).toEqual(failedTasks.map((t) => `backup-failed:${t.upid}`).sort());
 
     sent.length = 0;
