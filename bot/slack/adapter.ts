@@ -81,8 +81,8 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
       const message = render(reply);
       const sent = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
       const ref: MessageRef = { platform: 'slack', channelId: channel, messageId: String(sent.ts) };
-      if (message.file) {
-        await client.files.uploadV2({ channel_id: channel, thread_ts: ref.messageId, filename: message.file.filename, content: message.file.content, title: message.file.filename });
+      for (const file of message.files) {
+        await client.files.uploadV2({ channel_id: channel, thread_ts: ref.messageId, filename: file.filename, content: file.content, title: file.filename });
       }
       if (reply.approvalRequest) {
         for (const name of [APPROVE, REJECT]) await client.reactions.add({ channel, timestamp: ref.messageId, name });

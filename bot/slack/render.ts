@@ -26,8 +26,8 @@ export interface SlackMessage {
   /** Notification and accessibility fallback. */
   text: string;
   blocks: SlackBlock[];
-  /** Set when the blocks were cut: upload this next to the message. */
-  file?: { filename: string; content: string };
+  /** Uploaded next to the message: the reply's attachments, and the full text when the blocks were cut. */
+  files: Array<{ filename: string; content: string }>;
 }
 
 const MARK: Record<ReplyLevel, string> = { info: 'ℹ️', ok: '✅', low: '🟢', medium: '🟡', high: '🟠', critical: '🔴', error: '⛔' };
@@ -79,11 +79,11 @@ export function renderSlack(reply: Reply): SlackMessage {
     flush();
   }
 
-  let file: SlackMessage['file'];
+  const files = (reply.attachments ?? []).map((file) => ({ filename: file.filename, content: file.content }));
   if (omitted) {
     const filename = reply.approvalRequest ? `plan-${reply.approvalRequest.plan.id}.md` : 'reply.md';
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${omitted} more line(s) did not fit: see ${filename} (attached below)` }] });
-    file = { filename, content: reply.approvalRequest?.markdown || replyAsMarkdown(reply) };
+    files.push({ filename, content: reply.approvalRequest?.markdown || replyAsMarkdown(reply) });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `next: \`${escapeMrkdwn(reply.next)}\`` }] });
   if (reply.buttons?.length) {
@@ -99,5 +99,5 @@ export function renderSlack(reply: Reply): SlackMessage {
       })),
     });
   }
-  return { text: `${reply.title} — next: ${reply.next}`, blocks, ...(file && { file }) };
+  return { text: `${reply.title} — next: ${reply.next}`, blocks, files };
 }

@@ -116,6 +116,21 @@ describe('Discord end to end', () => {
     expect(harness.services.applied).toEqual([{ planId, approvers: ['discord:402'] }]);
   });
 
+  it('answers Dry-run and Details buttons without approving anything', async () => {
+    await boot();
+    const { planId, messageId } = await planPhase0();
+    const dryRun = fake.button(stranger, `jarvis:dry-run:${planId}`, messageId);
+    fake.dispatch('INTERACTION_CREATE', dryRun);
+    const dryRunReply = await fake.waitForRest((c) => c.method === 'PATCH' && c.path.includes(dryRun.token as string), 'dry-run reply');
+    expect(embedText(dryRunReply)).toContain(`Dry run of ${planId}: all requests valid`);
+    const details = fake.button(stranger, `jarvis:details:${planId}`, messageId);
+    fake.dispatch('INTERACTION_CREATE', details);
+    const detailsReply = await fake.waitForRest((c) => c.method === 'PATCH' && c.path.includes(details.token as string), 'details reply');
+    expect(detailsReply.files.map((f) => f.name)).toEqual([`plan-${planId}.md`]);
+    expect(detailsReply.files[0]?.content).toBe(harness.services.plans.get(planId)?.markdown);
+    expect(harness.approvals.get(planId)?.state).toBe('pending');
+  });
+
   it('refuses an expired plan', async () => {
     await boot();
     const { planId, messageId } = await planPhase0();

@@ -52,8 +52,8 @@ describe('Slack rendering', () => {
     const message = renderSlack(planReply(longPlan, planMarkdown(longPlan)));
     expect(message.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
     for (const block of message.blocks) if (block.type === 'section') expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
-    expect(message.file).toEqual({ filename: 'plan-p2-phase1.md', content: planMarkdown(longPlan) });
-    expect({ ...message, file: { filename: message.file?.filename, bytes: message.file?.content.length } }).toMatchSnapshot();
+    expect(message.files).toEqual([{ filename: 'plan-p2-phase1.md', content: planMarkdown(longPlan) }]);
+    expect({ ...message, files: message.files.map((f) => ({ filename: f.filename, bytes: f.content.length })) }).toMatchSnapshot();
   });
 
   it('escapes Slack control characters', () => {

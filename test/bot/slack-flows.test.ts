@@ -82,6 +82,17 @@ describe('Slack end to end (Socket Mode)', () => {
     expect(harness.services.applied).toEqual([]);
   });
 
+  it('answers the Dry-run and Details buttons without approving anything', async () => {
+    await boot();
+    const { planId, ts } = await planPhase0();
+    await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_dry-run', planId, ts));
+    await waitForPost(`Dry run of ${planId}: all requests valid`);
+    await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_details', planId, ts));
+    await fake.waitFor(() => fake.uploads.length > 0, 'plan file');
+    expect(fake.uploads[0]?.content).toContain(harness.services.plans.get(planId)?.markdown ?? '-');
+    expect(harness.approvals.get(planId)?.state).toBe('pending');
+  });
+
   it('refuses an expired plan', async () => {
     await boot();
     const { planId, ts } = await planPhase0();
