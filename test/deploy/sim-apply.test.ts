@@ -10,7 +10,7 @@ import { planHashOf } from '../../deploy/plan-file.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import type { ProxmoxClient } from '../../infra/proxmox/client.ts';
 import { fingerprintTargets } from '../../planner/index.ts';
-import type { Plan } from '../../planner/plan.ts';
+import type { Plan, PlanAction, PveRequest } from '../../planner/plan.ts';
 import { clientFor, loadTestSpec, planAgainst, savePlan, startApply, startSimProcess, waitForJournal, type SimProcess } from './support/processes.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -144,37 +144,42 @@ describe('jarvis apply against jarvis sim', () => {
   it('reverts a firewall change that locks management out, within the window, and says so', async () => {
     const { sim, pve, dataDir } = await setup('phase1');
     const { spec } = await loadTestSpec();
-    // Enabling the datacenter firewall with no management rules: PVE's default DROP then refuses new connections from
-    // the admin LAN. The planner's guardrails would refuse this plan; here it is made by hand to prove the safety net.
+    // A rule that drops the admin LAN's new connections to 22 and 8006, ahead of PVE's implicit management access.
+    // The planner's guardrails would refuse this plan; here it is made by hand to prove the safety net.
     const fingerprint = await fingerprintTargets({ pve }, ['firewall/cluster'], spec);
     const base = await planAgainst(pve, 'firewall', 'fw-base');
+    const fw = (id: string, requests: PveRequest[], revert: PveRequest[], dependsOn: string[] = []): PlanAction => ({
+      id,
+      type: id.startsWith('firewall.options') ? 'firewall.options' : 'firewall.rule.create',
+      kind: 'update',
+      channel: 'pve',
+      target: 'firewall/cluster',
+      targetKey: 'firewall/cluster',
+      risk: 'high',
+      preSnapshot: false,
+      rollbackHint: 'delete the DROP rule at position 0 of the datacenter firewall',
+      expectedDowntime: 'none',
+      expectedDowntimeSeconds: 0,
+      dependsOn,
+      changes: [],
+      params: { channel: 'pve', requests, revert },
+      commitConfirm: true,
+    });
     const lockout: Plan = {
       ...base,
       id: 'fw-lockout',
       stateFingerprint: fingerprint,
       violations: [],
       actions: [
-        {
-          id: 'firewall.options:cluster',
-          type: 'firewall.options',
-          kind: 'update',
-          channel: 'pve',
-          target: 'firewall/cluster options',
-          targetKey: 'firewall/cluster',
-          risk: 'high',
-          preSnapshot: false,
-          rollbackHint: 'set enable=0 on the datacenter firewall',
-          expectedDowntime: 'none',
-          expectedDowntimeSeconds: 0,
-          dependsOn: [],
-          changes: [{ path: 'firewall.cluster.options.enable', from: 0, to: 1 }],
-          params: {
-            channel: 'pve',
-            requests: [{ method: 'PUT', path: '/cluster/firewall/options', params: { enable: 1 }, async: false }],
-            revert: [{ method: 'PUT', path: '/cluster/firewall/options', params: { enable: 0 }, async: false }],
-          },
-          commitConfirm: true,
-        },
+        fw('firewall.options:cluster', [{ method: 'PUT', path: '/cluster/firewall/options', params: { enable: 1 }, async: false }], [
+          { method: 'PUT', path: '/cluster/firewall/options', params: { enable: 0 }, async: false },
+        ]),
+        fw(
+          'firewall.rule.create:cluster:0',
+          [{ method: 'POST', path: '/cluster/firewall/rules', params: { type: 'in', action: 'DROP', source: '192.168.1.0/24', proto: 'tcp', dport: '22,8006', enable: 1, pos: 0 }, async: false }],
+          [{ method: 'DELETE', path: '/cluster/firewall/rules/0', params: {}, async: false }],
+          ['firewall.options:cluster'],
+        ),
       ],
     };
     lockout.planHash = planHashOf(lockout);
@@ -183,13 +188,15 @@ describe('jarvis apply against jarvis sim', () => {
     const { code } = await run.exit;
     expect(code).toBe(3);
     const report = reportOf(run.stdout());
-    expect(report.actions[0]).toMatchObject({ outcome: 'reverted', detail: expect.stringContaining('management reachable again') });
-    expect(run.stderr()).toMatch(/management probe after firewall\.options:cluster: FAILED/);
+    expect(report.actions[0]?.outcome).toBe('done');
+    expect(report.actions[1]).toMatchObject({ outcome: 'reverted', detail: expect.stringContaining('management reachable again') });
+    expect(run.stderr()).toMatch(/management probe after firewall\.rule\.create:cluster:0: FAILED/);
     expect(report.next.join('\n')).toContain('cut management off and was reverted');
     // New connections work again: a fresh client reads the restored options.
     const fresh = clientFor(sim.env);
     cleanups.push(() => fresh.close());
-    expect(Number((await fresh.firewallOptions({ level: 'cluster' })).enable ?? 0)).toBe(0);
+    expect(await fresh.firewallRules({ level: 'cluster' })).toEqual([]);
+    expect(Number((await fresh.firewallOptions({ level: 'cluster' })).enable ?? 0)).toBe(1);
   }, 120_000);
 
   it('keeps canary secrets out of the journal, the plan, the output and the simulator request log', async () => {
