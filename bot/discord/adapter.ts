@@ -46,7 +46,9 @@ const REJECT = '❌';
 
 export async function startDiscord(options: DiscordAdapterOptions): Promise<DiscordAdapter> {
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.GuildMessageReactions],
+    // Least privilege: slash commands and buttons need no intent; reactions need GuildMessageReactions. Jarvis never
+    // reads message content.
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User, Partials.Channel],
     ...(options.apiBase && { rest: { api: options.apiBase, retries: 0 } }),
   });

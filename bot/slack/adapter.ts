@@ -118,7 +118,7 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
   });
 
   app.command('/jarvis', async ({ command, ack, client, respond }) => {
-    await ack({ response_type: 'ephemeral', text: `Working on \`/jarvis ${command.text}\`…` });
+    await ack({ response_type: 'ephemeral', text: scrubSecrets(`Working on \`/jarvis ${command.text}\`…`) });
     const conversation = conversationFor(client, command.channel_id);
     await dispatcher.handle({
       text: command.text,

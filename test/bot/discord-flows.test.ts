@@ -60,6 +60,8 @@ describe('Discord end to end', () => {
   it('defers at once, posts the plan with buttons and reactions; a stranger is refused; the approver applies it', async () => {
     await boot();
     const { planId, messageId, call, interactionId } = await planPhase0();
+    const identify = fake.frames.find((f) => f.direction === 'in' && f.data.op === 2)?.data.d as { intents: number };
+    expect(identify.intents).toBe(1 | 1024); // Guilds + GuildMessageReactions, nothing more
     const callbacks = fake.calls('POST', new RegExp(`^/interactions/${interactionId}/`));
     expect(callbacks.map((c) => c.body)).toEqual([{ type: 5, data: { flags: 0 } }]);
     expect(fake.rest.indexOf(callbacks[0] as RestCall)).toBeLessThan(fake.rest.indexOf(call));
