@@ -9,12 +9,14 @@ import { clusterRoutes } from './routes/cluster.ts';
 import { firewallRoutes } from './routes/firewall.ts';
 import { networkRoutes } from './routes/network.ts';
 import { qemuRoutes } from './routes/qemu.ts';
+import { snapshotRoutes } from './routes/snapshots.ts';
 import { storageRoutes } from './routes/storage.ts';
 import type { RouteTable } from './routes/types.ts';
 
 export const ROUTES: RouteTable = {
   ...clusterRoutes,
   ...qemuRoutes,
+  ...snapshotRoutes,
   ...agentRoutes,
   ...networkRoutes,
   ...storageRoutes,

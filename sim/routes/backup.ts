@@ -10,7 +10,7 @@ import type { RouteTable } from './types.ts';
 const JOB_CONTROL = new Set(['id', 'delete', 'digest']);
 const OBJECT_KEYS = new Set(['prune-backups', 'fleecing', 'performance']);
 
-function jobRow(lab: SimLab, job: Record<string, string | number>): Record<string, unknown> {
+function jobRow(job: Record<string, string | number>): Record<string, unknown> {
   const row: Record<string, unknown> = { ...job };
   for (const key of OBJECT_KEYS) if (typeof row[key] === 'string') row[key] = pruneObject(row[key] as string);
   const next = nextRun(String(job.schedule ?? ''));
@@ -81,7 +81,7 @@ function backupOne(lab: SimLab, vm: SimVm, storageId: string, mode: string, comp
 }
 
 export const backupRoutes: RouteTable = {
-  'GET /cluster/backup': ({ lab }) => [...lab.backupJobs.values()].map((job) => jobRow(lab, job)),
+  'GET /cluster/backup': ({ lab }) => [...lab.backupJobs.values()].map((job) => jobRow(job)),
   'POST /cluster/backup': ({ lab, params }) => {
     checkSelection(params);
     if (str(params, 'schedule') === undefined && str(params, 'starttime') === undefined) {
@@ -95,7 +95,7 @@ export const backupRoutes: RouteTable = {
     lab.backupJobs.set(id, job);
     return null;
   },
-  'GET /cluster/backup/{id}': ({ lab, path }) => jobRow(lab, lab.backupJobs.get(path.id ?? '') ?? fail(`job '${path.id}' not found`)),
+  'GET /cluster/backup/{id}': ({ lab, path }) => jobRow(lab.backupJobs.get(path.id ?? '') ?? fail(`job '${path.id}' not found`)),
   'PUT /cluster/backup/{id}': ({ lab, path, params }) => {
     const job = lab.backupJobs.get(path.id ?? '') ?? fail(`job '${path.id}' not found`);
     checkSelection(params);

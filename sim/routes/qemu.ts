@@ -14,8 +14,7 @@ const CONTROL_PARAMS = new Set([
   'digest', 'skiplock', 'background_delay', 'import-working-storage', 'ha-managed',
 ]);
 
-const SNAPSHOT_CAPABLE = new Set(['lvmthin', 'zfspool', 'rbd', 'btrfs']);
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 function usedVolumeNames(lab: SimLab): Set<string> {
   return new Set(lab.volumes.map((v) => v.volid.replace(/^([^:]+):(?:\d+\/)?(vm-\d+-disk-\d+).*$/, '$1:$2')));
@@ -103,26 +102,12 @@ function checkDigest(vm: SimVm, params: Params): void {
   if (digest !== undefined && digest !== vmDigest(vm)) fail('detected modified configuration - file changed by other user? Try again.');
 }
 
-/** PVE's has_feature('snapshot'): every disk must sit on a storage/format that can snapshot. */
-function canSnapshot(lab: SimLab, vm: SimVm): boolean {
-  for (const [key, value] of Object.entries(vm.config)) {
-    if (!DISK_KEY.test(key) || /media=cdrom/.test(value)) continue;
-    const file = parsePropertyString(value, 'file').file ?? '';
-    const storage = lab.storages.get(file.split(':')[0] ?? '');
-    if (!storage) continue;
-    if (SNAPSHOT_CAPABLE.has(storage.type)) continue;
-    if (['dir', 'nfs', 'cifs'].includes(storage.type) && file.endsWith('.qcow2')) continue;
-    return false;
-  }
-  return true;
-}
-
-function vmCtx(ctx: RouteContext): SimVm {
+export function vmCtx(ctx: RouteContext): SimVm {
   checkNode(ctx.path.node, ctx.lab);
   return ctx.lab.vm(ctx.path.vmid ?? '');
 }
 
-function lockedTask(ctx: RouteContext, vm: SimVm, lock: string, type: string, lines: string[], run: () => string[] | void): string {
+export function lockedTask(ctx: RouteContext, vm: SimVm, lock: string, type: string, lines: string[], run: () => string[] | void): string {
   ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
   vm.config.lock = lock;
   return ctx.lab.tasks.start(type, String(vm.vmid), ctx.user, {
@@ -375,74 +360,6 @@ export const qemuRoutes: RouteTable = {
     });
   },
 
-  'GET /nodes/{node}/qemu/{vmid}/snapshot': (ctx) => {
-    const vm = vmCtx(ctx);
-    const rows: Array<Record<string, unknown>> = vm.snapshots.map((s) => {
-      const row: Record<string, unknown> = { name: s.name, description: s.description, snaptime: s.snaptime, vmstate: s.vmstate };
-      if (s.parent) row.parent = s.parent;
-      return row;
-    });
-    const current: Record<string, unknown> = { name: 'current', description: 'You are here!', running: vm.status === 'running' ? 1 : 0, digest: vmDigest(vm) };
-    if (vm.config.parent) current.parent = vm.config.parent;
-    return [...rows, current];
-  },
-  'POST /nodes/{node}/qemu/{vmid}/snapshot': (ctx) => {
-    const vm = vmCtx(ctx);
-    const name = str(ctx.params, 'snapname') ?? '';
-    if (name === 'current') fail(`invalid snapshot name 'current'`);
-    if (vm.snapshots.some((s) => s.name === name)) fail(`snapshot name '${name}' already used`);
-    const vmstate = bool(ctx.params, 'vmstate') && vm.status === 'running' ? 1 : 0;
-    return lockedTask(ctx, vm, 'snapshot', 'qmsnapshot', [`snapshotting '${name}'`], () => {
-      if (!canSnapshot(ctx.lab, vm)) fail('snapshot feature is not available');
-      const config = { ...vm.config };
-      delete config.lock;
-      delete config.parent;
-      if (vm.config.parent) config.parent = vm.config.parent;
-      const entry: SimVm['snapshots'][number] = { name, description: str(ctx.params, 'description') ?? '', snaptime: nowSeconds(), vmstate, config };
-      if (vm.config.parent) entry.parent = vm.config.parent;
-      vm.snapshots.push(entry);
-      vm.config.parent = name;
-    });
-  },
-  'GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (ctx) => {
-    const vm = vmCtx(ctx);
-    if (!vm.snapshots.some((s) => s.name === ctx.path.snapname)) fail(`snapshot '${ctx.path.snapname}' does not exist`);
-    return [{ rel: 'config' }, { rel: 'rollback' }];
-  },
-  'GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config': (ctx) => {
-    const vm = vmCtx(ctx);
-    const snapshot = vm.snapshots.find((s) => s.name === ctx.path.snapname) ?? fail(`snapshot '${ctx.path.snapname}' does not exist`);
-    return { ...typedConfig(snapshot.config), description: snapshot.description, snaptime: snapshot.snaptime };
-  },
-  'DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (ctx) => {
-    const vm = vmCtx(ctx);
-    const name = ctx.path.snapname ?? '';
-    const snapshot = vm.snapshots.find((s) => s.name === name) ?? fail(`snapshot '${name}' does not exist`);
-    return lockedTask(ctx, vm, 'snapshot-delete', 'qmdelsnapshot', [], () => {
-      vm.snapshots.splice(vm.snapshots.indexOf(snapshot), 1);
-      for (const other of vm.snapshots) if (other.parent === name) snapshot.parent ? (other.parent = snapshot.parent) : delete other.parent;
-      if (vm.config.parent === name) snapshot.parent ? (vm.config.parent = snapshot.parent) : delete vm.config.parent;
-    });
-  },
-  'POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback': (ctx) => {
-    const vm = vmCtx(ctx);
-    const name = ctx.path.snapname ?? '';
-    const snapshot = vm.snapshots.find((s) => s.name === name) ?? fail(`snapshot '${name}' does not exist`);
-    return lockedTask(ctx, vm, 'rollback', 'qmrollback', [], () => {
-      const restored: VmConfig = { ...snapshot.config, parent: name };
-      for (const key of Object.keys(vm.config)) delete vm.config[key];
-      Object.assign(vm.config, restored, { lock: 'rollback' });
-      vm.pending = {};
-      vm.pendingDelete.clear();
-      if (snapshot.vmstate || bool(ctx.params, 'start')) {
-        vm.status = 'running';
-        vm.startedAt = nowSeconds();
-      } else {
-        vm.status = 'stopped';
-        delete vm.startedAt;
-      }
-    });
-  },
 };
 
 const NUMERIC_KEYS = new Set(['cores', 'sockets', 'vcpus', 'onboot', 'numa', 'balloon', 'shares', 'template', 'protection', 'tablet', 'kvm', 'acpi', 'cpulimit', 'cpuunits', 'migrate_downtime', 'migrate_speed', 'localtime', 'reboot', 'freeze', 'autostart']);

@@ -1,0 +1,95 @@
+// Snapshots: list (with the "current" entry), take, delete and roll back, under the VM's snapshot locks.
+import { parsePropertyString } from '../../lib/pve-formats.ts';
+import { bool, fail, str } from '../http.ts';
+import type { SimLab, SimVm } from '../lab.ts';
+import { vmDigest } from '../pending.ts';
+import { DISK_KEY, type VmConfig } from '../vm-config.ts';
+import { lockedTask, nowSeconds, typedConfig, vmCtx } from './qemu.ts';
+import type { RouteTable } from './types.ts';
+
+const SNAPSHOT_CAPABLE = new Set(['lvmthin', 'zfspool', 'rbd', 'btrfs']);
+
+/** PVE's has_feature('snapshot'): every disk must sit on a storage/format that can snapshot. */
+function canSnapshot(lab: SimLab, vm: SimVm): boolean {
+  for (const [key, value] of Object.entries(vm.config)) {
+    if (!DISK_KEY.test(key) || /media=cdrom/.test(value)) continue;
+    const file = parsePropertyString(value, 'file').file ?? '';
+    const storage = lab.storages.get(file.split(':')[0] ?? '');
+    if (!storage) continue;
+    if (SNAPSHOT_CAPABLE.has(storage.type)) continue;
+    if (['dir', 'nfs', 'cifs'].includes(storage.type) && file.endsWith('.qcow2')) continue;
+    return false;
+  }
+  return true;
+}
+
+export const snapshotRoutes: RouteTable = {
+  'GET /nodes/{node}/qemu/{vmid}/snapshot': (ctx) => {
+    const vm = vmCtx(ctx);
+    const rows: Array<Record<string, unknown>> = vm.snapshots.map((s) => {
+      const row: Record<string, unknown> = { name: s.name, description: s.description, snaptime: s.snaptime, vmstate: s.vmstate };
+      if (s.parent) row.parent = s.parent;
+      return row;
+    });
+    const current: Record<string, unknown> = { name: 'current', description: 'You are here!', running: vm.status === 'running' ? 1 : 0, digest: vmDigest(vm) };
+    if (vm.config.parent) current.parent = vm.config.parent;
+    return [...rows, current];
+  },
+  'POST /nodes/{node}/qemu/{vmid}/snapshot': (ctx) => {
+    const vm = vmCtx(ctx);
+    const name = str(ctx.params, 'snapname') ?? '';
+    if (name === 'current') fail(`invalid snapshot name 'current'`);
+    if (vm.snapshots.some((s) => s.name === name)) fail(`snapshot name '${name}' already used`);
+    const vmstate = bool(ctx.params, 'vmstate') && vm.status === 'running' ? 1 : 0;
+    return lockedTask(ctx, vm, 'snapshot', 'qmsnapshot', [`snapshotting '${name}'`], () => {
+      if (!canSnapshot(ctx.lab, vm)) fail('snapshot feature is not available');
+      const config = { ...vm.config };
+      delete config.lock;
+      delete config.parent;
+      if (vm.config.parent) config.parent = vm.config.parent;
+      const entry: SimVm['snapshots'][number] = { name, description: str(ctx.params, 'description') ?? '', snaptime: nowSeconds(), vmstate, config };
+      if (vm.config.parent) entry.parent = vm.config.parent;
+      vm.snapshots.push(entry);
+      vm.config.parent = name;
+    });
+  },
+  'GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (ctx) => {
+    const vm = vmCtx(ctx);
+    if (!vm.snapshots.some((s) => s.name === ctx.path.snapname)) fail(`snapshot '${ctx.path.snapname}' does not exist`);
+    return [{ rel: 'config' }, { rel: 'rollback' }];
+  },
+  'GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config': (ctx) => {
+    const vm = vmCtx(ctx);
+    const snapshot = vm.snapshots.find((s) => s.name === ctx.path.snapname) ?? fail(`snapshot '${ctx.path.snapname}' does not exist`);
+    return { ...typedConfig(snapshot.config), description: snapshot.description, snaptime: snapshot.snaptime };
+  },
+  'DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (ctx) => {
+    const vm = vmCtx(ctx);
+    const name = ctx.path.snapname ?? '';
+    const snapshot = vm.snapshots.find((s) => s.name === name) ?? fail(`snapshot '${name}' does not exist`);
+    return lockedTask(ctx, vm, 'snapshot-delete', 'qmdelsnapshot', [], () => {
+      vm.snapshots.splice(vm.snapshots.indexOf(snapshot), 1);
+      for (const other of vm.snapshots) if (other.parent === name) snapshot.parent ? (other.parent = snapshot.parent) : delete other.parent;
+      if (vm.config.parent === name) snapshot.parent ? (vm.config.parent = snapshot.parent) : delete vm.config.parent;
+    });
+  },
+  'POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback': (ctx) => {
+    const vm = vmCtx(ctx);
+    const name = ctx.path.snapname ?? '';
+    const snapshot = vm.snapshots.find((s) => s.name === name) ?? fail(`snapshot '${name}' does not exist`);
+    return lockedTask(ctx, vm, 'rollback', 'qmrollback', [], () => {
+      const restored: VmConfig = { ...snapshot.config, parent: name };
+      for (const key of Object.keys(vm.config)) delete vm.config[key];
+      Object.assign(vm.config, restored, { lock: 'rollback' });
+      vm.pending = {};
+      vm.pendingDelete.clear();
+      if (snapshot.vmstate || bool(ctx.params, 'start')) {
+        vm.status = 'running';
+        vm.startedAt = nowSeconds();
+      } else {
+        vm.status = 'stopped';
+        delete vm.startedAt;
+      }
+    });
+  },
+};
