@@ -206,6 +206,13 @@ describe('approvalPolicyFromEnv', () => {
     expect(() => approvalPolicyFromEnv({ JARVIS_APPROVALS_REQUIRED: 'critical=9' })).toThrow(/JARVIS_APPROVALS_REQUIRED/);
   });
 
+  it('JARVIS_SECOND_APPROVER_FOR_CRITICAL asks for two approvers instead of the typed hash', () => {
+    const policy = approvalPolicyFromEnv({ JARVIS_SECOND_APPROVER_FOR_CRITICAL: 'true', JARVIS_APPROVAL_TTL_MINUTES: '10' });
+    expect(policy.required.critical).toBe(2);
+    expect(policy.criticalTypedConfirmation).toBe(false);
+    expect(policy.ttlMs).toBe(10 * 60_000);
+  });
+
   it('defaults to one approval, typed confirmation for critical, 30 minute TTL', () => {
     const policy = approvalPolicyFromEnv({ JARVIS_APPROVERS: 'discord:1,slack:U1' });
     expect([...policy.approvers]).toEqual(['discord:1', 'slack:U1']);
