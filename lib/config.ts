@@ -90,6 +90,11 @@ const envSchema = z.object({
     .optional(),
   JARVIS_WATCH_SCHEDULE: z.string().default('*/10 * * * *'),
   JARVIS_WEBHOOK_LISTEN: optionalString,
+  /** Allow the webhook receiver on 0.0.0.0/:: (it still warns). */
+  JARVIS_WEBHOOK_ALLOW_WILDCARD: boolFromEnv.default(false),
+  /** Which phase the drift watch plans against (or `off`), and optionally which spec. */
+  JARVIS_DRIFT_PHASE: z.enum(['phase0', 'phase1', 'phase2', 'firewall', 'off']).default('phase0'),
+  JARVIS_DRIFT_SPEC: optionalString,
   JARVIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
