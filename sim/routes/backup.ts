@@ -4,7 +4,7 @@ import { bool, fail, PveHttpError, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
 import { randomHex } from '../random.ts';
 import { checkNode } from './cluster.ts';
-import { pruneObject } from './storage.ts';
+import { propertyObject } from './storage.ts';
 import type { RouteTable } from './types.ts';
 
 const JOB_CONTROL = new Set(['id', 'delete', 'digest']);
@@ -12,7 +12,7 @@ const OBJECT_KEYS = new Set(['prune-backups', 'fleecing', 'performance']);
 
 function jobRow(job: Record<string, string | number>): Record<string, unknown> {
   const row: Record<string, unknown> = { ...job };
-  for (const key of OBJECT_KEYS) if (typeof row[key] === 'string') row[key] = pruneObject(row[key] as string);
+  for (const key of OBJECT_KEYS) if (typeof row[key] === 'string') row[key] = propertyObject(row[key] as string);
   const next = nextRun(String(job.schedule ?? ''));
   if (next !== undefined && Number(job.enabled ?? 1) === 1) row['next-run'] = next;
   return row;

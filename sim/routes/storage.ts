@@ -15,12 +15,13 @@ function diskFor(lab: SimLab, device: string): SimDisk | undefined {
 function storageRow(config: StorageConfig): Record<string, unknown> {
   const row: Record<string, unknown> = { ...config };
   // GET returns prune-backups as an object, like backup jobs.
-  if (typeof row['prune-backups'] === 'string') row['prune-backups'] = pruneObject(row['prune-backups'] as string);
+  if (typeof row['prune-backups'] === 'string') row['prune-backups'] = propertyObject(row['prune-backups'] as string);
   return row;
 }
 
-export function pruneObject(value: string): Record<string, number> {
-  return Object.fromEntries(Object.entries(parsePropertyString(value)).map(([key, v]) => [key, Number(v)]));
+/** A property string as the object GET responses carry (`keep-daily=7` → `{ 'keep-daily': 7 }`). */
+export function propertyObject(value: string): Record<string, number | string> {
+  return Object.fromEntries(Object.entries(parsePropertyString(value)).map(([key, v]) => [key, /^\d+$/.test(v) ? Number(v) : v]));
 }
 
 function applyStorageParams(config: StorageConfig, params: Params): void {
