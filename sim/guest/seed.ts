@@ -39,10 +39,6 @@ export function seedDataset(root: string, name: string, properties: Record<strin
   mkdirSync(join(root, properties.mountpoint ?? `/${name}`), { recursive: true });
 }
 
-export function seedSnapshot(root: string, dataset: string, snapshot: string, creation: number): void {
-  write(stateDir(root, 'zfs', 'snap', `${dataset.replaceAll('/', '%')}@${snapshot}`), `${creation}\n`);
-}
-
 export function seedPackages(root: string, packages: readonly string[]): void {
   for (const pkg of packages) write(stateDir(root, 'dpkg', pkg), '1.0-seed\n');
 }

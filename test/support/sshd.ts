@@ -5,11 +5,10 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SHIMS_DIR } from '../../sim/guest/runner.ts';
 
 const SSHD = '/usr/sbin/sshd';
-export const SHIMS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../sim/guest/shims');
 
 export interface TestSshd {
   port: number;
