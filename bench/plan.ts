@@ -15,10 +15,17 @@ import { loadSpec } from '../planner/spec/load.ts';
 import type { Spec } from '../planner/spec/schema.ts';
 import { known, unknown, type LiveState, type LiveVm } from '../planner/state.ts';
 import { startSim, type SimOptions } from '../sim/server.ts';
+import { attachSimShells } from '../cli/sim-shells.ts';
 
 export interface PlanBenchResult {
+  /** Scan + plan as `jarvis plan phase2 --sim phase1` does it: inventory, guest probes and host probe in parallel. */
   planPhase2WallMs: number;
+  /** Dependent Proxmox round trips of the inventory reads (resources, configs, firewall, storage…). */
   planPhase2CriticalRoundTrips: number;
+  /** The guest-agent lane: exec plus exec-status polls (the agent shell's polling, in parallel with the inventory). */
+  planPhase2AgentRoundTrips: number;
+  /** The same plan with the in-guest/host probes left out (facts unknown): the API part alone. */
+  planPhase2ApiOnlyWallMs: number;
   planPhase2Requests: number;
   plan1000VmsCpuMs: number;
   plan1000VmsActions: number;
@@ -31,10 +38,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const specUrl = new URL('../specs/jarvis-homelab.desired.yaml', import.meta.url).pathname;
 
 /** One scan + plan against a fresh simulator; returns wall time and the instrumented request figures. */
-async function planOnce(spec: Spec, sha: string, phase: 'phase0' | 'phase2', sim: SimOptions): Promise<{ wallMs: number; requests: number; roundTrips: number }> {
+async function planOnce(
+  spec: Spec,
+  sha: string,
+  phase: 'phase0' | 'phase2',
+  sim: SimOptions,
+  withShells = true,
+): Promise<{ wallMs: number; requests: number; roundTrips: number; agentRoundTrips: number }> {
   const lab = await startSim(sim);
   const client = createProxmoxClient({ url: lab.url, node: lab.node, tokenId: lab.tokenId, tokenSecret: new Secret(lab.tokenSecret), fingerprint: lab.fingerprint });
   const tailnet = createTailnetClient({ baseUrl: lab.tailscaleUrl, tailnet: '-', apiKey: new Secret(lab.tailscaleApiKey) });
+  // As `jarvis plan --sim`: guests and the node run their probes for real, so in-guest and host facts are read.
+  const shells = withShells ? await attachSimShells(lab) : undefined;
   try {
     // Warm the TLS connection so the figure is the planner's, not the handshake's.
     await client.version();
@@ -43,16 +58,22 @@ async function planOnce(spec: Spec, sha: string, phase: 'phase0' | 'phase2', sim
     const ports: ScanPorts = {
       pve: api,
       tailnet,
-      facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts },
-      guestShell: (vmid) => (names.has(vmid) ? createAgentShell(api, vmid, names.get(vmid)!) : undefined),
+      ...(shells
+        ? {
+            hostShell: shells.hostShell,
+            facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts },
+            guestShell: (vmid: number) => (names.has(vmid) ? createAgentShell(api, vmid, names.get(vmid)!) : undefined),
+          }
+        : {}),
     };
     const started = performance.now();
     const state = await scanLab(ports, spec, phase === 'phase0' ? 0 : 2);
     buildPlan({ spec, specPath: 'specs/jarvis-homelab.desired.yaml', specSha256: sha, phase, state, requestedBy: 'bench', now: new Date(0).toISOString(), id: 'bench' });
     const wallMs = performance.now() - started;
     const s = stats();
-    return { wallMs, requests: s.requests, roundTrips: s.criticalRoundTrips };
+    return { wallMs, requests: s.requests, roundTrips: s.inventoryRoundTrips, agentRoundTrips: s.agentRoundTrips };
   } finally {
+    await shells?.close();
     await client.close();
     await tailnet.close();
     await lab.close();
@@ -109,7 +130,11 @@ function syntheticLab(base: Spec, count: number): { spec: Spec; state: LiveState
 export async function benchPlan(runs = 5): Promise<PlanBenchResult> {
   const { spec, source } = await loadSpec(specUrl);
   const phase2 = [];
-  for (let i = 0; i < runs; i++) phase2.push(await planOnce(spec, source.sha256, 'phase2', { scenario: 'phase1', latencyMs: 20 }));
+  const apiOnly = [];
+  for (let i = 0; i < runs; i++) {
+    phase2.push(await planOnce(spec, source.sha256, 'phase2', { scenario: 'phase1', latencyMs: 20 }));
+    apiOnly.push(await planOnce(spec, source.sha256, 'phase2', { scenario: 'phase1', latencyMs: 20 }, false));
+  }
 
   const synthetic = syntheticLab(spec, 1000);
   const cpu: number[] = [];
@@ -122,11 +147,14 @@ export async function benchPlan(runs = 5): Promise<PlanBenchResult> {
     actions = plan.actions.length;
   }
 
-  const large = await planOnce(spec, source.sha256, 'phase0', { scenario: 'large', largeCount: 1000 });
-  const small = await planOnce(spec, source.sha256, 'phase0', { scenario: 'phase0' });
+  // Request counts without the agent lane, whose status polls depend on timing rather than on the lab.
+  const large = await planOnce(spec, source.sha256, 'phase0', { scenario: 'large', largeCount: 1000 }, false);
+  const small = await planOnce(spec, source.sha256, 'phase0', { scenario: 'phase0' }, false);
   return {
     planPhase2WallMs: Math.round(median(phase2.map((r) => r.wallMs))),
     planPhase2CriticalRoundTrips: Math.max(...phase2.map((r) => r.roundTrips)),
+    planPhase2AgentRoundTrips: Math.max(...phase2.map((r) => r.agentRoundTrips)),
+    planPhase2ApiOnlyWallMs: Math.round(median(apiOnly.map((r) => r.wallMs))),
     planPhase2Requests: median(phase2.map((r) => r.requests)),
     plan1000VmsCpuMs: Math.round(median(cpu)),
     plan1000VmsActions: actions,
