@@ -70,7 +70,8 @@ describe('SSH shell against a real OpenSSH server', () => {
     const error = await s.exec('sleep 47; echo finished', { timeoutSec: 1 }).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe('ssh-timeout');
     expect((error as Error).message).toContain('proxmox');
-    const left = await s.exec('ps -eo args | grep -c "^sleep 47" || true');
+    // /proc rather than ps: procps may be missing on a minimal CI image.
+    const left = await s.exec(`for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <"$f" 2>/dev/null; echo; done | grep -c '^sleep 47 ' || true`);
     expect(left.stdout.trim()).toBe('0');
   });
 
