@@ -73,6 +73,12 @@ const envSchema = z.object({
   SLACK_HTTP_LISTEN: optionalString,
 
   JARVIS_APPROVERS: z.string().optional(),
+  /** Discord role ids / Slack user-group ids whose members may approve: `discord:<roleId>,slack:S0…`. */
+  JARVIS_APPROVER_GROUPS: z.string().optional(),
+  /** Approvals required by maximum risk, e.g. `high=1,critical=2`. */
+  JARVIS_APPROVALS_REQUIRED: z.string().optional(),
+  /** May the requester approve their own plan (a one-owner lab: yes). */
+  JARVIS_SELF_APPROVAL: z.enum(['true', 'false']).default('true'),
   JARVIS_DATA_DIR: z.string().default('./data'),
   JARVIS_APPROVAL_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   JARVIS_SECOND_APPROVER_FOR_CRITICAL: boolFromEnv.default(false),
