@@ -3,6 +3,7 @@
 import { bool, fail, PveHttpError, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
 import { randomHex } from '../random.ts';
+import { backupsToPrune } from '../prune.ts';
 import { checkNode } from './cluster.ts';
 import { propertyObject } from './storage.ts';
 import type { RouteTable } from './types.ts';
@@ -57,7 +58,10 @@ const stamp = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, '').
 const fileStamp = (date: Date): string => stamp(date).replace(/-/g, '_').replace(' ', '-').replace(/:/g, '_');
 
 function backupOne(lab: SimLab, vm: SimVm, storageId: string, mode: string, compress: string, log: string[]): void {
-  const started = new Date();
+  // Archive names carry the start second; simulated runs can be faster than that, so move to the next free second.
+  let started = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const taken = (date: Date): boolean => lab.volumes.some((v) => v.volid.includes(`vzdump-qemu-${vm.vmid}-${fileStamp(date)}.`));
+  while (taken(started)) started = new Date(started.getTime() + 1000);
   log.push(`INFO: Starting Backup of VM ${vm.vmid} (qemu)`, `INFO: Backup started at ${stamp(started)}`, `INFO: status = ${vm.status}`);
   const storage = lab.storages.get(storageId);
   if (!storage) throw new Error(`storage '${storageId}' does not exist`);
@@ -78,6 +82,18 @@ function backupOne(lab: SimLab, vm: SimVm, storageId: string, mode: string, comp
   if (usage.used + size > usage.total) throw new Error('vma_queue_write: write error - No space left on device');
   lab.volumes.push({ volid: `${storageId}:backup/${file}`, vmid: vm.vmid, size: Math.round(size), format: `vma${extension ? `.${extension.slice(1)}` : ''}`, content: 'backup', ctime: Math.floor(started.getTime() / 1000) });
   log.push(`INFO: archive file size: ${(size / 1024 ** 3).toFixed(2)}GB`, `INFO: Finished Backup of VM ${vm.vmid} (00:00:0${Math.max(1, Math.round(lab.random() * 9))})`, `INFO: Backup finished at ${stamp(new Date())}`);
+}
+
+function prune(lab: SimLab, storageId: string, vmid: number, retention: string, log: string[]): void {
+  const options = Object.fromEntries(Object.entries(propertyObject(retention)).map(([key, value]) => [key, Number(value)]));
+  const group = lab.volumes.filter((v) => v.content === 'backup' && v.vmid === vmid && v.volid.startsWith(`${storageId}:`));
+  const doomed = backupsToPrune(group, options);
+  log.push(`INFO: prune older backups with retention: ${retention}`);
+  for (const volume of doomed) {
+    log.push(`INFO: removing backup '${volume.volid}'`);
+    lab.volumes.splice(lab.volumes.indexOf(volume), 1);
+  }
+  log.push(`INFO: pruned ${doomed.length} backup(s) not covered by keep-retention policy`);
 }
 
 export const backupRoutes: RouteTable = {
@@ -147,9 +163,11 @@ export const backupRoutes: RouteTable = {
       run: () => {
         const log: string[] = [];
         let failed = 0;
+        const retention = str(merged, 'prune-backups') ?? (typeof lab.storage(storageId)['prune-backups'] === 'string' ? String(lab.storage(storageId)['prune-backups']) : undefined);
         for (const vm of vms) {
           try {
             backupOne(lab, vm, storageId, mode, compress, log);
+            if (retention) prune(lab, storageId, vm.vmid, retention, log);
           } catch (error) {
             failed++;
             log.push(`ERROR: Backup of VM ${vm.vmid} failed - ${error instanceof Error ? error.message : String(error)}`);
