@@ -34,7 +34,7 @@ async function runTask(run: ActionRun, step: string, detail: unknown, start: () 
     }
     run.upid(step, upid);
   }
-  const result: TaskResult = await run.ctx.pve.waitForTask(upid, { onProgress: (line) => run.log(line) });
+  const result: TaskResult = await run.waitForTask(upid);
   if (result.ok) {
     run.outcome(step, 'done', result.exitstatus);
     return { ok: true, upid };

@@ -81,6 +81,8 @@ export interface ApplyContext {
   snapshotFallback?: 'vzdump' | 'refuse';
   /** Storage for the vzdump fallback; PVE's default when absent. */
   backupStorage?: string;
+  /** Longest wait for one Proxmox task before the apply stops and reports it (default 2 h). */
+  taskTimeoutMs?: number;
   /** Independent actions run side by side up to this bound (default 3). */
   concurrency?: number;
   now: () => number;

@@ -28,7 +28,7 @@ function failureFrom(error: unknown, request: PveRequest): ActionFailure {
 }
 
 async function followTask(run: ActionRun, step: string, upid: string, request: PveRequest): Promise<string[]> {
-  const result = await run.ctx.pve.waitForTask(upid, { onProgress: (line) => run.log(line) });
+  const result = await run.waitForTask(upid);
   if (result.ok) {
     run.outcome(step, 'done', `task ${result.exitstatus}`);
     return result.logTail;
@@ -44,7 +44,7 @@ async function waitForLeftoverTasks(run: ActionRun, request: PveRequest): Promis
   const active = await run.ctx.pve.listTasks({ source: 'active', vmid });
   for (const task of active) {
     if (task.id !== undefined && task.id !== String(vmid)) continue;
-    const result = await run.ctx.pve.waitForTask(task.upid, { onProgress: (line) => run.log(line) });
+    const result = await run.waitForTask(task.upid);
     if (!result.ok) throw new ActionFailure(`task ${task.type} on VM ${vmid} left by the interrupted run ended: ${result.exitstatus}`, 'failed', result.logTail);
   }
 }

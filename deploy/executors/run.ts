@@ -5,6 +5,9 @@ import type { StepRecord } from '../journal.ts';
 import { safeText } from '../redact.ts';
 import type { ActionOutcome, ApplyContext, ApplyEvent } from '../types.ts';
 
+/** Longest wait for one Proxmox task (a vzdump of a big VM on a slow disk can take a while). */
+export const DEFAULT_TASK_TIMEOUT_MS = 2 * 60 * 60 * 1000;
+
 export class ActionFailure extends Error {
   constructor(
     message: string,
@@ -58,6 +61,11 @@ export class ActionRun {
     for (const line of text.split(/\r?\n/)) {
       if (line.trim() !== '') this.emit({ type: 'task.log', actionId: this.action.id, line: safeText(line) });
     }
+  }
+
+  /** Follows a Proxmox task with the context's time limit; a task past it is left running and reported. */
+  waitForTask(upid: string): ReturnType<ActionRun['ctx']['pve']['waitForTask']> {
+    return this.ctx.pve.waitForTask(upid, { timeoutMs: this.ctx.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS, onProgress: (line) => this.log(line) });
   }
 
   sleep(ms: number): Promise<void> {

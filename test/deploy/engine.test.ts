@@ -168,6 +168,19 @@ describe('applyPlan: crash safety', () => {
     expect(ctx.events).toContainEqual(expect.objectContaining({ type: 'action.skipped', actionId: 'vm.create:100' }));
   });
 
+  it('stops when a task outlives its time limit, and a later run follows the same UPID instead of starting it again', async () => {
+    const pve = new FakePve({ taskMs: 150 });
+    const journal = memoryJournal();
+    const p = await withFingerprints(plan([vmCreateAction(100)]), pve);
+    const first = await applyPlan(p, context(pve, journal, { taskTimeoutMs: 20 }));
+    expect(first.status).toBe('failed');
+    expect(first.actions[0]?.detail).toContain('still running');
+    expect(journal.steps(p.planHash, 'vm.create:100').get('request:0')?.phase).toBe('upid');
+    const second = await applyPlan(p, context(pve, journal));
+    expect(second.status).toBe('applied');
+    expect(creates(pve, 100)).toBe(1);
+  });
+
   it('does not call its own finished change stale on resume, but does notice a manual one', async () => {
     const pve = new FakePve();
     let failStart = true;

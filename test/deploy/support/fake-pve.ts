@@ -16,6 +16,7 @@ import type {
   ZfsPoolSummary,
 } from '../../../infra/proxmox/api.ts';
 import { PveError } from '../../../infra/proxmox/errors.ts';
+import { JarvisError } from '../../../lib/errors.ts';
 import type { PveRequest } from '../../../planner/plan.ts';
 import type { ApplyPve } from '../../../deploy/types.ts';
 
@@ -283,10 +284,17 @@ export class FakePve implements ApplyPve {
       .filter((task) => query?.since === undefined || Math.floor(task.started / 1000) >= query.since)
       .map((task) => ({ upid: task.upid, node: NODE, starttime: Math.floor(task.started / 1000), type: task.type, id: task.id, user: 'root@pam', status: task.exitstatus }));
   }
-  async waitForTask(upid: string, opts?: { onProgress?: (line: string) => void }): Promise<TaskResult> {
+  async waitForTask(upid: string, opts?: { timeoutMs?: number; onProgress?: (line: string) => void }): Promise<TaskResult> {
     const task = this.tasks.get(upid);
     if (!task) throw new PveError(500, `no such task '${upid}'`, {}, `GET /nodes/${NODE}/tasks/${upid}/status`);
     const started = Date.now();
+    if (opts?.timeoutMs !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), opts.timeoutMs)));
+      const outcome = await Promise.race([task.done, timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') throw new JarvisError('task-timeout', `Proxmox task ${upid} still running after ${opts.timeoutMs} ms; it was not cancelled and may still finish`);
+    }
     await task.done;
     for (const line of task.log) opts?.onProgress?.(line);
     return { upid, exitstatus: task.exitstatus ?? 'unknown', ok: task.exitstatus === 'OK', logTail: task.log.slice(-20), durationMs: Date.now() - started };
