@@ -19,14 +19,14 @@ export function compileSegmentation(
 ): void {
   const cluster = (out.cluster ??= { options: {}, rules: [], groups: [], ipsets: [], aliases: [] });
   // Only segments a rule refers to get an IP set: an unused set is noise in the firewall.
-  const referenced = new Set([...seg.allow.map((a) => a.from), ...seg.blockManagementFrom]);
+  const referenced = new Set<string>([...seg.allow.map((a) => a.from), ...seg.blockManagementFrom]);
   for (const segment of seg.segments.filter((s) => referenced.has(s.name))) {
     const name = segmentIpset(segment.name);
     if (!cluster.ipsets.some((s) => s.name === name)) {
       cluster.ipsets.push({ name, comment: `${segment.name.toUpperCase()} segment (${segment.bridge})`, cidrs: [segment.cidr] });
     }
   }
-  const known = new Set(seg.segments.map((s) => s.name));
+  const known = new Set<string>(seg.segments.map((s) => s.name));
   const blocks: DesiredFirewallRule[] = seg.blockManagementFrom.map((segment) => ({
     type: 'in',
     action: 'DROP',

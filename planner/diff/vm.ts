@@ -84,7 +84,6 @@ export function diffVms(ctx: DiffContext): DraftAction[] {
 
 function createVm(ctx: DiffContext, vm: DesiredVm): DraftAction[] {
   const actions: DraftAction[] = [];
-  const base = qemu(ctx, vm.vmid);
   const facts: RatingFacts = { vmid: vm.vmid, vmName: vm.name, existing: false };
   const params = createParams(vm);
   const create = draft({
@@ -233,7 +232,7 @@ function updateVm(ctx: DiffContext, vm: DesiredVm, live: LiveVm, routers: Desire
     actions.push(chain(ctx, `vm:${vm.vmid}`, a));
   };
   diffDisks(ctx, vm, live, base, update, configWrite, emit);
-  diffNics(ctx, vm, live, base, routers, update, configWrite);
+  diffNics(vm, live, base, routers, update, configWrite);
 
   if (!sameTags(String(live.config.tags ?? ''), vm.tags)) {
     configWrite(
@@ -327,7 +326,6 @@ function diffDisks(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFa
 }
 
 function diffNics(
-  ctx: DiffContext,
   vm: DesiredVm,
   live: LiveVm,
   base: RatingFacts,

@@ -115,7 +115,8 @@ export function zfsPool(summary: ZfsPoolSummary, detail: ZfsPoolDetail | undefin
   const devices: string[] = [];
   let raidlevel: string | undefined;
   // PVE nests the vdevs under a root entry named after the pool.
-  const top = detail?.children ?? [];
+  type Vdev = { name: string; children?: Vdev[] };
+  const top: Vdev[] = detail?.children ?? [];
   const vdevs = top.length === 1 && top[0]!.name === summary.name ? (top[0]!.children ?? []) : top;
   for (const child of vdevs) {
     if (child.children?.length) {

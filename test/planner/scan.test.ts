@@ -16,7 +16,7 @@ function fakeApi(overrides: Partial<Record<keyof ProxmoxApi, (...args: never[]) 
     firewallOptions: async () => ({}),
   };
   return new Proxy({ node: 'proxmox' } as ProxmoxApi, {
-    get(target, property) {
+    get(_target, property) {
       if (property === 'node') return 'proxmox';
       if (property === 'then') return undefined;
       const name = String(property);
