@@ -178,7 +178,9 @@ export function rate(type: ActionType, facts: RatingFacts, snapshotName?: string
   const [downtimeSeconds, downtimeWhy] = entry.downtime(facts);
   let rollbackHint = entry.rollback(facts);
   if (snapshotFirst && snapshotName) {
-    rollbackHint = `${rollbackHint}; or roll back to snapshot ${snapshotName}: qm rollback ${facts.vmid} ${snapshotName}`;
+    // Without the guest agent the filesystems cannot be frozen: the snapshot is only crash-consistent.
+    const consistency = facts.agent === false ? ' (crash-consistent: no guest agent to freeze the filesystems)' : '';
+    rollbackHint = `${rollbackHint}; or roll back to snapshot ${snapshotName}${consistency}: qm rollback ${facts.vmid} ${snapshotName}`;
   } else if (snapshotFirst && facts.snapshotCapable === false) {
     // Without a snapshot the undo path is a restore from backup: one step riskier.
     risk = bump(risk);

@@ -56,7 +56,8 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
             params: { channel: 'guest', vmid: vm.vmid, step: stepId, args },
             facts: { vmid: vm.vmid, vmName: vm.name, undo: undo ?? String(args.name ?? '') },
             provides,
-            requires: [`vm-running:${vm.vmid}`, ...requires],
+            // After a pending reboot too: in-guest work needs the applied config (agent on, devices attached).
+            requires: [`vm-running:${vm.vmid}`, `vm-restarted:${vm.vmid}`, ...requires],
           }),
         ),
       );

@@ -215,3 +215,17 @@ describe('resuming a partly applied plan', () => {
     expect(ids).toEqual(['vm.haos.import:400', 'vm.disk.resize:400:scsi0', 'vm.start:400']);
   });
 });
+
+describe('guest agent facts', () => {
+  it('says a pre-snapshot is only crash-consistent when the VM has no guest agent, and runs guest steps after the reboot', () => {
+    const state = phase0State();
+    state.vms[100]!.config.agent = '0';
+    state.vms[100]!.config.net0 = 'virtio=BC:24:11:00:01:00,bridge=vmbr9,firewall=1';
+    state.guests[100] = known({ tailscale: { installed: false, joined: false, advertisedRoutes: [], funnel: false } });
+    const result = plan(state);
+    const reattach = result.actions.find((a) => a.id === 'vm.nic.reattach:100:net0')!;
+    expect(reattach.rollbackHint).toContain('crash-consistent');
+    const ids = result.actions.map((a) => a.id);
+    expect(ids.indexOf('vm.reboot:100')).toBeLessThan(ids.indexOf('guest.tailscale.install:100'));
+  });
+});
