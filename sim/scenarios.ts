@@ -208,50 +208,62 @@ async function drifted(lab: SimLab): Promise<void> {
 
 const DAY = 86_400;
 
+/** How one VM fared in a past nightly run. */
+type PastOutcome = 'ok' | 'no-space' | 'lock-timeout' | 'locked-snapshot';
+
+const VM_NAMES: Record<number, string> = { 100: 'edge-gateway', 300: 'app-host', 400: 'home-assistant' };
+const DISK_GIB: Record<number, number> = { 100: 32, 300: 128, 400: 64 };
+
+function pastVmLog(vmid: number, outcome: PastOutcome, archive: string): string[] {
+  const name = VM_NAMES[vmid]!;
+  if (outcome === 'lock-timeout') return [`ERROR: Backup of VM ${vmid} failed - unable to acquire lock: got timeout`];
+  if (outcome === 'locked-snapshot') return [`ERROR: Backup of VM ${vmid} failed - VM ${vmid} is locked (snapshot)`];
+  const head = [`INFO: Starting Backup of VM ${vmid} (qemu)`, 'INFO: status = running', `INFO: VM Name: ${name}`, 'INFO: backup mode: snapshot', `INFO: creating vzdump archive '/var/lib/vz/dump/${archive}'`];
+  if (outcome === 'no-space') {
+    const gib = DISK_GIB[vmid]!;
+    return [
+      ...head,
+      `INFO:  71% (${(gib * 0.71).toFixed(1)} GiB of ${gib.toFixed(1)} GiB) in 6m 2s, read: 251.3 MiB/s, write: 240.1 MiB/s`,
+      'ERROR: vma_queue_write: write error - No space left on device',
+      'INFO: aborting backup job',
+      `ERROR: Backup of VM ${vmid} failed - vma_queue_write: write error - No space left on device`,
+    ];
+  }
+  return [...head, `INFO: archive file size: ${(DISK_GIB[vmid]! * 0.08).toFixed(2)}GB`, `INFO: Finished Backup of VM ${vmid} (00:01:12)`];
+}
+
+/**
+ * Six nightly runs of jarvis-daily: three good ones, VM 300 failing for lack of space two days ago, a lock timeout
+ * (VM 100) and a snapshot lock (VM 300) a day ago, then a good run a few hours ago. Good runs leave archives.
+ */
 async function backupFailures(lab: SimLab): Promise<void> {
   await phase0(lab);
   const now = Math.floor(Date.now() / 1000);
-  const user = 'root@pam';
-  const header = 'INFO: starting new backup job: vzdump 100 300 400 --storage local --mode snapshot --compress zstd --prune-backups keep-daily=7,keep-weekly=4,keep-monthly=6 --node proxmox';
-  const ok = (vmid: number, name: string): string[] => [
-    `INFO: Starting Backup of VM ${vmid} (qemu)`,
-    `INFO: status = running`,
-    `INFO: VM Name: ${name}`,
-    `INFO: backup mode: snapshot`,
-    `INFO: creating vzdump archive '/var/lib/vz/dump/vzdump-qemu-${vmid}.vma.zst'`,
-    `INFO: Finished Backup of VM ${vmid} (00:01:12)`,
+  const runs: Array<{ ago: number; outcomes: Record<number, PastOutcome> }> = [
+    { ago: 5 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+    { ago: 4 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+    { ago: 3 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+    { ago: 2 * DAY, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
+    { ago: DAY, outcomes: { 100: 'lock-timeout', 300: 'locked-snapshot', 400: 'ok' } },
+    { ago: 3 * 3600, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
   ];
-  for (const daysAgo of [5, 4, 3]) {
-    const start = now - daysAgo * DAY;
-    lab.tasks.record({ type: 'vzdump', id: '', user, starttime: start, endtime: start + 420, exitstatus: 'OK', log: [header, ...ok(100, 'edge-gateway'), ...ok(300, 'app-host'), ...ok(400, 'home-assistant'), 'INFO: Backup job finished successfully'] });
+  const header = 'INFO: starting new backup job: vzdump 100 300 400 --storage local --mode snapshot --compress zstd --prune-backups keep-daily=7,keep-weekly=4,keep-monthly=6 --node proxmox';
+  for (const run of runs) {
+    const start = now - run.ago;
+    const stamp = new Date(start * 1000).toISOString().slice(0, 19).replace(/-/g, '_').replace('T', '-').replace(/:/g, '_');
+    const log = [header];
+    if (Object.values(run.outcomes).includes('lock-timeout')) log.push('INFO: trying to get global lock - waiting...', "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout");
+    for (const [vmid, outcome] of Object.entries(run.outcomes).map(([id, o]) => [Number(id), o] as const)) {
+      const archive = `vzdump-qemu-${vmid}-${stamp}.vma.zst`;
+      log.push(...pastVmLog(vmid, outcome, archive));
+      if (outcome === 'ok') {
+        lab.volumes.push({ volid: `local:backup/${archive}`, vmid, size: Math.round(DISK_GIB[vmid]! * 0.08 * 1024 ** 3), format: 'vma.zst', content: 'backup', ctime: start });
+      }
+    }
+    const failed = Object.values(run.outcomes).some((o) => o !== 'ok');
+    log.push(failed ? 'INFO: Backup job finished with errors' : 'INFO: Backup job finished successfully');
+    lab.tasks.record({ type: 'vzdump', id: '', user: 'root@pam', starttime: start, endtime: start + 420, exitstatus: failed ? 'job errors' : 'OK', log });
   }
-  const twoDays = now - 2 * DAY;
-  lab.tasks.record({
-    type: 'vzdump', id: '', user, starttime: twoDays, endtime: twoDays + 380, exitstatus: 'job errors',
-    log: [
-      header, ...ok(100, 'edge-gateway'),
-      'INFO: Starting Backup of VM 300 (qemu)', 'INFO: status = running', 'INFO: VM Name: app-host', 'INFO: backup mode: snapshot',
-      "INFO: creating vzdump archive '/var/lib/vz/dump/vzdump-qemu-300.vma.zst'",
-      'INFO:  71% (91.0 GiB of 128.0 GiB) in 6m 2s, read: 251.3 MiB/s, write: 240.1 MiB/s',
-      'ERROR: vma_queue_write: write error - No space left on device',
-      'INFO: aborting backup job',
-      'ERROR: Backup of VM 300 failed - vma_queue_write: write error - No space left on device',
-      ...ok(400, 'home-assistant'), 'INFO: Backup job finished with errors',
-    ],
-  });
-  const oneDay = now - DAY;
-  lab.tasks.record({
-    type: 'vzdump', id: '', user, starttime: oneDay, endtime: oneDay + 185, exitstatus: 'job errors',
-    log: [
-      header, 'INFO: trying to get global lock - waiting...',
-      "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout",
-      'ERROR: Backup of VM 100 failed - unable to acquire lock: got timeout',
-      'ERROR: Backup of VM 300 failed - VM 300 is locked (snapshot)',
-      ...ok(400, 'home-assistant'), 'INFO: Backup job finished with errors',
-    ],
-  });
-  const today = now - 3600 * 3;
-  lab.tasks.record({ type: 'vzdump', id: '', user, starttime: today, endtime: today + 410, exitstatus: 'OK', log: [header, ...ok(100, 'edge-gateway'), ...ok(300, 'app-host'), ...ok(400, 'home-assistant'), 'INFO: Backup job finished successfully'] });
   lab.tasks.tasks.sort((a, b) => a.starttime - b.starttime);
 }
 

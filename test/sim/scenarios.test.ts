@@ -135,6 +135,9 @@ describe('scenarios', () => {
     const text = logs.flat().map((l) => l.t).join('\n');
     expect(text).toContain('ERROR: Backup of VM 300 failed - vma_queue_write: write error - No space left on device');
     expect(text).toContain("can't acquire lock '/var/run/vzdump.lock' - got timeout");
+    // Archives exist for the good runs only.
+    const archives: Array<{ vmid: number }> = await get('/nodes/proxmox/storage/local/content', { content: 'backup' });
+    expect([100, 300, 400].map((vmid) => archives.filter((a) => a.vmid === vmid).length)).toEqual([5, 4, 6]);
   });
 
   it('large: N extra unmanaged VMs in /cluster/resources', async () => {
