@@ -93,7 +93,7 @@ export const run: CliCommand = async (args, io) => {
   const lab = await openLab(opts, io);
   let plan;
   try {
-    if (!opts.json) io.stderr(`scanning ${lab.url} for ${opts.phase} (${specArg})…\n`);
+    io.stderr(`scanning ${lab.url} for ${opts.phase} (${specArg})…\n`);
     const state = await scanLab(lab.ports, spec, phaseNumber);
     plan = buildPlan({
       spec,
@@ -115,11 +115,8 @@ export const run: CliCommand = async (args, io) => {
   }
   const dir = opts.out ?? join(io.env.JARVIS_DATA_DIR ?? join(io.cwd, 'data'), 'plans');
   const files = await writePlanFiles(isAbsolute(dir) ? dir : join(io.cwd, dir), plan);
-  if (opts.json) io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
-  else {
-    io.stdout(renderPlanText(plan));
-    io.stderr(`plan written to ${files.json} and ${files.markdown}\n`);
-  }
+  io.stdout(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanText(plan));
+  io.stderr(`plan written to ${files.json} and ${files.markdown}\n`);
   return plan.violations.length > 0 ? EXIT.refused : EXIT.ok;
 };
 

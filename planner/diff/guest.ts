@@ -48,7 +48,7 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
           draft({
             id: `${type}:${vm.vmid}${type === 'guest.stack.scaffold' ? `:${String(args.name)}` : ''}`,
             type,
-            kind: 'create',
+            kind: type === 'guest.tailscale.routes' ? 'update' : 'create',
             channel: 'guest',
             target: `vm/${vm.vmid} (${vm.name}) guest`,
             targetKey: `guest/${vm.vmid}`,
