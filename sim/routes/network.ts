@@ -69,21 +69,22 @@ export function networkChanges(lab: SimLab): string {
   ].join('\n');
 }
 
-/** Rows as GET /network shows them: the running config, pending values marked per key, new ifaces not active. */
+/**
+ * Rows as GET /network shows them: the staged config (interfaces.new) when there is one, `active` from the running
+ * state. A simulator-only `pending` object on a row holds what differs from the running config.
+ */
 function listRows(lab: SimLab, type: string | undefined): Array<Record<string, unknown>> {
-  const names = new Set([...lab.network.keys(), ...(lab.pendingNetwork?.keys() ?? [])]);
+  const config = lab.pendingNetwork ?? lab.network;
   const rows: Array<Record<string, unknown>> = [];
-  for (const name of [...names].sort()) {
+  for (const name of [...config.keys()].sort()) {
+    const staged = config.get(name)!;
     const running = lab.network.get(name);
-    const pending = lab.pendingNetwork ? lab.pendingNetwork.get(name) : running;
-    const row: Record<string, unknown> = { ...(running ?? pending) };
-    row.active = running ? 1 : 0;
-    row.exists = running && running.type === 'eth' ? 1 : undefined;
-    if (lab.pendingNetwork && JSON.stringify(pending) !== JSON.stringify(running)) {
-      row.pending = pending ? { ...pending } : { deleted: 1 };
-      if (!running && pending) Object.assign(row, pending);
+    const row: Record<string, unknown> = { ...staged, active: running ? 1 : 0 };
+    if (JSON.stringify(staged) !== JSON.stringify(running)) {
+      const changed: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(staged)) if (JSON.stringify(value) !== JSON.stringify(running?.[key])) changed[key] = value;
+      row.pending = changed;
     }
-    if (row.exists === undefined) delete row.exists;
     const rowType = String(row.type);
     if (type && type !== rowType && !(type === 'any_bridge' && (rowType === 'bridge' || rowType === 'OVSBridge'))) continue;
     rows.push(row);
