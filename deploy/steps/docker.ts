@@ -1,7 +1,7 @@
 // Guest steps for app-host: Docker Engine + Compose plugin from Docker's apt repository, the /opt/naas layout with
 // owners and modes, and one compose project per stack as a placeholder the owner fills (never overwritten).
 import { z } from 'zod';
-import { OS_RELEASE, PKG_INSTALLED } from './os.ts';
+import { OS_RELEASE, PKG_INSTALLED, REQUIRE_APT } from './os.ts';
 import { absolutePath, buildScript, parseArgs, plainName, runCheck, runScript } from './script.ts';
 import type { Step } from './types.ts';
 
@@ -29,6 +29,7 @@ $running && echo "ok docker enabled and running" || echo "todo enable docker"
     const a = parseArgs('docker.install', dockerArgs, args);
     const script = buildScript({ COMPOSE: a.compose }, `${DOCKER_STATE}
 if ((\${#missing[@]})); then
+${REQUIRE_APT('installing Docker')}
   install -m 0755 -d "$R/etc/apt/keyrings" "$R/etc/apt/sources.list.d"
   if [[ ! -s "$R/etc/apt/keyrings/docker.asc" ]]; then
     curl -fsSL "https://download.docker.com/linux/$OS_ID/gpg" -o "$R/etc/apt/keyrings/docker.asc"

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { JarvisError } from '../../lib/errors.ts';
 import type { RemoteShell } from '../../infra/shell.ts';
 import { readTailscaleState } from '../../infra/facts/guest.ts';
-import { OS_RELEASE, PKG_INSTALLED, REFUSE_HAOS } from './os.ts';
+import { OS_RELEASE, PKG_INSTALLED, REQUIRE_APT } from './os.ts';
 import { buildScript, cidr, parseArgs, runCheck, runScript } from './script.ts';
 import type { Step } from './types.ts';
 
@@ -28,7 +28,7 @@ $enabled && echo "ok tailscaled enabled and running" || echo "todo enable tailsc
 `), 'tailscale.install');
   },
   async apply(shell, _args, ctx) {
-    const script = buildScript({}, `${INSTALL_STATE}${REFUSE_HAOS('installing Tailscale')}
+    const script = buildScript({}, `${INSTALL_STATE}${REQUIRE_APT('installing Tailscale', 'in Home Assistant open Settings > Add-ons > Add-on Store, install the official Tailscale add-on, paste a one-time auth key in its configuration and start it.')}
 if ! $installed; then
   install -d -m 0755 "$R/usr/share/keyrings" "$R/etc/apt/sources.list.d"
   curl -fsSL "https://pkgs.tailscale.com/stable/debian/$CODENAME.noarmor.gpg" -o "$R/usr/share/keyrings/tailscale-archive-keyring.gpg"

@@ -184,6 +184,8 @@ function materialiseGuest(root: string, facts: Facts): void {
   }
   const docker = obj(facts.docker);
   if (docker?.installed === true) seedDocker(root, docker.compose === true);
+  const homeAssistant = obj(facts.homeAssistant);
+  if (homeAssistant?.running === true) seedUnit(root, 'hassos-supervisor', { enabled: true, active: true });
   // Mounts first: a layout under a mounted share lands on the host dataset, as it would for real.
   for (const mount of Array.isArray(facts.mounts) ? facts.mounts : []) {
     const m = obj(mount);

@@ -12,9 +12,9 @@ function write(path: string, content: string): void {
 }
 
 /** The files a sandboxed system needs before any step runs: os-release, fstab, and the root account and group. */
-export function seedBaseSystem(root: string, id: 'debian' | 'haos' = 'debian', codename = 'bookworm'): void {
+export function seedBaseSystem(root: string, id: 'debian' | 'haos' = 'debian', codename = 'trixie'): void {
   const files: Record<string, string> = {
-    'etc/os-release': id === 'haos' ? 'ID=haos\nNAME="Home Assistant OS"\n' : `ID=${id}\nVERSION_CODENAME=${codename}\nPRETTY_NAME="Debian GNU/Linux 12 (${codename})"\n`,
+    'etc/os-release': id === 'haos' ? 'ID=haos\nNAME="Home Assistant OS"\n' : `ID=${id}\nVERSION_CODENAME=${codename}\nPRETTY_NAME="Debian GNU/Linux (${codename})"\n`,
     'etc/fstab': '# <file system> <mount point> <type> <options> <dump> <pass>\n',
     'etc/passwd': 'root:x:0:0:root:/root:/bin/bash\n',
     'etc/group': 'root:x:0:\n',

@@ -31,6 +31,8 @@ const ctx: StepContext = { secrets: { get: () => new Secret(AUTH_KEY) } };
 
 beforeAll(async () => {
   sim = await startSim({ scenario: 'phase1', taskSeconds: 0 });
+  // Home Assistant as it really is: Home Assistant OS, where Tailscale comes as an add-on.
+  sim.lab.guests[400]!.facts.os = 'haos';
   runner = createSimShellRunner(sim.lab);
   sim.lab.guestExec = runner.guestExec;
   hostSsh = await startSimHostSsh({ runner, admits: () => admit });
@@ -121,6 +123,15 @@ describe('simulated guests through the guest agent', () => {
     expect(device?.advertisedRoutes).toEqual(['10.10.20.0/24']);
     const calls = readShimCalls(runner.guestRoot(300)).map((c) => c.argv).join('\n');
     expect(calls).not.toContain(AUTH_KEY);
+  });
+
+  it('Home Assistant OS: facts say what can be read there, and installing Tailscale is a stated manual step', async () => {
+    const shell = createAgentShell(api, 400, 'home-assistant');
+    expect(await readGuestFacts(shell)).toEqual({ naasLayout: { present: false, stacks: [] }, mounts: [], homeAssistant: { running: true } });
+    await expect(getStep('tailscale.install').apply(shell, {}, ctx)).rejects.toThrow(
+      /exit 3: Home Assistant OS has no package manager: installing Tailscale must be done by hand\. MANUAL STEP: in Home Assistant open Settings > Add-ons/,
+    );
+    expect((await getStep('tailscale.install').check(shell, {})).detail).toBe('install the Tailscale add-on by hand (Home Assistant OS)');
   });
 
   it('a layout made on a mounted share lands on the host dataset', async () => {

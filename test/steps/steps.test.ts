@@ -162,7 +162,7 @@ describe('host steps', () => {
 describe('guest steps', () => {
   it('tailscale.install adds the vendor apt repository and the package, then changes nothing', async () => {
     await converges('tailscale.install', {});
-    expect(readFileSync(join(sshd.root, 'etc/apt/sources.list.d/tailscale.list'), 'utf8')).toContain('pkgs.tailscale.com/stable/debian bookworm');
+    expect(readFileSync(join(sshd.root, 'etc/apt/sources.list.d/tailscale.list'), 'utf8')).toContain('pkgs.tailscale.com/stable/debian trixie main');
     expect(mutations()).toContain('apt-get install -y -q tailscale');
   });
 
