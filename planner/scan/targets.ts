@@ -11,7 +11,11 @@ import { scanDesired, type ScanPorts } from './index.ts';
 function desiredFor(spec: Spec, keys: string[]): DesiredState {
   const full = resolvePhase(spec, spec.metadata.maxPhase as 0 | 1 | 2);
   const vmids = new Set(keys.flatMap((k) => (/^(?:vm|guest|firewall\/vm)\/(\d+)$/.exec(k) ? [Number(/(\d+)$/.exec(k)![1])] : [])));
-  const vms = full.vms.filter((vm) => vmids.has(vm.vmid)).map((vm) => (keys.includes(`guest/${vm.vmid}`) ? vm : { ...vm, provision: undefined }));
+  // The tailnet is read when some VM joins it, so `tailnet` keeps those VMs' Tailscale provisioning in view.
+  const wanted = (vm: (typeof full.vms)[number]) => vmids.has(vm.vmid) || (keys.includes('tailnet') && vm.provision?.tailscale !== undefined);
+  const vms = full.vms
+    .filter(wanted)
+    .map((vm) => (keys.includes(`guest/${vm.vmid}`) || (keys.includes('tailnet') && vm.provision?.tailscale) ? vm : { ...vm, provision: undefined }));
   return {
     ...full,
     scope: 'full',
