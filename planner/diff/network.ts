@@ -13,11 +13,12 @@ export function diffNetwork(ctx: DiffContext): DraftAction[] {
   const node = desired.node;
   const out: DraftAction[] = [];
   const created: string[] = [];
-  let pending = false;
+  // Bridges staged by an earlier, interrupted plan: the network apply activates them and its revert removes them.
+  const staged: string[] = [];
   for (const bridge of desired.bridges) {
     const current = live.find((b) => b.iface === bridge.iface);
     if (current) {
-      pending ||= current.pending;
+      if (current.pending && !current.active) staged.push(bridge.iface);
       const drift = [
         current.bridge_ports.join(' ') !== bridge.bridge_ports.join(' ') ? `ports ${current.bridge_ports.join(' ') || '(none)'} ≠ ${bridge.bridge_ports.join(' ') || '(none)'}` : '',
         (current.cidr ?? '') !== (bridge.cidr ?? '') ? `cidr ${current.cidr ?? '(none)'} ≠ ${bridge.cidr ?? '(none)'}` : '',
@@ -48,7 +49,8 @@ export function diffNetwork(ctx: DiffContext): DraftAction[] {
       }),
     );
   }
-  if (created.length || pending) {
+  const activated = [...created, ...staged];
+  if (activated.length) {
     out.push(
       draft({
         id: 'network.apply',
@@ -57,16 +59,16 @@ export function diffNetwork(ctx: DiffContext): DraftAction[] {
         channel: 'pve',
         target: `node/${node} network`,
         targetKey: 'network',
-        changes: created.map((iface) => change(`bridges.${iface}`, null, 'active')),
+        changes: activated.map((iface) => change(`bridges.${iface}`, staged.includes(iface) ? 'staged' : null, 'active')),
         params: {
           channel: 'pve',
           requests: [{ method: 'PUT', path: `/nodes/${node}/network`, params: {}, async: true }],
           revert: [
-            ...created.map((iface) => ({ method: 'DELETE' as const, path: `/nodes/${node}/network/${iface}`, params: {}, async: false })),
+            ...activated.map((iface) => ({ method: 'DELETE' as const, path: `/nodes/${node}/network/${iface}`, params: {}, async: false })),
             { method: 'PUT', path: `/nodes/${node}/network`, params: {}, async: true },
           ],
         },
-        provides: created.map((iface) => `bridge-active:${iface}`),
+        provides: activated.map((iface) => `bridge-active:${iface}`),
         requires: created.map((iface) => `bridge:${iface}`),
       }),
     );

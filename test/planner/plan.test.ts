@@ -229,3 +229,21 @@ describe('guest agent facts', () => {
     expect(ids.indexOf('vm.reboot:100')).toBeLessThan(ids.indexOf('guest.tailscale.install:100'));
   });
 });
+
+describe('host network', () => {
+  it('activates a bridge left staged by an interrupted plan, with a revert that removes it', () => {
+    const state = phase0State();
+    const bridges = (state.network as Extract<LiveState['network'], { known: true }>).value;
+    bridges.push({ iface: 'vmbr1', type: 'bridge', active: false, autostart: true, bridge_ports: [], comments: 'SERVICES internal-only', pending: true });
+    const result = plan(state, 'phase2');
+    const ids = result.actions.map((a) => a.id);
+    expect(ids).not.toContain('network.bridge.create:vmbr1');
+    expect(ids).toContain('network.bridge.create:vmbr2');
+    const apply = result.actions.find((a) => a.id === 'network.apply')!;
+    expect(apply.changes).toEqual([
+      { path: 'bridges.vmbr2', from: null, to: 'active' },
+      { path: 'bridges.vmbr1', from: 'staged', to: 'active' },
+    ]);
+    expect(apply.params).toMatchObject({ revert: [{ method: 'DELETE', path: '/nodes/proxmox/network/vmbr2' }, { method: 'DELETE', path: '/nodes/proxmox/network/vmbr1' }, { method: 'PUT', path: '/nodes/proxmox/network' }] });
+  });
+});
