@@ -99,7 +99,12 @@ export async function checkStale(
   if (keys.length === 0) return undefined;
   const live = await fingerprint(keys);
   const moved = keys
-    .map((key) => ({ targetKey: key, planned: expected.get(key) ?? null, now: live[key] ?? null }))
+    .map((key) => ({
+      targetKey: key,
+      planned: expected.get(key) ?? null,
+      now: live[key] ?? null,
+      actions: plan.actions.filter((action) => action.targetKey === key && records.get(action.id)?.status !== 'done').map((action) => action.id),
+    }))
     .filter((entry) => entry.planned !== entry.now);
   if (moved.length === 0) return undefined;
   return {

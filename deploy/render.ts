@@ -39,7 +39,9 @@ export function renderReport(report: ApplyReport): string {
   const lines: string[] = [];
   if (report.status === 'refused' && report.refusal) {
     lines.push(`Refused: ${report.refusal.message}`);
-    for (const moved of report.refusal.moved ?? []) lines.push(`  moved: ${moved.targetKey}: planned ${moved.planned ?? 'absent'}, now ${moved.now ?? 'absent'}`);
+    for (const moved of report.refusal.moved ?? []) {
+      lines.push(`  moved: ${moved.targetKey} (for ${moved.actions.join(', ')}): planned ${moved.planned ?? 'absent'}, now ${moved.now ?? 'absent'}`);
+    }
   } else if (report.status === 'dry-run' && report.dryRun) {
     lines.push(`Dry run of plan ${report.planId}: nothing was sent.`);
     for (const action of report.dryRun.actions) {

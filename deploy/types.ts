@@ -112,7 +112,7 @@ export interface Refusal {
   code: RefusalCode;
   message: string;
   /** For `stale`: each target whose fingerprint moved since the plan. */
-  moved?: Array<{ targetKey: string; planned: string | null; now: string | null }>;
+  moved?: Array<{ targetKey: string; planned: string | null; now: string | null; /** The plan's actions on it that would have run. */ actions: string[] }>;
 }
 
 export type ActionOutcome = 'done' | 'already-done' | 'failed' | 'reverted' | 'refused' | 'not-run';

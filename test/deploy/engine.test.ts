@@ -93,7 +93,7 @@ describe('applyPlan: refusals come before any write', () => {
     pve.vms.get(100)!.config.cores = 4; // a manual change after planning
     const report = await applyPlan(p, context(pve, journal));
     expect(report.refusal?.code).toBe('stale');
-    expect(report.refusal?.moved).toEqual([{ targetKey: 'vm/100', planned: p.stateFingerprint['vm/100'], now: pve.digest(100) }]);
+    expect(report.refusal?.moved).toEqual([{ targetKey: 'vm/100', planned: p.stateFingerprint['vm/100'], now: pve.digest(100), actions: ['vm.update:100'] }]);
     expect(report.next).toContain('re-plan: jarvis plan phase0');
     expect(pve.requests).toEqual([]);
   });
