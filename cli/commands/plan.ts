@@ -81,7 +81,27 @@ async function openLab(opts: Options, io: CliIo): Promise<{ ports: ScanPorts; ur
   return { ports: { ...lab.ports, facts }, url: lab.describe, close: () => lab.close() };
 }
 
+const HELP = `${USAGE}
+
+Scans the lab (PROXMOX_*; or, with --sim, an in-process simulator in that scenario), plans the phase and writes the
+plan as JSON and Markdown to --out (default JARVIS_DATA_DIR/plans, JARVIS_DATA_DIR defaulting to ./data).
+
+  phase0    specs/nas.desired.yaml (the reference spec's phase 0)
+  phase1    specs/jarvis-homelab.desired.yaml at phase 1
+  phase2    specs/jarvis-homelab.desired.yaml at phase 2
+  firewall  specs/preprod.firewall.desired.yaml (firewall-only wave)
+  --spec F  plan another spec file instead
+  --json    print the plan JSON only on standard output
+  --sim S   ${SCENARIOS.join(' | ')}
+
+exit codes: 0 planned, 1 refused by guardrails, 2 invalid input, 4 lab unreachable
+`;
+
 export const run: CliCommand = async (args, io) => {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
   const opts = parsePlanArgs(args);
   const specArg = opts.spec ?? PHASE_SPECS[opts.phase];
   const specPath = isAbsolute(specArg) ? specArg : join(io.cwd, specArg);
