@@ -1,6 +1,6 @@
 // Host network: changes are staged (interfaces.new) and shown with the running config; PUT applies them in a task
 // (ifreload), DELETE reverts them.
-import { fail, str, type Params } from '../http.ts';
+import { fail, PveHttpError, str, type Params } from '../http.ts';
 import type { NetIface, SimLab } from '../lab.ts';
 import { checkNode } from './cluster.ts';
 import type { RouteContext, RouteTable } from './types.ts';
@@ -107,9 +107,7 @@ export const networkRoutes: RouteTable = {
     checkNode(path.node, lab);
     const iface = str(params, 'iface') ?? '';
     const pending = staged(lab);
-    if (pending.has(iface)) fail(`interface already exists`);
-    const type = str(params, 'type');
-    if (type === 'bridge' && !/^vmbr\d+$/.test(iface) && !/^[a-z]/.test(iface)) fail(`invalid bridge name '${iface}'`);
+    if (pending.has(iface)) throw new PveHttpError(400, 'Parameter verification failed.', { iface: 'interface already exists' });
     for (const port of (str(params, 'bridge_ports') ?? '').split(/[,;\s]+/).filter(Boolean)) {
       if (!pending.has(port)) fail(`unable to find bridge port '${port}'`);
     }
