@@ -242,6 +242,31 @@ export function diffFirewall(ctx: DiffContext): DraftAction[] {
   return out;
 }
 
+/** An alias, IP set or group action: one request, one revert request, at datacenter level. */
+function objectAction(
+  type: 'firewall.alias.create' | 'firewall.alias.update' | 'firewall.ipset.create' | 'firewall.group.create',
+  name: string,
+  target: string,
+  kind: 'create' | 'update',
+  changes: DraftAction['changes'],
+  request: Omit<PveRequest, 'async'>,
+  revert: Omit<PveRequest, 'async'>,
+  provides: string[],
+): DraftAction {
+  return draft({
+    id: `${type}:${name}`,
+    type,
+    kind,
+    channel: 'pve',
+    target: `firewall/${target}`,
+    targetKey: 'firewall/cluster',
+    changes,
+    params: req([{ ...request, async: false }], [{ ...revert, async: false }]),
+    facts: { firewallLevel: 'cluster', undo: name },
+    provides,
+  });
+}
+
 function diffCluster(ctx: DiffContext, want: NonNullable<DiffContext['desired']['firewall']['cluster']>, live: LiveFirewall['cluster']): DraftAction[] {
   const out: DraftAction[] = [];
   const path = '/cluster/firewall';
@@ -250,16 +275,31 @@ function diffCluster(ctx: DiffContext, want: NonNullable<DiffContext['desired'][
     const current = live.aliases.find((a) => a.name.toLowerCase() === alias.name.toLowerCase());
     const params = { name: alias.name, cidr: alias.cidr, ...(alias.comment ? { comment: alias.comment } : {}) };
     if (!current) {
-      out.push(draft({ id: `firewall.alias.create:${alias.name}`, type: 'firewall.alias.create', kind: 'create', channel: 'pve', target: `firewall/alias/${alias.name}`, targetKey: 'firewall/cluster', changes: [change('cidr', null, alias.cidr)], params: req([{ method: 'POST', path: `${path}/aliases`, params, async: false }], [{ method: 'DELETE', path: `${path}/aliases/${alias.name}`, params: {}, async: false }]), facts: { ...fact, undo: alias.name }, provides: [`fw-alias:${alias.name}`] }));
+      out.push(
+        objectAction('firewall.alias.create', alias.name, `alias/${alias.name}`, 'create', [change('cidr', null, alias.cidr)],
+          { method: 'POST', path: `${path}/aliases`, params },
+          { method: 'DELETE', path: `${path}/aliases/${alias.name}`, params: {} },
+          [`fw-alias:${alias.name}`]),
+      );
     } else if (current.cidr !== alias.cidr) {
-      out.push(draft({ id: `firewall.alias.update:${alias.name}`, type: 'firewall.alias.update', kind: 'update', channel: 'pve', target: `firewall/alias/${alias.name}`, targetKey: 'firewall/cluster', changes: [change('cidr', current.cidr, alias.cidr)], params: req([{ method: 'PUT', path: `${path}/aliases/${alias.name}`, params: { cidr: alias.cidr }, async: false }], [{ method: 'PUT', path: `${path}/aliases/${alias.name}`, params: { cidr: current.cidr }, async: false }]), facts: fact, provides: [`fw-alias:${alias.name}`] }));
+      out.push(
+        objectAction('firewall.alias.update', alias.name, `alias/${alias.name}`, 'update', [change('cidr', current.cidr, alias.cidr)],
+          { method: 'PUT', path: `${path}/aliases/${alias.name}`, params: { cidr: alias.cidr } },
+          { method: 'PUT', path: `${path}/aliases/${alias.name}`, params: { cidr: current.cidr } },
+          [`fw-alias:${alias.name}`]),
+      );
     }
   }
   for (const set of want.ipsets) {
     const current = live.ipsets.find((s) => s.name.toLowerCase() === set.name.toLowerCase());
     const entryPath = `${path}/ipset/${set.name}`;
     if (!current) {
-      out.push(draft({ id: `firewall.ipset.create:${set.name}`, type: 'firewall.ipset.create', kind: 'create', channel: 'pve', target: `firewall/ipset/${set.name}`, targetKey: 'firewall/cluster', changes: [change('ipset', null, set.name)], params: req([{ method: 'POST', path: `${path}/ipset`, params: { name: set.name, ...(set.comment ? { comment: set.comment } : {}) }, async: false }], [{ method: 'DELETE', path: entryPath, params: {}, async: false }]), facts: { ...fact, undo: set.name }, provides: [`fw-ipset-exists:${set.name}`] }));
+      out.push(
+        objectAction('firewall.ipset.create', set.name, `ipset/${set.name}`, 'create', [change('ipset', null, set.name)],
+          { method: 'POST', path: `${path}/ipset`, params: { name: set.name, ...(set.comment ? { comment: set.comment } : {}) } },
+          { method: 'DELETE', path: entryPath, params: {} },
+          [`fw-ipset-exists:${set.name}`]),
+      );
     }
     const have = current?.cidrs ?? [];
     const add = set.cidrs.filter((c) => !have.includes(c));
@@ -292,7 +332,12 @@ function diffCluster(ctx: DiffContext, want: NonNullable<DiffContext['desired'][
     const current = live.groups.find((g) => g.group === group.group);
     const groupPath = `${path}/groups/${group.group}`;
     if (!current) {
-      out.push(draft({ id: `firewall.group.create:${group.group}`, type: 'firewall.group.create', kind: 'create', channel: 'pve', target: `firewall/group/${group.group}`, targetKey: 'firewall/cluster', changes: [change('group', null, group.group)], params: req([{ method: 'POST', path: `${path}/groups`, params: { group: group.group, ...(group.comment ? { comment: group.comment } : {}) }, async: false }], [{ method: 'DELETE', path: groupPath, params: {}, async: false }]), facts: { ...fact, undo: group.group }, provides: [`fw-group-exists:${group.group}`] }));
+      out.push(
+        objectAction('firewall.group.create', group.group, `group/${group.group}`, 'create', [change('group', null, group.group)],
+          { method: 'POST', path: `${path}/groups`, params: { group: group.group, ...(group.comment ? { comment: group.comment } : {}) } },
+          { method: 'DELETE', path: groupPath, params: {} },
+          [`fw-group-exists:${group.group}`]),
+      );
     }
     const scope: Scope = { level: 'cluster', label: `group/${group.group}`, rulesPath: groupPath, chainKey: `group/${group.group}` };
     const rules = diffRules(ctx, scope, current?.rules ?? [], group.rules, [`fw-group-exists:${group.group}`]);
