@@ -28,6 +28,8 @@ export interface SshHostConfig {
   keepaliveIntervalMs?: number;
   /** Prefix root commands with `sudo -n`; defaults to true unless the login user is root. */
   useSudo?: boolean;
+  /** Seconds past the remote timeout (and its kill-after) before the connection is dropped as a last resort. */
+  lastResortGraceSec?: number;
 }
 
 const configSchema = z.object({
@@ -43,10 +45,10 @@ const configSchema = z.object({
   defaultTimeoutSec: z.number().int().positive().optional(),
   keepaliveIntervalMs: z.number().int().positive().optional(),
   useSudo: z.boolean().optional(),
+  lastResortGraceSec: z.number().int().positive().optional(),
 });
 
-/** Seconds the client waits beyond the remote timeout before it drops the connection as a last resort. */
-const CLIENT_GRACE_SEC = 10;
+const DEFAULT_GRACE_SEC = 10;
 
 export function createSshShell(config: SshHostConfig): RemoteShell {
   const parsed = configSchema.safeParse(config);
@@ -84,12 +86,13 @@ class SshShell implements RemoteShell {
     const stdin = options.stdin === undefined ? undefined : typeof options.stdin === 'string' ? options.stdin : options.stdin.reveal();
 
     let timer: NodeJS.Timeout | undefined;
+    const waitSec = timeoutSec + KILL_AFTER_SEC + (this.#config.lastResortGraceSec ?? DEFAULT_GRACE_SEC);
     const lastResort = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         // The remote `timeout` did not end the command: drop the whole connection so nothing keeps running on our side.
         this.#drop(ssh);
-        reject(new JarvisError('ssh-timeout', `ssh ${this.host}: no answer ${timeoutSec + KILL_AFTER_SEC + CLIENT_GRACE_SEC} s after the command started (limit ${timeoutSec} s); connection dropped`));
-      }, (timeoutSec + KILL_AFTER_SEC + CLIENT_GRACE_SEC) * 1000);
+        reject(new JarvisError('ssh-timeout', `ssh ${this.host}: no answer ${waitSec} s after the command started (limit ${timeoutSec} s); connection dropped`));
+      }, waitSec * 1000);
     });
     const onOutput = options.onOutput;
     const run = ssh.execCommand(wrapped, {
@@ -122,14 +125,21 @@ class SshShell implements RemoteShell {
     if (pending) (await pending.catch(() => null))?.dispose();
   }
 
-  /** The 'close' handler set in #connect forgets the connection, so the next exec opens a fresh one. */
+  /** Once disposed, #connect sees the connection closed and the next exec opens a fresh one. */
   #drop(ssh: NodeSSH): void {
     ssh.dispose();
   }
 
-  #connect(): Promise<NodeSSH> {
+  async #connect(): Promise<NodeSSH> {
     const current = this.#connection;
-    if (current) return current;
+    if (current) {
+      const ssh = await current;
+      // A connection dropped (last resort, network) reports itself closed at once; its 'close' event may come later.
+      if (ssh.isConnected()) return ssh;
+      // Another caller already replaced it: share that one rather than open a second connection.
+      if (this.#connection !== current) return this.#connect();
+      this.#connection = null;
+    }
     const attempt = this.#open();
     this.#connection = attempt;
     const forget = (): void => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshShell, type SshHostConfig } from '../../infra/ssh/client.ts';
@@ -27,6 +27,26 @@ function shell(overrides: Partial<SshHostConfig> = {}): RemoteShell {
   const s = createSshShell(hostConfig(overrides));
   shells.push(s);
   return s;
+}
+
+/** Every process below pid (sshd's per-connection monitors and sessions), from /proc. */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [child, parent] of parents) if (parent === p) out.push(child), walk(child);
+  };
+  walk(pid);
+  return out;
 }
 
 beforeAll(async () => {
@@ -73,6 +93,21 @@ describe('SSH shell against a real OpenSSH server', () => {
     // /proc rather than ps: procps may be missing on a minimal CI image.
     const left = await s.exec(`for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <"$f" 2>/dev/null; echo; done | grep -c '^sleep 47 ' || true`);
     expect(left.stdout.trim()).toBe('0');
+  });
+
+  it('drops the connection as a last resort when the server stops answering', async () => {
+    const s = shell({ lastResortGraceSec: 1 });
+    await s.exec('true');
+    const frozen = descendantsOf(sshd.pid);
+    expect(frozen.length).toBeGreaterThan(0);
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    try {
+      const error = await s.exec('echo never', { timeoutSec: 1 }).catch((e: unknown) => e);
+      expect((error as Error).message).toBe('ssh proxmox: no answer 7 s after the command started (limit 1 s); connection dropped');
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+    }
+    expect((await s.exec('echo reconnected')).stdout).toBe('reconnected\n');
   });
 
   it('reuses one connection for successive commands', async () => {

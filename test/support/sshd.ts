@@ -12,6 +12,8 @@ const SSHD = '/usr/sbin/sshd';
 
 export interface TestSshd {
   port: number;
+  /** PID of the listening sshd (its per-connection processes are its descendants). */
+  pid: number;
   /** `SHA256:…` of the server's host key, as ssh-keygen prints it. */
   fingerprint: string;
   clientKeyPath: string;
@@ -100,6 +102,7 @@ export async function startTestSshd(): Promise<TestSshd> {
   await waitForPort(port, child, () => stderr);
   return {
     port,
+    pid: child.pid!,
     fingerprint,
     clientKeyPath: clientKey,
     root,
