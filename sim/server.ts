@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { generate } from 'selfsigned';
+import { InputError } from '../lib/errors.ts';
 import { Authenticator, permissionsOf, requiredPrivilege, type SimToken } from './auth.ts';
 import { checkRequest, runRoute } from './dispatch.ts';
 import { decideFault, parseFaults } from './faults.ts';
@@ -96,6 +97,11 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const taskSeconds = opts.taskSeconds ?? 3;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
   const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'root@pam!jarvis', secret: randomUUID(), privileges: 'admin' }];
+  for (const token of tokens) {
+    if (!/^[^\s@!=]+@[A-Za-z][\w.-]*![A-Za-z][\w.-]*$/.test(token.tokenId) || !/^\S+$/.test(token.secret)) {
+      throw new InputError(`simulator token "${token.tokenId}": expected USER@REALM!TOKENID and a secret without spaces`);
+    }
+  }
   lab.passwords.set('root@pam', randomBytes(12).toString('base64url'));
   lab.tailnet = new TailnetState(`tskey-api-sim${randomBytes(6).toString('hex')}-${randomBytes(16).toString('hex')}`);
   const tls = await makeCertificate(host);

@@ -60,6 +60,10 @@ describe('faults', () => {
     expect((await call(sim, agent, 'GET', '/version')).status).toBe(200);
   });
 
+  it('refuses malformed tokens', async () => {
+    await expect(startSim({ tokens: [{ tokenId: 'jarvis', secret: 'x' }] })).rejects.toThrow(/USER@REALM!TOKENID/);
+  });
+
   it('refuses malformed fault specs', async () => {
     await expect(startSim({ faults: ['5xx:lots'] })).rejects.toThrow(/5xx rate/);
     await expect(startSim({ faults: ['explode'] })).rejects.toThrow(/expected 5xx:RATE/);
