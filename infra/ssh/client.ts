@@ -90,7 +90,8 @@ class SshShell implements RemoteShell {
     const lastResort = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         // The remote `timeout` did not end the command: drop the whole connection so nothing keeps running on our side.
-        this.#drop(ssh);
+        // Once disposed it reports itself closed, and the next exec opens a fresh one (#connect).
+        ssh.dispose();
         reject(new JarvisError('ssh-timeout', `ssh ${this.host}: no answer ${waitSec} s after the command started (limit ${timeoutSec} s); connection dropped`));
       }, waitSec * 1000);
     });
@@ -123,11 +124,6 @@ class SshShell implements RemoteShell {
     const pending = this.#connection;
     this.#connection = null;
     if (pending) (await pending.catch(() => null))?.dispose();
-  }
-
-  /** Once disposed, #connect sees the connection closed and the next exec opens a fresh one. */
-  #drop(ssh: NodeSSH): void {
-    ssh.dispose();
   }
 
   async #connect(): Promise<NodeSSH> {
