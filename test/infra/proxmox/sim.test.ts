@@ -232,6 +232,9 @@ describe('a firewall change that drops new connections', () => {
   let locked: RunningSim;
   beforeAll(async () => {
     locked = await startSim({ scenario: 'phase0', seed: 13, tokens: [ADMIN] });
+    // Like pve-firewall, the sim always lets the LAN's `management` IP set reach 22/8006; Jarvis here sits outside
+    // it (a tailnet address), so a DROP policy without an explicit ACCEPT cuts it off.
+    locked.lab.setClientSource('100.101.102.7');
   });
   afterAll(async () => {
     await locked?.close();
