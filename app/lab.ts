@@ -1,0 +1,129 @@
+// Opens the lab Jarvis manages: the real one named by the configuration, or an in-process simulated one (demo,
+// `--sim SCENARIO`). Either way the rest of Jarvis gets the same ports: Proxmox API, shells, tailnet.
+import type { ProxmoxApi } from '../infra/proxmox/api.ts';
+import type { RemoteShell } from '../infra/shell.ts';
+import type { TailnetApi } from '../infra/tailscale/api.ts';
+import type { JarvisConfig } from '../lib/config.ts';
+import { InputError } from '../lib/errors.ts';
+import { Secret, registerSecret } from '../lib/secret.ts';
+import { createAgentShell } from '../infra/proxmox/agent-shell.ts';
+import { createProxmoxClient, type ProxmoxClient } from '../infra/proxmox/client.ts';
+import { createTailnetClient } from '../infra/tailscale/client.ts';
+
+export interface LabPorts {
+  pve: ProxmoxClient;
+  hostShell?: RemoteShell;
+  guestShell: (vmid: number) => RemoteShell | undefined;
+  tailnet?: TailnetApi;
+}
+
+export interface Lab {
+  ports: LabPorts;
+  /** Where commit-confirm probes management access (TCP connects). */
+  mgmt: { host: string; apiPort: number; sshPort: number };
+  /** Human name for messages: the URL, or "simulated lab (scenario)". */
+  describe: string;
+  /** The in-process simulator, when this lab is simulated (tests and the demo reach into it). */
+  sim?: import('../sim/server.ts').RunningSim;
+  close(): Promise<void>;
+}
+
+export interface SimLabOptions {
+  scenario: string;
+  latencyMs?: number;
+  taskSeconds?: number;
+  largeCount?: number;
+}
+
+function portsFor(pve: ProxmoxClient, tailnet: TailnetApi | undefined, hostShell: RemoteShell | undefined): LabPorts {
+  const agentShells = new Map<number, RemoteShell>();
+  return {
+    pve,
+    tailnet,
+    hostShell,
+    guestShell: (vmid) => {
+      let shell = agentShells.get(vmid);
+      if (!shell) {
+        shell = createAgentShell(pve as ProxmoxApi, vmid, `vm/${vmid}`);
+        agentShells.set(vmid, shell);
+      }
+      return shell;
+    },
+  };
+}
+
+/** Starts the simulator in this process and connects to it exactly as to a real node (HTTPS, pinned, token). */
+export async function openSimLab(options: SimLabOptions): Promise<Lab> {
+  const { startSim } = await import('../sim/server.ts');
+  const sim = await startSim({
+    scenario: options.scenario as never,
+    latencyMs: options.latencyMs,
+    taskSeconds: options.taskSeconds ?? 0.3,
+    largeCount: options.largeCount,
+  });
+  const tokenSecret = registerSecret(new Secret(sim.tokenSecret));
+  const pve = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret, fingerprint: sim.fingerprint });
+  const tailnet = createTailnetClient({ baseUrl: sim.tailscaleUrl, tailnet: '-', apiKey: registerSecret(new Secret(sim.tailscaleApiKey)) });
+  // The simulated node has no SSH host yet: host-shell facts are `unknown` and host steps cannot run.
+  const hostShell: RemoteShell | undefined = undefined;
+  const url = new URL(sim.url);
+  return {
+    ports: portsFor(pve, tailnet, hostShell),
+    mgmt: { host: url.hostname, apiPort: Number(url.port), sshPort: sim.mgmtSshPort },
+    describe: `simulated lab (scenario ${options.scenario})`,
+    sim,
+    close: async () => {
+      await pve.close();
+      await sim.close();
+    },
+  };
+}
+
+/** Connects to the lab named by the configuration. */
+export async function openConfiguredLab(config: JarvisConfig): Promise<Lab> {
+  const px = config.proxmox;
+  if (!px) {
+    throw new InputError(
+      'no lab configured: set PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_FINGERPRINT (see .env.example), or use --sim SCENARIO',
+    );
+  }
+  const pve = createProxmoxClient({
+    url: px.url,
+    node: px.node,
+    tokenId: px.tokenId,
+    tokenSecret: px.tokenSecret,
+    fingerprint: px.fingerprint,
+    caPem: px.caPem,
+    timeoutMs: px.timeoutMs,
+  });
+  const ts = config.tailscale;
+  const tailnet =
+    ts.apiKey || ts.oauth ? createTailnetClient({ baseUrl: ts.apiUrl, tailnet: ts.tailnet, apiKey: ts.apiKey, oauth: ts.oauth }) : undefined;
+  let hostShell: RemoteShell | undefined;
+  const hostEntry = config.ssh.hosts[px.node];
+  if (hostEntry) {
+    const pin = config.ssh.pins[px.node];
+    if (!pin) throw new InputError(`SSH_HOST_PINS has no pin for ${px.node}: Jarvis never accepts an unpinned host key`);
+    const { createSshShell } = await import('../infra/ssh/client.ts');
+    hostShell = createSshShell({
+      host: px.node,
+      address: hostEntry.host,
+      port: hostEntry.port,
+      username: config.ssh.user,
+      auth: config.ssh.keyPath
+        ? { kind: 'key', privateKeyPath: config.ssh.keyPath, passphrase: config.ssh.keyPassphrase }
+        : { kind: 'agent', socket: process.env.SSH_AUTH_SOCK ?? '' },
+      fingerprint: pin,
+    });
+  }
+  const url = new URL(px.url);
+  return {
+    ports: portsFor(pve, tailnet, hostShell),
+    mgmt: { host: config.mgmt.host ?? url.hostname, apiPort: Number(url.port || 8006), sshPort: config.mgmt.sshPort },
+    describe: px.url,
+    close: async () => {
+      await hostShell?.close();
+      await pve.close();
+    },
+  };
+}
