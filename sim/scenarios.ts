@@ -236,17 +236,26 @@ function pastVmLog(vmid: number, outcome: PastOutcome, archive: string): string[
  * Six nightly runs of jarvis-daily: three good ones, VM 300 failing for lack of space two days ago, a lock timeout
  * (VM 100) and a snapshot lock (VM 300) a day ago, then a good run a few hours ago. Good runs leave archives.
  */
+/** The most recent daily run at `secondOfDay` (UTC) at or before `now` (epoch seconds). */
+function lastDailyRun(now: number, secondOfDay: number): number {
+  const today = now - (now % DAY) + secondOfDay;
+  return today <= now ? today : today - DAY;
+}
+
 async function backupFailures(lab: SimLab): Promise<void> {
   await phase0(lab);
-  const now = Math.floor(Date.now() / 1000);
+  // Runs are anchored to the job's schedule (02:30 UTC), not to the start of the simulator, so every start on the
+  // same day gives the same tasks and UPIDs: de-duplication across separate `jarvis watch --once` runs is testable.
+  const lastRun = lastDailyRun(Math.floor(Date.now() / 1000), 2 * 3600 + 30 * 60);
   const runs: Array<{ ago: number; outcomes: Record<number, PastOutcome> }> = [
     { ago: 5 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
     { ago: 4 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
     { ago: 3 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
     { ago: 2 * DAY, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
     { ago: DAY, outcomes: { 100: 'lock-timeout', 300: 'locked-snapshot', 400: 'ok' } },
-    { ago: 3 * 3600, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+    { ago: 0, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
   ];
+  const now = lastRun;
   const header = 'INFO: starting new backup job: vzdump 100 300 400 --storage local --mode snapshot --compress zstd --prune-backups keep-daily=7,keep-weekly=4,keep-monthly=6 --node proxmox';
   for (const run of runs) {
     const start = now - run.ago;

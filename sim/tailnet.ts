@@ -42,6 +42,12 @@ const DETAIL_FIELDS = ['advertisedRoutes', 'enabledRoutes', 'clientConnectivity'
 const TAILNET_DOMAIN = 'tail5a1b2c.ts.net';
 const CREATED = '2026-01-15T09:00:00Z';
 
+/** Key expiry relative to today (UTC midnight), so a scenario never shows keys that expired in the calendar. */
+function daysFromToday(days: number): string {
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  return new Date(today + days * 86_400_000).toISOString().replace('.000Z', 'Z');
+}
+
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export class TailnetState {
@@ -58,7 +64,7 @@ export class TailnetState {
       keyType: 'auth',
       description: 'jarvis lab enrolment',
       created: CREATED,
-      expires: '2026-04-15T09:00:00Z',
+      expires: daysFromToday(60),
       expirySeconds: 7776000,
       capabilities: { devices: { create: { reusable: true, ephemeral: false, preauthorized: true, tags: [] } } },
       userId: 'uJarvisOwner1CNTRL',
@@ -95,7 +101,7 @@ export class TailnetState {
       connectedToControl: true,
       authorized: true,
       created: CREATED,
-      expires: '2026-07-14T09:00:00Z',
+      expires: daysFromToday(150),
       keyExpiryDisabled: false,
       machineKey: `mkey:${digest.slice(0, 64)}`,
       nodeKey: `nodekey:${hash(`node:${input.hostname}`).slice(0, 64)}`,
