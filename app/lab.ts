@@ -9,6 +9,10 @@ import { Secret, registerSecret } from '../lib/secret.ts';
 import { createAgentShell } from '../infra/proxmox/agent-shell.ts';
 import { createProxmoxClient, type ProxmoxClient } from '../infra/proxmox/client.ts';
 import { createTailnetClient } from '../infra/tailscale/client.ts';
+import { simHostShell } from './sim-shells.ts';
+
+// Follow tasks closely: apply's wall time tracks the tasks' own durations (bench: wall / critical path).
+const TASK_POLLING = { maxDelayMs: 500 };
 
 export interface LabPorts {
   pve: ProxmoxClient;
@@ -62,10 +66,10 @@ export async function openSimLab(options: SimLabOptions): Promise<Lab> {
     largeCount: options.largeCount,
   });
   const tokenSecret = registerSecret(new Secret(sim.tokenSecret));
-  const pve = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret, fingerprint: sim.fingerprint });
+  const pve = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret, fingerprint: sim.fingerprint, taskPolling: TASK_POLLING });
   const tailnet = createTailnetClient({ baseUrl: sim.tailscaleUrl, tailnet: '-', apiKey: registerSecret(new Secret(sim.tailscaleApiKey)) });
-  // The simulated node has no SSH host yet: host-shell facts are `unknown` and host steps cannot run.
-  const hostShell: RemoteShell | undefined = undefined;
+  // The simulated guests and node run commands for real in sandboxes, so facts and provisioning work as on a lab.
+  const hostShell = simHostShell(sim);
   const url = new URL(sim.url);
   return {
     ports: portsFor(pve, tailnet, hostShell),
@@ -73,6 +77,8 @@ export async function openSimLab(options: SimLabOptions): Promise<Lab> {
     describe: `simulated lab (scenario ${options.scenario})`,
     sim,
     close: async () => {
+      await hostShell.close();
+      await tailnet.close();
       await pve.close();
       await sim.close();
     },
@@ -95,6 +101,7 @@ export async function openConfiguredLab(config: JarvisConfig): Promise<Lab> {
     fingerprint: px.fingerprint,
     caPem: px.caPem,
     timeoutMs: px.timeoutMs,
+    taskPolling: TASK_POLLING,
   });
   const ts = config.tailscale;
   const tailnet =
@@ -123,6 +130,7 @@ export async function openConfiguredLab(config: JarvisConfig): Promise<Lab> {
     describe: px.url,
     close: async () => {
       await hostShell?.close();
+      await tailnet?.close();
       await pve.close();
     },
   };

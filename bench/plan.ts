@@ -15,7 +15,7 @@ import { loadSpec } from '../planner/spec/load.ts';
 import type { Spec } from '../planner/spec/schema.ts';
 import { known, unknown, type LiveState, type LiveVm } from '../planner/state.ts';
 import { startSim, type SimOptions } from '../sim/server.ts';
-import { attachSimShells } from '../cli/sim-shells.ts';
+import { simHostShell } from '../app/sim-shells.ts';
 
 export interface PlanBenchResult {
   /** Scan + plan as `jarvis plan phase2 --sim phase1` does it: inventory, guest probes and host probe in parallel. */
@@ -49,18 +49,19 @@ async function planOnce(
   const client = createProxmoxClient({ url: lab.url, node: lab.node, tokenId: lab.tokenId, tokenSecret: new Secret(lab.tokenSecret), fingerprint: lab.fingerprint });
   const tailnet = createTailnetClient({ baseUrl: lab.tailscaleUrl, tailnet: '-', apiKey: new Secret(lab.tailscaleApiKey) });
   // As `jarvis plan --sim`: guests and the node run their probes for real, so in-guest and host facts are read.
-  const shells = withShells ? await attachSimShells(lab) : undefined;
+  const hostShell = withShells ? simHostShell(lab) : undefined;
   try {
-    // Warm the TLS connection so the figure is the planner's, not the handshake's.
+    // Warm the TLS and SSH connections so the figure is the planner's, not the handshakes'.
     await client.version();
+    await hostShell?.exec('true');
     const { api, stats } = instrumentApi(client);
     const names = new Map(spec.vms.map((vm) => [vm.vmid, vm.name]));
     const ports: ScanPorts = {
       pve: api,
       tailnet,
-      ...(shells
+      ...(hostShell
         ? {
-            hostShell: shells.hostShell,
+            hostShell,
             facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts },
             guestShell: (vmid: number) => (names.has(vmid) ? createAgentShell(api, vmid, names.get(vmid)!) : undefined),
           }
@@ -73,7 +74,7 @@ async function planOnce(
     const s = stats();
     return { wallMs, requests: s.requests, roundTrips: s.inventoryRoundTrips, agentRoundTrips: s.agentRoundTrips };
   } finally {
-    await shells?.close();
+    await hostShell?.close();
     await client.close();
     await tailnet.close();
     await lab.close();

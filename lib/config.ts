@@ -83,6 +83,10 @@ const envSchema = z.object({
   JARVIS_APPROVAL_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   JARVIS_SECOND_APPROVER_FOR_CRITICAL: boolFromEnv.default(false),
   JARVIS_SNAPSHOT_RETENTION: z.coerce.number().int().min(1).max(50).default(3),
+  /** Overrides the spec's safetyGuards.confirmWindowSeconds for commit-confirmed firewall/network changes. */
+  JARVIS_CONFIRM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).optional(),
+  /** Storage for the vzdump fallback when a VM's storage cannot snapshot (PVE's default when unset). */
+  JARVIS_BACKUP_STORAGE: z.string().regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, 'must be a PVE storage id').optional(),
   JARVIS_BACKUP_WARN_HOURS: z.coerce.number().int().min(1).default(26),
   JARVIS_BACKUP_CRIT_HOURS: z.coerce.number().int().min(1).default(50),
   JARVIS_SNAPSHOT_MAX_AGE_HOURS: z.coerce.number().int().min(1).default(26),
@@ -139,6 +143,8 @@ export interface JarvisConfig {
   approvalTtlMinutes: number;
   secondApproverForCritical: boolean;
   snapshotRetention: number;
+  apply: { confirmWindowSeconds?: number; backupStorage?: string };
+  drift: { phase: 'phase0' | 'phase1' | 'phase2' | 'firewall' | 'off'; spec?: string };
   alerts: {
     backupWarnHours: number;
     backupCritHours: number;
@@ -150,6 +156,7 @@ export interface JarvisConfig {
     schedule: string;
     webhookListen?: string;
     webhookSecret?: Secret;
+    webhookAllowWildcard: boolean;
   };
   logLevel: string;
 }
@@ -288,6 +295,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): JarvisConfig {
     approvalTtlMinutes: e.JARVIS_APPROVAL_TTL_MINUTES,
     secondApproverForCritical: e.JARVIS_SECOND_APPROVER_FOR_CRITICAL,
     snapshotRetention: e.JARVIS_SNAPSHOT_RETENTION,
+    apply: { confirmWindowSeconds: e.JARVIS_CONFIRM_WINDOW_SECONDS, backupStorage: e.JARVIS_BACKUP_STORAGE },
+    drift: { phase: e.JARVIS_DRIFT_PHASE, spec: e.JARVIS_DRIFT_SPEC },
     alerts: {
       backupWarnHours: e.JARVIS_BACKUP_WARN_HOURS,
       backupCritHours: e.JARVIS_BACKUP_CRIT_HOURS,
@@ -299,6 +308,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): JarvisConfig {
       schedule: e.JARVIS_WATCH_SCHEDULE,
       webhookListen: e.JARVIS_WEBHOOK_LISTEN,
       webhookSecret: readSecret(env, 'JARVIS_WEBHOOK_SECRET'),
+      webhookAllowWildcard: e.JARVIS_WEBHOOK_ALLOW_WILDCARD,
     },
     logLevel: e.JARVIS_LOG_LEVEL,
   };

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { InputError } from '../lib/errors.ts';
 import { Authenticator, permissionsOf, requiredPrivilege, type SimToken } from './auth.ts';
@@ -16,6 +16,8 @@ import { seededRandom } from './random.ts';
 import { redactParams, RequestLog, type SimRequestRecord } from './request-log.ts';
 import { buildScenario, type ScenarioName } from './scenarios.ts';
 import { startTailnetServer, TailnetState } from './tailnet.ts';
+import { startSimHostSsh } from './guest/host-ssh.ts';
+import { createSimShellRunner } from './guest/runner.ts';
 
 export type { SimRequestRecord } from './request-log.ts';
 export type { SimLab } from './lab.ts';
@@ -43,7 +45,12 @@ export interface RunningSim {
   tokenSecret: string;
   tailscaleUrl: string;
   tailscaleApiKey: string;
+  /** The node's SSH server (port 22 of the sim): a host shell that runs commands in the node's sandbox. */
   mgmtSshPort: number;
+  /** Its host key, `SHA256:…` as ssh-keygen prints it, for pinning. */
+  mgmtSshFingerprint: string;
+  /** A private key root may log in with (generated at start, in a temp dir removed on close). */
+  mgmtSshKeyPath: string;
   requests: SimRequestRecord[];
   schemaViolations: SimRequestRecord[];
   lab: SimLab;
@@ -194,14 +201,10 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   });
   const apiPort = await listen(https, host, opts.port ?? 0);
 
-  const ssh = createTcpServer((socket) => {
-    if (!lab.firewallAdmits(22)) {
-      socket.destroy();
-      return;
-    }
-    socket.end('SSH-2.0-OpenSSH_10.0p2 Debian-7\r\n');
-  });
-  const sshPort = await listen(ssh, host, 0);
+  // Guests (agent exec) and the node (SSH) run commands for real in per-machine sandboxes with recording stand-ins.
+  const shellRunner = createSimShellRunner(lab);
+  lab.guestExec = shellRunner.guestExec;
+  const hostSsh = await startSimHostSsh({ runner: shellRunner, host, admits: () => lab.firewallAdmits(22) });
   const tailnet = await startTailnetServer(lab.tailnet, host);
 
   let closed = false;
@@ -214,7 +217,9 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
     tokenSecret: tokens[0]!.secret,
     tailscaleUrl: tailnet.url,
     tailscaleApiKey: lab.tailnet.apiKey,
-    mgmtSshPort: sshPort,
+    mgmtSshPort: hostSsh.port,
+    mgmtSshFingerprint: hostSsh.fingerprint,
+    mgmtSshKeyPath: hostSsh.clientKeyPath,
     requests,
     schemaViolations,
     lab,
@@ -226,8 +231,9 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       https.closeAllConnections();
       tailnet.server.closeAllConnections();
       await Promise.all([
+        shellRunner.close(),
         new Promise<void>((resolve) => https.close(() => resolve())),
-        new Promise<void>((resolve) => ssh.close(() => resolve())),
+        hostSsh.close(),
         new Promise<void>((resolve) => tailnet.server.close(() => resolve())),
       ]);
     },

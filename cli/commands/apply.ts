@@ -4,9 +4,8 @@
 // 4 unreachable.
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
 import { openConfiguredLab } from '../../app/lab.ts';
-import { createApplyContext, DEFAULT_CONFIRM_WINDOW_MS, loadPlanSpec } from '../../deploy/context.ts';
+import { createApplyContext, loadPlanSpec } from '../../deploy/context.ts';
 import { applyDbPath } from '../../deploy/db.ts';
 import { applyPlan } from '../../deploy/engine.ts';
 import { Journal } from '../../deploy/journal.ts';
@@ -27,20 +26,13 @@ Applies a plan saved by \`jarvis plan\` (JARVIS_DATA_DIR/plans/<id>.json, or a f
   --json      print the report as one JSON document on stdout
   --help      show this help
 
-Environment (besides PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETENTION):
-  JARVIS_CONFIRM_WINDOW_SECONDS  how long a firewall/network change may leave management unreachable before it is
-                                 reverted (default 60)
-  JARVIS_BACKUP_STORAGE          storage for the vzdump fallback when a VM's storage cannot snapshot
+Environment: PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETENTION, JARVIS_CONFIRM_WINDOW_SECONDS
+(default: the spec's safetyGuards.confirmWindowSeconds), JARVIS_BACKUP_STORAGE (see .env.example).
 
 exit codes: 0 applied and validated, 1 refused (unapproved, stale, locked, frozen, tampered), 2 invalid input,
             3 failed (the report says where and what next), 4 lab unreachable
 `;
 
-/** Apply's own settings; the rest comes from lib/config.ts. */
-const applyEnv = z.object({
-  JARVIS_CONFIRM_WINDOW_SECONDS: z.coerce.number().min(1).max(3600).optional(),
-  JARVIS_BACKUP_STORAGE: z.string().regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, 'must be a PVE storage id').optional(),
-});
 
 interface ApplyArgs {
   ref?: string;
@@ -87,11 +79,6 @@ export const run: CliCommand = async (args, io) => {
   }
   if (!options.ref) throw new InputError('which plan? usage: jarvis apply <PLAN_ID|FILE> [--dry-run] [--yes]');
   const config = loadConfig(io.env);
-  const parsedEnv = applyEnv.safeParse(io.env);
-  if (!parsedEnv.success) {
-    const issue = parsedEnv.error.issues[0]!;
-    throw new InputError(`${issue.path.join('.')}: ${issue.message}`);
-  }
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(io.cwd, config.dataDir);
   const ref = options.ref.endsWith('.json') || options.ref.includes('/') ? resolve(io.cwd, options.ref) : options.ref;
   const plan = await loadPlan(ref, dataDir);
@@ -113,8 +100,8 @@ export const run: CliCommand = async (args, io) => {
         dryRun: options.dryRun,
         onProgress: (event) => io.stderr(scrubSecrets(`${renderEvent(event)}\n`)),
         snapshotRetention: config.snapshotRetention,
-        confirmWindowMs: parsedEnv.data.JARVIS_CONFIRM_WINDOW_SECONDS !== undefined ? parsedEnv.data.JARVIS_CONFIRM_WINDOW_SECONDS * 1000 : DEFAULT_CONFIRM_WINDOW_MS,
-        backupStorage: parsedEnv.data.JARVIS_BACKUP_STORAGE,
+        confirmWindowMs: (config.apply.confirmWindowSeconds ?? spec.spec.safetyGuards.confirmWindowSeconds) * 1000,
+        backupStorage: config.apply.backupStorage,
       });
       const report = await applyPlan(plan, ctx);
       io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report)));

@@ -67,26 +67,15 @@ async function simScenario(name: string): Promise<string> {
   return name;
 }
 
-/** Opens the lab through app/lab.ts like every command; `--sim` also attaches the simulated host and guest shells. */
+/** Opens the lab through app/lab.ts like every command (a simulated lab comes with its host and guest shells). */
 export async function openMonitorLab(sim: string | undefined, config: ReturnType<typeof loadConfig>): Promise<MonitorLab> {
-  let hostShell: RemoteShell | undefined;
-  let closeShells = async (): Promise<void> => {};
   const lab = sim ? await openSimLab({ scenario: await simScenario(sim) }) : await openConfiguredLab(config);
-  if (lab.sim) {
-    const { attachSimShells } = await import('../sim-shells.ts');
-    const shells = await attachSimShells(lab.sim);
-    hostShell = shells.hostShell;
-    closeShells = shells.close;
-  } else hostShell = lab.ports.hostShell;
-  const shell = hostShell;
+  const shell: RemoteShell | undefined = lab.ports.hostShell;
   return {
     ports: { proxmox: lab.ports.pve, tailnet: lab.ports.tailnet, ...(shell ? { hostFacts: () => readHostFacts(shell) } : {}) },
-    scanPorts: { ...lab.ports, hostShell: shell, facts: { guest: readGuestFacts, host: readHostFacts } },
+    scanPorts: { ...lab.ports, facts: { guest: readGuestFacts, host: readHostFacts } },
     url: lab.sim?.url ?? lab.describe,
-    close: async () => {
-      await closeShells();
-      await lab.close();
-    },
+    close: () => lab.close(),
   };
 }
 

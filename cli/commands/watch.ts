@@ -11,9 +11,8 @@ import type { Alert } from '../../monitor/types.ts';
 import { handleWebhookNotification, runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
 import { startWebhookReceiver } from '../../monitor/webhook.ts';
 import { scanDrift } from '../../monitor/drift.ts';
-import type { PlanPhase } from '../../planner/plan.ts';
 import { isAbsolute, join } from 'node:path';
-import { defaultSpecFor } from './plan.ts';
+import { defaultSpecFor } from '../../app/planning.ts';
 import type { CliCommand, CliIo } from '../io.ts';
 import { openMonitorLab, parseMonitorArgs, type MonitorLab } from './status.ts';
 
@@ -34,27 +33,13 @@ function summary(result: WatchResult): string {
   return `jarvis watch: ${parts.join(', ')}${result.problems.length > 0 ? `; could not read: ${result.problems.join('; ')}` : ''}\n`;
 }
 
-const PHASES: readonly PlanPhase[] = ['phase0', 'phase1', 'phase2', 'firewall'];
-
-/**
- * The drift watch plans JARVIS_DRIFT_PHASE (default phase0) against its default spec, or JARVIS_DRIFT_SPEC;
- * JARVIS_DRIFT_PHASE=off turns it off.
- */
-function driftWatch(io: CliIo, lab: MonitorLab): WatchOptions['drift'] {
-  const raw = io.env.JARVIS_DRIFT_PHASE ?? 'phase0';
-  if (raw === 'off') return undefined;
-  const phase = PHASES.find((p) => p === raw);
-  if (!phase) throw new InputError(`JARVIS_DRIFT_PHASE=${raw}: must be one of ${PHASES.join(', ')} or off`);
-  const display = io.env.JARVIS_DRIFT_SPEC ?? defaultSpecFor(phase);
+/** The drift watch plans JARVIS_DRIFT_PHASE (default phase0) against JARVIS_DRIFT_SPEC or the phase's spec; `off` turns it off. */
+function driftWatch(io: CliIo, lab: MonitorLab, config: ReturnType<typeof loadConfig>): WatchOptions['drift'] {
+  const { phase, spec } = config.drift;
+  if (phase === 'off') return undefined;
+  const display = spec ?? defaultSpecFor(phase);
   const specPath = isAbsolute(display) ? display : join(io.cwd, display);
   return () => scanDrift({ ports: lab.scanPorts, specPath, displayPath: display, phase, now: Date.now() });
-}
-
-function allowWildcard(env: NodeJS.ProcessEnv): boolean {
-  const raw = env.JARVIS_WEBHOOK_ALLOW_WILDCARD;
-  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
-  if (raw === '1' || raw === 'true') return true;
-  throw new InputError(`JARVIS_WEBHOOK_ALLOW_WILDCARD=${raw}: must be 1 or 0`);
 }
 
 async function runForever(io: CliIo, options: Omit<WatchOptions, 'now'>, config: ReturnType<typeof loadConfig>): Promise<number> {
@@ -64,7 +49,7 @@ async function runForever(io: CliIo, options: Omit<WatchOptions, 'now'>, config:
     ? await startWebhookReceiver({
         listen: webhookListen,
         secret: webhookSecret!,
-        allowWildcard: allowWildcard(io.env),
+        allowWildcard: config.alerts.webhookAllowWildcard,
         warn: (message) => io.stderr(`jarvis watch: ${message}\n`),
         onNotification: async (n) => void (await handleWebhookNotification({ ...options, now: Date.now() }, n)),
       })
@@ -95,7 +80,7 @@ export const run: CliCommand = async (args, io) => {
   const store = AlertStore.open(config.dataDir);
   try {
     const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
-    const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver, drift: driftWatch(io, connection) };
+    const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver, drift: driftWatch(io, connection, config) };
     if (!options.once) return await runForever(io, watch, config);
     const result = await runWatchers({ ...watch, now: Date.now() });
     io.stderr(scrubSecrets(summary(result)));

@@ -59,10 +59,9 @@ export function diffMigrations(ctx: DiffContext): DraftAction[] {
     if (!attached) out.push(attachAction(ctx, migration, id, vmName, attachedIndex));
     if (facts && mounted) continue;
     if (!facts && attached) continue;
+    // Not chained into the guest's step sequence: it is ordered by what it requires (its stacks exist, the share is
+    // attached, the VM runs), which also puts it after Docker and the /opt/naas layout on a fresh lab.
     out.push(
-      chain(
-        ctx,
-        `guest:${migration.vmid}`,
         draft({
           id: `migration.data:${migration.id}`,
           type: 'migration.data',
@@ -75,7 +74,6 @@ export function diffMigrations(ctx: DiffContext): DraftAction[] {
           facts: { vmid: migration.vmid, vmName, existing: live !== undefined, sizeGiB: migration.sizeGiB, undo: migration.from, ...(live ? snapshotSupport(ctx, live) : {}) },
           requires: [`virtiofs:${migration.vmid}:${id}`, `vm-restarted:${migration.vmid}`, `vm-running:${migration.vmid}`, `dataset:${migration.to}`, ...migration.stacks.map((s) => `stack:${migration.vmid}:${s}`)],
         }),
-      ),
     );
   }
   return out;

@@ -119,7 +119,12 @@ function haosImport(ctx: DiffContext, vm: DesiredVm, facts: RatingFacts): DraftA
     target: vmTarget(vm),
     targetKey: `vm/${vm.vmid}`,
     changes: [change(diskSlot(0), null, `${disk.storage}: ${image}`)],
-    params: { channel: 'host', step: 'haos.image', args: { vmid: vm.vmid, image, storage: disk.storage } },
+    params: {
+      channel: 'host',
+      step: 'haos.image',
+      // The imported disk gets the build standards' drive options, as a created one would (no drift on re-plan).
+      args: { vmid: vm.vmid, image, storage: disk.storage, driveOptions: formatPropertyString(diskOptions(disk)) },
+    },
     facts,
     requires: [`vm:${vm.vmid}`, `storage:${disk.storage}`],
   });

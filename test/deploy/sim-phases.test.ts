@@ -2,7 +2,7 @@
 // guest and host shells attached so provisioning steps run for real in their sandboxes: apply, then the plan for the
 // same phase is empty.
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachSimShells } from '../../cli/sim-shells.ts';
+import { simHostShell } from '../../app/sim-shells.ts';
 import { createApplyContext } from '../../deploy/context.ts';
 import { applyPlan } from '../../deploy/engine.ts';
 import { Journal } from '../../deploy/journal.ts';
@@ -26,8 +26,8 @@ afterEach(async () => {
 async function simLab(scenario: ScenarioName) {
   const sim = await startSim({ scenario, taskSeconds: 0.1 });
   cleanups.push(() => sim.close());
-  const shells = await attachSimShells(sim);
-  cleanups.push(() => shells.close());
+  const hostShell = simHostShell(sim);
+  cleanups.push(() => hostShell.close());
   const pve = clientFor({ PROXMOX_URL: sim.url, PROXMOX_NODE: sim.node, PROXMOX_TOKEN_ID: sim.tokenId, PROXMOX_TOKEN_SECRET: sim.tokenSecret, PROXMOX_FINGERPRINT: sim.fingerprint });
   cleanups.push(() => pve.close());
   const tailnet = createTailnetClient({ baseUrl: sim.tailscaleUrl, tailnet: '-', apiKey: registerSecret(new Secret(sim.tailscaleApiKey)) });
@@ -36,7 +36,7 @@ async function simLab(scenario: ScenarioName) {
     if (!agents.has(vmid)) agents.set(vmid, createAgentShell(pve, vmid, `vm/${vmid}`));
     return agents.get(vmid)!;
   };
-  const lab = { pve, hostShell: shells.hostShell, guestShell, tailnet };
+  const lab = { pve, hostShell, guestShell, tailnet };
   const url = new URL(sim.url);
   return { sim, lab, mgmt: { host: url.hostname, apiPort: Number(url.port), sshPort: sim.mgmtSshPort } };
 }

@@ -2,7 +2,6 @@
 // while the lab is unchanged, and a different one for a target that moved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSimLab, type Lab } from '../../app/lab.ts';
-import { attachSimShells } from '../../cli/sim-shells.ts';
 import { readGuestFacts } from '../../infra/facts/guest.ts';
 import { readHostFacts } from '../../infra/facts/host.ts';
 import { buildPlan, fingerprintTargets, scanLab, type ScanPorts } from '../../planner/index.ts';
@@ -11,16 +10,12 @@ import { loadReference } from './fixtures.ts';
 const { spec, source } = await loadReference();
 let lab: Lab;
 let ports: ScanPorts;
-let closeShells: () => Promise<void>;
 
 beforeAll(async () => {
   lab = await openSimLab({ scenario: 'phase1' });
-  const shells = await attachSimShells(lab.sim!);
-  closeShells = shells.close;
-  ports = { ...lab.ports, hostShell: shells.hostShell, facts: { guest: (s) => readGuestFacts(s), host: readHostFacts } };
+  ports = { ...lab.ports, facts: { guest: (s) => readGuestFacts(s), host: readHostFacts } };
 });
 afterAll(async () => {
-  await closeShells();
   await lab.close();
 });
 
