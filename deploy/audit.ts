@@ -16,7 +16,9 @@ export type AuditKind =
   | 'apply.finished'
   | 'lock.recovered'
   | 'freeze.on'
-  | 'freeze.off';
+  | 'freeze.off'
+  | 'lock.on'
+  | 'lock.off';
 
 export interface AuditInput {
   kind: AuditKind;

@@ -27,7 +27,7 @@ if [[ $(dpkg-query -W -f='\${db:Status-Status}' sanoid 2>/dev/null) == installed
 else
   echo absent
 fi
-echo '## sanoid-conf'; cat "$R/etc/sanoid/sanoid.conf" 2>/dev/null
+echo '## sanoid-conf'; cat "$R/etc/sanoid/sanoid.conf" 2>/dev/null || true
 `;
 
 export async function readHostFacts(shell: RemoteShell): Promise<{ datasets: LiveDataset[]; snapshotPolicies: LiveSnapshotPolicy[] }> {

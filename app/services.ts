@@ -1,0 +1,387 @@
+// The composition root behind `/jarvis`: the JarvisServices port (commands/services.ts) implemented with the real
+// planner, apply engine, monitor and stores, over one lab (real or simulated). Chat, console and the demo use it.
+import { readdir } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type {
+  ApplyOptions,
+  ApplyProgress,
+  ApplyReport as ChatApplyReport,
+  DryRunReport,
+  GateResult,
+  GateState,
+  HistoryEntry,
+  JarvisServices,
+  PlanResult,
+  Report,
+  Requester,
+  ServiceRefusal,
+  SnapshotList,
+} from '../commands/services.ts';
+import { qualifiedId } from '../commands/services.ts';
+import type { ApprovalAuditEvent } from '../bot/approvals.ts';
+import { writePlanFiles } from '../cli/plan-files.ts';
+import { createApplyContext, loadPlanSpec } from '../deploy/context.ts';
+import { applyDbPath } from '../deploy/db.ts';
+import { applyPlan } from '../deploy/engine.ts';
+import { Journal } from '../deploy/journal.ts';
+import { acquireApplyLock, freeze, freezeState, readLockHolder, unfreeze, type ApplyLock } from '../deploy/lock.ts';
+import { loadPlan } from '../deploy/plan-file.ts';
+import type { ApplyEvent, ApplyReport } from '../deploy/types.ts';
+import { readHostFacts } from '../infra/facts/host.ts';
+import type { JarvisConfig } from '../lib/config.ts';
+import { JarvisError, InputError, UnreachableError } from '../lib/errors.ts';
+import { collect, type MonitorPorts } from '../monitor/collect.ts';
+import { readGates } from '../monitor/gates.ts';
+import { statusToReport } from '../monitor/report.ts';
+import { buildStatus } from '../monitor/status.ts';
+import { historyHours } from '../monitor/watch.ts';
+import { renderPlanMarkdown } from '../planner/index.ts';
+import type { Plan, PlanPhase } from '../planner/plan.ts';
+import { formatDiagnostic } from '../planner/spec/diagnostic.ts';
+import { checkSpec } from '../planner/spec/guardrails.ts';
+import { readSpecFile } from '../planner/spec/load.ts';
+import type { Lab } from './lab.ts';
+import { makePlan } from './planning.ts';
+
+export interface ServicesOptions {
+  lab: Lab;
+  config: JarvisConfig;
+  /** The repository (specs/ lives here). */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Narration of long work (scans) for logs. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServices {
+  services: JarvisServices;
+  /** The apply store; its audit trail also records chat approvals. */
+  journal: Journal;
+  dataDir: string;
+  close(): void;
+}
+
+const MANUAL_LOCK = 'manual-lock';
+
+function refusal(error: unknown): ServiceRefusal {
+  if (error instanceof InputError) return { ok: false, code: 'invalid', message: error.message };
+  if (error instanceof UnreachableError) return { ok: false, code: 'unreachable', message: error.message };
+  if (error instanceof JarvisError) return { ok: false, code: 'refused', message: error.message };
+  throw error;
+}
+
+/** ApplyEvent (engine) → ApplyProgress (chat): one line per action start and end. */
+function progressMapper(onProgress: ((p: ApplyProgress) => void) | undefined, total: number): (event: ApplyEvent) => void {
+  const index = new Map<string, number>();
+  return (event) => {
+    if (!onProgress) return;
+    switch (event.type) {
+      case 'action.started':
+        index.set(event.actionId, event.index);
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'started', index: event.index, total: event.total });
+      case 'action.finished':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'done', index: index.get(event.actionId) ?? 0, total, detail: event.detail });
+      case 'action.failed':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'failed', index: index.get(event.actionId) ?? 0, total, detail: event.error });
+      case 'action.skipped':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'skipped', index: index.get(event.actionId) ?? 0, total, detail: event.reason });
+      case 'action.reverted':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'failed', index: index.get(event.actionId) ?? 0, total, detail: `reverted: ${event.detail}` });
+      default:
+        return;
+    }
+  };
+}
+
+function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
+  const completed = report.actions.filter((a) => a.outcome === 'done' || a.outcome === 'already-done').map((a) => a.actionId);
+  const failedAction = report.actions.find((a) => a.outcome === 'failed' || a.outcome === 'reverted');
+  const validated = report.validation?.ok ?? false;
+  if (report.status === 'refused') {
+    return { outcome: 'refused', planId: plan.id, message: report.refusal?.message ?? 'refused', completed, validated: false };
+  }
+  if (report.status === 'applied') {
+    const message = validated
+      ? `applied ${completed.length} action(s); re-scan: nothing left to do`
+      : `applied, but the re-scan still finds work: ${(report.validation?.remaining ?? []).map((r) => r.summary).join('; ') || 'health probes failed'}`;
+    return { outcome: 'applied', planId: plan.id, message, completed, validated };
+  }
+  const hints = plan.actions.filter((a) => completed.includes(a.id)).map((a) => `${a.id}: ${a.rollbackHint}`).reverse();
+  return {
+    outcome: 'failed',
+    planId: plan.id,
+    message: [failedAction ? `${failedAction.actionId} failed: ${failedAction.detail}` : `apply ${report.status}`, ...report.next].join('\n'),
+    completed,
+    ...(failedAction ? { failed: { actionId: failedAction.actionId, error: failedAction.detail } } : {}),
+    validated: false,
+    rollbackHints: hints,
+  };
+}
+
+export function createServices(options: ServicesOptions): RunningServices {
+  const { lab, config, cwd } = options;
+  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir);
+  const plansDir = join(dataDir, 'plans');
+  const journal = Journal.open(applyDbPath(dataDir));
+  let manualLock: ApplyLock | undefined;
+
+  const monitorPorts: MonitorPorts = {
+    proxmox: lab.ports.pve,
+    tailnet: lab.ports.tailnet,
+    ...(lab.ports.hostShell ? { hostFacts: () => readHostFacts(lab.ports.hostShell!) } : {}),
+  };
+
+  async function savePlan(phase: PlanPhase, requester: Requester): Promise<PlanResult> {
+    try {
+      const { plan } = await makePlan({
+        phase,
+        cwd,
+        ports: lab.ports,
+        labName: lab.describe,
+        requestedBy: qualifiedId(requester),
+        onProgress: options.log,
+      });
+      await writePlanFiles(plansDir, plan);
+      journal.audit({ kind: 'plan.saved', planId: plan.id, planHash: plan.planHash, actor: plan.requestedBy, data: { phase, summary: plan.summary } });
+      if (plan.violations.length > 0) {
+        const first = plan.violations[0]!;
+        return { ok: false, code: 'refused', message: `refused by guardrails: [${first.ruleId}] ${first.message}`, violations: plan.violations, plan };
+      }
+      return { ok: true, plan, markdown: renderPlanMarkdown(plan) };
+    } catch (error) {
+      return refusal(error);
+    }
+  }
+
+  async function runApply(planId: string, dryRun: boolean, opts?: ApplyOptions): Promise<{ plan: Plan; report: ApplyReport }> {
+    const plan = await loadPlan(planId, dataDir);
+    const spec = await loadPlanSpec(plan, cwd);
+    const ctx = createApplyContext({
+      plan,
+      spec,
+      lab: lab.ports,
+      mgmt: lab.mgmt,
+      journal,
+      env: options.env,
+      requester: opts ? qualifiedId(opts.requester) : 'dry-run',
+      via: 'chat',
+      approved: (opts?.approvals.length ?? 0) > 0,
+      approvals: opts?.approvals.map((a) => ({ by: a.approver, at: a.at, note: a.via })),
+      dryRun,
+      onProgress: progressMapper(opts?.onProgress, plan.actions.length),
+      snapshotRetention: config.snapshotRetention,
+      confirmWindowMs: (config.apply.confirmWindowSeconds ?? spec.spec.safetyGuards.confirmWindowSeconds) * 1000,
+      backupStorage: config.apply.backupStorage,
+    });
+    return { plan, report: await applyPlan(plan, ctx) };
+  }
+
+  async function statusReport(): Promise<Report> {
+    const now = Date.now();
+    const collected = await collect(monitorPorts, { now, historyHours: historyHours(config.alerts) });
+    if (collected.unreachable) {
+      return { level: 'critical', headline: `Proxmox at ${lab.describe} is unreachable: ${collected.unreachable}`, sections: [] };
+    }
+    const gates = readGates(dataDir, now, config.approvalTtlMinutes);
+    return statusToReport(buildStatus(collected, { now, thresholds: config.alerts, ...gates }));
+  }
+
+  function gateState(): GateState {
+    const holder = readLockHolder(journal);
+    const frozen = freezeState(journal);
+    return {
+      ...(holder ? { lock: { holder: holder.who, since: holder.since, reason: holder.planId === MANUAL_LOCK ? 'locked by hand' : `applying plan ${holder.planId}` } } : {}),
+      ...(frozen ? { freeze: { by: frozen.who, since: frozen.since, reason: frozen.why } } : {}),
+    };
+  }
+
+  const services: JarvisServices = {
+    plan: savePlan,
+
+    async getPlan(planId) {
+      try {
+        const plan = await loadPlan(planId, dataDir);
+        return { plan, markdown: renderPlanMarkdown(plan) };
+      } catch {
+        return undefined;
+      }
+    },
+
+    async dryRun(planId): Promise<DryRunReport | ServiceRefusal> {
+      try {
+        const { plan, report } = await runApply(planId, true);
+        const dry = report.dryRun;
+        if (!dry) return { ok: false, code: 'refused', message: report.refusal?.message ?? 'dry run refused' };
+        const problems: string[] = [];
+        if (dry.stale) problems.push(`stale: ${dry.stale.message}`);
+        const lines = dry.actions.map((action) => {
+          const bad = action.requests.filter((r) => !r.schema.ok);
+          for (const r of bad) if (!r.schema.ok) problems.push(`${action.actionId}: ${r.method} ${r.path}: ${Object.entries(r.schema.errors).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+          const what = [action.requests.length > 0 ? `${action.requests.length} request(s)${bad.length ? `, ${bad.length} invalid` : ' valid'}` : '', ...action.operations].filter(Boolean).join('; ');
+          return `${bad.length ? '✗' : '✓'} ${action.actionId} — ${what}`;
+        });
+        return { ok: problems.length === 0, planId: plan.id, lines, problems };
+      } catch (error) {
+        return refusal(error);
+      }
+    },
+
+    async apply(planId, opts) {
+      try {
+        const { plan, report } = await runApply(planId, false, opts);
+        return toChatReport(plan, report);
+      } catch (error) {
+        const r = refusal(error);
+        return { outcome: 'refused', planId, message: r.message, completed: [], validated: false };
+      }
+    },
+
+    status: statusReport,
+
+    async backups() {
+      const report = await statusReport();
+      const sections = report.sections.filter((s) => /backup|not covered|attention/i.test(s.title));
+      return { ...report, sections: sections.map((s) => (s.title === 'Needs attention' ? { ...s, lines: s.lines.filter((l) => /backup/i.test(l)) } : s)) };
+    },
+
+    async check() {
+      const dir = join(cwd, 'specs');
+      const files = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+      const sections: Report['sections'] = [];
+      let errors = 0;
+      let warnings = 0;
+      for (const name of files) {
+        const display = join('specs', name);
+        const loaded = await readSpecFile(join(dir, name), display);
+        const findings = loaded.ok ? checkSpec(loaded.loaded) : loaded.errors;
+        errors += findings.filter((f) => f.severity === 'error').length + (loaded.ok ? 0 : 1);
+        warnings += findings.filter((f) => f.severity === 'warning').length;
+        sections.push({ title: display, lines: findings.length > 0 ? findings.map(formatDiagnostic) : ['ok'] });
+      }
+      return {
+        level: errors > 0 ? 'critical' : warnings > 0 ? 'warn' : 'ok',
+        headline: errors > 0 ? `${errors} spec error(s) — plans are refused until fixed` : `${files.length} spec(s) valid${warnings ? `, ${warnings} warning(s)` : ''}`,
+        sections,
+      };
+    },
+
+    async drift(requester) {
+      const phase = config.drift.phase === 'off' ? 'phase0' : config.drift.phase;
+      const result = await savePlan(phase, requester);
+      if (!result.ok && !result.plan) return { level: 'critical', headline: `drift check failed: ${result.message}`, sections: [] };
+      const plan = result.ok ? result.plan : result.plan!;
+      if (plan.actions.length === 0) return { level: 'ok', headline: `no drift: the lab matches ${plan.spec.path} (${phase})`, sections: [], planId: plan.id };
+      return {
+        level: plan.summary.maxRisk === 'critical' || plan.summary.maxRisk === 'high' ? 'critical' : 'warn',
+        headline: `${plan.actions.length} difference(s) from ${plan.spec.path} (${phase}); plan ${plan.id} would fix them`,
+        sections: [{ title: 'Drift', lines: plan.actions.map((a) => `${a.kind === 'create' ? '+' : a.kind === 'delete' ? '-' : '~'} ${a.target}: ${a.changes.map((c) => c.path).join(', ') || a.type}`) }],
+        planId: plan.id,
+      };
+    },
+
+    async snapshots(vmid): Promise<SnapshotList | ServiceRefusal> {
+      try {
+        const [snapshots, resources] = await Promise.all([lab.ports.pve.listSnapshots(vmid), lab.ports.pve.clusterResources('vm')]);
+        const name = resources.find((r) => r.vmid === vmid)?.name;
+        return {
+          vmid,
+          ...(name ? { name } : {}),
+          snapshots: snapshots
+            .filter((s) => s.name !== 'current')
+            .map((s) => ({ name: s.name, ...(s.snaptime ? { createdAt: new Date(s.snaptime * 1000).toISOString() } : {}), ...(s.description ? { description: s.description } : {}) })),
+        };
+      } catch (error) {
+        if (error instanceof JarvisError) return refusal(error);
+        return { ok: false, code: 'not-found', message: `VM ${vmid}: ${(error as Error).message}` };
+      }
+    },
+
+    async planRollback(vmid, snapshot) {
+      // Rollback plans are not built yet: say exactly how to do it by hand rather than pretend.
+      return {
+        ok: false,
+        code: 'refused',
+        message: `rollback plans are not available yet; on the node run: qm rollback ${vmid} ${snapshot} (then /jarvis drift to see what differs from the spec)`,
+      };
+    },
+
+    async gates() {
+      return gateState();
+    },
+
+    async lock(requester, reason): Promise<GateResult> {
+      const attempt = acquireApplyLock(journal, { who: `${qualifiedId(requester)}${reason ? ` (${reason})` : ''}`, planId: MANUAL_LOCK, now: Date.now });
+      if (!attempt.acquired) return { ok: false, code: 'locked', message: attempt.message };
+      manualLock = attempt.lock;
+      journal.audit({ kind: 'lock.on', actor: qualifiedId(requester), data: { reason: reason ?? null } });
+      return { ok: true, state: gateState() };
+    },
+
+    async unlock(requester): Promise<GateResult> {
+      const holder = readLockHolder(journal);
+      if (!holder) return { ok: true, state: gateState() };
+      if (holder.planId !== MANUAL_LOCK) return { ok: false, code: 'locked', message: `an apply is running (plan ${holder.planId}); it releases the lock when it ends` };
+      manualLock?.release();
+      journal.db.prepare('DELETE FROM apply_lock WHERE id = 1 AND plan_id = ?').run(MANUAL_LOCK);
+      manualLock = undefined;
+      journal.audit({ kind: 'lock.off', actor: qualifiedId(requester), data: { heldBy: holder.who, since: holder.since } });
+      return { ok: true, state: gateState() };
+    },
+
+    async freeze(requester, reason): Promise<GateResult> {
+      freeze(journal, qualifiedId(requester), reason ?? 'no reason given', Date.now);
+      return { ok: true, state: gateState() };
+    },
+
+    async unfreeze(requester): Promise<GateResult> {
+      unfreeze(journal, qualifiedId(requester));
+      return { ok: true, state: gateState() };
+    },
+
+    async history(limit): Promise<HistoryEntry[]> {
+      const byPlan = new Map<string, HistoryEntry>();
+      for (const entry of journal.auditEntries()) {
+        if (!entry.planId || entry.planId === MANUAL_LOCK) continue;
+        const data = JSON.parse(entry.data) as Record<string, unknown>;
+        let h = byPlan.get(entry.planId);
+        if (!h) {
+          h = { at: entry.at, planId: entry.planId, phase: 'phase0', requestedBy: entry.actor ?? '?', approvedBy: [], outcome: 'refused', summary: '' };
+          byPlan.set(entry.planId, h);
+        }
+        if (entry.kind === 'plan.saved') {
+          h.phase = (data.phase as PlanPhase) ?? h.phase;
+          h.requestedBy = entry.actor ?? h.requestedBy;
+          const summary = data.summary as Plan['summary'] | undefined;
+          h.summary = summary ? `${summary.create} create, ${summary.update} update, ${summary.delete} delete; max risk ${summary.maxRisk}` : '';
+          h.outcome = 'expired';
+        } else if (entry.kind === 'approval' && entry.actor && data.type === 'approval.decision' && /^approv/.test(String(data.outcome))) {
+          if (!h.approvedBy.includes(entry.actor)) h.approvedBy.push(entry.actor);
+        } else if (entry.kind === 'approval' && data.type === 'approval.decision' && /^reject/.test(String(data.outcome))) {
+          h.outcome = 'rejected';
+        } else if (entry.kind === 'apply.finished') {
+          h.at = entry.at;
+          const status = data.status as string;
+          h.outcome = status === 'applied' ? 'applied' : status === 'refused' ? 'refused' : 'failed';
+        } else if (entry.kind === 'apply.refused') {
+          h.outcome = 'refused';
+        }
+      }
+      return [...byPlan.values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
+    },
+  };
+
+  return { services, journal, dataDir, close: () => journal.close() };
+}
+
+/** Chat approval decisions (bot/approvals.ts) into the hash-chained audit trail, refusals included. */
+export function approvalAuditor(journal: Journal): (event: ApprovalAuditEvent) => void {
+  return (event) => {
+    journal.audit({
+      kind: 'approval',
+      planId: event.planId,
+      ...(event.planHash ? { planHash: event.planHash } : {}),
+      ...(event.actor ? { actor: event.actor } : {}),
+      data: { type: event.type, via: event.via ?? null, outcome: event.outcome, reason: event.reason ?? null },
+    });
+  };
+}

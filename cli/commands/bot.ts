@@ -1,0 +1,86 @@
+// `jarvis bot`: the chat bot with the adapters the environment configures (Discord, Slack), over the lab named by
+// PROXMOX_*, plus the alert watchers on their schedule. Outbound connections only; runs until SIGINT/SIGTERM.
+import { alertToReply } from '../../app/alert-reply.ts';
+import { openConfiguredLab } from '../../app/lab.ts';
+import { defaultSpecFor } from '../../app/planning.ts';
+import { approvalAuditor, createServices } from '../../app/services.ts';
+import { startChatBot } from '../../bot/start-bot.ts';
+import { readGuestFacts } from '../../infra/facts/guest.ts';
+import { readHostFacts } from '../../infra/facts/host.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { EXIT } from '../../lib/errors.ts';
+import { createLogger } from '../../lib/log.ts';
+import { AlertStore } from '../../monitor/alert-store.ts';
+import { scanDrift } from '../../monitor/drift.ts';
+import { scheduleWatchers } from '../../monitor/watch.ts';
+import type { CliCommand } from '../io.ts';
+import { isAbsolute, join } from 'node:path';
+
+const USAGE = `usage: jarvis bot
+
+Runs the chat bot: Discord (DISCORD_TOKEN, DISCORD_APP_ID) and/or Slack (SLACK_BOT_TOKEN + SLACK_APP_TOKEN, or
+SLACK_SIGNING_SECRET + SLACK_HTTP_LISTEN), against the lab named by PROXMOX_*, with the alert watchers on
+JARVIS_WATCH_SCHEDULE. See .env.example; check the setup first with \`jarvis doctor\`.
+`;
+
+export const run: CliCommand = async (args, io) => {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  const config = loadConfig(io.env);
+  const logger = createLogger(config.logLevel);
+  const lab = await openConfiguredLab(config);
+  const running = createServices({ lab, config, cwd: io.cwd, env: io.env, log: (line) => logger.info(line) });
+  const store = AlertStore.open(running.dataDir);
+  let stopWatch: (() => void) | undefined;
+  let bot: Awaited<ReturnType<typeof startChatBot>> | undefined;
+  try {
+    bot = await startChatBot({
+      config: { ...config, dataDir: running.dataDir },
+      env: io.env,
+      services: running.services,
+      audit: approvalAuditor(running.journal),
+      log: (level, message, fields) => logger[level](fields ?? {}, message),
+    });
+    const chat = bot;
+    const { phase, spec } = config.drift;
+    const driftSpec = phase === 'off' ? undefined : (spec ?? defaultSpecFor(phase));
+    const watch = scheduleWatchers(
+      config.alerts.schedule,
+      {
+        ports: { proxmox: lab.ports.pve, tailnet: lab.ports.tailnet, ...(lab.ports.hostShell ? { hostFacts: () => readHostFacts(lab.ports.hostShell!) } : {}) },
+        store,
+        thresholds: config.alerts,
+        deliver: (alert) => chat.alert(alertToReply(alert)),
+        ...(phase !== 'off' && driftSpec
+          ? {
+              drift: () =>
+                scanDrift({
+                  ports: { ...lab.ports, facts: { guest: readGuestFacts, host: readHostFacts } },
+                  specPath: isAbsolute(driftSpec) ? driftSpec : join(io.cwd, driftSpec),
+                  displayPath: driftSpec,
+                  phase,
+                  now: Date.now(),
+                }),
+            }
+          : {}),
+      },
+      { onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'watchers failed') },
+    );
+    stopWatch = watch.stop;
+    logger.info({ adapters: bot.adapters, lab: lab.describe, nextWatch: watch.nextRun()?.toISOString() }, 'Jarvis is ready');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    logger.info('stopping');
+    return EXIT.ok;
+  } finally {
+    stopWatch?.();
+    await bot?.stop();
+    store.close();
+    running.close();
+    await lab.close();
+  }
+};
