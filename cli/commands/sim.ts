@@ -111,6 +111,10 @@ export const run: CliCommand = async (args, io) => {
     ['TAILSCALE_API_URL', sim.tailscaleUrl],
     ['TAILSCALE_API_KEY', sim.tailscaleApiKey],
     ['TAILSCALE_TAILNET', '-'],
+    ['SSH_HOSTS', `${sim.node}=${host}:${sim.mgmtSshPort}`],
+    ['SSH_HOST_PINS', `${sim.node}=${sim.mgmtSshFingerprint}`],
+    ['SSH_KEY_PATH', sim.mgmtSshKeyPath],
+    ['SSH_USER', 'root'],
     ['JARVIS_MGMT_HOST', host],
     ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
   ];

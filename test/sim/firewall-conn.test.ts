@@ -12,12 +12,18 @@ afterEach(async () => {
   await sim?.close();
 });
 
-/** Opens a TCP connection and reports whether the server talked back before closing (SSH banner) or reset it. */
+/** Opens a TCP connection and reports whether the SSH server greeted it (banner) or the connection was dropped. */
 function probeSsh(port: number): Promise<'banner' | 'refused'> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let data = '';
-    socket.on('data', (chunk) => (data += chunk.toString()));
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      if (data.startsWith('SSH-2.0-')) {
+        resolve('banner');
+        socket.destroy();
+      }
+    });
     socket.on('close', () => resolve(data.startsWith('SSH-2.0-') ? 'banner' : 'refused'));
     socket.on('error', () => resolve('refused'));
   });

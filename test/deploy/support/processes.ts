@@ -8,6 +8,9 @@ import { applyDbPath } from '../../../deploy/db.ts';
 import { Journal } from '../../../deploy/journal.ts';
 import { createProxmoxClient, type ProxmoxClient } from '../../../infra/proxmox/client.ts';
 import { Secret } from '../../../lib/secret.ts';
+import { loadConfig } from '../../../lib/config.ts';
+import { openConfiguredLab } from '../../../app/lab.ts';
+import { scanPortsOf } from '../../../app/planning.ts';
 import { buildPlan, phaseNumberOf, scanLab } from '../../../planner/index.ts';
 import type { Plan, PlanPhase } from '../../../planner/plan.ts';
 import { loadSpec, type LoadedSpec } from '../../../planner/spec/load.ts';
@@ -69,10 +72,16 @@ export async function loadTestSpec(): Promise<LoadedSpec> {
 }
 
 /** Scans the simulated lab and builds the plan for `phase` exactly as `jarvis plan` does (API-only ports). */
-export async function planAgainst(pve: ProxmoxClient, phase: PlanPhase, id: string): Promise<Plan> {
+/** Plans against the `jarvis sim` process exactly as `jarvis plan` would: API, guest agent, host SSH and tailnet. */
+export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string): Promise<Plan> {
   const { spec, source } = await loadTestSpec();
-  const state = await scanLab({ pve }, spec, phaseNumberOf(phase, spec));
-  return buildPlan({ spec, specPath: SPEC_PATH, specSha256: source.sha256, phase, state, requestedBy: 'cli:test', now: new Date().toISOString(), id });
+  const lab = await openConfiguredLab(loadConfig(env));
+  try {
+    const state = await scanLab(scanPortsOf(lab.ports), spec, phaseNumberOf(phase, spec));
+    return buildPlan({ spec, specPath: SPEC_PATH, specSha256: source.sha256, phase, state, requestedBy: 'cli:test', now: new Date().toISOString(), id });
+  } finally {
+    await lab.close();
+  }
 }
 
 export function savePlan(dataDir: string, plan: Plan): void {
