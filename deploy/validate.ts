@@ -4,6 +4,7 @@
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import { buildPlan, phaseNumberOf, resolvePhase, scanLab, type ScanPorts } from '../planner/index.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
+import { isSpecialPlan } from '../planner/special-plans.ts';
 import type { Spec } from '../planner/spec/schema.ts';
 import type { LiveState } from '../planner/state.ts';
 import type { ValidationProbe, ValidationReport } from './types.ts';
@@ -87,9 +88,34 @@ async function healthProbes(input: ValidatorInput, state: LiveState): Promise<Va
   return probes.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Rollback and backup-retry plans (planner/special-plans.ts) are not made from the spec: after a rollback the lab may
+ * rightly differ from it, so re-planning the spec would call a good rollback a failure. They are validated by probing
+ * their VM instead: it exists and, when the rollback restarted it, it runs.
+ */
+async function validateSpecialPlan(input: ValidatorInput): Promise<ValidationReport> {
+  const probes: ValidationProbe[] = [];
+  for (const action of input.plan.actions) {
+    const vmid = vmidOf(action.targetKey);
+    if (vmid === undefined) continue;
+    try {
+      const status = await input.scanPorts.pve.vmStatus(vmid);
+      probes.push({ name: `vm/${vmid} exists`, targetKey: action.targetKey, ok: true, detail: `status ${status.status}` });
+      const restarts = action.params.channel === 'pve' && action.params.requests.some((request) => request.params.start === 1);
+      if (action.type === 'vm.rollback' && restarts) {
+        probes.push({ name: `vm/${vmid} running`, targetKey: action.targetKey, ok: status.status === 'running', detail: `status ${status.status}` });
+      }
+    } catch (error) {
+      probes.push({ name: `vm/${vmid} exists`, targetKey: action.targetKey, ok: false, detail: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { remaining: [], probes, unverified: [] };
+}
+
 export function makeValidator(input: ValidatorInput): () => Promise<ValidationReport> {
   return async () => {
     const { plan, spec } = input;
+    if (isSpecialPlan(plan)) return validateSpecialPlan(input);
     const state = await scanLab(input.scanPorts, spec, phaseNumberOf(plan.phase, spec));
     const again = buildPlan({
       spec,

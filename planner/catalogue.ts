@@ -71,8 +71,10 @@ const CATALOGUE: Record<ActionType, Entry> = {
   'vm.snapshot': { risk: () => 'low', downtime: none, rollback: (f) => `delete the snapshot of ${vm(f)}` },
   'vm.rollback': {
     risk: () => 'high',
-    downtime: () => [60, 'the VM restarts from the snapshot'],
-    rollback: (f) => `changes made to ${vm(f)} after the snapshot are lost; restore from the latest backup if needed`,
+    // The current state is snapshotted first, so the rollback itself can be undone.
+    snapshotFirst: () => true,
+    downtime: (f) => (f.running === false ? [0, ''] : [60, 'the VM restarts from the snapshot']),
+    rollback: (f) => `changes made to ${vm(f)} after the snapshot are lost unless its pre-snapshot was taken`,
   },
   'network.bridge.create': {
     risk: () => 'medium',
@@ -109,6 +111,12 @@ const CATALOGUE: Record<ActionType, Entry> = {
   },
   'backup.job.create': { risk: () => 'low', downtime: none, rollback: (f) => `delete backup job ${undo(f, '')}` },
   'backup.job.update': { risk: () => 'low', downtime: none, rollback: (f) => `set the backup job back: ${undo(f, 'previous values')}` },
+  'backup.run': {
+    risk: () => 'low',
+    // Snapshot mode backs a running VM up without stopping it (buildBackupRunPlan rates stop/suspend modes itself).
+    downtime: none,
+    rollback: (f) => `nothing to undo: a new backup archive of ${vm(f)}; delete it from its storage if unwanted`,
+  },
   'firewall.options': {
     risk: firewallRisk,
     downtime: none,

@@ -40,6 +40,7 @@ export type ActionType =
   | 'migration.data'
   | 'backup.job.create'
   | 'backup.job.update'
+  | 'backup.run'
   | 'firewall.options'
   | 'firewall.rule.create'
   | 'firewall.rule.update'
