@@ -16,6 +16,7 @@ import type {
   Requester,
   ServiceRefusal,
   SnapshotList,
+  TaskLog,
 } from '../commands/services.ts';
 import { qualifiedId } from '../commands/services.ts';
 import type { ApprovalAuditEvent } from '../bot/approvals.ts';
@@ -30,6 +31,8 @@ import type { ApplyEvent, ApplyReport } from '../deploy/types.ts';
 import { readHostFacts } from '../infra/facts/host.ts';
 import type { JarvisConfig } from '../lib/config.ts';
 import { JarvisError, InputError, UnreachableError } from '../lib/errors.ts';
+import { AlertStore } from '../monitor/alert-store.ts';
+import { jobCovers } from '../monitor/backups.ts';
 import { collect, type MonitorPorts } from '../monitor/collect.ts';
 import { readGates } from '../monitor/gates.ts';
 import { statusToReport } from '../monitor/report.ts';
@@ -39,9 +42,10 @@ import { renderPlanMarkdown } from '../planner/index.ts';
 import type { Plan, PlanPhase } from '../planner/plan.ts';
 import { formatDiagnostic } from '../planner/spec/diagnostic.ts';
 import { checkSpec } from '../planner/spec/guardrails.ts';
-import { readSpecFile } from '../planner/spec/load.ts';
+import { loadSpec, readSpecFile } from '../planner/spec/load.ts';
+import { buildBackupRunPlan, buildRollbackPlan, type SpecialPlanBase } from '../planner/special-plans.ts';
 import type { Lab } from './lab.ts';
-import { makePlan } from './planning.ts';
+import { PHASE_SPECS, makePlan, newPlanId } from './planning.ts';
 
 export interface ServicesOptions {
   lab: Lab;
@@ -62,6 +66,19 @@ export interface RunningServices {
 }
 
 const MANUAL_LOCK = 'manual-lock';
+/** How much of a task log "Show log" posts: the end is where vzdump says what went wrong. */
+const TASK_LOG_TAIL = 30;
+const UPID = /^UPID:[A-Za-z0-9][A-Za-z0-9.-]*:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[^:\s]*:[^:\s]*:[^:\s]+:$/;
+
+/** vzdump's `prune-backups` as a property string (the job API may hand it back as an object). */
+function pruneString(value: unknown): string | undefined {
+  if (typeof value === 'string' && value) return value;
+  if (value && typeof value === 'object') {
+    const parts = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`);
+    return parts.length ? parts.join(',') : undefined;
+  }
+  return undefined;
+}
 
 function refusal(error: unknown): ServiceRefusal {
   if (error instanceof InputError) return { ok: false, code: 'invalid', message: error.message };
@@ -152,6 +169,40 @@ export function createServices(options: ServicesOptions): RunningServices {
       return refusal(error);
     }
   }
+
+  /** Saves a plan made outside the spec diff (rollback, backup retry) like any plan, for approval and apply. */
+  async function saveSpecialPlan(plan: Plan, kind: 'rollback' | 'backup-retry'): Promise<PlanResult> {
+    await writePlanFiles(plansDir, plan);
+    journal.audit({ kind: 'plan.saved', planId: plan.id, planHash: plan.planHash, actor: plan.requestedBy, data: { phase: kind === 'rollback' ? 'rollback' : plan.phase, kind, summary: plan.summary } });
+    return { ok: true, plan, markdown: renderPlanMarkdown(plan) };
+  }
+
+  /**
+   * What a special plan stands on: the spec the lab is managed by (the drift watch's phase, phase0 when off), so
+   * apply can load it for its stale check, and the VM's current config digest and run state.
+   */
+  async function specialBase(vmid: number, requester: Requester): Promise<{ base: SpecialPlanBase; digest: string; running: boolean; name?: string; inSpec: boolean }> {
+    const phase = config.drift.phase === 'off' ? 'phase0' : config.drift.phase;
+    const specPath = config.drift.spec ?? PHASE_SPECS[phase];
+    const loaded = await loadSpec(isAbsolute(specPath) ? specPath : join(cwd, specPath), { cwd });
+    const [{ config: vmConfig, digest }, status] = await Promise.all([lab.ports.pve.vmConfig(vmid), lab.ports.pve.vmStatus(vmid)]);
+    const now = new Date();
+    const name = typeof vmConfig.name === 'string' ? vmConfig.name : undefined;
+    return {
+      base: { node: lab.ports.pve.node, spec: { path: specPath, sha256: loaded.source.sha256 }, phase, requestedBy: qualifiedId(requester), now: now.toISOString(), id: newPlanId(now) },
+      digest,
+      running: status.status === 'running',
+      ...(name ? { name } : {}),
+      inSpec: loaded.spec.vms.some((vm) => vm.vmid === vmid),
+    };
+  }
+
+  /** Apply re-reads only the VMs the managed spec names (its stale check); others cannot be planned for safely. */
+  const unmanaged = (vmid: number, specPath: string, byHand: string): ServiceRefusal => ({
+    ok: false,
+    code: 'refused',
+    message: `VM ${vmid} is not in ${specPath}, so Jarvis cannot check it has not changed before applying; ${byHand}`,
+  });
 
   async function runApply(planId: string, dryRun: boolean, opts?: ApplyOptions): Promise<{ plan: Plan; report: ApplyReport }> {
     const plan = await loadPlan(planId, dataDir);
@@ -296,13 +347,83 @@ export function createServices(options: ServicesOptions): RunningServices {
       }
     },
 
-    async planRollback(vmid, snapshot) {
-      // Rollback plans are not built yet: say exactly how to do it by hand rather than pretend.
-      return {
-        ok: false,
-        code: 'refused',
-        message: `rollback plans are not available yet; on the node run: qm rollback ${vmid} ${snapshot} (then /jarvis drift to see what differs from the spec)`,
-      };
+    async planRollback(vmid, snapshot, requester) {
+      try {
+        let names: string[];
+        try {
+          names = (await lab.ports.pve.listSnapshots(vmid)).map((s) => s.name).filter((n) => n !== 'current');
+        } catch (error) {
+          if (error instanceof UnreachableError) throw error;
+          return { ok: false, code: 'not-found', message: `VM ${vmid}: ${(error as Error).message}` };
+        }
+        if (!names.includes(snapshot)) {
+          return {
+            ok: false,
+            code: 'not-found',
+            message: `VM ${vmid} has no snapshot "${snapshot}"; ${names.length ? `its snapshots: ${names.join(', ')}` : 'it has no snapshots'}`,
+          };
+        }
+        const facts = await specialBase(vmid, requester);
+        if (!facts.inSpec) return unmanaged(vmid, facts.base.spec.path, `roll it back by hand: qm rollback ${vmid} ${snapshot}`);
+        const plan = buildRollbackPlan({ ...facts.base, vmid, ...(facts.name ? { vmName: facts.name } : {}), snapshot, liveDigest: facts.digest, running: facts.running });
+        return await saveSpecialPlan(plan, 'rollback');
+      } catch (error) {
+        return refusal(error);
+      }
+    },
+
+    async planBackupRetry(vmid, requester) {
+      try {
+        const jobs = await lab.ports.pve.listBackupJobs();
+        const job = jobs.find((candidate) => jobCovers(candidate, vmid));
+        if (!job) return { ok: false, code: 'not-found', message: `VM ${vmid} is in no enabled backup job, so there is nothing to retry; add it to one in the spec` };
+        const facts = await specialBase(vmid, requester);
+        if (!facts.inSpec) return unmanaged(vmid, facts.base.spec.path, `back it up by hand: vzdump ${vmid} --storage ${job.storage ?? 'local'}`);
+        const mode = job.mode === 'stop' || job.mode === 'suspend' ? job.mode : 'snapshot';
+        const compress = typeof job.compress === 'string' && ['0', '1', 'gzip', 'lzo', 'zstd'].includes(job.compress) ? (job.compress as '0' | '1' | 'gzip' | 'lzo' | 'zstd') : undefined;
+        const prune = pruneString(job['prune-backups']);
+        const plan = buildBackupRunPlan({
+          ...facts.base,
+          vmid,
+          ...(facts.name ? { vmName: facts.name } : {}),
+          liveDigest: facts.digest,
+          running: facts.running,
+          // PVE's own default when a job names no storage.
+          storage: job.storage ?? 'local',
+          mode,
+          ...(compress ? { compress } : {}),
+          ...(prune ? { pruneBackups: prune } : {}),
+          jobId: job.id,
+        });
+        return await saveSpecialPlan(plan, 'backup-retry');
+      } catch (error) {
+        return refusal(error);
+      }
+    },
+
+    async taskLog(upid): Promise<TaskLog | ServiceRefusal> {
+      if (!UPID.test(upid)) return { ok: false, code: 'invalid', message: `"${upid}" is not a Proxmox task id (UPID:node:…)` };
+      try {
+        const [status, lines] = await Promise.all([lab.ports.pve.taskStatus(upid), lab.ports.pve.taskLog(upid, { start: 0, limit: 10_000 })]);
+        const text = lines.sort((a, b) => a.n - b.n).map((line) => line.t);
+        return { upid, status: status.status === 'running' ? 'running' : (status.exitstatus ?? 'unknown'), lines: text.slice(-TASK_LOG_TAIL), total: text.length };
+      } catch (error) {
+        if (error instanceof UnreachableError) return refusal(error);
+        return { ok: false, code: 'not-found', message: `task ${upid}: ${(error as Error).message}` };
+      }
+    },
+
+    async snoozeAlert(key, hours, requester) {
+      const now = Date.now();
+      const until = now + hours * 3_600_000;
+      const store = AlertStore.open(dataDir);
+      try {
+        store.snooze(key, until, now);
+      } finally {
+        store.close();
+      }
+      options.log?.(`alert ${key} snoozed by ${qualifiedId(requester)} for ${hours} h`);
+      return { ok: true, key, until: new Date(until).toISOString() };
     },
 
     async gates() {

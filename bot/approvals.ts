@@ -3,11 +3,11 @@
 //
 //   pending ──approve (enough distinct approvers)──► approved ──beginApply──► applying ──► applied | failed
 //      │   └─(critical, typed confirmation)──► awaiting-confirmation ──confirm <hash>──► approved
-//      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase and channel──► superseded
+//      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase (or VM) and channel──► superseded
 import Database from 'better-sqlite3';
 import type { Plan, Risk } from '../planner/plan.ts';
 import { qualifiedId, type ApprovalRecord, type Requester } from '../commands/services.ts';
-import { shortHash } from '../commands/plan-labels.ts';
+import { approvalScope, replanCommand, shortHash } from '../commands/plan-labels.ts';
 import { isApprover, matchingGroup, type ApprovalPolicy } from './approval-policy.ts';
 
 export type PlanState = 'pending' | 'awaiting-confirmation' | 'approved' | 'applying' | 'applied' | 'failed' | 'rejected' | 'expired' | 'superseded';
@@ -59,6 +59,7 @@ export interface PlanRecord {
   planId: string;
   planHash: string;
   shortHash: string;
+  /** The plan's phase, or for a rollback/backup retry its scope (`vm.rollback:300`, see approvalScope). */
   phase: string;
   maxRisk: Risk | 'none';
   requestedBy: string;
@@ -130,7 +131,7 @@ export class Approvals {
     this.#db.transaction(() => {
       const superseded = this.#db
         .prepare(`SELECT plan_id FROM approval_plans WHERE channel_key = ? AND phase = ? AND state IN ('pending','awaiting-confirmation','approved')`)
-        .all(channelKey, plan.phase) as Array<{ plan_id: string }>;
+        .all(channelKey, approvalScope(plan)) as Array<{ plan_id: string }>;
       for (const { plan_id } of superseded) {
         this.#setState(plan_id, 'superseded');
         this.#audit({ type: 'approval.decision', at: iso(now), planId: plan_id, outcome: 'superseded', reason: `by ${plan.id}` });
@@ -138,7 +139,7 @@ export class Approvals {
       const seq = (this.#db.prepare('SELECT COALESCE(MAX(registered_seq), 0) + 1 AS next FROM approval_plans').get() as { next: number }).next;
       this.#db
         .prepare(`INSERT INTO approval_plans VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, NULL, ?)`)
-        .run(plan.id, plan.planHash, plan.phase, plan.summary.maxRisk, plan.requestedBy, channelKey, createdAt, createdAt + this.policy.ttlMs, seq);
+        .run(plan.id, plan.planHash, approvalScope(plan), plan.summary.maxRisk, plan.requestedBy, channelKey, createdAt, createdAt + this.policy.ttlMs, seq);
     })();
     this.#audit({ type: 'approval.registered', at: iso(now), planId: plan.id, planHash: plan.planHash, actor: plan.requestedBy, outcome: 'pending' });
     return toRecord(this.#row(plan.id) as PlanRow);
@@ -271,7 +272,7 @@ export class Approvals {
       if (!isApprover(this.policy, actor) && !(alsoAllowed?.(row, actor) ?? false)) {
         return refuse(row.plan_id, 'not-approver', `${actor.displayName} is not an approver for this plan`);
       }
-      if (row.state === 'expired') return refuse(row.plan_id, 'expired', `Plan ${row.plan_id} expired ${Math.round(this.policy.ttlMs / 60_000)} min after it was made; make a new one with /jarvis plan ${row.phase}`);
+      if (row.state === 'expired') return refuse(row.plan_id, 'expired', `Plan ${row.plan_id} expired ${Math.round(this.policy.ttlMs / 60_000)} min after it was made; make a new one with ${replanCommand(row.phase)}`);
       if (row.state === 'superseded') return refuse(row.plan_id, 'superseded', `Plan ${row.plan_id} was replaced by a newer plan; approve the newest one`);
       return step(row, actor);
     })();

@@ -1,7 +1,7 @@
 // A plan as a platform-neutral Reply: summary first (what a phone shows), then one line per action with its
 // risk, downtime and rollback hint, then warnings and violations.
 import type { Plan } from '../planner/plan.ts';
-import { KIND_SYMBOL, RISK_ICON, riskCounts, shortHash } from './plan-labels.ts';
+import { KIND_SYMBOL, RISK_ICON, planKind, riskCounts, shortHash } from './plan-labels.ts';
 import type { Reply, ReplyButton, ReplyLevel, ReplySection } from './reply.ts';
 
 export function planButtons(planId: string): ReplyButton[] {
@@ -50,7 +50,7 @@ export function planReply(plan: Plan, markdown: string): Reply {
   if (plan.unknowns.length) sections.push({ title: 'Could not read', lines: plan.unknowns.map((u) => `❔ ${u.what}: ${u.reason}`) });
 
   const level: ReplyLevel = plan.violations.length ? 'error' : plan.summary.maxRisk === 'none' ? 'ok' : plan.summary.maxRisk;
-  const title = `Plan ${plan.phase} · ${plan.id}`;
+  const title = `Plan ${planKind(plan)} · ${plan.id}`;
   if (plan.violations.length) {
     return { level, title, sections, next: '/jarvis check' };
   }

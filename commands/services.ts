@@ -86,6 +86,9 @@ export interface ApplyOptions {
   onProgress?: (event: ApplyProgress) => void;
 }
 
+/** A next step a report offers: a button on chat, the command it stands for on the console. */
+export type FollowUp = { kind: 'plan-fix'; phase: PlanPhase } | { kind: 'plan-retry'; vmid: number };
+
 /** A generic read-only report (status, backups, check, drift): headline first, then titled sections. */
 export interface Report {
   level: 'ok' | 'warn' | 'critical';
@@ -93,6 +96,19 @@ export interface Report {
   sections: Array<{ title: string; lines: string[] }>;
   /** drift: the plan that would bring the lab back, when one was made. */
   planId?: string;
+  /** Plans worth making from what the report found (drift to fix, backups to retry). */
+  followUps?: FollowUp[];
+}
+
+/** The tail of a Proxmox task's log (an alert's "Show log"). */
+export interface TaskLog {
+  upid: string;
+  /** `running`, `OK`, or the task's error status. */
+  status: string;
+  /** The last lines, oldest first. */
+  lines: string[];
+  /** Lines of the whole log (more than `lines` when it was cut). */
+  total: number;
 }
 
 export interface SnapshotList {
@@ -136,6 +152,12 @@ export interface JarvisServices {
   snapshots(vmid: number): Promise<SnapshotList | ServiceRefusal>;
   /** A plan that rolls `vmid` back to `snapshot` (approved and applied like any plan). */
   planRollback(vmid: number, snapshot: string, requester: Requester): Promise<PlanResult>;
+  /** A plan that backs `vmid` up now, as its backup job would (an alert's "Plan a retry"). */
+  planBackupRetry(vmid: number, requester: Requester): Promise<PlanResult>;
+  /** The tail of a task's log, by UPID. */
+  taskLog(upid: string): Promise<TaskLog | ServiceRefusal>;
+  /** No alert for `key` for `hours` (the alert store's snooze); `until` is ISO time. */
+  snoozeAlert(key: string, hours: number, requester: Requester): Promise<{ ok: true; key: string; until: string } | ServiceRefusal>;
   gates(): Promise<GateState>;
   lock(requester: Requester, reason?: string): Promise<GateResult>;
   unlock(requester: Requester): Promise<GateResult>;

@@ -3,6 +3,7 @@ import type { CommandContext } from '../context.ts';
 import { queueApply } from '../apply-flow.ts';
 import type { ParsedCommand } from '../grammar.ts';
 import { errorReply, reply, type Reply } from '../reply.ts';
+import { replanCommand } from '../plan-labels.ts';
 import { presentForApproval } from './plan.ts';
 
 export async function applyCommand(command: Extract<ParsedCommand, { name: 'apply' }>, ctx: CommandContext): Promise<Reply> {
@@ -12,7 +13,7 @@ export async function applyCommand(command: Extract<ParsedCommand, { name: 'appl
     return reply('ok', `Applying plan ${command.planId}`, [{ lines: ['Approved earlier; applying now, progress follows.'] }], '/jarvis status');
   }
   if (record && record.state !== 'pending' && record.state !== 'awaiting-confirmation') {
-    return errorReply(`Plan ${command.planId} is ${record.state}`, ['Only a fresh, approved plan is applied.'], `/jarvis plan ${record.phase}`);
+    return errorReply(`Plan ${command.planId} is ${record.state}`, ['Only a fresh, approved plan is applied.'], replanCommand(record.phase));
   }
   const saved = await ctx.deps.services.getPlan(command.planId);
   if (!saved) return errorReply(`No plan ${command.planId}`, ['Plans are made with /jarvis plan.'], '/jarvis history');

@@ -83,6 +83,21 @@ export class FakeServices implements JarvisServices {
     this.plans.set(plan.id, saved);
     return { ok: true, ...saved };
   }
+  async planBackupRetry(vmid: number, requester: Requester): Promise<PlanResult> {
+    const plan = { ...makePlan({ id: `br${++this.#counter}-${vmid}`, risks: ['low'], requestedBy: qualifiedId(requester) }), phase: 'phase0' as const };
+    const saved = { plan, markdown: `# back up VM ${vmid} now\n` };
+    this.plans.set(plan.id, saved);
+    return { ok: true, ...saved };
+  }
+  async taskLog(upid: string) {
+    if (!upid.startsWith('UPID:')) return { ok: false as const, code: 'invalid' as const, message: `"${upid}" is not a task id` };
+    return { upid, status: 'job errors', lines: ['INFO: starting new backup job', `ERROR: Backup of VM 300 failed - No space left on device`], total: 2 };
+  }
+  readonly snoozed: Array<{ key: string; hours: number; by: string }> = [];
+  async snoozeAlert(key: string, hours: number, requester: Requester) {
+    this.snoozed.push({ key, hours, by: qualifiedId(requester) });
+    return { ok: true as const, key, until: new Date((this.options.now?.() ?? Date.now()) + hours * 3_600_000).toISOString() };
+  }
   async gates() {
     return this.gateState;
   }
