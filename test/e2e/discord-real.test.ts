@@ -5,6 +5,7 @@ import { subcommand } from '../fakes/discord.ts';
 import {
   DISCORD_OWNER,
   DISCORD_STRANGER,
+  discordButton,
   discordCommand,
   discordEditWith,
   discordPlan,
@@ -34,9 +35,9 @@ describe('Discord over the simulated lab (real services)', () => {
     const plan = await planPhase(w, 'phase0');
     expect(plan.text).toContain('max risk medium');
     expect(plan.text).toContain('vm/100 (edge-gateway)');
-    const planMessage = w.discord.messages.get(plan.messageRef) as { components: Array<{ components: Array<{ label: string; custom_id: string }> }> };
+    const planMessage = w.discord.messages.get(plan.messageRef) as { components: Array<{ components: Array<{ label: string }> }> };
     expect(planMessage.components[0]?.components.map((b) => b.label)).toEqual(['Approve', 'Reject', 'Dry-run', 'Details']);
-    expect(planMessage.components[0]?.components[0]?.custom_id).toBe(`jarvis:approve:${plan.planId}`);
+    expect(discordButton(w.discord, plan.messageRef, 'Approve')).toContain(plan.planId);
 
     const mark = w.sim.requests.length;
     react(w, DISCORD_STRANGER, plan.messageRef, '✅');
@@ -109,8 +110,9 @@ describe('Discord over the simulated lab (real services)', () => {
     world = await startChatLab({ scenario: 'drifted' });
     const w = world;
     const plan = await planPhase(w, 'phase0');
-    w.discord.dispatch('INTERACTION_CREATE', w.discord.button(DISCORD_OWNER, `jarvis:approve:${plan.planId}`, plan.messageRef));
-    w.discord.dispatch('INTERACTION_CREATE', w.discord.button(DISCORD_OWNER, `jarvis:approve:${plan.planId}`, plan.messageRef));
+    const approve = discordButton(w.discord, plan.messageRef, 'Approve');
+    w.discord.dispatch('INTERACTION_CREATE', w.discord.button(DISCORD_OWNER, approve, plan.messageRef));
+    w.discord.dispatch('INTERACTION_CREATE', w.discord.button(DISCORD_OWNER, approve, plan.messageRef));
     await discordEditWith(w.discord, `Applied and validated: plan ${plan.planId}`);
     await w.bot.dispatcher.idle();
     const kinds = auditKinds(w, plan.planId);

@@ -1,8 +1,7 @@
 // Slack end to end with everything real but the platform: @slack/bolt (Socket Mode) against the local fake Web API
 // + socket-mode server, the real services over the simulated lab, and the approval store on disk.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ApiCall } from '../fakes/slack.ts';
-import { SLACK_OWNER, SLACK_STRANGER, slackPlan, slackPostWith, slackText, slackUpdateWith, startChatLab, type ChatLab } from '../support/chat-lab.ts';
+import { SLACK_OWNER, SLACK_STRANGER, slackButton, slackPlan, slackPostWith, slackText, slackUpdateWith, startChatLab, type ChatLab } from '../support/chat-lab.ts';
 
 let world: ChatLab | undefined;
 
@@ -33,10 +32,7 @@ describe('Slack over the simulated lab (real services)', () => {
     const w = world;
     const plan = await planPhase(w, 'phase0');
     expect(plan.text).toContain('max risk medium');
-    const post = w.slack.api('chat.postMessage').find((c) => slackText(c).includes(plan.planId)) as ApiCall;
-    const actions = (post.body.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions');
-    expect(actions?.elements?.map((e) => e.action_id)).toEqual(['jarvis_approve', 'jarvis_reject', 'jarvis_dry-run', 'jarvis_details']);
-    expect(actions?.elements?.[0]?.value).toBe(plan.planId);
+    for (const label of ['Approve', 'Reject', 'Dry-run', 'Details']) expect(slackButton(w.slack, plan.planId, label).value).toContain(plan.planId);
 
     const mark = w.sim.requests.length;
     await react(w, SLACK_STRANGER, plan.messageRef, CHECK);
@@ -61,7 +57,8 @@ describe('Slack over the simulated lab (real services)', () => {
     const w = world;
     const plan = await planPhase(w, 'phase0');
     const mark = w.sim.requests.length;
-    await w.slack.sendEnvelope('interactive', w.slack.blockAction(SLACK_OWNER, 'jarvis_reject', plan.planId, plan.messageRef));
+    const reject = slackButton(w.slack, plan.planId, 'Reject');
+    await w.slack.sendEnvelope('interactive', w.slack.blockAction(SLACK_OWNER, reject.actionId, reject.value, plan.messageRef));
     await slackPostWith(w.slack, `rejected plan ${plan.planId}`);
     await react(w, SLACK_OWNER, plan.messageRef, CHECK);
     await slackPostWith(w.slack, `Plan ${plan.planId} is already rejected`);
@@ -99,8 +96,9 @@ describe('Slack over the simulated lab (real services)', () => {
     world = await startChatLab({ scenario: 'drifted' });
     const w = world;
     const plan = await planPhase(w, 'phase0');
-    await w.slack.sendEnvelope('interactive', w.slack.blockAction(SLACK_OWNER, 'jarvis_approve', plan.planId, plan.messageRef));
-    await w.slack.sendEnvelope('interactive', w.slack.blockAction(SLACK_OWNER, 'jarvis_approve', plan.planId, plan.messageRef));
+    const approve = slackButton(w.slack, plan.planId, 'Approve');
+    await w.slack.sendEnvelope('interactive', w.slack.blockAction(SLACK_OWNER, approve.actionId, approve.value, plan.messageRef));
+    await w.slack.sendEnvelope('interactive', w.slack.blockAction(SLACK_OWNER, approve.actionId, approve.value, plan.messageRef));
     const reaction = w.slack.reactionAdded(SLACK_OWNER, CHECK, plan.messageRef);
     await w.slack.sendEnvelope('events_api', reaction);
     await w.slack.sendEnvelope('events_api', reaction);

@@ -27,8 +27,12 @@ export interface ChatLabOptions {
   /** Extra or overriding environment (e.g. JARVIS_APPROVAL_TTL_MINUTES, canary secrets). */
   env?: Record<string, string>;
   taskSeconds?: number;
-  /** Opens the lab; default: the in-process simulator of `scenario` (app/lab.ts). */
+  /**
+   * Opens the lab; default: the in-process simulator of `scenario` (app/lab.ts). A test that opens the lab from the
+   * configuration (openConfiguredLab) passes the simulator it started as `sim` and stops it itself.
+   */
   openLab?: (config: JarvisConfig) => Promise<Lab>;
+  sim?: RunningSim;
   /** Writes files into the scratch directory before the configuration is read (secret files). */
   prepare?: (scratch: string) => Record<string, string>;
 }
@@ -45,6 +49,8 @@ export interface ChatLab {
   dataDir: string;
   /** Every line the bot's logger wrote (pino JSON, as `jarvis bot` writes to stderr). */
   logs: string[];
+  /** The same log calls before the logger's last-chance scrub: what the code itself passed (message and fields). */
+  rawLogs: string[];
   /** Requests that change the lab (anything but reads and guest-agent fact probes) since `mark`. */
   writesSince(mark: number): SimRequestRecord[];
   close(): Promise<void>;
@@ -82,21 +88,34 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
     ...options.env,
   };
   const logs: string[] = [];
+  const rawLogs: string[] = [];
   const logger = createLogger('debug', (line) => logs.push(line));
   let lab: Lab | undefined;
   let running: RunningServices | undefined;
   try {
     const config = loadConfig(env);
     lab = options.openLab ? await options.openLab(config) : await openSimLab({ scenario: options.scenario, taskSeconds: options.taskSeconds ?? 0.05 });
-    const sim = lab.sim;
+    const sim = lab.sim ?? options.sim;
     if (!sim) throw new Error('the e2e lab must be simulated (lab.sim)');
-    running = createServices({ lab, config, cwd: REPO_ROOT, env, log: (line) => logger.info(line) });
+    running = createServices({
+      lab,
+      config,
+      cwd: REPO_ROOT,
+      env,
+      log: (line) => {
+        rawLogs.push(line);
+        logger.info(line);
+      },
+    });
     const bot = await startChatBot({
       config: { ...config, dataDir: running.dataDir },
       env,
       services: running.services,
       audit: approvalAuditor(running.journal),
-      log: (level, message, fields) => logger[level](fields ?? {}, message),
+      log: (level, message, fields) => {
+        rawLogs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+        logger[level](fields ?? {}, message);
+      },
     });
     const opened = { lab, running };
     return {
@@ -110,6 +129,7 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
       scratch,
       dataDir: running.dataDir,
       logs,
+      rawLogs,
       writesSince: (mark) => sim.requests.slice(mark).filter(isWrite),
       async close() {
         // Clients before fakes (chat-platforms.md §C): running applies finish, then the adapters disconnect.
@@ -166,6 +186,14 @@ export async function discordPlan(discord: FakeDiscord, user: DiscordUser, optio
   return { planId, shortHash: SHORT_HASH.exec(text)?.[1] ?? '', text, messageRef };
 }
 
+/** The custom id of a button of a message Jarvis posted, by its label (the id format is the adapter's business). */
+export function discordButton(discord: FakeDiscord, messageId: string, label: string): string {
+  const message = discord.messages.get(messageId) as { components?: Array<{ components: Array<{ label: string; custom_id: string }> }> } | undefined;
+  const button = message?.components?.flatMap((row) => row.components).find((b) => b.label === label);
+  if (!button) throw new Error(`message ${messageId} has no "${label}" button`);
+  return button.custom_id;
+}
+
 export const discordPostWith = (discord: FakeDiscord, text: string, timeoutMs = 60_000): Promise<RestCall> =>
   discord.waitForRest((c) => c.method === 'POST' && c.path.endsWith('/messages') && embedText(c).includes(text), `a message with "${text}"`, timeoutMs);
 
@@ -196,6 +224,15 @@ export async function slackPlan(slack: FakeSlack, user: string, text: string): P
   await slack.waitFor(() => later().some((c) => c.method === 'reactions.add' && c.body.name === 'x'), 'decision reactions', 10_000);
   const messageRef = String(later().find((c) => c.method === 'reactions.add' && c.body.name === 'x')?.body.timestamp);
   return { planId, shortHash: SHORT_HASH.exec(blocks)?.[1] ?? '', text: blocks, messageRef };
+}
+
+/** The action id and value of a button of the plan message, by its label. */
+export function slackButton(slack: FakeSlack, planId: string, label: string): { actionId: string; value: string } {
+  type Block = { type: string; elements?: Array<{ action_id: string; value: string; text?: { text: string } }> };
+  const post = slack.api('chat.postMessage').find((c) => slackText(c).includes(planId) && (c.body.blocks as Block[] | undefined)?.some((b) => b.type === 'actions'));
+  const button = (post?.body.blocks as Block[] | undefined)?.flatMap((b) => b.elements ?? []).find((e) => e.text?.text === label);
+  if (!button) throw new Error(`plan message of ${planId} has no "${label}" button`);
+  return { actionId: button.action_id, value: button.value };
 }
 
 export const slackPostWith = (slack: FakeSlack, text: string, timeoutMs = 60_000): Promise<ApiCall> =>
