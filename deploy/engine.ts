@@ -47,6 +47,8 @@ export async function applyPlan(plan: Plan, callerCtx: ApplyContext): Promise<Ap
     const message = ctx.via === 'cli' ? `plan ${plan.id} is not approved: pass --yes to apply it` : `plan ${plan.id} has no recorded approval`;
     return refused(plan, ctx, { code: 'not-approved', message });
   }
+  const missing = missingSecrets(plan, ctx);
+  if (missing) return refused(plan, ctx, missing);
   const frozen = freezeState(ctx.journal);
   if (frozen) {
     return refused(plan, ctx, { code: 'frozen', message: `changes are frozen by ${frozen.who} since ${frozen.since}: ${frozen.why}` });
@@ -61,6 +63,29 @@ export async function applyPlan(plan: Plan, callerCtx: ApplyContext): Promise<Ap
   } finally {
     attempt.lock.release();
   }
+}
+
+/** A step that needs a secret (an auth key file) must find it before anything is written, not halfway through. */
+function missingSecrets(plan: Plan, ctx: ApplyContext): Refusal | undefined {
+  const problems = new Set<string>();
+  for (const action of plan.actions) {
+    if (action.params.channel !== 'host' && action.params.channel !== 'guest') continue;
+    let needs: readonly string[] = [];
+    try {
+      needs = ctx.steps(action.params.step).secrets ?? [];
+    } catch {
+      continue; // an unknown step fails in its executor, with its own message
+    }
+    for (const name of needs) {
+      try {
+        ctx.stepSecrets.get(name);
+      } catch (error) {
+        problems.add(`${action.id}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+  if (problems.size === 0) return undefined;
+  return { code: 'missing-secret', message: `nothing was changed: ${[...problems].join('; ')}` };
 }
 
 async function dryRun(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {

@@ -106,7 +106,7 @@ export type ApplyEvent =
 
 export type ApplyStatus = 'applied' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
 
-export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain';
+export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
 
 export interface Refusal {
   code: RefusalCode;

@@ -1,5 +1,9 @@
 // `jarvis sim`: serves the simulated Proxmox node (and its tailnet) on loopback and prints the environment a Jarvis
 // process needs to use it, as lines a shell can source. Runs until SIGINT/SIGTERM.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EXIT, InputError } from '../../lib/errors.ts';
 import { SCENARIOS, type ScenarioName } from '../../sim/scenarios.ts';
 import { startSim, type SimOptions } from '../../sim/server.ts';
@@ -102,6 +106,10 @@ export const run: CliCommand = async (args, io) => {
   }
   const sim = await startSim(options);
   const host = new URL(sim.url).hostname;
+  // The simulated tailnet's auth key, in a file as on a real edge-gateway, so guests can join during an apply.
+  const scratch = mkdtempSync(join(tmpdir(), 'jarvis-sim-'));
+  const authKeyFile = join(scratch, 'tailscale-authkey');
+  writeFileSync(authKeyFile, `tskey-auth-sim-${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
   const env: Array<[string, string | number]> = [
     ['PROXMOX_URL', sim.url],
     ['PROXMOX_FINGERPRINT', sim.fingerprint],
@@ -111,6 +119,7 @@ export const run: CliCommand = async (args, io) => {
     ['TAILSCALE_API_URL', sim.tailscaleUrl],
     ['TAILSCALE_API_KEY', sim.tailscaleApiKey],
     ['TAILSCALE_TAILNET', '-'],
+    ['TAILSCALE_AUTHKEY_FILE', authKeyFile],
     ['SSH_HOSTS', `${sim.node}=${host}:${sim.mgmtSshPort}`],
     ['SSH_HOST_PINS', `${sim.node}=${sim.mgmtSshFingerprint}`],
     ['SSH_KEY_PATH', sim.mgmtSshKeyPath],
@@ -130,6 +139,7 @@ export const run: CliCommand = async (args, io) => {
     process.on('SIGTERM', stop);
   });
   await sim.close();
+  rmSync(scratch, { recursive: true, force: true });
   io.stderr('jarvis sim: stopped\n');
   return EXIT.ok;
 };

@@ -76,6 +76,7 @@ async function tailscaleState(shell: RemoteShell, what: string) {
 
 export const tailscaleJoin: Step = {
   id: 'tailscale.join',
+  secrets: [TAILSCALE_AUTHKEY],
   where: 'guest',
   async check(shell, args) {
     const a = parseArgs('tailscale.join', joinArgs, args);

@@ -21,6 +21,8 @@ export interface StepCheck {
 export interface Step {
   id: string;
   where: 'host' | 'guest';
+  /** Secrets the apply reads (SecretSource names); apply checks they are there before its first write. */
+  secrets?: readonly string[];
   check(shell: RemoteShell, args: Record<string, unknown>): Promise<StepCheck>;
   apply(shell: RemoteShell, args: Record<string, unknown>, ctx: StepContext): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../lib/config.ts';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,10 @@ describe('jarvis sim', () => {
       const match = /^([A-Z_]+)='(.*)'$/.exec(line)!;
       return [match[1], match[2]];
     }));
-    expect(Object.keys(env)).toEqual(['PROXMOX_URL', 'PROXMOX_FINGERPRINT', 'PROXMOX_TOKEN_ID', 'PROXMOX_TOKEN_SECRET', 'PROXMOX_NODE', 'TAILSCALE_API_URL', 'TAILSCALE_API_KEY', 'TAILSCALE_TAILNET', 'JARVIS_MGMT_HOST', 'JARVIS_MGMT_SSH_PORT']);
+    expect(Object.keys(env)).toEqual(['PROXMOX_URL', 'PROXMOX_FINGERPRINT', 'PROXMOX_TOKEN_ID', 'PROXMOX_TOKEN_SECRET', 'PROXMOX_NODE', 'TAILSCALE_API_URL', 'TAILSCALE_API_KEY', 'TAILSCALE_TAILNET', 'TAILSCALE_AUTHKEY_FILE', 'SSH_HOSTS', 'SSH_HOST_PINS', 'SSH_KEY_PATH', 'SSH_USER', 'JARVIS_MGMT_HOST', 'JARVIS_MGMT_SSH_PORT']);
+    // The printed environment is a complete Jarvis configuration for this lab.
+    expect(() => loadConfig(env)).not.toThrow();
+    expect(env.SSH_HOST_PINS).toMatch(/^proxmox=SHA256:[A-Za-z0-9+/]{43}$/);
     expect(env.PROXMOX_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     // Pin: fetch the served certificate, check it against PROXMOX_FINGERPRINT, then trust exactly that certificate.
     const url = new URL(env.PROXMOX_URL!);
