@@ -1,0 +1,37 @@
+// Decides whether dist/ (scripts/build.ts) may run: only when it was built after the last change to every source it
+// holds. Otherwise the CLI runs the sources through tsx, so an edited file never runs as stale bundled code.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+// Some file systems keep modification times to the second (or two): a source saved in the same second the build
+// started counts as newer.
+const TIMESTAMP_SLACK_MS = 2_000;
+
+/**
+ * The bundle's entry file when dist/ under `root` is current, or `{ stale: why }`.
+ * Costs one stat per source file the bundle holds (a few milliseconds).
+ */
+export function freshBuild(root) {
+  const dist = join(root, 'dist');
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8'));
+  } catch {
+    return { stale: 'no build (npm run build)' };
+  }
+  const { builtAtMs, entry, inputs } = manifest ?? {};
+  if (typeof builtAtMs !== 'number' || typeof entry !== 'string' || !Array.isArray(inputs)) {
+    return { stale: 'dist/manifest.json is not a build manifest' };
+  }
+  const newerThan = builtAtMs - TIMESTAMP_SLACK_MS;
+  for (const input of inputs) {
+    let modified;
+    try {
+      modified = statSync(join(root, input)).mtimeMs;
+    } catch {
+      return { stale: `${input} is gone` };
+    }
+    if (modified >= newerThan) return { stale: `${input} changed after the build` };
+  }
+  return { entry: join(dist, entry) };
+}
