@@ -7,6 +7,7 @@ import type {
   ApplyProgress,
   ApplyReport as ChatApplyReport,
   DryRunReport,
+  FollowUp,
   GateResult,
   GateState,
   HistoryEntry,
@@ -37,6 +38,8 @@ import { collect, type MonitorPorts } from '../monitor/collect.ts';
 import { readGates } from '../monitor/gates.ts';
 import { statusToReport } from '../monitor/report.ts';
 import { buildStatus } from '../monitor/status.ts';
+import type { DriftSummary, StatusReport } from '../monitor/types.ts';
+import { known } from '../planner/state.ts';
 import { historyHours } from '../monitor/watch.ts';
 import { renderPlanMarkdown } from '../planner/index.ts';
 import type { Plan, PlanPhase } from '../planner/plan.ts';
@@ -45,7 +48,7 @@ import { checkSpec } from '../planner/spec/guardrails.ts';
 import { loadSpec, readSpecFile } from '../planner/spec/load.ts';
 import { buildBackupRunPlan, buildRollbackPlan, type SpecialPlanBase } from '../planner/special-plans.ts';
 import type { Lab } from './lab.ts';
-import { PHASE_SPECS, makePlan, newPlanId } from './planning.ts';
+import { PHASE_SPECS, PLAN_PHASES, makePlan, newPlanId } from './planning.ts';
 
 export interface ServicesOptions {
   lab: Lab;
@@ -108,6 +111,19 @@ function progressMapper(onProgress: ((p: ApplyProgress) => void) | undefined, to
         return;
     }
   };
+}
+
+/** What a status suggests planning: a fix for known drift, a retry for each covered VM whose backup needs attention. */
+function statusFollowUps(status: StatusReport): FollowUp[] {
+  const out: FollowUp[] = [];
+  const drift = status.drift?.known ? status.drift.value : undefined;
+  if (drift && drift.actionCount > 0 && (PLAN_PHASES as readonly string[]).includes(drift.phase)) out.push({ kind: 'plan-fix', phase: drift.phase as PlanPhase });
+  if (status.backups.known) {
+    for (const vm of status.backups.value.perVm) {
+      if ((vm.level === 'warn' || vm.level === 'critical') && vm.jobs.length > 0) out.push({ kind: 'plan-retry', vmid: vm.vmid });
+    }
+  }
+  return out;
 }
 
 function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
@@ -234,7 +250,19 @@ export function createServices(options: ServicesOptions): RunningServices {
       return { level: 'critical', headline: `Proxmox at ${lab.describe} is unreachable: ${collected.unreachable}`, sections: [] };
     }
     const gates = readGates(dataDir, now, config.approvalTtlMinutes);
-    return statusToReport(buildStatus(collected, { now, thresholds: config.alerts, ...gates }));
+    const drift = lastDrift();
+    const status = buildStatus(collected, { now, thresholds: config.alerts, ...gates, ...(drift ? { drift: known(drift) } : {}) });
+    return { ...statusToReport(status), followUps: statusFollowUps(status) };
+  }
+
+  /** The drift watch's last result, when a watcher has run in this data dir (status never creates the store). */
+  function lastDrift(): DriftSummary | undefined {
+    const store = AlertStore.openExisting(dataDir);
+    try {
+      return store?.lastDrift();
+    } finally {
+      store?.close();
+    }
   }
 
   function gateState(): GateState {
@@ -292,7 +320,11 @@ export function createServices(options: ServicesOptions): RunningServices {
     async backups() {
       const report = await statusReport();
       const sections = report.sections.filter((s) => /backup|not covered|attention/i.test(s.title));
-      return { ...report, sections: sections.map((s) => (s.title === 'Needs attention' ? { ...s, lines: s.lines.filter((l) => /backup/i.test(l)) } : s)) };
+      return {
+        ...report,
+        sections: sections.map((s) => (s.title === 'Needs attention' ? { ...s, lines: s.lines.filter((l) => /backup/i.test(l)) } : s)),
+        followUps: (report.followUps ?? []).filter((f) => f.kind === 'plan-retry'),
+      };
     },
 
     async check() {
@@ -327,6 +359,7 @@ export function createServices(options: ServicesOptions): RunningServices {
         headline: `${plan.actions.length} difference(s) from ${plan.spec.path} (${phase}); plan ${plan.id} would fix them`,
         sections: [{ title: 'Drift', lines: plan.actions.map((a) => `${a.kind === 'create' ? '+' : a.kind === 'delete' ? '-' : '~'} ${a.target}: ${a.changes.map((c) => c.path).join(', ') || a.type}`) }],
         planId: plan.id,
+        followUps: [{ kind: 'plan-fix', phase }],
       };
     },
 

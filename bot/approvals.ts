@@ -4,6 +4,7 @@
 //   pending ──approve (enough distinct approvers)──► approved ──beginApply──► applying ──► applied | failed
 //      │   └─(critical, typed confirmation)──► awaiting-confirmation ──confirm <hash>──► approved
 //      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase (or VM) and channel──► superseded
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Plan, Risk } from '../planner/plan.ts';
 import { qualifiedId, type ApprovalRecord, type Requester } from '../commands/services.ts';
@@ -114,11 +115,27 @@ export class Approvals {
       CREATE TABLE IF NOT EXISTS approval_votes (
         plan_id TEXT NOT NULL, approver TEXT NOT NULL, authorized_as TEXT NOT NULL, via TEXT NOT NULL, at INTEGER NOT NULL,
         PRIMARY KEY (plan_id, approver));
-      CREATE TABLE IF NOT EXISTS approval_events (event_key TEXT PRIMARY KEY, at INTEGER NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS approval_events (event_key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS button_args (token TEXT PRIMARY KEY, value TEXT NOT NULL, at INTEGER NOT NULL);`);
   }
 
   close(): void {
     this.#db.close();
+  }
+
+  /**
+   * A short, stable token for a button argument too long for the platform's id (a UPID in Discord's 100-character
+   * custom id), kept here so a click after a restart still finds it.
+   */
+  shortenButtonArg(value: string): string {
+    const token = createHash('sha256').update(value).digest('base64url').slice(0, 16);
+    this.#db.prepare('INSERT OR IGNORE INTO button_args VALUES (?, ?, ?)').run(token, value, this.#now());
+    return token;
+  }
+
+  /** The argument a token stands for, or undefined for a token Jarvis never made. */
+  expandButtonArg(token: string): string | undefined {
+    return (this.#db.prepare('SELECT value FROM button_args WHERE token = ?').get(token) as { value: string } | undefined)?.value;
   }
 
   /** Registers a plan shown for approval. A newer plan for the same phase supersedes open ones in the channel. */

@@ -3,10 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { isApprover } from '../bot/approval-policy.ts';
 import { answerDecision, decisionReply } from './apply-flow.ts';
+import { APPROVER_ONLY, buttonCommand } from './buttons.ts';
 import { messageKey, type CommandContext, type CommandDeps, type Conversation, type MessageRef } from './context.ts';
 import { parseCommand, type ParsedCommand } from './grammar.ts';
 import { runCommand } from './handlers/index.ts';
-import { errorReply, reply, type Reply } from './reply.ts';
+import { errorReply, reply, type ButtonAction, type Reply } from './reply.ts';
 import type { Requester } from './services.ts';
 
 /** A command as an adapter received it. */
@@ -32,16 +33,32 @@ export interface DecisionInput {
   eventKey: string;
 }
 
+/** A click on any button but Approve/Reject (those are decisions): the button's action and argument. */
+export interface ClickInput extends Omit<CommandInput, 'text' | 'prefixed'> {
+  action: Exclude<ButtonAction, 'approve' | 'reject'>;
+  /** As the platform carried it: the argument itself, or `~token` (see buttonArgs) when it was too long. */
+  arg: string;
+}
+
+/** Long button arguments stored under short tokens (Discord's custom id holds 100 characters). */
+export interface ButtonArgs {
+  shorten(value: string): string;
+  expand(token: string): string | undefined;
+}
+
 export interface Dispatcher {
   handle(input: CommandInput): Promise<void>;
   decide(input: DecisionInput): Promise<void>;
   /** The Details button: the full Markdown plan as a file. */
   details(planId: string, input: Omit<CommandInput, 'text' | 'prefixed'>): Promise<void>;
+  /** Dry-run, Details and the alert and report buttons: each runs the command it stands for (commands/buttons.ts). */
+  click(input: ClickInput): Promise<void>;
+  buttonArgs: ButtonArgs;
   /** Resolves when no apply is queued or running. */
   idle(): Promise<void>;
 }
 
-const MUTATING = new Set<ParsedCommand['name']>(['apply', 'approve', 'reject', 'confirm', 'rollback', 'lock', 'unlock', 'freeze', 'unfreeze']);
+const MUTATING = new Set<ParsedCommand['name']>(['apply', 'approve', 'reject', 'confirm', 'rollback', 'retry', 'snooze', 'lock', 'unlock', 'freeze', 'unfreeze']);
 
 export function createDispatcher(deps: CommandDeps): Dispatcher {
   let holder: { who: string; what: string; since: string } | undefined;
@@ -80,7 +97,7 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
     await deliver(ctx, answer, respond);
   }
 
-  return {
+  const dispatcher: Dispatcher = {
     async handle(input) {
       const parsed = parseCommand(input.text, { prefixed: input.prefixed });
       if (parsed.kind === 'ignore') return;
@@ -124,6 +141,29 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
       });
     },
 
+    async click(input) {
+      const { action, requester } = input;
+      const arg = input.arg.startsWith('~') ? deps.approvals.expandButtonArg(input.arg.slice(1)) : input.arg;
+      const ctx = context(requester, input.conversation);
+      if (arg === undefined) {
+        return deliver(ctx, errorReply('This button no longer works', ['Jarvis does not know what it stood for; use the command instead.'], '/jarvis help'), input.respond);
+      }
+      if (action === 'details') return dispatcher.details(arg, input);
+      // Planning from an alert or silencing one is for approvers, even where the typed command is open to everyone.
+      if (APPROVER_ONLY.has(action) && !isApprover(deps.approvals.policy, requester)) {
+        deps.log('info', 'refused: not an approver', { requestId: ctx.requestId, button: action, requester: `${requester.platform}:${requester.id}` });
+        return deliver(ctx, { ...errorReply(`${requester.displayName} is not an approver`, ['Only approvers may plan or snooze from an alert; anyone may read a log.'], '/jarvis help'), private: false }, input.respond);
+      }
+      const text = buttonCommand({ action, arg });
+      if (text) await dispatcher.handle({ text, prefixed: false, requester, conversation: input.conversation, respond: input.respond });
+    },
+
+    buttonArgs: {
+      shorten: (value) => deps.approvals.shortenButtonArg(value),
+      expand: (token) => deps.approvals.expandButtonArg(token),
+    },
+
     idle: () => deps.work.idle(),
   };
+  return dispatcher;
 }

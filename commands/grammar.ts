@@ -18,6 +18,9 @@ export type ParsedCommand =
   | { name: 'confirm'; hash: string; planId?: string }
   | { name: 'snapshots'; vmid: number }
   | { name: 'rollback'; vmid: number; snapshot: string }
+  | { name: 'retry'; vmid: number }
+  | { name: 'log'; upid: string }
+  | { name: 'snooze'; key: string; hours: number }
   | WithReason<'lock' | 'freeze'>
   | { name: 'history'; limit: number }
   | { name: 'help'; topic?: CommandName }
@@ -41,6 +44,11 @@ export interface CommandSpec {
 const PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SNAPSHOT = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 const HASH = /^[0-9a-f]{4,64}$/i;
+/** `UPID:node:pid:pstart:starttime:type:id:user:` as Proxmox writes task ids. */
+const UPID = /^UPID:[A-Za-z0-9][A-Za-z0-9.-]*:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[^:\s]*:[^:\s]*:[^:\s]+:$/;
+/** Alert keys as the watchers make them: `drift`, `backup-missing:300`, `backup-failed:UPID:…:`, `storage-full:local`. */
+const ALERT_KEY = /^[A-Za-z][A-Za-z0-9._:@!\/-]{0,199}$/;
+const MAX_SNOOZE_HOURS = 24 * 30;
 
 type BuildResult = ReturnType<CommandSpec['build']>;
 const tooMany = (extra: string[]): BuildResult => ({ error: `unexpected argument "${extra[0]}"` });
@@ -157,6 +165,44 @@ export const COMMANDS: readonly CommandSpec[] = [
       if (!snapshot) return { error: `needs a snapshot name (see /jarvis snapshots ${vmid})` };
       if (!SNAPSHOT.test(snapshot)) return { error: `"${snapshot}" is not a snapshot name` };
       return { name: 'rollback', vmid, snapshot };
+    },
+  },
+  {
+    name: 'retry',
+    usage: 'retry <vmid>',
+    summary: 'plan a backup of a VM now, as its backup job would (approved like any plan)',
+    role: 'approver',
+    build: ([id, ...rest]) => {
+      if (rest.length) return tooMany(rest);
+      const vmid = vmidArg(id);
+      return typeof vmid === 'number' ? { name: 'retry', vmid } : vmid;
+    },
+  },
+  {
+    name: 'log',
+    usage: 'log <UPID>',
+    summary: "show the end of a Proxmox task's log (the task id is on the alert)",
+    role: 'viewer',
+    build: ([upid, ...rest]) => {
+      if (rest.length) return tooMany(rest);
+      if (!upid) return { error: 'needs a task id (UPID:…)' };
+      return UPID.test(upid) ? { name: 'log', upid } : { error: `"${upid.slice(0, 80)}" is not a Proxmox task id (UPID:node:…:)` };
+    },
+  },
+  {
+    name: 'snooze',
+    usage: 'snooze <alertKey> [hours]',
+    summary: 'no alert for this key for a while (default 24 h)',
+    role: 'approver',
+    build: ([key, hours, ...rest]) => {
+      if (rest.length) return tooMany(rest);
+      if (!key) return { error: 'needs the alert key (on the alert, e.g. drift or backup-missing:300)' };
+      if (!ALERT_KEY.test(key)) return { error: `"${key.slice(0, 80)}" is not an alert key` };
+      if (hours === undefined) return { name: 'snooze', key, hours: 24 };
+      const count = Number(hours);
+      return /^\d+$/.test(hours) && count >= 1 && count <= MAX_SNOOZE_HOURS
+        ? { name: 'snooze', key, hours: count }
+        : { error: `"${hours}" is not a number of hours from 1 to ${MAX_SNOOZE_HOURS}` };
     },
   },
   { name: 'lock', usage: 'lock [reason]', summary: 'hold the lab: only you may apply until unlock', role: 'approver', build: withReason('lock') },

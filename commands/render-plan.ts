@@ -6,10 +6,10 @@ import type { Reply, ReplyButton, ReplyLevel, ReplySection } from './reply.ts';
 
 export function planButtons(planId: string): ReplyButton[] {
   return [
-    { action: 'approve', planId, label: 'Approve', style: 'primary' },
-    { action: 'reject', planId, label: 'Reject', style: 'danger' },
-    { action: 'dry-run', planId, label: 'Dry-run', style: 'secondary' },
-    { action: 'details', planId, label: 'Details', style: 'secondary' },
+    { action: 'approve', arg: planId, label: 'Approve', style: 'primary' },
+    { action: 'reject', arg: planId, label: 'Reject', style: 'danger' },
+    { action: 'dry-run', arg: planId, label: 'Dry-run', style: 'secondary' },
+    { action: 'details', arg: planId, label: 'Details', style: 'secondary' },
   ];
 }
 

@@ -9,10 +9,19 @@ export interface ReplySection {
   lines: string[];
 }
 
-/** A button on a plan message. Adapters encode `action` and `planId` into the platform's custom id. */
+/** Buttons of a plan message; approve/reject are decisions, the others answer with a message. */
+export type PlanButtonAction = 'approve' | 'reject' | 'dry-run' | 'details';
+/** Buttons of alerts and reports: show a task log, plan a backup retry or a drift fix, snooze an alert, a report. */
+export type FollowUpButtonAction = 'show-log' | 'plan-retry' | 'plan-fix' | 'snooze' | 'report';
+export type ButtonAction = PlanButtonAction | FollowUpButtonAction;
+
+/**
+ * A button. Adapters encode `action` and `arg` into the platform's custom id: `arg` is the plan id, the task UPID,
+ * the VM id, the phase, the alert key or the report name (commands/buttons.ts builds and reads them).
+ */
 export interface ReplyButton {
-  action: 'approve' | 'reject' | 'dry-run' | 'details';
-  planId: string;
+  action: ButtonAction;
+  arg: string;
   label: string;
   style: 'primary' | 'danger' | 'secondary';
 }

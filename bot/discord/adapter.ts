@@ -62,7 +62,7 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
     },
     ...(message.files.length && { files: message.files.map((file) => ({ name: file.name, data: file.data })) }),
   });
-  const render = (reply: Reply): DiscordMessage => renderDiscord(scrubReply(reply, scrubSecrets));
+  const render = (reply: Reply): DiscordMessage => renderDiscord(scrubReply(reply, scrubSecrets), { shortenArg: dispatcher.buttonArgs.shorten });
 
   const conversationFor = (channelId: string): Conversation => ({
     channelKey: `discord:${channelId}`,
@@ -134,10 +134,12 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
     const respond = async (reply: Reply): Promise<MessageRef> => {
       const message = render(reply);
       const sent = await interaction.editReply({ embeds: message.embeds, components: message.components, files: message.files.map((f) => ({ attachment: f.data, name: f.name })) });
-      return { platform: 'discord', channelId: interaction.channelId, messageId: sent.id };
+      const ref: MessageRef = { platform: 'discord', channelId: interaction.channelId, messageId: sent.id };
+      // A plan made by a click (Plan a retry, Plan a fix) is approved like any plan: ✅/❌ on its message.
+      if (reply.approvalRequest) await addDecisionReactions(ref);
+      return ref;
     };
-    if (button.action === 'details') await dispatcher.details(button.planId, { requester, conversation, respond });
-    else await dispatcher.handle({ text: `dry-run ${button.planId}`, prefixed: false, requester, conversation, respond });
+    await dispatcher.click({ action: button.action, arg: button.arg, requester, conversation, respond });
   }
 
   async function onReaction(reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): Promise<void> {

@@ -46,14 +46,37 @@ const COLOUR: Record<ReplyLevel, number> = {
   error: 0x99aab5,
 };
 
-const STYLE: Record<ReplyButton['action'], DiscordButton['style']> = { approve: 3, reject: 4, 'dry-run': 2, details: 2 };
+const STYLE: Record<ReplyButton['style'], DiscordButton['style']> = { primary: 1, danger: 4, secondary: 2 };
+/** Approve is green on Discord (success), the other primaries blurple. */
+const styleOf = (button: ReplyButton): DiscordButton['style'] => (button.action === 'approve' ? 3 : STYLE[button.style]);
 
-/** `jarvis:<action>:<planId>`: what a click on a plan message means. */
-export const buttonId = (button: Pick<ReplyButton, 'action' | 'planId'>): string => `jarvis:${button.action}:${button.planId}`;
+/** Discord: 100 characters a custom id, 5 buttons a row, 5 rows a message, 80 characters a label. */
+export const DISCORD_COMPONENT_LIMITS = { customId: 100, buttonsPerRow: 5, rows: 5, label: 80 } as const;
 
-export function parseButtonId(customId: string): Pick<ReplyButton, 'action' | 'planId'> | undefined {
-  const match = /^jarvis:(approve|reject|dry-run|details):([A-Za-z0-9._-]{1,64})$/.exec(customId);
-  return match ? { action: match[1] as ReplyButton['action'], planId: match[2] as string } : undefined;
+/** Characters an argument may carry in a custom id as is; anything else goes through a token. */
+const PLAIN_ARG = /^[A-Za-z0-9._:@!-]+$/;
+const ID = /^jarvis:(approve|reject|dry-run|details|show-log|plan-retry|plan-fix|snooze|report):(~?[A-Za-z0-9._:@!-]{1,90})$/;
+
+/**
+ * `jarvis:<action>:<arg>`: what a click means. An argument that does not fit the 100 characters (a long UPID or alert
+ * key) is replaced by `~<token>` from `shorten` (the approval store keeps the mapping); without one it returns
+ * undefined and the button is left out.
+ */
+export function buttonId(button: Pick<ReplyButton, 'action' | 'arg'>, shorten?: (value: string) => string): string | undefined {
+  const plain = `jarvis:${button.action}:${button.arg}`;
+  if (plain.length <= DISCORD_COMPONENT_LIMITS.customId && PLAIN_ARG.test(button.arg)) return plain;
+  return shorten ? `jarvis:${button.action}:~${shorten(button.arg)}` : undefined;
+}
+
+/** The action and the argument (or `~token`) of a custom id of Jarvis's; undefined for anything else. */
+export function parseButtonId(customId: string): Pick<ReplyButton, 'action' | 'arg'> | undefined {
+  const match = ID.exec(customId);
+  if (!match) return undefined;
+  const action = match[1] as ReplyButton['action'];
+  const arg = match[2] as string;
+  // Plan ids never contain ':' or a token: keep the old, strict form for plan buttons.
+  if ((action === 'approve' || action === 'reject' || action === 'dry-run' || action === 'details') && !/^[A-Za-z0-9._-]{1,64}$/.test(arg)) return undefined;
+  return { action, arg };
 }
 
 const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
@@ -61,7 +84,12 @@ const clip = (text: string, max: number): string => (text.length <= max ? text :
 /** Room kept for the "… in the attached file" field when the plan is cut. */
 const CUT_NOTE_ROOM = 200;
 
-export function renderDiscord(reply: Reply): DiscordMessage {
+export interface DiscordRenderOptions {
+  /** Stores a long button argument and returns its token (Dispatcher.buttonArgs.shorten). */
+  shortenArg?: (value: string) => string;
+}
+
+export function renderDiscord(reply: Reply, options: DiscordRenderOptions = {}): DiscordMessage {
   const [summary, ...rest] = reply.sections;
   const embed: DiscordEmbed = {
     title: clip(reply.title, DISCORD_LIMITS.title),
@@ -113,6 +141,12 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     files.push({ name: planFile, data: Buffer.from(reply.approvalRequest?.markdown || replyAsMarkdown(reply)) });
   }
 
-  const buttons = (reply.buttons ?? []).slice(0, 5).map((button): DiscordButton => ({ type: 2, style: STYLE[button.action], label: button.label, custom_id: buttonId(button) }));
-  return { embeds: [embed], components: buttons.length ? [{ type: 1, components: buttons }] : [], files };
+  const buttons = (reply.buttons ?? []).flatMap((button): DiscordButton[] => {
+    const id = buttonId(button, options.shortenArg);
+    return id ? [{ type: 2, style: styleOf(button), label: clip(button.label, DISCORD_COMPONENT_LIMITS.label), custom_id: id }] : [];
+  });
+  const rows: DiscordMessage['components'] = [];
+  const { buttonsPerRow, rows: maxRows } = DISCORD_COMPONENT_LIMITS;
+  for (let i = 0; i < buttons.length && rows.length < maxRows; i += buttonsPerRow) rows.push({ type: 1, components: buttons.slice(i, i + buttonsPerRow) });
+  return { embeds: [embed], components: rows, files };
 }

@@ -10,7 +10,7 @@ import type { Conversation, MessageRef } from '../../commands/context.ts';
 import { scrubReply, type Reply } from '../../commands/reply.ts';
 import type { Requester } from '../../commands/services.ts';
 import { scrubSecrets, type Secret } from '../../lib/secret.ts';
-import { renderSlack, SLACK_ACTION_PATTERN } from './render.ts';
+import { renderSlack, slackAction, SLACK_ACTION_PATTERN } from './render.ts';
 
 export type SlackMode = {
   kind: 'socket';
@@ -139,7 +139,8 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
   app.action(SLACK_ACTION_PATTERN, async ({ ack, body, action, client }) => {
     await ack();
     if (body.type !== 'block_actions' || action.type !== 'button' || !('action_id' in action) || !body.channel || !body.message) return;
-    const kind = action.action_id.replace('jarvis_', '');
+    const kind = slackAction(action.action_id);
+    if (!kind) return;
     const channel = body.channel.id;
     const conversation = conversationFor(client, channel);
     const who = await requester(client, body.user.id, body.user.name);
@@ -155,8 +156,7 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
       return;
     }
     const respond = (reply: Reply) => conversation.post(reply);
-    if (kind === 'details') await dispatcher.details(action.value ?? '', { requester: who, conversation, respond });
-    else await dispatcher.handle({ text: `dry-run ${action.value ?? ''}`, prefixed: false, requester: who, conversation, respond });
+    await dispatcher.click({ action: kind, arg: action.value ?? '', requester: who, conversation, respond });
   });
 
   app.event('reaction_added', async ({ event, client }) => {

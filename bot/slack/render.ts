@@ -2,7 +2,7 @@
 // What does not fit is cut with a note, and the full text is uploaded as a file next to the message.
 import { replyAsMarkdown, type Reply, type ReplyButton, type ReplyLevel } from '../../commands/reply.ts';
 
-export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, header: 150, buttonText: 75 } as const;
+export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, header: 150, buttonText: 75, buttonValue: 2000, actionsPerBlock: 25 } as const;
 
 /** Text Jarvis puts in one message; more than this is unreadable on a phone, so it goes to the file instead. */
 export const SLACK_TEXT_BUDGET = 12_000;
@@ -32,9 +32,19 @@ export interface SlackMessage {
 
 const MARK: Record<ReplyLevel, string> = { info: 'ℹ️', ok: '✅', low: '🟢', medium: '🟡', high: '🟠', critical: '🔴', error: '⛔' };
 
-/** `jarvis_<action>`; the plan id travels in the button's value. */
-export const slackActionId = (action: ReplyButton['action']): string => `jarvis_${action}`;
-export const SLACK_ACTION_PATTERN = /^jarvis_(approve|reject|dry-run|details)$/;
+/**
+ * `jarvis_<action>`, with `_<n>` for the second and later button of one action in a message (Slack wants action ids
+ * unique per block: an alert may offer a retry for each of its VMs). The argument travels in the button's value
+ * (up to 2,000 characters: a UPID fits as is).
+ */
+export const slackActionId = (action: ReplyButton['action'], occurrence = 0): string => `jarvis_${action}${occurrence ? `_${occurrence}` : ''}`;
+export const SLACK_ACTION_PATTERN = /^jarvis_(approve|reject|dry-run|details|show-log|plan-retry|plan-fix|snooze|report)(?:_\d+)?$/;
+
+/** The action of an action id of Jarvis's, or undefined. */
+export function slackAction(actionId: string): ReplyButton['action'] | undefined {
+  const match = SLACK_ACTION_PATTERN.exec(actionId);
+  return match ? (match[1] as ReplyButton['action']) : undefined;
+}
 
 /** Slack mrkdwn needs &, < and > escaped; everything else is shown as typed. */
 export const escapeMrkdwn = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -87,16 +97,22 @@ export function renderSlack(reply: Reply): SlackMessage {
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `next: \`${escapeMrkdwn(reply.next)}\`` }] });
   if (reply.buttons?.length) {
+    const first = reply.buttons[0]!;
+    const seen = new Map<string, number>();
     blocks.push({
       type: 'actions',
-      block_id: `jarvis_plan_${reply.buttons[0]?.planId ?? ''}`.slice(0, 255),
-      elements: reply.buttons.map((button) => ({
-        type: 'button',
-        action_id: slackActionId(button.action),
-        value: button.planId,
-        text: { type: 'plain_text', text: clip(button.label, SLACK_LIMITS.buttonText) },
-        ...(button.style !== 'secondary' && { style: button.style }),
-      })),
+      block_id: (reply.approvalRequest ? `jarvis_plan_${first.arg}` : `jarvis_actions_${first.action}`).slice(0, 255),
+      elements: reply.buttons.slice(0, SLACK_LIMITS.actionsPerBlock).map((button) => {
+        const occurrence = seen.get(button.action) ?? 0;
+        seen.set(button.action, occurrence + 1);
+        return {
+          type: 'button',
+          action_id: slackActionId(button.action, occurrence),
+          value: button.arg.slice(0, SLACK_LIMITS.buttonValue),
+          text: { type: 'plain_text', text: clip(button.label, SLACK_LIMITS.buttonText) },
+          ...(button.style !== 'secondary' && { style: button.style }),
+        };
+      }),
     });
   }
   return { text: `${reply.title} — next: ${reply.next}`, blocks, files };

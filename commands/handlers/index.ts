@@ -9,10 +9,13 @@ import { dryRunCommand } from './dry-run.ts';
 import { gateCommand } from './gates.ts';
 import { helpCommand } from './help.ts';
 import { historyCommand } from './history.ts';
+import { logCommand } from './log.ts';
 import { planCommand } from './plan.ts';
 import { reportCommand } from './reports.ts';
+import { retryCommand } from './retry.ts';
 import { rollbackCommand } from './rollback.ts';
 import { snapshotsCommand } from './snapshots.ts';
+import { snoozeCommand } from './snooze.ts';
 
 /** Runs one command. Undefined means "say nothing" (a repeated approval). */
 export function runCommand(command: ParsedCommand, ctx: CommandContext): Promise<Reply | undefined> {
@@ -21,6 +24,12 @@ export function runCommand(command: ParsedCommand, ctx: CommandContext): Promise
       return planCommand(command, ctx);
     case 'rollback':
       return rollbackCommand(command, ctx);
+    case 'retry':
+      return retryCommand(command, ctx);
+    case 'log':
+      return logCommand(command, ctx);
+    case 'snooze':
+      return snoozeCommand(command, ctx);
     case 'apply':
       return applyCommand(command, ctx);
     case 'approve':

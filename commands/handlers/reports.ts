@@ -1,7 +1,8 @@
 // `/jarvis status|backups|check|drift`: read-only reports, headline first.
 import type { CommandContext } from '../context.ts';
 import type { ParsedCommand } from '../grammar.ts';
-import type { Reply, ReplyLevel } from '../reply.ts';
+import { followUpButtons, reportButton } from '../buttons.ts';
+import type { Reply, ReplyButton, ReplyLevel } from '../reply.ts';
 import type { Report } from '../services.ts';
 
 type ReportCommand = Extract<ParsedCommand, { name: 'status' | 'backups' | 'check' | 'drift' }>;
@@ -15,12 +16,34 @@ export async function reportCommand(command: ReportCommand, ctx: CommandContext)
     : command.name === 'backups' ? await services.backups()
     : command.name === 'check' ? await services.check()
     : await services.drift(ctx.requester);
+  const buttons = reportButtons(command.name, report);
   return {
     level: LEVEL[report.level],
     title: report.headline,
     sections: report.sections,
     next: nextAfter(command.name, report),
+    ...(buttons.length ? { buttons } : {}),
   };
+}
+
+/** At most this many "Plan a retry" buttons on one report: more would crowd a phone screen. */
+const MAX_RETRY_BUTTONS = 3;
+
+/** The plans a report suggests, then the reports that go deeper. */
+function reportButtons(name: ReportCommand['name'], report: Report): ReplyButton[] {
+  const followUps = report.followUps ?? [];
+  const fixes = followUpButtons(followUps.filter((f) => f.kind === 'plan-fix'));
+  const retries = followUpButtons(followUps.filter((f) => f.kind === 'plan-retry')).slice(0, MAX_RETRY_BUTTONS);
+  switch (name) {
+    case 'status':
+      return [...fixes, ...retries, reportButton('backups', 'Backups'), reportButton('drift', 'Drift')];
+    case 'backups':
+      return [...retries, reportButton('status', 'Status')];
+    case 'drift':
+      return fixes;
+    case 'check':
+      return [];
+  }
 }
 
 function nextAfter(name: ReportCommand['name'], report: Report): string {
