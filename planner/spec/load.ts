@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../../lib/errors.ts';
 import { formatDiagnostic, formatPath, type SpecDiagnostic, type SpecPath } from './diagnostic.ts';
@@ -96,7 +96,14 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
   if (!isMap(doc.contents)) {
     return fileError(file, 'the top level must be a mapping (apiVersion, kind, metadata, …)', 'start from specs/nas.desired.yaml', 'input.schema');
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 50 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 50 });
+  } catch (error) {
+    // yaml throws here (it does not report): an alias to an anchor defined later or never, or aliases that expand
+    // past maxAliasCount (an "alias bomb").
+    return { ok: false, errors: [aliasDiagnostic(file, doc, lineCounter, error)] };
+  }
   const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) diagnostics.push(...issueDiagnostics(issue, data, source));
@@ -113,6 +120,23 @@ export async function loadSpec(path: string, opts: { cwd?: string } = {}): Promi
   const result = await readSpecFile(path, display);
   if (!result.ok) throw new InputError(result.errors.map(formatDiagnostic).join('\n'), { code: 'invalid-spec' });
   return result.loaded;
+}
+
+/** Locates a failed alias expansion at the alias it names (`…: a`), or at the first alias of the document. */
+function aliasDiagnostic(file: string, doc: Document, lineCounter: LineCounter, error: unknown): SpecDiagnostic {
+  const message = firstLine(error instanceof Error ? error.message : String(error));
+  const named = /^Unresolved alias.*: (\S+)$/.exec(message)?.[1];
+  let offset = 0;
+  visit(doc, {
+    Alias(_, node) {
+      if (named !== undefined && node.source !== named) return undefined;
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  const { line, col } = lineCounter.linePos(offset);
+  const fix = named !== undefined ? `define the anchor &${named} before this alias, or write the value out` : 'write the values out instead of nesting aliases';
+  return { severity: 'error', ruleId: 'input.yaml', file, line, col, path: '', message, fix };
 }
 
 // yaml's pretty messages end with "at line N, column M:" and a code excerpt; the position is reported separately.
