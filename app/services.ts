@@ -46,7 +46,7 @@ import type { Plan, PlanPhase } from '../planner/plan.ts';
 import { formatDiagnostic } from '../planner/spec/diagnostic.ts';
 import { checkSpec } from '../planner/spec/guardrails.ts';
 import { loadSpec, readSpecFile } from '../planner/spec/load.ts';
-import { buildBackupRunPlan, buildRollbackPlan, type SpecialPlanBase } from '../planner/special-plans.ts';
+import { buildBackupRunPlan, buildRollbackPlan, isSpecialPlan, type SpecialPlanBase } from '../planner/special-plans.ts';
 import type { Lab } from './lab.ts';
 import { PHASE_SPECS, PLAN_PHASES, makePlan, newPlanId } from './planning.ts';
 
@@ -132,6 +132,14 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
   const validated = report.validation?.ok ?? false;
   if (report.status === 'refused') {
     return { outcome: 'refused', planId: plan.id, message: report.refusal?.message ?? 'refused', completed, validated: false };
+  }
+  if (report.status === 'applied' && isSpecialPlan(plan)) {
+    const probes = report.validation?.probes ?? [];
+    const failing = probes.filter((p) => !p.ok);
+    const message = validated
+      ? `applied ${completed.length} action(s); checks pass: ${probes.map((p) => p.name).join(', ') || 'none needed'}`
+      : `applied, but a check fails: ${failing.map((p) => `${p.name} (${p.detail})`).join('; ')}`;
+    return { outcome: 'applied', planId: plan.id, message, completed, validated, validatedBy: 'vm-checks' };
   }
   if (report.status === 'applied') {
     const message = validated

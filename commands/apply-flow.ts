@@ -105,7 +105,7 @@ class ProgressMessage {
     await this.#chain;
     const ok = report.outcome === 'applied';
     const lines = [report.message];
-    if (report.outcome === 'applied') lines.push(report.validated ? 'Validated: a new scan finds nothing left to do.' : 'Not validated: a new scan still finds changes.');
+    if (report.outcome === 'applied') lines.push(validationLine(report));
     if (report.failed) lines.push(`Failed at ${report.failed.actionId}: ${report.failed.error}`);
     for (const hint of report.rollbackHints ?? []) lines.push(`↩ ${hint}`);
     const final: Reply = {
@@ -121,4 +121,9 @@ class ProgressMessage {
     const lines = [...this.#lines.values()];
     return reply(level, `${state}: plan ${this.planId}`, [{ lines: lines.length ? lines : [`starting${this.#total ? ` ${this.#total} actions` : ''}…`] }], '/jarvis status');
   }
+}
+
+function validationLine(report: ApplyReport): string {
+  if (report.validatedBy === 'vm-checks') return report.validated ? 'Validated: the VM checks pass.' : 'Not validated: a VM check fails.';
+  return report.validated ? 'Validated: a new scan finds nothing left to do.' : 'Not validated: a new scan still finds changes.';
 }

@@ -74,8 +74,10 @@ export interface ApplyReport {
   message: string;
   completed: string[];
   failed?: { actionId: string; error: string };
-  /** The re-scan after apply found nothing left to do. */
+  /** The re-scan after apply found nothing left to do (or, for a rollback/backup retry, its VM checks pass). */
   validated: boolean;
+  /** How it was validated: re-planning the spec (default), or probing the VM of a rollback/backup retry. */
+  validatedBy?: 'rescan' | 'vm-checks';
   /** Rollback hints of the actions that ran, most recent first, for a failed apply. */
   rollbackHints?: string[];
 }

@@ -15,7 +15,13 @@ export async function helpCommand(command: Extract<ParsedCommand, { name: 'help'
   }
   const lines = allowed.map((spec) => `/jarvis ${spec.usage} — ${spec.summary}`);
   const sections = [{ lines }];
-  if (approver) sections.push({ lines: ['Approve a plan with ✅ on its message (or /jarvis approve), reject with ❌.'] });
-  else sections.push({ lines: ['You may look and plan; approvers apply.'] });
+  if (approver) {
+    sections.push({
+      lines: [
+        'Approve a plan with ✅ on its message (or /jarvis approve), reject with ❌.',
+        'Alerts and status come with buttons: Show log, Plan a retry, Plan a fix, Snooze (each is one of the commands above).',
+      ],
+    });
+  } else sections.push({ lines: ['You may look and plan; approvers apply.', 'On alerts anyone may press Show log; planning and snoozing from an alert is for approvers.'] });
   return { ...reply('info', 'What you can ask Jarvis', sections, '/jarvis plan phase0'), private: true };
 }

@@ -6,5 +6,7 @@ import { showPlan } from './plan.ts';
 
 export async function rollbackCommand(command: Extract<ParsedCommand, { name: 'rollback' }>, ctx: CommandContext): Promise<Reply> {
   const result = await ctx.deps.services.planRollback(command.vmid, command.snapshot, ctx.requester);
-  return showPlan(result, ctx, `Cannot roll back VM ${command.vmid}`);
+  const shown = showPlan(result, ctx, `Cannot roll back VM ${command.vmid}`);
+  // An unknown snapshot: the list of snapshots is the useful next step.
+  return !result.ok && result.code === 'not-found' ? { ...shown, next: `/jarvis snapshots ${command.vmid}` } : shown;
 }

@@ -63,7 +63,7 @@ describe('rollback plans against the simulator', () => {
     expect(await memoryOf(300)).toBe(4096);
 
     const report = await running.services.apply(plan.id, { approvals: [approval(plan)], requester: owner });
-    expect(report).toMatchObject({ outcome: 'applied', validated: true });
+    expect(report).toMatchObject({ outcome: 'applied', validated: true, validatedBy: 'vm-checks', message: 'applied 1 action(s); checks pass: vm/300 exists, vm/300 running' });
     expect(await memoryOf(300)).toBe(8192);
     const names = (await pve.listSnapshots(300)).map((s) => s.name);
     expect(names).toContain((action.preSnapshot as { name: string }).name);

@@ -34,6 +34,18 @@ describe('parseCommand', () => {
     for (const name of ['status', 'backups', 'check', 'drift']) expect(command(`/jarvis ${name}`)).toEqual({ name });
   });
 
+  it('parses the commands alert buttons stand for, and refuses malformed task ids, keys and hours', () => {
+    const upid = 'UPID:proxmox:0001A2B3:00C4D5E6:6745A9B0:vzdump:300:root@pam:';
+    expect(command(`/jarvis log ${upid}`)).toEqual({ name: 'log', upid });
+    expect(command('/jarvis retry 300')).toEqual({ name: 'retry', vmid: 300 });
+    expect(command('/jarvis snooze drift')).toEqual({ name: 'snooze', key: 'drift', hours: 24 });
+    expect(command(`/jarvis snooze backup-failed:${upid} 6`)).toEqual({ name: 'snooze', key: `backup-failed:${upid}`, hours: 6 });
+    expect(replyText('/jarvis log UPID:../../etc/passwd')).toContain('is not a Proxmox task id');
+    expect(replyText('/jarvis retry 12')).toContain('"12" is not a VM id');
+    expect(replyText('/jarvis snooze drift 0')).toContain('"0" is not a number of hours from 1 to 720');
+    expect(replyText('/jarvis snooze <script>')).toContain('is not an alert key');
+  });
+
   it('ignores lines not addressed to Jarvis, and reads unprefixed slash-command text', () => {
     expect(parse('hello there')).toEqual({ kind: 'ignore' });
     expect(parse('/jarvisx status')).toEqual({ kind: 'ignore' });
