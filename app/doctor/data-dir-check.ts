@@ -10,10 +10,9 @@ export function checkDataDir(dataDir: string, cwd: string): CheckResult {
   try {
     mkdirSync(dir, { recursive: true });
     writeFileSync(probe, 'jarvis doctor write test\n', { flag: 'wx' });
+    rmSync(probe);
   } catch (error) {
     return fail(id, `data directory ${dir}: not writable (${error instanceof Error ? error.message : String(error)})`, `create it for the user Jarvis runs as (install.sh: install -d -m 0700 -o jarvis ${dir}); under systemd it must be in ReadWritePaths=`);
-  } finally {
-    rmSync(probe, { force: true });
   }
   const mode = statSync(dir).mode & 0o777;
   if ((mode & 0o002) !== 0) {

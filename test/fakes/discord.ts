@@ -54,6 +54,12 @@ export class FakeDiscord {
   #resumes = 0;
   readonly #waiters = new Set<() => void>();
   #originals = new Map<string, string>();
+  /** When set, REST calls must carry `Bot <token>` (401 otherwise), as Discord checks the bot token. */
+  botToken: string | undefined;
+  /** The application's flags (GET /applications/@me), e.g. privileged intents switched on. */
+  applicationFlags = 0;
+  /** Guild commands by `appId/guildId`, as registered with PUT (listed by GET). */
+  readonly guildCommands = new Map<string, unknown[]>();
   url = '';
 
   async start(): Promise<this> {
@@ -229,6 +235,9 @@ export class FakeDiscord {
 
   #route(call: RestCall): [number, unknown] {
     const { method, path } = call;
+    if (this.botToken !== undefined && call.authorization !== `Bot ${this.botToken}`) return [401, { message: '401: Unauthorized', code: 0 }];
+    if (method === 'GET' && path === '/users/@me') return [200, { id: FAKE_IDS.bot, username: 'jarvis', bot: true, discriminator: '0' }];
+    if (method === 'GET' && path === '/applications/@me') return [200, { id: FAKE_IDS.application, name: 'Jarvis', flags: this.applicationFlags, bot_public: false }];
     if (method === 'GET' && path === '/gateway/bot') {
       return [200, { url: this.#gatewayUrl(), shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } }];
     }
@@ -244,8 +253,14 @@ export class FakeDiscord {
     if ((match = /^\/channels\/([^/]+)\/messages$/.exec(path)) && method === 'POST') return [200, this.#store(nextId(), match[1] as string, call)];
     if ((match = /^\/channels\/([^/]+)\/messages\/([^/]+)$/.exec(path)) && method === 'PATCH') return [200, this.#store(match[2] as string, match[1] as string, call)];
     if (/^\/channels\/[^/]+\/messages\/[^/]+\/reactions\/[^/]+\/@me$/.test(path) && method === 'PUT') return [204, undefined];
-    if (/^\/applications\/[^/]+\/guilds\/[^/]+\/commands$/.test(path) && method === 'PUT') {
-      return [200, (call.body as unknown[]).map((command) => ({ ...(command as object), id: nextId(), application_id: FAKE_IDS.application, version: '1' }))];
+    if ((match = /^\/applications\/([^/]+)\/guilds\/([^/]+)\/commands$/.exec(path)) && method === 'PUT') {
+      const registered = (call.body as unknown[]).map((command) => ({ ...(command as object), id: nextId(), application_id: FAKE_IDS.application, version: '1' }));
+      this.guildCommands.set(`${match[1]}/${match[2]}`, registered);
+      return [200, registered];
+    }
+    if ((match = /^\/applications\/([^/]+)\/guilds\/([^/]+)\/commands$/.exec(path)) && method === 'GET') {
+      if (match[2] !== FAKE_IDS.guild) return [403, { message: 'Missing Access', code: 50001 }];
+      return [200, this.guildCommands.get(`${match[1]}/${match[2]}`) ?? []];
     }
     return [404, { message: `fake: no route ${method} ${path}`, code: 0 }];
   }

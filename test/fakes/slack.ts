@@ -23,6 +23,10 @@ export class FakeSlack {
   readonly uploads: Array<{ fileId: string; content: string }> = [];
   /** Slack user-group members, for usergroups.users.list. */
   readonly userGroups = new Map<string, string[]>();
+  /** When set, Web API calls must carry one of these bearer tokens (`invalid_auth` otherwise). */
+  validTokens: Set<string> | undefined;
+  /** When set, answers carry them in `x-oauth-scopes`, as Slack does for the token's granted scopes. */
+  botScopes: string[] | undefined;
   #server: Server | undefined;
   #wss: WebSocketServer | undefined;
   #socket: WebSocket | undefined;
@@ -154,6 +158,9 @@ export class FakeSlack {
     const method = path.replace(/^\/api\//, '');
     const body = parseForm(req.headers['content-type'] ?? '', raw);
     this.calls.push({ method, body, ...(req.headers.authorization && { authorization: req.headers.authorization }) });
+    if (this.botScopes) res.setHeader('x-oauth-scopes', this.botScopes.join(','));
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    if (this.validTokens && !this.validTokens.has(token)) return json(200, { ok: false, error: 'invalid_auth' });
     json(200, this.#route(method, body));
   }
 
