@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { isApprover } from '../bot/approval-policy.ts';
 import { answerDecision, decisionReply } from './apply-flow.ts';
-import { APPROVER_ONLY, buttonCommand } from './buttons.ts';
+import { APPROVER_ONLY, BUTTON_REPORTS, buttonCommand } from './buttons.ts';
 import { messageKey, type CommandContext, type CommandDeps, type Conversation, type MessageRef } from './context.ts';
 import { parseCommand, type ParsedCommand } from './grammar.ts';
 import { runCommand } from './handlers/index.ts';
@@ -147,6 +147,10 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
       const ctx = context(requester, input.conversation);
       if (arg === undefined) {
         return deliver(ctx, errorReply('This button no longer works', ['Jarvis does not know what it stood for; use the command instead.'], '/jarvis help'), input.respond);
+      }
+      // A button carries one argument of its own kind; a forged payload must not smuggle in another command.
+      if (/\s/.test(arg) || (action === 'report' && !(BUTTON_REPORTS as readonly string[]).includes(arg))) {
+        return deliver(ctx, errorReply('Not a button of Jarvis', [`"${arg.slice(0, 60)}" is not a ${action} argument.`], '/jarvis help'), input.respond);
       }
       if (action === 'details') return dispatcher.details(arg, input);
       // Planning from an alert or silencing one is for approvers, even where the typed command is open to everyone.

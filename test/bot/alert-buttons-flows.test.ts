@@ -178,4 +178,13 @@ describe('Slack: alert buttons', () => {
     await waitForPost('Snoozed: drift');
     expect(harness.services.snoozed).toEqual([{ key: 'drift', hours: 24, by: `slack:${OWNER}` }]);
   });
+
+  it('a forged button value cannot smuggle in another command', async () => {
+    await boot();
+    await fake.sendEnvelope('interactive', fake.blockAction(OWNER, 'jarvis_report', 'freeze now', '1.000100', SLACK_IDS.alertChannel));
+    await waitForPost('Not a button of Jarvis');
+    await fake.sendEnvelope('interactive', fake.blockAction(OWNER, 'jarvis_report', 'unfreeze', '1.000100', SLACK_IDS.alertChannel));
+    await waitForPost('is not a report argument');
+    expect(harness.services.gateState).toEqual({});
+  });
 });
