@@ -114,6 +114,20 @@ describe('backup retry plans against the simulator', () => {
     expect(await running.services.planBackupRetry(999, owner)).toMatchObject({ ok: false, code: 'not-found', message: expect.stringContaining('in no enabled backup job') });
   });
 
+  it('status offers a drift fix once the drift watch found drift, and a retry for VMs whose backups need attention', async () => {
+    const store = AlertStore.open(dir);
+    try {
+      store.saveDrift({ phase: 'phase0', actionCount: 1, lines: ['~ vm/300 (app-host): memory'], hash: 'h1' });
+    } finally {
+      store.close();
+    }
+    const status = await running.services.status();
+    expect(status.followUps).toContainEqual({ kind: 'plan-fix', phase: 'phase0' });
+    expect(status.followUps).toContainEqual({ kind: 'plan-retry', vmid: 300 });
+    expect(status.sections.find((s) => s.title === 'Needs attention')?.lines.join('\n')).toContain('drift from the phase0 spec');
+    expect((await running.services.backups()).followUps?.every((f) => f.kind === 'plan-retry')).toBe(true);
+  });
+
   it('snoozes an alert key in the alert store', async () => {
     const answer = await running.services.snoozeAlert('drift', 24, owner);
     expect(answer).toMatchObject({ ok: true, key: 'drift' });
