@@ -463,7 +463,7 @@ export function createServices(options: ServicesOptions): RunningServices {
       } finally {
         store.close();
       }
-      options.log?.(`alert ${key} snoozed by ${qualifiedId(requester)} for ${hours} h`);
+      journal.audit({ kind: 'alert.snoozed', actor: qualifiedId(requester), data: { key, hours, until: new Date(until).toISOString() } });
       return { ok: true, key, until: new Date(until).toISOString() };
     },
 

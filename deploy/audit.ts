@@ -18,7 +18,8 @@ export type AuditKind =
   | 'freeze.on'
   | 'freeze.off'
   | 'lock.on'
-  | 'lock.off';
+  | 'lock.off'
+  | 'alert.snoozed';
 
 export interface AuditInput {
   kind: AuditKind;
