@@ -68,6 +68,15 @@ function parse(key: string): ParsedKey {
   return parsed;
 }
 
+/** ssh2 now and then writes an ed25519 private key its own parser rejects (about 1 in 600 keys): draw another. */
+function generateEd25519(): { private: string; public: string } {
+  for (let attempt = 1; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+    if (attempt === 10) throw new Error('ssh2 generated 10 unparsable ed25519 keys in a row');
+  }
+}
+
 export async function startSimHostSsh(opts: {
   runner: SimShellRunner;
   host?: string;
@@ -77,8 +86,8 @@ export async function startSimHostSsh(opts: {
   /** Extra public keys (OpenSSH `ssh-ed25519 AAAA…` lines) accepted for root. */
   authorizedKeys?: string[];
 }): Promise<SimHostSsh> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
-  const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = generateEd25519();
+  const clientKey = generateEd25519();
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-sim-ssh-'));
   const clientKeyPath = join(dir, 'id_ed25519');
   writeFileSync(clientKeyPath, clientKey.private, { mode: 0o600 });
