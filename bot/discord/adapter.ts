@@ -50,7 +50,13 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
     // reads message content.
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User, Partials.Channel],
-    ...(options.apiBase && { rest: { api: options.apiBase, retries: 0 } }),
+    rest: {
+      // @discordjs/rest sends through undici 6's request() on the process-wide dispatcher, which the undici 7 our
+      // Proxmox and Tailscale clients load installs first; undici 7 cannot read undici 6's multipart bodies, so every
+      // upload (Details, a plan too long for one message) failed. Node's fetch encodes the body itself.
+      makeRequest: (url: string, init: RequestInit) => fetch(url, init),
+      ...(options.apiBase && { api: options.apiBase, retries: 0 }),
+    },
   });
   const { dispatcher, log } = options;
 
