@@ -62,6 +62,18 @@ describe('Discord over the simulated lab (real services)', () => {
     expect(replan).toContain('no changes: the lab matches the spec');
   });
 
+  it('attaches the full Markdown plan as a file on Details (multipart REST next to the Proxmox client)', async () => {
+    world = await startChatLab({ scenario: 'drifted' });
+    const w = world;
+    const plan = await planPhase(w, 'phase0');
+    const click = w.discord.button(DISCORD_OWNER, discordButton(w.discord, plan.messageRef, 'Details'), plan.messageRef);
+    w.discord.dispatch('INTERACTION_CREATE', click);
+    const details = await w.discord.waitForRest((c) => c.method === 'PATCH' && c.path.includes(click.token as string), 'Details reply', 30_000);
+    expect(details.files.map((f) => f.name)).toEqual([`plan-${plan.planId}.md`]);
+    expect(details.files[0]?.content).toContain('vm/300');
+    expect(w.logs.filter((line) => /"level":50/.test(line))).toEqual([]);
+  });
+
   it('rejects with ❌: nothing is written, and a later ✅ is refused', async () => {
     world = await startChatLab({ scenario: 'drifted' });
     const w = world;
