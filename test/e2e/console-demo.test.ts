@@ -22,7 +22,7 @@ function runDemo(input: string): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-describe('printf … | node bin/jarvis.js demo', () => {
+describe('printf … | node bin/jarvis.js demo', { timeout: 120_000 }, () => {
   it('shows help, a plan with risks and rollback hints, apply and validation, a status, and "no changes" for the second plan', async () => {
     const { code, stdout, stderr } = await runDemo(SCRIPT);
     expect(code, stderr).toBe(0);

@@ -21,14 +21,14 @@ afterEach(async () => {
   vi.useRealTimers();
   await world?.close();
   world = undefined;
-});
+}, 90_000);
 
 const auditKinds = (w: ChatLab, planId: string): string[] => w.running.journal.auditEntries({ planId }).map((e) => e.kind);
 const planPhase = (w: ChatLab, phase: string) => discordPlan(w.discord, DISCORD_OWNER, subcommand('plan', { phase }));
 const react = (w: ChatLab, user: typeof DISCORD_OWNER, messageId: string, emoji: string) =>
   w.discord.dispatch('MESSAGE_REACTION_ADD', w.discord.reaction(user, messageId, emoji));
 
-describe('Discord over the simulated lab (real services)', () => {
+describe('Discord over the simulated lab (real services)', { timeout: 120_000 }, () => {
   it('plans phase0, refuses a stranger’s ✅ without touching the lab, applies on the approver’s ✅ and validates', async () => {
     world = await startChatLab({ scenario: 'fresh' });
     const w = world;
@@ -72,6 +72,19 @@ describe('Discord over the simulated lab (real services)', () => {
     expect(details.files.map((f) => f.name)).toEqual([`plan-${plan.planId}.md`]);
     expect(details.files[0]?.content).toContain('vm/300');
     expect(w.logs.filter((line) => /"level":50/.test(line))).toEqual([]);
+  });
+
+  it('posts a plan too long for one message with the full Markdown attached (phase2 from a fresh lab)', async () => {
+    world = await startChatLab({ scenario: 'fresh' });
+    const w = world;
+    const plan = await planPhase(w, 'phase2');
+    const call = w.discord.rest.find((c) => c.method === 'PATCH' && c.path.endsWith('/messages/@original') && embedText(c).includes(plan.planId));
+    expect(call?.files.map((f) => f.name)).toEqual([`plan-${plan.planId}.md`]);
+    expect(call?.files[0]?.content).toContain('rollback');
+    expect(embedText(call!)).toContain(`plan-${plan.planId}.md`);
+    const embeds = (call?.body as { embeds: unknown[] }).embeds;
+    expect(embeds.length).toBeLessThanOrEqual(10);
+    expect(JSON.stringify(embeds).length).toBeLessThan(6000 + 2000); // 6,000 characters of text plus the JSON around it
   });
 
   it('rejects with ❌: nothing is written, and a later ✅ is refused', async () => {

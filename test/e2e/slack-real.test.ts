@@ -1,6 +1,9 @@
 // Slack end to end with everything real but the platform: @slack/bolt (Socket Mode) against the local fake Web API
 // + socket-mode server, the real services over the simulated lab, and the approval store on disk.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ApiCall } from '../fakes/slack.ts';
 import { SLACK_OWNER, SLACK_STRANGER, slackButton, slackPlan, slackPostWith, slackText, slackUpdateWith, startChatLab, type ChatLab } from '../support/chat-lab.ts';
 
 let world: ChatLab | undefined;
@@ -9,7 +12,7 @@ afterEach(async () => {
   vi.useRealTimers();
   await world?.close();
   world = undefined;
-});
+}, 90_000);
 
 const CHECK = 'white_check_mark';
 const auditKinds = (w: ChatLab, planId: string): string[] => w.running.journal.auditEntries({ planId }).map((e) => e.kind);
@@ -26,7 +29,7 @@ async function command(w: ChatLab, user: string, text: string): Promise<string> 
   return posted ? slackText(posted) : JSON.stringify(w.slack.responses.slice(responses));
 }
 
-describe('Slack over the simulated lab (real services)', () => {
+describe('Slack over the simulated lab (real services)', { timeout: 120_000 }, () => {
   it('plans phase0, refuses a stranger’s ✅ without touching the lab, applies on the approver’s ✅ and validates', async () => {
     world = await startChatLab({ scenario: 'fresh' });
     const w = world;
@@ -50,6 +53,22 @@ describe('Slack over the simulated lab (real services)', () => {
     expect(w.sim.schemaViolations).toEqual([]);
 
     expect(await command(w, SLACK_OWNER, 'plan phase0')).toContain('no changes: the lab matches the spec');
+  });
+
+  it('posts a long plan (phase2 from a fresh lab) within Block Kit limits, every action shown or uploaded', async () => {
+    world = await startChatLab({ scenario: 'fresh' });
+    const w = world;
+    const plan = await planPhase(w, 'phase2');
+    const post = w.slack.api('chat.postMessage').find((c) => slackText(c).includes(plan.planId)) as ApiCall;
+    const blocks = post.body.blocks as Array<{ type: string; text?: { text: string } }>;
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    for (const block of blocks) expect(block.text?.text.length ?? 0).toBeLessThanOrEqual(3000);
+    const saved = JSON.parse(readFileSync(join(w.dataDir, 'plans', `${plan.planId}.json`), 'utf8')) as { actions: Array<{ rollbackHint: string }> };
+    expect(saved.actions.length).toBeGreaterThan(40);
+    await w.bot.dispatcher.idle();
+    const shown = slackText(post) + w.slack.uploads.map((u) => u.content).join('\n');
+    const missing = saved.actions.filter((a) => !shown.includes(JSON.stringify(a.rollbackHint).slice(1, -1)) && !shown.includes(a.rollbackHint));
+    expect(missing).toEqual([]);
   });
 
   it('rejects with the Reject button: nothing is written, and a later ✅ is refused', async () => {

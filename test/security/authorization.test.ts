@@ -30,11 +30,11 @@ afterEach(async () => {
   vi.useRealTimers();
   await world?.close();
   world = undefined;
-});
+}, 90_000);
 
 const count = (w: ChatLab, kind: string): number => w.running.journal.auditEntries().filter((e) => e.kind === kind).length;
 
-describe('authorization attack matrix (Discord, real services)', () => {
+describe('authorization attack matrix (Discord, real services)', { timeout: 120_000 }, () => {
   it('applies nothing for any unauthorized, stale, expired or repeated decision, and exactly once for the real one', async () => {
     world = await startChatLab({ scenario: 'drifted', env: { JARVIS_APPROVAL_TTL_MINUTES: '1' } });
     const w = world;
@@ -152,7 +152,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('forged Slack requests (HTTP mode, real services)', () => {
+describe('forged Slack requests (HTTP mode, real services)', { timeout: 120_000 }, () => {
   it('answers 401 to a forged, stale or missing signature on commands, clicks and reactions, and writes nothing', async () => {
     const secret = 'e2e-signing-secret-0123456789';
     const port = await freePort();
@@ -162,7 +162,7 @@ describe('forged Slack requests (HTTP mode, real services)', () => {
     const url = `http://127.0.0.1:${port}/slack/events`;
     const post = async (body: string, contentType: string, headers: Record<string, string>) =>
       (await fetch(url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body })).status;
-    const form = (payload: Record<string, unknown>) => new URLSearchParams(Object.entries(payload).map(([k, v]) => [k, String(v)])).toString();
+    const form = (payload: Record<string, unknown>) => new URLSearchParams(Object.entries(payload).map(([k, v]): [string, string] => [k, String(v)])).toString();
     const FORM = 'application/x-www-form-urlencoded';
 
     const planBody = form(s.slashCommand(SLACK_OWNER, 'plan phase0'));
