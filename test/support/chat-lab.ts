@@ -33,8 +33,6 @@ export interface ChatLabOptions {
    */
   openLab?: (config: JarvisConfig) => Promise<Lab>;
   sim?: RunningSim;
-  /** Writes files into the scratch directory before the configuration is read (secret files). */
-  prepare?: (scratch: string) => Record<string, string>;
 }
 
 export interface ChatLab {
@@ -74,7 +72,6 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
   const env: NodeJS.ProcessEnv = {
     JARVIS_DATA_DIR: dataDir,
     JARVIS_APPROVERS: `discord:${DISCORD_OWNER.id},slack:${SLACK_OWNER}`,
-    JARVIS_LOG_LEVEL: 'debug',
     TAILSCALE_AUTHKEY_FILE: authKeyFile,
     DISCORD_TOKEN: 'e2e-discord-token',
     DISCORD_APP_ID: FAKE_IDS.application,
@@ -84,7 +81,6 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
     SLACK_APP_TOKEN: 'xapp-e2e-app-token',
     SLACK_ALERT_CHANNEL: SLACK_IDS.alertChannel,
     SLACK_API_URL: slack.apiUrl,
-    ...options.prepare?.(scratch),
     ...options.env,
   };
   const logs: string[] = [];
