@@ -9,7 +9,7 @@ const TIMESTAMP_SLACK_MS = 2_000;
 
 /**
  * The bundle's entry file when dist/ under `root` is current, or `{ stale: why }`.
- * Costs one stat per source file the bundle holds (a few milliseconds).
+ * Costs one stat per source file the bundle holds and a read per inlined package (a few milliseconds).
  */
 export function freshBuild(root) {
   const dist = join(root, 'dist');
@@ -19,9 +19,19 @@ export function freshBuild(root) {
   } catch {
     return { stale: 'no build (npm run build)' };
   }
-  const { builtAtMs, entry, inputs } = manifest ?? {};
-  if (typeof builtAtMs !== 'number' || typeof entry !== 'string' || !Array.isArray(inputs)) {
+  const { builtAtMs, entry, inputs, packages } = manifest ?? {};
+  if (typeof builtAtMs !== 'number' || typeof entry !== 'string' || !Array.isArray(inputs) || typeof packages !== 'object' || packages === null) {
     return { stale: 'dist/manifest.json is not a build manifest' };
+  }
+  // npm gives installed files a fixed date, so an upgraded package that dist/ inlines shows in its version only.
+  for (const [name, version] of Object.entries(packages)) {
+    let installed;
+    try {
+      installed = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+    } catch {
+      installed = 'none';
+    }
+    if (installed !== version) return { stale: `${name} ${installed} is installed, the build inlined ${version}` };
   }
   const newerThan = builtAtMs - TIMESTAMP_SLACK_MS;
   for (const input of inputs) {
