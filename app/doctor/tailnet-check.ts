@@ -11,7 +11,8 @@ const SCOPES = { devices: 'devices:core:read + devices:routes', policy: 'policy_
 
 function failure(id: string, what: string, scope: string, error: unknown, credential: string): CheckResult {
   if (error instanceof TailnetError && error.status === 401) {
-    return fail(id, `Tailscale: ${credential} rejected (${error.apiMessage || 'HTTP 401'})`, 'create a new OAuth client (admin console → Settings → OAuth clients) and set TAILSCALE_OAUTH_CLIENT_ID / TAILSCALE_OAUTH_CLIENT_SECRET');
+    const renew = credential === 'API key' ? 'the key expired or was revoked: create an OAuth client instead' : 'the client was deleted or its secret rotated: create a new one';
+    return fail(id, `Tailscale: ${credential} rejected (${error.apiMessage || 'HTTP 401'})`, `${renew} (admin console → Settings → OAuth clients) and set TAILSCALE_OAUTH_CLIENT_ID / TAILSCALE_OAUTH_CLIENT_SECRET`);
   }
   if (error instanceof TailnetError && error.status === 403) {
     return fail(id, `Tailscale: ${credential} may not ${what} (${error.apiMessage || 'HTTP 403'})`, `give the OAuth client the scope ${scope}`);
