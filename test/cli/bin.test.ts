@@ -95,18 +95,19 @@ describe('bin/jarvis.js', () => {
     const child = spawn(process.execPath, ['bin/jarvis.js', 'sim'], { cwd: dir, env: { ...process.env, JARVIS_DEBUG: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('JARVIS_MGMT_SSH_PORT=')) resolve();
-      });
+      const ready = (): void => {
+        if (out.includes('JARVIS_MGMT_SSH_PORT=') && err.includes('Ctrl-C to stop')) resolve();
+      };
+      child.stdout.on('data', (chunk: Buffer) => ((out += chunk.toString()), ready()));
+      child.stderr.on('data', (chunk: Buffer) => ((err += chunk.toString()), ready()));
       void exited.then((code) => reject(new Error(`jarvis sim exited ${code}: ${err}`)));
     });
-    // (jarvis sim installs its signal handlers just after printing, so the exit status of this stop is not asserted.)
+    // jarvis sim installs its signal handlers just after printing, so the status of this stop is not asserted.
     child.kill('SIGTERM');
     await exited;
+    expect(err).toContain('jarvis sim: scenario fresh on https://127.0.0.1:');
     expect(err).not.toContain('through tsx');
     expect(err).not.toContain('error');
     expect(out).toMatch(/^PROXMOX_URL='https:\/\/127\.0\.0\.1:\d+'$/m);

@@ -14,14 +14,15 @@ async function jarvisSim(): Promise<{ env: Record<string, string>; stop: () => P
   const child = spawn(process.execPath, ['bin/jarvis.js', 'sim'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const env = await new Promise<Record<string, string>>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (!out.includes('JARVIS_MGMT_SSH_PORT=')) return;
+    // Ready once both the variables and the stderr banner (written just before it waits for a signal) are out.
+    const ready = (): void => {
+      if (!out.includes('JARVIS_MGMT_SSH_PORT=') || !err.includes('Ctrl-C to stop')) return;
       const pairs = [...out.matchAll(/^([A-Z_]+)='(.*)'$/gm)].map((m) => [m[1]!, m[2]!.replace(/'\\''/g, "'")]);
       resolve(Object.fromEntries(pairs));
-    });
+    };
+    child.stdout.on('data', (chunk: Buffer) => ((out += chunk.toString()), ready()));
+    child.stderr.on('data', (chunk: Buffer) => ((err += chunk.toString()), ready()));
     child.once('exit', (code) => reject(new Error(`jarvis sim exited ${code}: ${err}`)));
   });
   return {
