@@ -1,5 +1,6 @@
 // `npm run bench`: runs every benchmark of the project and writes bench/results/latest.json plus a Markdown table
 // with the goals beside the figures. Figures are medians of repeated runs; ratios are measured in the same run.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchApply } from './apply.ts';
@@ -45,6 +46,9 @@ async function section<T>(name: string, run: () => Promise<T>): Promise<T | { er
     return { error: (error as Error).message };
   }
 }
+
+// Process-level figures measure what a user runs: the bundled CLI (dist/), built fresh from these sources.
+execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 const raw = {
   check: await section('check', () => benchCheck()),

@@ -127,9 +127,8 @@ export const run: CliCommand = async (args, io) => {
     ['JARVIS_MGMT_HOST', host],
     ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
   ];
-  io.stdout(env.map(([name, value]) => `${name}=${quote(value)}\n`).join(''));
-  io.stderr(`jarvis sim: scenario ${options.scenario ?? 'fresh'} on ${sim.url} (Ctrl-C to stop)\n`);
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signals before printing: a caller may stop the simulator as soon as it has the variables.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -138,6 +137,9 @@ export const run: CliCommand = async (args, io) => {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  io.stdout(env.map(([name, value]) => `${name}=${quote(value)}\n`).join(''));
+  io.stderr(`jarvis sim: scenario ${options.scenario ?? 'fresh'} on ${sim.url} (Ctrl-C to stop)\n`);
+  await stopped;
   await sim.close();
   rmSync(scratch, { recursive: true, force: true });
   io.stderr('jarvis sim: stopped\n');
