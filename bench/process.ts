@@ -7,6 +7,12 @@ import { join } from 'node:path';
 
 const READY = 'Jarvis is ready';
 
+/** Node flags of `npm start`, so the figures are those of the process a user runs. */
+function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -23,7 +29,7 @@ function rssMb(pid: number): number {
 async function startOnce(idleMs: number): Promise<{ startupMs: number; rssMb?: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'jarvis-bench-demo-'));
   const started = performance.now();
-  const child = spawn(process.execPath, ['bin/jarvis.js', 'demo'], {
+  const child = spawn(process.execPath, [...startFlags(), 'bin/jarvis.js', 'demo'], {
     env: { ...process.env, JARVIS_DATA_DIR: dataDir, JARVIS_LOG_LEVEL: 'warn' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

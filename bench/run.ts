@@ -1,7 +1,12 @@
 // `npm run bench`: runs every benchmark of the project and writes bench/results/latest.json plus a Markdown table
 // with the goals beside the figures. Figures are medians of repeated runs; ratios are measured in the same run.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { openSimLab } from '../app/lab.ts';
+import { createServices } from '../app/services.ts';
+import { loadConfig } from '../lib/config.ts';
 import { cpus, totalmem } from 'node:os';
 import { benchApply } from './apply.ts';
 import { benchChat } from './chat.ts';
@@ -34,6 +39,20 @@ const GOALS: Goal[] = [
   { key: 'applyPhase0Ratio', goal: 1.2, unit: '×', better: 'lower', what: 'apply phase 0 from fresh: wall / critical path of task durations' },
 ];
 
+/** Command to plan message with the real planner scanning a simulated node that answers every request after 20 ms. */
+async function chatWithRealServices(): Promise<unknown> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jarvis-bench-chat-'));
+  const lab = await openSimLab({ scenario: 'fresh', latencyMs: 20 });
+  const running = createServices({ lab, config: loadConfig({ JARVIS_DATA_DIR: dataDir }), cwd: process.cwd(), env: {} });
+  try {
+    return await benchChat({ services: running.services, commands: 20, planRuns: 5 });
+  } finally {
+    running.close();
+    await lab.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function section<T>(name: string, run: () => Promise<T>): Promise<T | { error: string }> {
   process.stderr.write(`bench: ${name}…\n`);
   const started = performance.now();
@@ -58,6 +77,7 @@ const raw = {
   apply: await section('apply', () => benchApply()),
   status: await section('status', () => benchStatus()),
   chat: await section('chat', () => benchChat()),
+  chatRealServices: await section('chat with the real services, simulator at 20 ms', () => chatWithRealServices()),
   process: await section('process', () => benchProcess()),
 };
 
@@ -68,7 +88,7 @@ const pick = (obj: unknown, key: string): number | undefined => {
 
 const figures: Record<string, number | undefined> = {
   ackP99Ms: pick(raw.chat, 'ackP99Ms'),
-  planMessageMs: pick(raw.chat, 'planMessageMs'),
+  planMessageMs: pick(raw.chatRealServices, 'planMessageMs'),
   planPhase2WallMs: pick(raw.plan, 'planPhase2WallMs'),
   planPhase2CriticalRoundTrips: pick(raw.plan, 'planPhase2CriticalRoundTrips'),
   plan1000VmsCpuMs: pick(raw.plan, 'plan1000VmsCpuMs'),
