@@ -72,7 +72,8 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel error: yaml's own warnings (e.g. collection keys) must not reach stderr; the strict schema rejects such keys.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const source = makeSource(file, sha256, doc, lineCounter);
   const diagnostics: SpecDiagnostic[] = [];
   for (const error of doc.errors) {
