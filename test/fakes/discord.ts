@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ConditionWaiters } from './waiters.ts';
 
 export interface RestCall {
   method: string;
@@ -52,7 +53,7 @@ export class FakeDiscord {
   /** Dispatches sent since the client's last heartbeat-acked sequence, replayed on RESUME. */
   readonly #sent: Array<{ s: number; t: string; d: unknown }> = [];
   #resumes = 0;
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new ConditionWaiters('FakeDiscord');
   #originals = new Map<string, string>();
   /** When set, REST calls must carry `Bot <token>` (401 otherwise), as Discord checks the bot token. */
   botToken: string | undefined;
@@ -133,24 +134,11 @@ export class FakeDiscord {
 
   /** Resolves when `condition` holds; checked after every request and frame. */
   waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`FakeDiscord: timed out waiting for ${what}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
+    return this.#waiters.wait(condition, what, timeoutMs);
   }
 
   #notify(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+    this.#waiters.notify();
   }
 
   #send(data: GatewayFrame['data']): void {

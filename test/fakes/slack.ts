@@ -6,6 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ConditionWaiters } from './waiters.ts';
 
 export interface ApiCall {
   method: string;
@@ -33,7 +34,7 @@ export class FakeSlack {
   #ts = 1_764_000_000;
   #pendingAcks = new Map<string, (payload: unknown) => void>();
   readonly #helloSent = new WeakSet<WebSocket>();
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new ConditionWaiters('FakeSlack');
   url = '';
 
   async start(): Promise<this> {
@@ -100,24 +101,11 @@ export class FakeSlack {
   }
 
   waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`FakeSlack: timed out waiting for ${what}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
+    return this.#waiters.wait(condition, what, timeoutMs);
   }
 
   #notify(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+    this.#waiters.notify();
   }
 
   #accept(ws: WebSocket): void {
