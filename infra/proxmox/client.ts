@@ -2,30 +2,16 @@
 // schemas, tasks followed to their end, plus raw requests for replaying plans.
 import type { ZodType } from 'zod';
 import { InputError } from '../../lib/errors.ts';
-import type { Secret } from '../../lib/secret.ts';
 import type { FirewallLevel, PveParams, ProxmoxApi } from './api.ts';
 import { fillPath, normalizeRawPath, pathSegment, templateOf } from './paths.ts';
 import * as S from './schemas.ts';
 import { waitForTask, type TaskPolling } from './tasks.ts';
-import { PveTransport, type HttpMethod, type TransportStats } from './transport.ts';
+import { PveTransport, type HttpMethod, type TransportOptions, type TransportStats } from './transport.ts';
 
-export interface ProxmoxClientOptions {
-  /** `https://HOST:8006` */
-  url: string;
+/** The transport's options (URL, token, TLS trust, timeouts, concurrency, retries) plus the node and task polling. */
+export interface ProxmoxClientOptions extends TransportOptions {
   /** Node name (default `proxmox`). */
   node?: string;
-  /** `USER@REALM!TOKENNAME` */
-  tokenId: string;
-  tokenSecret: Secret;
-  /** SHA-256 fingerprint of the node certificate. */
-  fingerprint?: string;
-  /** PEM of the cluster CA (`/etc/pve/pve-root-ca.pem`). */
-  caPem?: string;
-  timeoutMs?: number;
-  maxConcurrency?: number;
-  retries?: number;
-  retryDelayMs?: number;
-  keepAliveMs?: number;
   taskPolling?: TaskPolling;
 }
 
