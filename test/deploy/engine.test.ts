@@ -3,7 +3,7 @@ import { applyPlan } from '../../deploy/engine.ts';
 import { acquireApplyLock, freeze, readLockHolder } from '../../deploy/lock.ts';
 import { UnreachableError } from '../../lib/errors.ts';
 import { FakePve } from './support/fake-pve.ts';
-import { action, context, createVmRequest, memoryJournal, plan, startVmRequest, vmCreateAction, withFingerprints } from './support/plans.ts';
+import { action, context, memoryJournal, plan, startVmRequest, vmCreateAction, withFingerprints } from './support/plans.ts';
 
 const creates = (pve: FakePve, vmid: number) => pve.requests.filter((r) => r.method === 'POST' && r.path === '/nodes/proxmox/qemu' && r.params.vmid === vmid).length;
 

@@ -44,7 +44,7 @@ const reportOf = (stdout: string): ApplyReport => JSON.parse(stdout) as ApplyRep
 
 describe('jarvis apply against jarvis sim', () => {
   it('dry-runs, applies phase 2 from phase 1, and the same plan afterwards is empty', async () => {
-    const { sim, pve, dataDir, requestLog } = await setup('phase1');
+    const { sim, dataDir, requestLog } = await setup('phase1');
     const plan = await planAgainst(sim.env, 'phase2', 'p2-full');
     expect(plan.actions.length).toBeGreaterThan(10);
     savePlan(dataDir, plan);
@@ -76,7 +76,7 @@ describe('jarvis apply against jarvis sim', () => {
   }, 120_000);
 
   it('converges after kill -9 at an action boundary and in the middle of a task, creating each VM once', async () => {
-    const { sim, pve, dataDir, requestLog } = await setup('phase1');
+    const { sim, dataDir, requestLog } = await setup('phase1');
     const plan = await planAgainst(sim.env, 'phase2', 'p2-kill');
     savePlan(dataDir, plan);
 
@@ -109,7 +109,7 @@ describe('jarvis apply against jarvis sim', () => {
   }, 180_000);
 
   it('refuses a second apply while one runs, naming the holder, the plan and since when', async () => {
-    const { sim, pve, dataDir } = await setup('phase1');
+    const { sim, dataDir } = await setup('phase1');
     const plan = await planAgainst(sim.env, 'phase2', 'p2-lock');
     savePlan(dataDir, plan);
     const first = startApply([plan.id, '--yes'], sim.env, dataDir);
@@ -134,7 +134,7 @@ describe('jarvis apply against jarvis sim', () => {
   }, 120_000);
 
   it('refuses a plan edited after it was made', async () => {
-    const { sim, pve, dataDir } = await setup('phase1');
+    const { sim, dataDir } = await setup('phase1');
     const plan = await planAgainst(sim.env, 'phase2', 'p2-edit');
     const edited: Plan = { ...plan, actions: plan.actions.map((a, i) => (i === 0 ? { ...a, rollbackHint: 'trust me' } : a)) };
     savePlan(dataDir, edited);
@@ -203,7 +203,7 @@ describe('jarvis apply against jarvis sim', () => {
 
   it('keeps canary secrets out of the journal, the plan, the output and the simulator request log', async () => {
     const canary = 'c4n4ry-70k3n-5ecr3t-d00d-feedbeef0042';
-    const { sim, pve, dataDir, requestLog } = await setup('phase1', ['--token', `root@pam!jarvis=${canary}`]);
+    const { sim, dataDir, requestLog } = await setup('phase1', ['--token', `root@pam!jarvis=${canary}`]);
     expect(sim.env.PROXMOX_TOKEN_SECRET).toBe(canary);
     const plan = await planAgainst(sim.env, 'phase2', 'p2-canary');
     savePlan(dataDir, plan);

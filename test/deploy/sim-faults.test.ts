@@ -9,7 +9,7 @@ import { Journal } from '../../deploy/journal.ts';
 import { readLockHolder } from '../../deploy/lock.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import type { Plan } from '../../planner/plan.ts';
-import { clientFor, planAgainst, savePlan, startApply, startSimProcess } from './support/processes.ts';
+import { planAgainst, savePlan, startApply, startSimProcess } from './support/processes.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -22,9 +22,7 @@ async function setup(faults: string[]) {
   const requestLog = join(dataDir, 'sim-requests.jsonl');
   const sim = await startSimProcess(['--scenario', 'phase1', '--task-seconds', '0.3', '--seed', '11', '--request-log', requestLog, ...faults.flatMap((f) => ['--fault', f])]);
   cleanups.push(() => sim.stop());
-  const pve = clientFor(sim.env);
-  cleanups.push(() => pve.close());
-  return { sim, pve, dataDir, requestLog };
+  return { sim, dataDir, requestLog };
 }
 
 const writes = (file: string): Array<{ method: string; path: string; params: Record<string, string>; status: number }> =>
@@ -36,7 +34,7 @@ const writes = (file: string): Array<{ method: string; path: string; params: Rec
 
 describe('jarvis apply under simulator faults', () => {
   it('stops at a failing task with its log tail, a rollback hint and the command to resume; the lock is released', async () => {
-    const { sim, pve, dataDir } = await setup(['task-fail:qmstart']);
+    const { sim, dataDir } = await setup(['task-fail:qmstart']);
     const plan = await planAgainst(sim.env, 'phase2', 'p2-taskfail');
     savePlan(dataDir, plan);
     const run = startApply([plan.id, '--yes', '--json'], sim.env, dataDir);
@@ -55,7 +53,7 @@ describe('jarvis apply under simulator faults', () => {
   }, 120_000);
 
   it('converges through random 5xx answers without ever sending a write twice', async () => {
-    const { sim, pve, dataDir, requestLog } = await setup(['5xx:0.04']);
+    const { sim, dataDir, requestLog } = await setup(['5xx:0.04']);
     let plan: Plan | undefined;
     // Planning reads are retried by the client; a plan is still made in a few attempts at most.
     for (let attempt = 0; attempt < 5 && !plan; attempt++) plan = await planAgainst(sim.env, 'phase2', 'p2-5xx').catch(() => undefined);
