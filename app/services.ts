@@ -282,6 +282,12 @@ export function createServices(options: ServicesOptions): RunningServices {
     };
   }
 
+  function releaseManualLock(): void {
+    manualLock?.release();
+    journal.db.prepare('DELETE FROM apply_lock WHERE id = 1 AND plan_id = ?').run(MANUAL_LOCK);
+    manualLock = undefined;
+  }
+
   const services: JarvisServices = {
     plan: savePlan,
 
@@ -314,12 +320,26 @@ export function createServices(options: ServicesOptions): RunningServices {
     },
 
     async apply(planId, opts) {
+      // `/jarvis lock` holds the lab for one person: they may still apply (the hold is lifted for the apply and put
+      // back after it); anyone else is refused and told who holds it.
+      const holder = readLockHolder(journal);
+      const held = holder?.planId === MANUAL_LOCK ? holder : undefined;
+      const mine = held !== undefined && held.who.startsWith(qualifiedId(opts.requester));
+      if (held && !mine) {
+        return { outcome: 'refused', planId, message: `the lab is locked by ${held.who} since ${held.since}; ask them to /jarvis unlock`, completed: [], validated: false };
+      }
+      if (mine) releaseManualLock();
       try {
         const { plan, report } = await runApply(planId, false, opts);
         return toChatReport(plan, report);
       } catch (error) {
         const r = refusal(error);
         return { outcome: 'refused', planId, message: r.message, completed: [], validated: false };
+      } finally {
+        if (mine) {
+          const again = acquireApplyLock(journal, { who: held.who, planId: MANUAL_LOCK, now: Date.now });
+          if (again.acquired) manualLock = again.lock;
+        }
       }
     },
 
@@ -483,9 +503,7 @@ export function createServices(options: ServicesOptions): RunningServices {
       const holder = readLockHolder(journal);
       if (!holder) return { ok: true, state: gateState() };
       if (holder.planId !== MANUAL_LOCK) return { ok: false, code: 'locked', message: `an apply is running (plan ${holder.planId}); it releases the lock when it ends` };
-      manualLock?.release();
-      journal.db.prepare('DELETE FROM apply_lock WHERE id = 1 AND plan_id = ?').run(MANUAL_LOCK);
-      manualLock = undefined;
+      releaseManualLock();
       journal.audit({ kind: 'lock.off', actor: qualifiedId(requester), data: { heldBy: holder.who, since: holder.since } });
       return { ok: true, state: gateState() };
     },
