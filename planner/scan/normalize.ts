@@ -93,7 +93,10 @@ export function bridges(ifaces: NetworkIface[]): LiveBridge[] {
       ...(i.cidr ? { cidr: i.cidr } : {}),
       ...(i.gateway ? { gateway: i.gateway } : {}),
       ...(i.comments ? { comments: i.comments.trim() } : {}),
-      pending: i.pending !== undefined && Object.keys(i.pending).length > 0,
+      // Staged, not applied: PVE lists interfaces.new, so a new bridge shows up before `PUT /network`, just not
+      // active. (PVE puts the diff of other staged edits in the response's top-level `changes`; the simulator also
+      // marks them per row in `pending`.)
+      pending: (i.pending !== undefined && Object.keys(i.pending).length > 0) || i.active !== 1,
     }))
     .sort((a, b) => a.iface.localeCompare(b.iface));
 }
