@@ -9,6 +9,7 @@ import { buildPlan, phaseNumberOf, scanLab, type ScanPorts } from '../planner/in
 import type { Plan, PlanPhase } from '../planner/plan.ts';
 import { checkSpec } from '../planner/spec/guardrails.ts';
 import { loadSpec, type LoadedSpec } from '../planner/spec/load.ts';
+import type { MonitorPorts } from '../monitor/collect.ts';
 import type { LabPorts } from './lab.ts';
 
 /** The canonical spec of each phase (README "Phases and specs"); `--spec` overrides it. */
@@ -24,6 +25,12 @@ export const defaultSpecFor = (phase: PlanPhase): string => PHASE_SPECS[phase];
 
 export function scanPortsOf(ports: LabPorts): ScanPorts {
   return { ...ports, facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts } };
+}
+
+/** What status and the watchers read: the API, the tailnet, and host facts when there is a host shell. */
+export function monitorPortsOf(ports: LabPorts): MonitorPorts {
+  const shell = ports.hostShell;
+  return { proxmox: ports.pve, tailnet: ports.tailnet, ...(shell ? { hostFacts: () => readHostFacts(shell) } : {}) };
 }
 
 export function newPlanId(now: Date): string {

@@ -29,12 +29,11 @@ import { Journal } from '../deploy/journal.ts';
 import { acquireApplyLock, freeze, freezeState, readLockHolder, unfreeze, type ApplyLock } from '../deploy/lock.ts';
 import { loadPlan } from '../deploy/plan-file.ts';
 import type { ApplyEvent, ApplyReport } from '../deploy/types.ts';
-import { readHostFacts } from '../infra/facts/host.ts';
 import type { JarvisConfig } from '../lib/config.ts';
 import { JarvisError, InputError, UnreachableError } from '../lib/errors.ts';
 import { AlertStore } from '../monitor/alert-store.ts';
 import { jobCovers } from '../monitor/backups.ts';
-import { collect, type MonitorPorts } from '../monitor/collect.ts';
+import { collect } from '../monitor/collect.ts';
 import { readGates } from '../monitor/gates.ts';
 import { statusToReport } from '../monitor/report.ts';
 import { buildStatus } from '../monitor/status.ts';
@@ -48,7 +47,7 @@ import { checkSpec } from '../planner/spec/guardrails.ts';
 import { loadSpec, readSpecFile } from '../planner/spec/load.ts';
 import { buildBackupRunPlan, buildRollbackPlan, isSpecialPlan, type SpecialPlanBase } from '../planner/special-plans.ts';
 import type { Lab } from './lab.ts';
-import { PHASE_SPECS, PLAN_PHASES, makePlan, newPlanId } from './planning.ts';
+import { PHASE_SPECS, PLAN_PHASES, makePlan, newPlanId, monitorPortsOf } from './planning.ts';
 
 export interface ServicesOptions {
   lab: Lab;
@@ -166,11 +165,7 @@ export function createServices(options: ServicesOptions): RunningServices {
   const journal = Journal.open(applyDbPath(dataDir));
   let manualLock: ApplyLock | undefined;
 
-  const monitorPorts: MonitorPorts = {
-    proxmox: lab.ports.pve,
-    tailnet: lab.ports.tailnet,
-    ...(lab.ports.hostShell ? { hostFacts: () => readHostFacts(lab.ports.hostShell!) } : {}),
-  };
+  const monitorPorts = monitorPortsOf(lab.ports);
 
   async function savePlan(phase: PlanPhase, requester: Requester): Promise<PlanResult> {
     try {

@@ -2,11 +2,9 @@
 // PROXMOX_*, plus the alert watchers on their schedule. Outbound connections only; runs until SIGINT/SIGTERM.
 import { alertToReply } from '../../app/alert-reply.ts';
 import { openConfiguredLab } from '../../app/lab.ts';
-import { defaultSpecFor } from '../../app/planning.ts';
+import { defaultSpecFor, monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
 import { approvalAuditor, createServices } from '../../app/services.ts';
 import { startChatBot } from '../../bot/start-bot.ts';
-import { readGuestFacts } from '../../infra/facts/guest.ts';
-import { readHostFacts } from '../../infra/facts/host.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -49,7 +47,7 @@ export const run: CliCommand = async (args, io) => {
     const watch = scheduleWatchers(
       config.alerts.schedule,
       {
-        ports: { proxmox: lab.ports.pve, tailnet: lab.ports.tailnet, ...(lab.ports.hostShell ? { hostFacts: () => readHostFacts(lab.ports.hostShell!) } : {}) },
+        ports: monitorPortsOf(lab.ports),
         store,
         thresholds: config.alerts,
         deliver: (alert) => chat.alert(alertToReply(alert)),
@@ -57,7 +55,7 @@ export const run: CliCommand = async (args, io) => {
           ? {
               drift: () =>
                 scanDrift({
-                  ports: { ...lab.ports, facts: { guest: readGuestFacts, host: readHostFacts } },
+                  ports: scanPortsOf(lab.ports),
                   specPath: isAbsolute(driftSpec) ? driftSpec : join(io.cwd, driftSpec),
                   displayPath: driftSpec,
                   phase,

@@ -4,9 +4,7 @@ import { EXIT, InputError } from '../../lib/errors.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { scrubSecrets } from '../../lib/secret.ts';
 import { openConfiguredLab, openSimLab } from '../../app/lab.ts';
-import { readGuestFacts } from '../../infra/facts/guest.ts';
-import { readHostFacts } from '../../infra/facts/host.ts';
-import type { RemoteShell } from '../../infra/shell.ts';
+import { monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
 import { collect, type MonitorPorts } from '../../monitor/collect.ts';
 import type { ScanPorts } from '../../planner/index.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
@@ -70,10 +68,9 @@ async function simScenario(name: string): Promise<string> {
 /** Opens the lab through app/lab.ts like every command (a simulated lab comes with its host and guest shells). */
 export async function openMonitorLab(sim: string | undefined, config: ReturnType<typeof loadConfig>): Promise<MonitorLab> {
   const lab = sim ? await openSimLab({ scenario: await simScenario(sim) }) : await openConfiguredLab(config);
-  const shell: RemoteShell | undefined = lab.ports.hostShell;
   return {
-    ports: { proxmox: lab.ports.pve, tailnet: lab.ports.tailnet, ...(shell ? { hostFacts: () => readHostFacts(shell) } : {}) },
-    scanPorts: { ...lab.ports, facts: { guest: readGuestFacts, host: readHostFacts } },
+    ports: monitorPortsOf(lab.ports),
+    scanPorts: scanPortsOf(lab.ports),
     url: lab.sim?.url ?? lab.describe,
     close: () => lab.close(),
   };
