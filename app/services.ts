@@ -21,7 +21,7 @@ import type {
 } from '../commands/services.ts';
 import { qualifiedId } from '../commands/services.ts';
 import type { ApprovalAuditEvent } from '../bot/approvals.ts';
-import { writePlanFiles } from '../cli/plan-files.ts';
+import { writePlanFiles } from './plan-files.ts';
 import { createApplyContext, loadPlanSpec } from '../deploy/context.ts';
 import { applyDbPath } from '../deploy/db.ts';
 import { applyPlan } from '../deploy/engine.ts';

@@ -9,7 +9,7 @@ import { EXIT, InputError } from '../../lib/errors.ts';
 import { renderPlanText } from '../../planner/index.ts';
 import type { PlanPhase } from '../../planner/plan.ts';
 import type { CliCommand, CliIo } from '../io.ts';
-import { writePlanFiles } from '../plan-files.ts';
+import { writePlanFiles } from '../../app/plan-files.ts';
 
 const SCENARIOS = ['fresh', 'phase0', 'phase1', 'phase2', 'drifted', 'backup-failures', 'large'] as const;
 type Scenario = (typeof SCENARIOS)[number];
