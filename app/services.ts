@@ -20,7 +20,7 @@ import type {
   TaskLog,
 } from '../commands/services.ts';
 import { qualifiedId } from '../commands/services.ts';
-import type { ApprovalAuditEvent } from '../bot/approvals.ts';
+import type { ApprovalAuditEvent } from '../commands/approvals/state-machine.ts';
 import { writePlanFiles } from './plan-files.ts';
 import { createApplyContext, loadPlanSpec } from '../deploy/context.ts';
 import { applyDbPath } from '../deploy/db.ts';
@@ -548,7 +548,7 @@ export function createServices(options: ServicesOptions): RunningServices {
   return { services, journal, dataDir, close: () => journal.close() };
 }
 
-/** Chat approval decisions (bot/approvals.ts) into the hash-chained audit trail, refusals included. */
+/** Chat approval decisions (commands/approvals/state-machine.ts) into the hash-chained audit trail, refusals included. */
 export function approvalAuditor(journal: Journal): (event: ApprovalAuditEvent) => void {
   return (event) => {
     journal.audit({
