@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { openSimLab } from '../../app/lab.ts';
 import { approvalAuditor, createServices } from '../../app/services.ts';
-import { runConsole } from '../../bot/console/run-console.ts';
+import { runConsole } from '../../bot/console/adapter.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { EXIT, InputError } from '../../lib/errors.ts';
 import type { CliCommand } from '../io.ts';
