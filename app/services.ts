@@ -35,7 +35,7 @@ import { AlertStore } from '../monitor/alert-store.ts';
 import { jobCovers } from '../monitor/backups.ts';
 import { collect } from '../monitor/collect.ts';
 import { readGates } from '../monitor/gates.ts';
-import { statusToReport } from '../monitor/report.ts';
+import { statusToReport } from './status-report.ts';
 import { buildStatus } from '../monitor/status.ts';
 import type { DriftSummary, StatusReport } from '../monitor/types.ts';
 import { known } from '../planner/state.ts';
