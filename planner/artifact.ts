@@ -9,7 +9,8 @@ import { checkPlan } from './guardrails.ts';
 import { hashOf } from './hash.ts';
 import { orderActions } from './order.ts';
 import { PLAN_FORMAT_VERSION, RISK_ORDER, type Plan, type PlanAction, type PlanPhase, type PlanSummary, type Risk } from './plan.ts';
-import { phaseNumberOf, resolvePhase, type DesiredState } from './resolve.ts';
+import { phaseNumberOf, resolvePhase } from './resolve.ts';
+import type { DesiredState } from './desired-state.ts';
 import type { Spec } from './spec/schema.ts';
 import type { LiveState } from './state.ts';
 

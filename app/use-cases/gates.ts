@@ -4,7 +4,6 @@
 import { qualifiedId, type GateResult, type GateState, type Requester } from '../../commands/services.ts';
 import type { Journal } from '../../deploy/journal.ts';
 import { acquireApplyLock, freeze, freezeState, readLockHolder, unfreeze, type ApplyLock, type LockAttempt } from '../../deploy/lock.ts';
-import type { UseCaseContext } from './context.ts';
 
 /** The plan id the manual lock is recorded under (history skips it). */
 export const MANUAL_LOCK = 'manual-lock';
@@ -28,6 +27,12 @@ export class ManualLock {
   }
 }
 
+/** What the gates work on (a UseCaseContext has both). */
+export interface GateStore {
+  journal: Journal;
+  manualLock: ManualLock;
+}
+
 export function gateState(journal: Journal): GateState {
   const holder = readLockHolder(journal);
   const frozen = freezeState(journal);
@@ -41,7 +46,7 @@ export function gateState(journal: Journal): GateState {
  * Runs an apply through `/jarvis lock`: the holder may apply (the hold is lifted for the apply and put back after
  * it); anyone else gets `refuse(message)` naming who holds it.
  */
-export async function throughManualLock<T>(ctx: UseCaseContext, requester: Requester, apply: () => Promise<T>, refuse: (message: string) => T): Promise<T> {
+export async function throughManualLock<T>(ctx: GateStore, requester: Requester, apply: () => Promise<T>, refuse: (message: string) => T): Promise<T> {
   const holder = readLockHolder(ctx.journal);
   const held = holder?.planId === MANUAL_LOCK ? holder : undefined;
   const mine = held !== undefined && held.who.startsWith(qualifiedId(requester));
@@ -54,14 +59,14 @@ export async function throughManualLock<T>(ctx: UseCaseContext, requester: Reque
   }
 }
 
-export function lockLab(ctx: UseCaseContext, requester: Requester, reason?: string): GateResult {
+export function lockLab(ctx: GateStore, requester: Requester, reason?: string): GateResult {
   const attempt = ctx.manualLock.take(`${qualifiedId(requester)}${reason ? ` (${reason})` : ''}`);
   if (!attempt.acquired) return { ok: false, code: 'locked', message: attempt.message };
   ctx.journal.audit({ kind: 'lock.on', actor: qualifiedId(requester), data: { reason: reason ?? null } });
   return { ok: true, state: gateState(ctx.journal) };
 }
 
-export function unlockLab(ctx: UseCaseContext, requester: Requester): GateResult {
+export function unlockLab(ctx: GateStore, requester: Requester): GateResult {
   const holder = readLockHolder(ctx.journal);
   if (!holder) return { ok: true, state: gateState(ctx.journal) };
   if (holder.planId !== MANUAL_LOCK) return { ok: false, code: 'locked', message: `an apply is running (plan ${holder.planId}); it releases the lock when it ends` };
@@ -70,12 +75,12 @@ export function unlockLab(ctx: UseCaseContext, requester: Requester): GateResult
   return { ok: true, state: gateState(ctx.journal) };
 }
 
-export function freezeLab(ctx: UseCaseContext, requester: Requester, reason?: string): GateResult {
+export function freezeLab(ctx: GateStore, requester: Requester, reason?: string): GateResult {
   freeze(ctx.journal, qualifiedId(requester), reason ?? 'no reason given', Date.now);
   return { ok: true, state: gateState(ctx.journal) };
 }
 
-export function unfreezeLab(ctx: UseCaseContext, requester: Requester): GateResult {
+export function unfreezeLab(ctx: GateStore, requester: Requester): GateResult {
   unfreeze(ctx.journal, qualifiedId(requester));
   return { ok: true, state: gateState(ctx.journal) };
 }
