@@ -1,4 +1,4 @@
-// buildPlan: spec + live state → the Plan artifact (DESIGN §3). Pure: the clock and the id come in as inputs.
+// buildPlan: spec + live state → the Plan artifact (planner/plan.ts). Pure: the clock and the id come in as inputs.
 // planHash covers what the plan would do (format version, spec hash, state fingerprint, actions), never its id,
 // time or requester, so the same spec against the same lab gives the same hash and approvals can bind to it.
 import { formatDowntime, rate } from './catalogue.ts';
