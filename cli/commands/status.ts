@@ -65,8 +65,7 @@ export const command = defineCommand(
       [EXIT.unreachable, 'Proxmox unreachable'],
     ],
   },
-  async ({ values }, io) => {
-    const options = values;
+  async ({ values: options }, io) => {
     const config = loadConfig(io.env);
     const connection = await openMonitorLab(options.sim, config);
     try {

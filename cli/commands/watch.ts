@@ -1,5 +1,5 @@
-// `jarvis watch`: runs the alert watchers (failed backups, absence and freshness, storage,
-// tailnet, Funnel) once or on JARVIS_WATCH_SCHEDULE, and prints the alerts it raises. Alert memory lives in
+// `jarvis watch`: runs the alert watchers (failed backups, absence and freshness, storage, tailnet, Funnel) once or
+// on JARVIS_WATCH_SCHEDULE, and prints the alerts it raises. Alert memory lives in
 // JARVIS_DATA_DIR, so a second `--once` raises nothing already raised. The long-running mode also starts the Proxmox
 // webhook receiver when JARVIS_WEBHOOK_LISTEN and JARVIS_WEBHOOK_SECRET are set.
 import { EXIT, InputError } from '../../lib/errors.ts';
@@ -78,8 +78,7 @@ export const command = defineCommand(
       [EXIT.unreachable, 'Proxmox unreachable'],
     ],
   },
-  async ({ values }, io) => {
-    const options = values;
+  async ({ values: options }, io) => {
     const config = loadConfig(io.env);
     const connection = await openMonitorLab(options.sim, config);
     const store = AlertStore.open(config.dataDir);
