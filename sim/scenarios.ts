@@ -232,7 +232,8 @@ function pastVmLog(vmid: number, outcome: PastOutcome, archive: string): string[
 
 /**
  * Six nightly runs of jarvis-daily: three good ones, VM 300 failing for lack of space two days ago, a lock timeout
- * (VM 100) and a snapshot lock (VM 300) a day ago, then a good run a few hours ago. Good runs leave archives.
+ * (VM 100) and a snapshot lock (VM 300) a day ago, then last night VM 300 out of space again while 100 and 400 were
+ * backed up: VM 100's failure is history, VM 300's is not. Good runs leave archives.
  */
 /** The most recent daily run at `secondOfDay` (UTC) at or before `now` (epoch seconds). */
 function lastDailyRun(now: number, secondOfDay: number): number {
@@ -251,7 +252,7 @@ async function backupFailures(lab: SimLab): Promise<void> {
     { ago: 3 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
     { ago: 2 * DAY, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
     { ago: DAY, outcomes: { 100: 'lock-timeout', 300: 'locked-snapshot', 400: 'ok' } },
-    { ago: 0, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+    { ago: 0, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
   ];
   const now = lastRun;
   const header = 'INFO: starting new backup job: vzdump 100 300 400 --storage local --mode snapshot --compress zstd --prune-backups keep-daily=7,keep-weekly=4,keep-monthly=6 --node proxmox';

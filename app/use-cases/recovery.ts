@@ -3,7 +3,7 @@
 import { isAbsolute, join } from 'node:path';
 import { qualifiedId, type PlanResult, type Requester, type ServiceRefusal, type SnapshotList } from '../../commands/services.ts';
 import { JarvisError, UnreachableError } from '../../lib/errors.ts';
-import { jobCovers } from '../../monitor/backups.ts';
+import { jobCovers } from '../../monitor/backup-jobs.ts';
 import { loadSpec } from '../../planner/spec/load.ts';
 import { buildBackupRunPlan, buildRollbackPlan, type SpecialPlanBase } from '../../planner/special-plans.ts';
 import { PHASE_SPECS, newPlanId } from '../planning.ts';

@@ -2,17 +2,15 @@
 // PROXMOX_*, plus the alert watchers on their schedule. Outbound connections only; runs until SIGINT/SIGTERM.
 import { alertToReply } from '../../app/alert-reply.ts';
 import { openConfiguredLab } from '../../app/lab.ts';
-import { defaultSpecFor, monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
+import { monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
 import { approvalAuditor, createServices } from '../../app/services.ts';
+import { startWatchLoop } from '../../app/watchers.ts';
 import { startChatBot } from '../../bot/start-bot.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
-import { scanDrift } from '../../monitor/drift.ts';
-import { scheduleWatchers } from '../../monitor/watch.ts';
 import { defineCommand } from '../args.ts';
-import { isAbsolute, join } from 'node:path';
 
 export const command = defineCommand(
   {
@@ -47,30 +45,22 @@ export const command = defineCommand(
         log: (level, message, fields) => logger[level](fields ?? {}, message),
       });
       const chat = bot;
-      const { phase, spec } = config.drift;
-      const driftSpec = phase === 'off' ? undefined : (spec ?? defaultSpecFor(phase));
-      const watch = scheduleWatchers(
-        config.alerts.schedule,
-        {
-          ports: monitorPortsOf(lab.ports),
-          store,
-          thresholds: config.alerts,
-          deliver: (alert) => chat.alert(alertToReply(alert)),
-          ...(phase !== 'off' && driftSpec
-            ? {
-                drift: () =>
-                  scanDrift({
-                    ports: scanPortsOf(lab.ports),
-                    specPath: isAbsolute(driftSpec) ? driftSpec : join(io.cwd, driftSpec),
-                    displayPath: driftSpec,
-                    phase,
-                    now: Date.now(),
-                  }),
-              }
-            : {}),
+      // Every alert the watchers raise, "cannot read Proxmox" and "watchers stalled" included, goes to the alert channels.
+      const watch = startWatchLoop({
+        name: 'bot',
+        ports: monitorPortsOf(lab.ports),
+        scanPorts: scanPortsOf(lab.ports),
+        config,
+        cwd: io.cwd,
+        store,
+        deliver: (alert) => chat.alert(alertToReply(alert)),
+        hooks: {
+          onResult: (result) => {
+            if (result.problems.length > 0) logger.warn({ problems: result.problems }, 'watchers could not read everything');
+          },
+          onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'watchers failed'),
         },
-        { onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'watchers failed') },
-      );
+      });
       stopWatch = watch.stop;
       logger.info({ adapters: bot.adapters, lab: lab.describe, nextWatch: watch.nextRun()?.toISOString() }, 'Jarvis is ready');
       await new Promise<void>((resolve) => {

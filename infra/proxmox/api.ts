@@ -166,6 +166,8 @@ export interface BackupJob {
   'prune-backups'?: Record<string, number> | string;
   comment?: string;
   type?: string;
+  /** Unix seconds of the job's next run, in the list only (pve-manager PVE/API2/Backup.pm computes it from `schedule`). */
+  'next-run'?: number;
   [key: string]: unknown;
 }
 

@@ -269,6 +269,7 @@ export const backupJobs: z.ZodType<Api.BackupJob[]> = z.array(
     'prune-backups': z.union([text, z.record(z.string(), num)]).optional(),
     comment: text.optional(),
     type: text.optional(),
+    'next-run': num.optional(),
   }),
 );
 

@@ -36,7 +36,7 @@ describe('monitor against the simulator', () => {
     const before = sim.requests.length;
     const now = Date.now();
     const collected = await collect(ports, { now, historyHours: historyHours(THRESHOLDS) });
-    expect(collected.unreachable).toBeUndefined();
+    expect(collected.unreadable).toBeUndefined();
     expect(sim.requests.length - before).toBe(collected.proxmoxRequests);
     expect(sim.schemaViolations).toEqual([]);
     expect(sim.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
