@@ -202,7 +202,7 @@ function toRecord(row: Row): AlertRecord {
 export function watcherSummaries(beats: readonly WatcherBeat[], now: number): WatcherSummary[] {
   return beats.map((b) => ({
     name: b.name,
-    everyMinutes: Math.round((b.everyMs / 60_000) * 10) / 10,
+    everySeconds: Math.round(b.everyMs / 1000),
     since: new Date(b.since).toISOString(),
     ...(b.lastRoundAt !== undefined ? { lastRoundAt: new Date(b.lastRoundAt).toISOString() } : {}),
     level: now - (b.lastRoundAt ?? b.since) > 2 * b.everyMs ? 'critical' : 'ok',

@@ -209,12 +209,12 @@ export function labUnreadableAlert(unreadable: { reason: string; fix: string }, 
   };
 }
 
-export function watcherStalledAlert(watcher: { name: string; everyMinutes: number; lastRoundAt?: string; since: string }, now: number): Alert {
+export function watcherStalledAlert(watcher: { name: string; everySeconds: number; lastRoundAt?: string; since: string }, now: number): Alert {
   return {
     key: watcherStalledKey(watcher.name),
     kind: 'watcher-stalled',
     severity: 'critical',
-    title: `The ${watcher.name} watchers have not completed a round in ${Math.round((now - Date.parse(watcher.lastRoundAt ?? watcher.since)) / 60_000)} min (they run every ${watcher.everyMinutes} min)`,
+    title: `The ${watcher.name} watchers have not completed a round in ${formatDuration((now - Date.parse(watcher.lastRoundAt ?? watcher.since)) / 1000)} (they run every ${formatDuration(watcher.everySeconds)})`,
     lines: [
       watcher.lastRoundAt ? `last completed round: ${watcher.lastRoundAt}` : `no round completed since it started at ${watcher.since}`,
       'a round is stuck (a hung request or chat delivery); no new alert is raised meanwhile: check the log, restart the bot if it stays stuck',

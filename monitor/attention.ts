@@ -2,6 +2,7 @@
 // their alerts from the same judgements (backupLateness), so `status` and `watch` agree on how bad a thing is.
 import type { JarvisConfig } from '../lib/config.ts';
 import type { Fact } from '../planner/state.ts';
+import { formatDuration } from './render-status.ts';
 import type { Attention, StatusReport, VmBackupSummary } from './types.ts';
 
 export type Thresholds = Pick<
@@ -88,7 +89,7 @@ export function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'a
   for (const w of report.watchers ?? []) {
     if (w.level !== 'critical') continue;
     const last = w.lastRoundAt ? `last completed round ${w.lastRoundAt}` : `no round completed since it started at ${w.since}`;
-    out.push({ level: 'critical', section: 'watchers', text: `the ${w.name} watchers are stalled (${last}; they run every ${w.everyMinutes} min): no alert is raised meanwhile` });
+    out.push({ level: 'critical', section: 'watchers', text: `the ${w.name} watchers are stalled (${last}; they run every ${formatDuration(w.everySeconds)}): no alert is raised meanwhile` });
   }
 
   if (report.storages.known) {

@@ -143,7 +143,7 @@ export function statusSections(report: StatusReport): StatusSection[] {
       title: 'Watchers',
       lines: report.watchers.map((w) => {
         const last = w.lastRoundAt ? `last round ${formatAge((Date.parse(report.generatedAt) - Date.parse(w.lastRoundAt)) / 3_600_000)}` : `no round yet (started ${w.since})`;
-        return `${MARK[w.level]} ${w.name}: ${last}, every ${w.everyMinutes} min${w.level === 'critical' ? ' — STALLED: no alert is raised' : ''}`;
+        return `${MARK[w.level]} ${w.name}: ${last}, every ${formatDuration(w.everySeconds)}${w.level === 'critical' ? ' — STALLED: no alert is raised' : ''}`;
       }),
     });
   }

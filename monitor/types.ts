@@ -102,8 +102,8 @@ export interface BackupsSummary {
 export interface WatcherSummary {
   /** `bot` or `watch`. */
   name: string;
-  /** Minutes between two rounds of its schedule. */
-  everyMinutes: number;
+  /** Seconds between two rounds of its schedule. */
+  everySeconds: number;
   /** ISO time of its last completed round; absent until the first one completes. */
   lastRoundAt?: string;
   /** ISO time it started. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { watcherSummaries } from '../../monitor/alert-store.ts';
 import { collect } from '../../monitor/collect.ts';
 import { buildStatus, renderStatusText } from '../../monitor/status.ts';
 import { known, unknown } from '../../planner/state.ts';
@@ -175,6 +176,27 @@ describe('buildStatus', () => {
     expect(text).toContain('1 pending plan (p-1 phase0)');
     expect(text).toContain('~ vm/100 (edge-gateway): tags');
     expect(text).toMatch(/local +\[#####-----\] 50%/);
+  });
+});
+
+describe('the watchers in status', () => {
+  it('shows the bot’s heartbeat, and a loop with no round in twice its interval as critical', () => {
+    const beats = [
+      { name: 'bot', everyMs: 600_000, since: NOW - 3_600_000, lastRoundAt: NOW - 120_000 },
+      { name: 'watch', everyMs: 600_000, since: NOW - 7_200_000, lastRoundAt: NOW - 1_500_000 },
+    ];
+    const report = buildStatus(collected({ notBackedUp: known([]) }), { ...inputs, watchers: watcherSummaries(beats, NOW) });
+    expect(report.watchers?.map((w) => [w.name, w.level])).toEqual([
+      ['bot', 'ok'],
+      ['watch', 'critical'],
+    ]);
+    expect(report.attention[0]).toEqual({
+      level: 'critical',
+      section: 'watchers',
+      text: 'the watch watchers are stalled (last completed round 2026-11-25T07:35:00.000Z; they run every 10 min 0 s): no alert is raised meanwhile',
+    });
+    const text = renderStatusText(report);
+    expect(text).toContain('Watchers\n  ✓ bot: last round 2 min ago, every 10 min 0 s\n  ✗ watch: last round 25 min ago, every 10 min 0 s — STALLED: no alert is raised');
   });
 });
 
