@@ -76,6 +76,8 @@ describe('jarvis status', () => {
       PROXMOX_TOKEN_SECRET: 'canary-token-H8-00112233',
       PROXMOX_FINGERPRINT: Array.from({ length: 32 }, () => 'AB').join(':'),
       PROXMOX_TIMEOUT_MS: '2000',
+      // The canary API key must not travel: the tailnet is a closed local port too.
+      TAILSCALE_API_URL: 'http://127.0.0.1:1',
     });
     expect(result.code).toBe(4);
     expect(result.err).toMatch(/cannot read Proxmox at https:\/\/127\.0\.0\.1:1: .*is unreachable: .+\n {2}fix: check that the node is up/);
@@ -119,6 +121,8 @@ describe('jarvis watch', () => {
       PROXMOX_TOKEN_SECRET: 'canary-token-H8-44556677',
       PROXMOX_FINGERPRINT: Array.from({ length: 32 }, () => 'CD').join(':'),
       PROXMOX_TIMEOUT_MS: '2000',
+      // The canary API key must not travel: the tailnet is a closed local port too.
+      TAILSCALE_API_URL: 'http://127.0.0.1:1',
       JARVIS_DRIFT_PHASE: 'off',
     };
     const result = await jarvis(['watch', '--once'], env);
