@@ -28,18 +28,14 @@ export function followUpButtons(followUps: readonly FollowUp[]): ReplyButton[] {
   return followUps.map((f) => (f.kind === 'plan-fix' ? planFixButton(f.phase, `Plan ${f.phase} drift fix`) : f.kind === 'plan-retry' ? planRetryButton(f.vmid) : showLogButton(f.upid, f.label)));
 }
 
-/**
- * The words after `/jarvis` a follow-up button stands for; undefined for `details`, which is a file, not a command.
- * The grammar validates the argument when the click runs it.
- */
-export function buttonCommand(button: { action: ButtonAction; arg: string }): string | undefined {
+/** The words after `/jarvis` a button stands for. The grammar validates the argument when the click runs it. */
+export function buttonCommand(button: { action: ButtonAction; arg: string }): string {
   switch (button.action) {
     case 'approve':
     case 'reject':
     case 'dry-run':
-      return `${button.action} ${button.arg}`;
     case 'details':
-      return undefined;
+      return `${button.action} ${button.arg}`;
     case 'show-log':
       return `log ${button.arg}`;
     case 'plan-retry':

@@ -1,6 +1,8 @@
 // A plan as a platform-neutral Reply: summary first (what a phone shows), then one line per action with its
 // risk, downtime and rollback hint, then warnings and violations.
 import type { Plan } from '../planner/plan.ts';
+import { planFixButton } from './buttons.ts';
+import { actionDetails } from './plan-details.ts';
 import { KIND_SYMBOL, RISK_ICON, planKind, riskCounts, shortHash } from './plan-labels.ts';
 import type { Reply, ReplyButton, ReplyLevel, ReplySection } from './reply.ts';
 
@@ -29,6 +31,7 @@ export function planSummaryLines(plan: Plan): string[] {
   ];
 }
 
+/** An action as the approver reads it: head (risk, kind, target, type), what it does in full, how to undo it. */
 export function actionLine(action: Plan['actions'][number]): string {
   const extras = [
     action.expectedDowntime !== 'none' && `downtime ${action.expectedDowntime}`,
@@ -36,7 +39,7 @@ export function actionLine(action: Plan['actions'][number]): string {
     action.commitConfirm && 'commit-confirmed',
   ].filter(Boolean);
   const head = `${RISK_ICON[action.risk]} ${KIND_SYMBOL[action.kind]} ${action.target} — ${action.type}${extras.length ? ` (${extras.join(', ')})` : ''}`;
-  return `${head}\n   ↩ ${action.rollbackHint}`;
+  return [head, ...actionDetails(action).map((line) => `   ${line}`), `   ↩ ${action.rollbackHint}`].join('\n');
 }
 
 /** The reply for a new plan; it asks for approval only when there is something to apply and nothing refused. */
@@ -51,6 +54,10 @@ export function planReply(plan: Plan, markdown: string): Reply {
 
   const level: ReplyLevel = plan.violations.length ? 'error' : plan.summary.maxRisk === 'none' ? 'ok' : plan.summary.maxRisk;
   const title = `Plan ${planKind(plan)} · ${plan.id}`;
+  if (plan.violations.some((v) => v.ruleId === 'backup.storage-full')) {
+    // The fix is in the spec (where backups go) or on the storage; planning the managed phase applies the spec's.
+    return { level, title, sections, next: `/jarvis plan ${plan.phase}`, buttons: [planFixButton(plan.phase)] };
+  }
   if (plan.violations.length) {
     return { level, title, sections, next: '/jarvis check' };
   }

@@ -204,6 +204,16 @@ export const storageConfigs: z.ZodType<Api.StorageConfig[]> = z.array(
   }),
 );
 
+export const backupVolumes: z.ZodType<Api.BackupVolume[]> = z.array(
+  z.looseObject({
+    volid: text,
+    size: num,
+    ctime: num.optional(),
+    vmid: num.optional(),
+    format: text.optional(),
+  }),
+);
+
 export const storageStatus: z.ZodType<Api.StorageStatus[]> = z.array(
   z.looseObject({
     storage: text,
