@@ -7,7 +7,7 @@ import type { JarvisConfig } from '../lib/config.ts';
 import { readWatchState } from '../monitor/alert-store.ts';
 import { collect, type MonitorPorts } from '../monitor/collect.ts';
 import { readGates } from '../monitor/gates.ts';
-import { statusSections } from '../monitor/render-status.ts';
+import { headlineCount, statusSections } from '../monitor/render-status.ts';
 import { buildStatus } from '../monitor/status.ts';
 import type { StatusReport } from '../monitor/types.ts';
 import { historyHours } from '../monitor/watch.ts';
@@ -47,7 +47,8 @@ export function statusToReport(report: StatusReport): Report {
   const attention = report.attention.map((a) => `${a.level === 'critical' ? '✗' : a.level === 'warn' ? '⚠' : '?'} ${a.text}`);
   return {
     level: report.level,
-    headline: report.headline,
+    // The items follow in "Needs attention"; a chat title has room for the count (Discord cuts titles at 256).
+    headline: headlineCount(report),
     sections: [...(attention.length > 0 ? [{ title: 'Needs attention', lines: attention }] : []), ...statusSections(report)],
   };
 }

@@ -2,29 +2,9 @@
 // line (direction, action, source → dest, proto/port, comment), every changed field as from → to, what a create sets,
 // and for the ZFS pool the disks it erases. Pure: the plan's own data, nothing read.
 import type { Plan, PlanAction, PveRequest } from '../planner/plan.ts';
+import { ruleLine } from '../planner/rule-text.ts';
 
 const show = (value: unknown): string => (value === null || value === undefined || value === '' ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value));
-
-/** `IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"`, from the parameters PVE receives for a rule. */
-export function ruleLine(params: Record<string, string | number>): string {
-  const type = String(params.type ?? 'in').toLowerCase();
-  if (type === 'group') return `GROUP ${String(params.action ?? '?')}${params.iface ? ` on ${String(params.iface)}` : ''}${params.comment ? ` "${String(params.comment)}"` : ''}`;
-  const service = params.macro
-    ? `macro ${String(params.macro)}`
-    : params.proto
-      ? `${String(params.proto)}${params.dport ? `/${String(params.dport)}` : ''}`
-      : params.dport
-        ? `port ${String(params.dport)}`
-        : 'any protocol';
-  const extras = [
-    params.sport !== undefined && `from port ${String(params.sport)}`,
-    params.iface !== undefined && `on ${String(params.iface)}`,
-    params.log !== undefined && params.log !== 'nolog' && `log ${String(params.log)}`,
-    Number(params.enable ?? 1) === 0 && '(disabled)',
-  ].filter(Boolean);
-  const comment = params.comment ? ` "${String(params.comment)}"` : '';
-  return `${type.toUpperCase()} ${String(params.action ?? '?')} ${String(params.source ?? 'any')} → ${String(params.dest ?? 'any')} ${service}${extras.length ? ` ${extras.join(' ')}` : ''}${comment}`;
-}
 
 const firstRequest = (requests: PveRequest[] | undefined, method: PveRequest['method']): PveRequest | undefined => requests?.find((r) => r.method === method);
 

@@ -49,7 +49,7 @@ export const command = defineCommand(
     exitCodes: [
       [EXIT.ok, 'snapshot printed'],
       [EXIT.invalidInput, 'invalid input'],
-      [EXIT.unreachable, 'Proxmox cannot be read: unreachable, TLS pin mismatch, token rejected (401) or lacking a privilege (403), timeout'],
+      [EXIT.unreachable, 'Proxmox unreadable: unreachable, TLS pin mismatch, 401, 403 or timeout (the report says which and the fix)'],
     ],
   },
   async ({ values: options }, io) => {

@@ -67,7 +67,7 @@ export const command = defineCommand(
     exitCodes: [
       [EXIT.ok, 'ok'],
       [EXIT.invalidInput, 'invalid input'],
-      [EXIT.unreachable, 'Proxmox cannot be read (unreachable, TLS pin mismatch, 401, 403, timeout); the alert is raised all the same'],
+      [EXIT.unreachable, 'Proxmox unreadable: unreachable, TLS pin mismatch, 401, 403 or timeout (raised as a critical alert too)'],
     ],
   },
   async ({ values: options }, io) => {
