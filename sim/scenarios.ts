@@ -233,7 +233,8 @@ function pastVmLog(vmid: number, outcome: PastOutcome, archive: string): string[
 /**
  * Six nightly runs of jarvis-daily: three good ones, VM 300 failing for lack of space two days ago, a lock timeout
  * (VM 100) and a snapshot lock (VM 300) a day ago, then last night VM 300 out of space again while 100 and 400 were
- * backed up: VM 100's failure is history, VM 300's is not. Good runs leave archives.
+ * backed up: VM 100's failure is history, VM 300's is not. Good runs leave archives; installer ISOs kept on `local`
+ * are what leaves no room for VM 300's next backup.
  */
 /** The most recent daily run at `secondOfDay` (UTC) at or before `now` (epoch seconds). */
 function lastDailyRun(now: number, secondOfDay: number): number {
@@ -273,6 +274,9 @@ async function backupFailures(lab: SimLab): Promise<void> {
     lab.tasks.record({ type: 'vzdump', id: '', user: 'root@pam', starttime: start, endtime: start + 420, exitstatus: failed ? 'job errors' : 'OK', log });
   }
   lab.tasks.tasks.sort((a, b) => a.starttime - b.starttime);
+  for (const [name, gib] of [['ubuntu-24.04.1-live-server-amd64.iso', 2.6], ['Win11_24H2_English_x64.iso', 5.4]] as const) {
+    lab.volumes.push({ volid: `local:iso/${name}`, size: Math.round(gib * 1024 ** 3), format: 'iso', content: 'iso', ctime: now - 30 * DAY });
+  }
 }
 
 async function large(lab: SimLab, count: number): Promise<void> {
