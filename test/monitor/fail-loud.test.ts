@@ -24,7 +24,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function jarvis(args: string[], secret: string): Promise<{ code: number; out: string; err: string }> {
+async function jarvis(args: string[], secret: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIo = {
@@ -39,6 +39,7 @@ async function jarvis(args: string[], secret: string): Promise<{ code: number; o
       TAILSCALE_API_URL: sim.tailscaleUrl,
       TAILSCALE_API_KEY: sim.tailscaleApiKey,
       JARVIS_DRIFT_PHASE: 'off',
+      ...env,
     },
     cwd: process.cwd(),
   };
@@ -89,5 +90,17 @@ describe('a node answering 401', () => {
     const readable = await jarvis(['status'], TOKEN.secret);
     expect(readable.code).toBe(0);
     expect(readable.out).not.toContain('cannot read Proxmox');
+  });
+});
+
+describe('a node whose certificate is not the pinned one', () => {
+  it('is unreadable too: status exits 4 with the certificate fix, and watch raises the alert', async () => {
+    const flipped = sim.fingerprint.startsWith('AA') ? `BB${sim.fingerprint.slice(2)}` : `AA${sim.fingerprint.slice(2)}`;
+    const status = await jarvis(['status'], TOKEN.secret, { PROXMOX_FINGERPRINT: flipped, JARVIS_DATA_DIR: join(dataDir, 'pin') });
+    expect(status.code).toBe(4);
+    expect(status.err).toMatch(/fix: the node's certificate is not the one PROXMOX_FINGERPRINT \(or PROXMOX_CA_FILE\) names/);
+    const watch = await jarvis(['watch', '--once'], TOKEN.secret, { PROXMOX_FINGERPRINT: flipped, JARVIS_DATA_DIR: join(dataDir, 'pin') });
+    expect(watch.code).toBe(4);
+    expect(alertKeys(watch.out)).toEqual(['lab-unreadable']);
   });
 });
