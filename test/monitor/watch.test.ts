@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertStore, watcherSummaries } from '../../monitor/alert-store.ts';
 import type { Alert, DriftSummary } from '../../monitor/types.ts';
 import { runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
-import { fakeProxmox, fakeTailnet, FAILED_MANUAL, FAILED_RUN, NOW, THRESHOLDS } from './fixtures.ts';
+import { fakeProxmox, fakeTailnet, FAILED_MANUAL, FAILED_RUN, LOGS, NOW, TASKS, THRESHOLDS } from './fixtures.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -35,6 +35,15 @@ describe('runWatchers', () => {
     second.close();
     expect(run2.sent).toEqual([]);
     expect(again.suppressed).toBe(run1.sent.length);
+  });
+
+  it('raises nothing for a failure a later backup of the same guests fixed: history, as in status', async () => {
+    const store = AlertStore.open(dir);
+    const later = { ...TASKS[0]!, upid: 'UPID:proxmox:00009999:0000ABCD:69254F00:vzdump::root@pam:', starttime: NOW / 1000 - 3600, endtime: NOW / 1000 - 3000 };
+    const run = options(store, { ports: { proxmox: fakeProxmox({ listTasks: async () => [...TASKS, later], taskLog: async (u) => LOGS[u === later.upid ? TASKS[0]!.upid : u] ?? [] }), tailnet: fakeTailnet() } });
+    await runWatchers(run);
+    store.close();
+    expect(run.sent.filter((a) => a.kind === 'backup-failed' || a.key.startsWith('backup-missing:'))).toEqual([]);
   });
 
   it('raises a drift alert once while the drift is unchanged, again when it changes, and after it was fixed and came back', async () => {
