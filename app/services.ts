@@ -25,10 +25,12 @@ import { writePlanFiles } from './plan-files.ts';
 import { createApplyContext, loadPlanSpec } from '../deploy/context.ts';
 import { applyDbPath } from '../deploy/db.ts';
 import { applyPlan } from '../deploy/engine.ts';
+import { halfMade } from '../deploy/snapshots.ts';
 import { Journal } from '../deploy/journal.ts';
 import { acquireApplyLock, freeze, freezeState, readLockHolder, unfreeze, type ApplyLock } from '../deploy/lock.ts';
 import { loadPlan } from '../deploy/plan-file.ts';
 import type { ApplyEvent, ApplyReport } from '../deploy/types.ts';
+import type { SnapshotInfo } from '../infra/proxmox/api.ts';
 import type { JarvisConfig } from '../lib/config.ts';
 import { JarvisError, InputError, UnreachableError } from '../lib/errors.ts';
 import { AlertStore } from '../monitor/alert-store.ts';
@@ -395,7 +397,12 @@ export function createServices(options: ServicesOptions): RunningServices {
           ...(name ? { name } : {}),
           snapshots: snapshots
             .filter((s) => s.name !== 'current')
-            .map((s) => ({ name: s.name, ...(s.snaptime ? { createdAt: new Date(s.snaptime * 1000).toISOString() } : {}), ...(s.description ? { description: s.description } : {}) })),
+            .map((s) => ({
+              name: s.name,
+              ...(s.snaptime ? { createdAt: new Date(s.snaptime * 1000).toISOString() } : {}),
+              ...(s.description ? { description: s.description } : {}),
+              ...(s.snapstate ? { incomplete: s.snapstate } : {}),
+            })),
         };
       } catch (error) {
         if (error instanceof JarvisError) return refusal(error);
@@ -405,13 +412,16 @@ export function createServices(options: ServicesOptions): RunningServices {
 
     async planRollback(vmid, snapshot, requester) {
       try {
-        let names: string[];
+        let listed: SnapshotInfo[];
         try {
-          names = (await lab.ports.pve.listSnapshots(vmid)).map((s) => s.name).filter((n) => n !== 'current');
+          listed = (await lab.ports.pve.listSnapshots(vmid)).filter((s) => s.name !== 'current');
         } catch (error) {
           if (error instanceof UnreachableError) throw error;
           return { ok: false, code: 'not-found', message: `VM ${vmid}: ${(error as Error).message}` };
         }
+        const names = listed.map((s) => s.name);
+        const halfMadeOne = listed.find((s) => s.name === snapshot && s.snapstate);
+        if (halfMadeOne) return { ok: false, code: 'refused', message: halfMade(vmid, snapshot, halfMadeOne.snapstate!) };
         if (!names.includes(snapshot)) {
           return {
             ok: false,

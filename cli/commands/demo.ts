@@ -17,7 +17,7 @@ const USAGE = `usage: jarvis demo [--scenario NAME] [--task-seconds S]
 
 The console chat over a simulated Proxmox lab (what \`npm start\` runs). Type /jarvis help.
   --scenario NAME    the simulated lab to start from (default fresh; also phase0, phase1, phase2, drifted,
-                     backup-failures, large)
+                     backup-failures, lived-in, large)
   --task-seconds S   how long each simulated Proxmox task takes (default 0.5)
 Plans and the journal go to a temporary directory unless JARVIS_DATA_DIR is set.
 `;

@@ -11,7 +11,7 @@ import type { PlanPhase } from '../../planner/plan.ts';
 import type { CliCommand, CliIo } from '../io.ts';
 import { writePlanFiles } from '../../app/plan-files.ts';
 
-const SCENARIOS = ['fresh', 'phase0', 'phase1', 'phase2', 'drifted', 'backup-failures', 'large'] as const;
+const SCENARIOS = ['fresh', 'phase0', 'phase1', 'phase2', 'drifted', 'backup-failures', 'lived-in', 'large'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = 'usage: jarvis plan <phase0|phase1|phase2|firewall> [--spec FILE] [--json] [--out DIR] [--sim SCENARIO]';

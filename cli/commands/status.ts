@@ -19,7 +19,7 @@ const USAGE = `usage: jarvis status [--json] [--sim SCENARIO]
 A snapshot of the lab, headline first: node, storage, guests, backups, ZFS, tailnet, gates.
 
   --json           print the report as one JSON document on stdout
-  --sim SCENARIO   start the simulated lab in-process (fresh, phase0, phase1, phase2, drifted, backup-failures, large)
+  --sim SCENARIO   start the simulated lab in-process (fresh, phase0, phase1, phase2, drifted, backup-failures, lived-in, large)
   --help           show this help
 
 exit codes: 0 snapshot printed, 2 invalid input, 4 Proxmox unreachable
