@@ -25,12 +25,11 @@ import { writePlanFiles } from './plan-files.ts';
 import { createApplyContext, loadPlanSpec } from '../deploy/context.ts';
 import { applyDbPath } from '../deploy/db.ts';
 import { applyPlan } from '../deploy/engine.ts';
-import { halfMade } from '../deploy/snapshots.ts';
+import { halfMade, snapshotStates } from '../deploy/snapshots.ts';
 import { Journal } from '../deploy/journal.ts';
 import { acquireApplyLock, freeze, freezeState, readLockHolder, unfreeze, type ApplyLock } from '../deploy/lock.ts';
 import { loadPlan } from '../deploy/plan-file.ts';
 import type { ApplyEvent, ApplyReport } from '../deploy/types.ts';
-import type { SnapshotInfo } from '../infra/proxmox/api.ts';
 import type { JarvisConfig } from '../lib/config.ts';
 import { JarvisError, InputError, UnreachableError } from '../lib/errors.ts';
 import { AlertStore } from '../monitor/alert-store.ts';
@@ -412,16 +411,16 @@ export function createServices(options: ServicesOptions): RunningServices {
 
     async planRollback(vmid, snapshot, requester) {
       try {
-        let listed: SnapshotInfo[];
+        let states: ReturnType<typeof snapshotStates>;
         try {
-          listed = (await lab.ports.pve.listSnapshots(vmid)).filter((s) => s.name !== 'current');
+          states = snapshotStates(await lab.ports.pve.listSnapshots(vmid));
         } catch (error) {
           if (error instanceof UnreachableError) throw error;
           return { ok: false, code: 'not-found', message: `VM ${vmid}: ${(error as Error).message}` };
         }
-        const names = listed.map((s) => s.name);
-        const halfMadeOne = listed.find((s) => s.name === snapshot && s.snapstate);
-        if (halfMadeOne) return { ok: false, code: 'refused', message: halfMade(vmid, snapshot, halfMadeOne.snapstate!) };
+        const unfinished = states.halfMade.find((s) => s.name === snapshot);
+        if (unfinished) return { ok: false, code: 'refused', message: halfMade(vmid, snapshot, unfinished.snapstate!) };
+        const names = states.complete.map((s) => s.name);
         if (!names.includes(snapshot)) {
           return {
             ok: false,

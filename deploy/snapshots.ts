@@ -2,7 +2,7 @@
 // snapshot, back the VM up with vzdump instead (or refuse the action, by setting). Afterwards, Jarvis's own older
 // `jarvis-pre-*` snapshots beyond the retention are pruned; snapshots made by people are never touched.
 import { PveError } from '../infra/proxmox/errors.ts';
-import type { TaskResult } from '../infra/proxmox/api.ts';
+import type { SnapshotInfo, TaskResult } from '../infra/proxmox/api.ts';
 import { ActionFailure, type ActionRun } from './executors/run.ts';
 
 export const JARVIS_SNAPSHOT_PREFIX = 'jarvis-pre-';
@@ -84,6 +84,15 @@ export async function takePreSnapshot(run: ActionRun, target: { vmid: number; na
   ctx.journal.recordSnapshot(plan.planHash, target.vmid, target.name, 'vzdump', backup.upid);
   ctx.journal.audit({ kind: 'snapshot.taken', planId: plan.id, planHash: plan.planHash, data: { actionId: action.id, vmid: target.vmid, name: target.name, kind: 'vzdump', upid: backup.upid } });
   return { vmid: target.vmid, name: target.name, kind: 'vzdump', earlier: false };
+}
+
+/**
+ * A VM's snapshots as a rollback sees them: the complete ones, and the half-made ones (a `snapstate`, `prepare` or
+ * `delete`: their task is running or died), which Proxmox refuses to roll back to. The `current` entry is neither.
+ */
+export function snapshotStates(list: readonly SnapshotInfo[]): { complete: SnapshotInfo[]; halfMade: SnapshotInfo[] } {
+  const real = list.filter((snapshot) => snapshot.name !== 'current');
+  return { complete: real.filter((snapshot) => !snapshot.snapstate), halfMade: real.filter((snapshot) => snapshot.snapstate) };
 }
 
 /** Why a snapshot still marked `prepare` or `delete` cannot stand for a taken one, and how to clear it. */

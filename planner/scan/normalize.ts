@@ -4,6 +4,7 @@ import type {
   ClusterResource,
   DiskInfo,
   FirewallRule,
+  NetworkIface,
   NetworkListing,
   StorageConfig,
   ZfsPoolDetail,
@@ -82,6 +83,17 @@ export function storages(configs: StorageConfig[], usage: LiveStorage[]): LiveSt
   });
 }
 
+/**
+ * The ports of a bridge that connect it to something else. An Open vSwitch bridge lists its ports in `ovs_ports`
+ * (pve-common src/PVE/Network/Interfaces.pm), internal ports included: those (OVSIntPort, e.g. a tagged management
+ * interface) are the host's own addresses on the bridge, what a VLAN interface is on a Linux bridge, not ports.
+ */
+function portsOf(bridge: NetworkIface, all: NetworkIface[]): string[] {
+  if (bridge.type !== 'OVSBridge') return splitList(bridge.bridge_ports);
+  const internal = new Set(all.filter((i) => i.type === 'OVSIntPort').map((i) => i.iface));
+  return splitList(bridge.ovs_ports).filter((port) => !internal.has(port));
+}
+
 export function bridges(listing: NetworkListing): LiveBridge[] {
   const staged = stagedInterfaces(listing.changes);
   return listing.interfaces
@@ -92,8 +104,7 @@ export function bridges(listing: NetworkListing): LiveBridge[] {
       // `active` is "up" (IFF_UP), not "applied": a bridge without an `auto` line stays down after an apply.
       active: i.active === 1,
       autostart: i.autostart === 1,
-      // An Open vSwitch bridge lists its ports in `ovs_ports` (pve-common src/PVE/Network/Interfaces.pm).
-      bridge_ports: splitList(i.type === 'OVSBridge' ? i.ovs_ports : i.bridge_ports),
+      bridge_ports: portsOf(i, listing.interfaces),
       ...(i.cidr ? { cidr: i.cidr } : {}),
       ...(i.gateway ? { gateway: i.gateway } : {}),
       ...(i.comments ? { comments: i.comments.trim() } : {}),
