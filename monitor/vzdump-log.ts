@@ -21,6 +21,8 @@ export interface VzdumpLogFacts {
   jobId?: string;
   /** Guests the header names (`vzdump 100 300 …`); empty for `--all` and `--pool` jobs. */
   selected: number[];
+  /** Guests the log names (started or failed), in log order. */
+  named: number[];
   /** Guests the run started, in log order. */
   started: number[];
   finished: number[];
@@ -40,7 +42,10 @@ const ERROR_LINE = /^(TASK ERROR:|ERROR:|command .* failed)/;
 const PERL_LOCATION = / at \/usr\/share\/perl5\/\S+ line \d+\.?$/;
 
 export function parseVzdumpLog(lines: readonly TaskLogLine[]): VzdumpLogFacts {
-  const facts: VzdumpLogFacts = { selected: [], started: [], finished: [], failed: new Map() };
+  const facts: VzdumpLogFacts = { selected: [], named: [], started: [], finished: [], failed: new Map() };
+  const name = (vmid: number): void => {
+    if (!facts.named.includes(vmid)) facts.named.push(vmid);
+  };
   let firstVmError: string | undefined;
   let lastError: string | undefined;
   for (const { t } of lines) {
@@ -50,12 +55,16 @@ export function parseVzdumpLog(lines: readonly TaskLogLine[]): VzdumpLogFacts {
     const header = HEADER.exec(text);
     if (header && facts.selected.length === 0) facts.selected = header[1]!.split(/\s+/).filter(Boolean).map(Number);
     const start = STARTING.exec(text);
-    if (start) facts.started.push(Number(start[1]));
+    if (start) {
+      facts.started.push(Number(start[1]));
+      name(Number(start[1]));
+    }
     const finish = FINISHED.exec(text);
     if (finish) facts.finished.push(Number(finish[1]));
     const fail = VM_FAILED.exec(text);
     if (fail) {
       facts.failed.set(Number(fail[1]), fail[2]!.replace(PERL_LOCATION, '').trim());
+      name(Number(fail[1]));
       firstVmError ??= text.replace(PERL_LOCATION, '');
     }
     if (ERROR_LINE.test(text)) lastError = text;
@@ -91,7 +100,7 @@ export function outcomesOfTask(task: TaskSummary, log: readonly TaskLogLine[] | 
   const facts = log ? parseVzdumpLog(log) : undefined;
   const base = { upid: task.upid, at, durationSeconds, jobId: facts?.jobId };
   const single = taskVmid(task);
-  const named = facts ? [...new Set([...facts.started, ...facts.failed.keys()])] : [];
+  const named = facts?.named ?? [];
   // A guest the header selected but the log never reached was not backed up when the job failed; when the task
   // succeeded it was skipped on purpose (another node's guest, no permission), so it has no outcome.
   const unreached = facts && !ok ? facts.selected.filter((vmid) => !named.includes(vmid)) : [];
