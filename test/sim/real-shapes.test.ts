@@ -65,10 +65,11 @@ describe('network rows, as pve-common reads /etc/network/interfaces', () => {
 describe('ZFS pool detail, as pve-storage parses zpool status -P', () => {
   it('lived-in: logs, cache and spares beside the root entry, stateless; the spare AVAIL without counters', async () => {
     const { get } = await open('lived-in');
-    const detail: { children: Row[] } = await get('/nodes/proxmox/disks/zfs/tank');
-    expect((detail.children as Array<{ name: string }>).map((c) => c.name)).toEqual(['tank', 'logs', 'cache', 'spares']);
-    const real = (loadFixture('zfs-detail-logs-cache-spares.derived.json').answer as { data: { children: Array<Record<string, unknown> & { children: Array<Record<string, unknown>> }> } }).data.children;
-    const sections = detail.children.slice(1) as Array<Record<string, unknown> & { children: Array<Record<string, unknown>> }>;
+    type Vdev = Record<string, unknown> & { name: string; children: Array<Record<string, unknown>> };
+    const detail: { children: Vdev[] } = await get('/nodes/proxmox/disks/zfs/tank');
+    expect(detail.children.map((c) => c.name)).toEqual(['tank', 'logs', 'cache', 'spares']);
+    const real = (loadFixture('zfs-detail-logs-cache-spares.derived.json').answer as { data: { children: Vdev[] } }).data.children;
+    const sections = detail.children.slice(1);
     sections.forEach((section, i) => {
       expect(Object.keys(section).sort(), String(section.name)).toEqual(Object.keys(real[i + 1]!).sort());
       expect(Object.keys(section.children[0]!).sort(), String(section.name)).toEqual(Object.keys(real[i + 1]!.children[0]!).sort());
