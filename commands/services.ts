@@ -1,5 +1,5 @@
 // The port between the `/jarvis` command handlers and the rest of Jarvis (planner, apply engine, status, lock).
-// Handlers only see this interface; the lead wires it to the real planner/deploy code, tests pass a fake.
+// Handlers only see this interface; app/services.ts implements it with the use cases of app/use-cases/, tests pass a fake.
 // Every result is platform-neutral data: commands/ renders it into a Reply, bot/ renders the Reply per platform.
 import type { Plan, PlanPhase, PlanViolation } from '../planner/plan.ts';
 

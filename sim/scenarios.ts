@@ -5,9 +5,7 @@ import { callInternal } from './dispatch.ts';
 import type { Params } from './http.ts';
 import { DAY, recordNightlyRuns } from './backup-history.ts';
 import type { NetIface, SimLab } from './lab.ts';
-
-export const SCENARIOS = ['fresh', 'phase0', 'phase1', 'phase2', 'drifted', 'backup-failures', 'lived-in', 'large'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+import type { ScenarioName } from './scenario-names.ts';
 
 const TB = 1000 ** 4;
 const SSD_ID = 'nvme-Samsung_SSD_980_PRO_1TB_S5GXNX0T123456A';

@@ -14,14 +14,15 @@ import { SimLab } from './lab.ts';
 import { networkChanges } from './routes/network.ts';
 import { seededRandom } from './random.ts';
 import { redactParams, RequestLog, type SimRequestRecord } from './request-log.ts';
-import { buildScenario, type ScenarioName } from './scenarios.ts';
+import type { ScenarioName } from './scenario-names.ts';
+import { buildScenario } from './scenarios.ts';
 import { startTailnetServer, TailnetState } from './tailnet.ts';
 import { startSimHostSsh } from './guest/host-ssh.ts';
 import { createSimShellRunner } from './guest/runner.ts';
 
 export type { SimRequestRecord } from './request-log.ts';
 export type { SimLab } from './lab.ts';
-export type { ScenarioName } from './scenarios.ts';
+export type { ScenarioName } from './scenario-names.ts';
 
 export interface SimOptions {
   scenario?: ScenarioName;

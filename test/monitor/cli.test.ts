@@ -97,7 +97,7 @@ describe('jarvis status', () => {
   });
 
   it('refuses an unknown scenario and an unknown flag with exit 2', async () => {
-    expect((await jarvis(['status', '--sim', 'nope'])).err).toMatch(/unknown scenario; one of fresh/);
+    expect((await jarvis(['status', '--sim', 'nope'])).err).toMatch(/option --sim: unknown value "nope" \(one of fresh/);
     expect((await jarvis(['status', '--loud'])).code).toBe(2);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/commands/plan.ts';
+import { main } from '../../cli/main.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { validatePveRequest } from '../../lib/pve-schema/index.ts';
 import type { Plan } from '../../planner/plan.ts';
@@ -23,13 +23,8 @@ async function plan(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code
   let stdout = '';
   let stderr = '';
   const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { JARVIS_DATA_DIR: out, ...env }, cwd: root };
-  try {
-    const code = await run(args, io);
-    return { code, stdout, stderr };
-  } catch (error) {
-    const e = error as { exitCode?: number; message: string };
-    return { code: e.exitCode ?? 3, stdout, stderr: stderr + e.message };
-  }
+  const code = await main(['plan', ...args], io);
+  return { code, stdout, stderr };
 }
 
 async function planJson(args: string[]): Promise<{ code: number; plan: Plan }> {
