@@ -116,7 +116,8 @@ export interface TaskLog {
 export interface SnapshotList {
   vmid: number;
   name?: string;
-  snapshots: Array<{ name: string; createdAt?: string; description?: string }>;
+  /** `incomplete`: the snapshot's snapstate (`prepare`, `delete`) when it is half made and cannot be rolled back to. */
+  snapshots: Array<{ name: string; createdAt?: string; description?: string; incomplete?: string }>;
 }
 
 /** The lab's change gates. lock: one holder may apply; freeze: nobody may apply until unfreeze. */

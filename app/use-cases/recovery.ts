@@ -2,6 +2,7 @@
 // "Plan a retry" (back the VM up now with its job's settings). Both plans are approved and applied like any plan.
 import { isAbsolute, join } from 'node:path';
 import { qualifiedId, type PlanResult, type Requester, type ServiceRefusal, type SnapshotList } from '../../commands/services.ts';
+import { halfMade, snapshotStates } from '../../deploy/snapshots.ts';
 import { JarvisError, UnreachableError } from '../../lib/errors.ts';
 import { jobCovers } from '../../monitor/backup-jobs.ts';
 import { loadSpec } from '../../planner/spec/load.ts';
@@ -88,7 +89,12 @@ export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<
       ...(name ? { name } : {}),
       snapshots: snapshots
         .filter((s) => s.name !== 'current')
-        .map((s) => ({ name: s.name, ...(s.snaptime ? { createdAt: new Date(s.snaptime * 1000).toISOString() } : {}), ...(s.description ? { description: s.description } : {}) })),
+        .map((s) => ({
+          name: s.name,
+          ...(s.snaptime ? { createdAt: new Date(s.snaptime * 1000).toISOString() } : {}),
+          ...(s.description ? { description: s.description } : {}),
+          ...(s.snapstate ? { incomplete: s.snapstate } : {}),
+        })),
     };
   } catch (error) {
     if (error instanceof JarvisError) return refusal(error);
@@ -99,13 +105,17 @@ export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<
 /** `/jarvis rollback <vmid> <snapshot>`: a plan that rolls the VM back (snapshotting its current state first). */
 export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: string, requester: Requester): Promise<PlanResult> {
   try {
-    let names: string[];
+    let states: ReturnType<typeof snapshotStates>;
     try {
-      names = (await ctx.lab.ports.pve.listSnapshots(vmid)).map((s) => s.name).filter((n) => n !== 'current');
+      states = snapshotStates(await ctx.lab.ports.pve.listSnapshots(vmid));
     } catch (error) {
       if (error instanceof UnreachableError) throw error;
       return { ok: false, code: 'not-found', message: `VM ${vmid}: ${(error as Error).message}` };
     }
+    // Proxmox refuses to roll back to a half-made snapshot (pve-guest-common AbstractConfig.pm snapshot_rollback).
+    const unfinished = states.halfMade.find((s) => s.name === snapshot);
+    if (unfinished) return { ok: false, code: 'refused', message: halfMade(vmid, snapshot, unfinished.snapstate!) };
+    const names = states.complete.map((s) => s.name);
     if (!names.includes(snapshot)) {
       return {
         ok: false,
