@@ -236,7 +236,7 @@ export const storageConfigs: z.ZodType<Api.StorageConfig[]> = z.array(
 );
 
 export const backupVolumes: z.ZodType<Api.BackupVolume[]> = z.array(
-  z.looseObject({
+  pveObject({
     volid: text,
     size: num,
     ctime: num.optional(),
