@@ -28,8 +28,8 @@ export async function reportCommand(command: ReportCommand, ctx: CommandContext)
 
 /** At most this many "Plan a retry" buttons on one report: more would crowd a phone screen. */
 const MAX_RETRY_BUTTONS = 3;
-/** "Show log" buttons, still-failing tasks first; every failed task's UPID is in the text for `/jarvis log`. */
-const MAX_LOG_BUTTONS = 5;
+/** "Show log" buttons, still-failing tasks first: as many as status lists failed tasks (monitor/render-status.ts). */
+const MAX_LOG_BUTTONS = 8;
 
 /** The plans a report suggests, the logs of failed tasks, then the reports that go deeper. */
 function reportButtons(name: ReportCommand['name'], report: Report): ReplyButton[] {
