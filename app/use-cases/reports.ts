@@ -45,7 +45,7 @@ export async function backupsReport(ctx: UseCaseContext): Promise<Report> {
   const sections = report.sections.filter((s) => /backup|not covered|attention/i.test(s.title));
   return {
     ...report,
-    sections: sections.map((s) => (s.title === 'Needs attention' ? { ...s, lines: s.lines.filter((l) => /backup/i.test(l)) } : s)),
+    sections: sections.map((s) => (s.title === 'Needs attention' ? { ...s, lines: s.lines.filter((l) => /backup|cannot read Proxmox/i.test(l)) } : s)),
     followUps: (report.followUps ?? []).filter((f) => f.kind === 'plan-retry' || f.kind === 'show-log'),
   };
 }
