@@ -54,7 +54,7 @@ export function criticalPath(actions: PlanAction[], weight: (action: PlanAction)
 function simulatedMs(action: PlanAction, taskMs: number, stepMs: number): number {
   const params = action.params;
   if (params.channel === 'host' || params.channel === 'guest') return stepMs;
-  if (params.channel === 'tailnet') return 0;
+  if (params.channel === 'tailnet' || params.channel === 'owner') return 0;
   const tasks = params.requests.filter((request) => request.async).length + (action.preSnapshot ? 1 : 0);
   return tasks * taskMs;
 }

@@ -59,6 +59,7 @@ export interface DesiredState {
   node: string;
   ssdStorage: string;
   ssdBackupStorage: string;
+  imageStorage: string;
   guards: SafetyGuards;
   bridges: BridgeSpec[];
   vms: DesiredVm[];
@@ -160,6 +161,7 @@ export function resolvePhase(spec: Spec, phase: PhaseNumber): DesiredState {
     node: spec.node.name,
     ssdStorage: spec.node.ssdStorage,
     ssdBackupStorage: spec.node.ssdBackupStorage,
+    imageStorage: spec.node.imageStorage,
     guards: spec.safetyGuards,
     firewall,
     problems,

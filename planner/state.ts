@@ -163,6 +163,25 @@ export interface GuestFacts {
   homeAssistant?: { running: boolean };
 }
 
+/** A volume on a file storage as PVE lists it (GET /nodes/{node}/storage/{storage}/content). */
+export interface LiveVolume {
+  volid: string;
+  content: string;
+  size?: number;
+}
+
+/** The node's package sources as apt reads them, and whether the node has a subscription. */
+export interface LiveAptSources {
+  /** Files with an enabled repository on enterprise.proxmox.com (it answers 401 without a subscription). */
+  enterpriseFiles: string[];
+  /** An enabled pve-no-subscription repository is configured. */
+  noSubscription: boolean;
+  /** /nodes/{node}/subscription `status` (`active`, `notfound`, `expired`…). */
+  subscription: string;
+  /** The Debian codename of the node's PVE repositories (trixie on PVE 9). */
+  suite: string;
+}
+
 export interface LiveState {
   node: string;
   pveVersion?: string;
@@ -184,4 +203,12 @@ export interface LiveState {
   backupJobs: Fact<LiveBackupJob[]>;
   tailnet: Fact<LiveTailnet>;
   guests: Record<number, Fact<GuestFacts>>;
+  /** `import` and `snippets` volumes on the node's file storages (cloud images kept for VM creation, vendor data). */
+  storageContent?: Fact<LiveVolume[]>;
+  /** Checksum lists published beside images, read on the node (which downloads them), by URL: file name → hex sum. */
+  publishedSums?: Record<string, Fact<Record<string, string>>>;
+  /** Read only when the plan has a host step that installs packages. */
+  aptSources?: Fact<LiveAptSources>;
+  /** Whether the guest agent answers, for `os: none` VMs that run (the owner's install is done when it does). */
+  agentAnswers?: Record<number, Fact<boolean>>;
 }

@@ -1,7 +1,7 @@
 // `jarvis apply <PLAN_ID|FILE> [--dry-run] [--yes] [--json]`: apply a saved plan to the lab named by PROXMOX_*.
 // Progress lines go to stderr as each action starts and ends; the report (or JSON) goes to stdout.
-// Exit codes (DESIGN §3): 0 applied and validated (or a clean dry run), 1 refused, 2 invalid input, 3 failed,
-// 4 unreachable.
+// Exit codes (DESIGN §3): 0 applied and validated (or a clean dry run; manual steps of the owner may remain, listed),
+// 1 refused, 2 invalid input, 3 failed, 4 unreachable.
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { openConfiguredLab } from '../../app/lab.ts';
@@ -29,7 +29,8 @@ Applies a plan saved by \`jarvis plan\` (JARVIS_DATA_DIR/plans/<id>.json, or a f
 Environment: PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETENTION, JARVIS_CONFIRM_WINDOW_SECONDS
 (default: the spec's safetyGuards.confirmWindowSeconds), JARVIS_BACKUP_STORAGE (see .env.example).
 
-exit codes: 0 applied and validated, 1 refused (unapproved, stale, locked, frozen, tampered), 2 invalid input,
+exit codes: 0 applied and validated (manual steps left to the owner are listed), 1 refused (unapproved, stale, locked,
+            frozen, tampered), 2 invalid input,
             3 failed (the report says where and what next), 4 lab unreachable
 `;
 
@@ -59,6 +60,7 @@ function parseArgs(args: string[]): ApplyArgs {
 export function exitCodeOf(report: ApplyReport): ExitCode {
   switch (report.status) {
     case 'applied':
+    case 'waiting-for-owner':
       return EXIT.ok;
     case 'dry-run':
       return report.dryRun && (report.dryRun.schemaErrors > 0 || report.dryRun.stale) ? EXIT.refused : EXIT.ok;

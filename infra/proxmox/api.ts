@@ -134,6 +134,15 @@ export interface StorageStatus {
   used_fraction?: number;
 }
 
+/** One volume of a storage (GET /nodes/{node}/storage/{storage}/content). */
+export interface StorageVolume {
+  volid: string;
+  content: string;
+  format?: string;
+  size?: number;
+  vmid?: number;
+}
+
 export interface FirewallRule {
   pos: number;
   type: string;
@@ -271,6 +280,10 @@ export interface ProxmoxApi {
   createStorage(params: PveParams): Promise<void>;
   updateStorage(storage: string, params: PveParams): Promise<void>;
   nodeStorageStatus(): Promise<StorageStatus[]>;
+  /** Volumes of one storage, optionally of one content type (`import`, `snippets`, `iso`…). */
+  storageContent(storage: string, content?: string): Promise<StorageVolume[]>;
+  /** The node's subscription status (`active`, `notfound`, `expired`…): the enterprise repositories need `active`. */
+  subscription(): Promise<{ status: string; message?: string }>;
 
   listDirMappings(): Promise<Array<{ id: string; map: string[]; description?: string }>>;
   createDirMapping(params: PveParams): Promise<void>;

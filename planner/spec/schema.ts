@@ -47,8 +47,6 @@ export const diskSchema = z.strictObject({
   discard: z.boolean().default(true),
   ssd: z.boolean().default(true),
   iothread: z.boolean().default(true),
-  /** Import an existing image (HAOS qcow2) instead of allocating an empty disk. */
-  importFrom: z.string().optional(),
 });
 export type DiskSpec = z.infer<typeof diskSchema>;
 
@@ -81,10 +79,7 @@ export const dockerSchema = z.strictObject({
 });
 
 export const homeAssistantSchema = z.strictObject({
-  /** HAOS is preferred; `debian-supervised` only if explicitly chosen. */
-  flavor: z.enum(['haos', 'debian-supervised']).default('haos'),
-  /** URL or path of the HAOS qcow2 image; the import step downloads it on the host. */
-  image: z.string().optional(),
+  /** Mosquitto on the VM: the IOT segment may reach 1883 too (phase 2 segmentation). */
   mqtt: z.boolean().default(false),
 });
 
@@ -140,6 +135,40 @@ export const vmFirewallSchema = z.strictObject({
   rules: z.array(firewallRuleSchema).default([]),
 });
 
+/** What a VM boots: the official Debian 13 cloud image, Home Assistant OS, or the owner's own install (`none`). */
+export const VM_OS = ['debian-13', 'haos', 'none'] as const;
+export type VmOs = (typeof VM_OS)[number];
+
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, 'must be an http(s) URL');
+
+/** Overrides of the image an `os` boots; a URL other than the default needs a checksum (see planner/spec/boot-input.ts). */
+export const imageSchema = z.strictObject({
+  url: httpUrl.optional(),
+  /** Pinned checksum of the file at `url` (hex). */
+  sha512: z.string().regex(/^[0-9a-fA-F]{128}$/, 'must be 128 hex digits (a SHA-512)').optional(),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (a SHA-256)').optional(),
+  /** A published SHA512SUMS file that lists the image (read on the node at plan time). */
+  sums: httpUrl.optional(),
+});
+export type ImageSpec = z.infer<typeof imageSchema>;
+
+export const ipConfigSchema = z.strictObject({
+  /** `dhcp` or a static IPv4 address with its prefix (`192.168.1.20/24`). */
+  ip: z.string().min(1),
+  /** Gateway of a static address. */
+  gw: z.string().optional(),
+});
+
+/** Cloud-init settings of an `os: debian-13` VM: PVE's ciuser, sshkeys and ipconfigN, applied at its first boot. */
+export const cloudInitSchema = z.strictObject({
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name').default('debian'),
+  /** OpenSSH public key lines for `user` (the owner's, and Jarvis's own: the .pub of SSH_KEY_PATH). */
+  sshKeys: z.array(z.string()).default([]),
+  /** One entry per NIC (net0, net1…); DHCP on net0 by default. */
+  ipconfig: z.array(ipConfigSchema).default([{ ip: 'dhcp' }]),
+});
+export type CloudInitSpec = z.infer<typeof cloudInitSchema>;
+
 export const vmSchema = z.strictObject({
   vmid: z.number().int().min(100).max(999_999_999),
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be a DNS label (lower-case letters, digits, -)'),
@@ -162,6 +191,12 @@ export const vmSchema = z.strictObject({
   tags: z.array(z.string()).default([]),
   /** CPU/memory hotplug lets Proxmox apply cores/memory changes without a reboot. */
   hotplug: z.array(z.enum(['network', 'disk', 'usb', 'memory', 'cpu'])).default(['network', 'disk', 'usb']),
+  /** Required (planner/spec/boot-input.ts says so, located): a VM without an OS never answers its guest agent. */
+  os: z.enum(VM_OS).optional(),
+  image: imageSchema.optional(),
+  cloudInit: cloudInitSchema.optional(),
+  /** How long guest steps wait for the VM's guest agent after a create, start or reboot (a first cloud-init boot installs it). */
+  agentWaitSeconds: z.number().int().min(10).max(7200).default(600),
   provision: provisionSchema.optional(),
   firewall: vmFirewallSchema.optional(),
   /** Later phases' changes to this VM, keyed by phase. */
@@ -371,6 +406,8 @@ export const specSchema = z.strictObject({
     /** Storage of the phase-0 SSD (VM disks) and of its backups. */
     ssdStorage: z.string().default('local-lvm'),
     ssdBackupStorage: z.string().default('local'),
+    /** File storage (dir, nfs…) that keeps the downloaded cloud images (`import`) and cloud-init vendor data (`snippets`). */
+    imageStorage: z.string().default('local'),
   }),
   safetyGuards: safetyGuardsSchema,
   network: z.strictObject({ bridges: z.array(bridgeSchema).default([]) }).default({ bridges: [] }),

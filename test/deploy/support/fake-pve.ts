@@ -10,6 +10,7 @@ import type {
   NetworkIface,
   SnapshotInfo,
   StorageConfig,
+  StorageVolume,
   TaskResult,
   TaskSummary,
   VmCurrentStatus,
@@ -53,6 +54,8 @@ export interface FakePveOptions {
   beforeRequest?: (request: RecordedRequest) => void;
   /** Called after the request took effect and before its answer returns (throw to simulate a lost answer). */
   afterRequest?: (request: RecordedRequest) => void;
+  /** True while the guest agent of a running VM does not answer yet (booting). */
+  agentDown?: (vmid: number) => boolean;
 }
 
 const NODE = 'proxmox';
@@ -65,6 +68,7 @@ export class FakePve implements ApplyPve {
   readonly storages: StorageConfig[] = [];
   readonly mappings: Array<{ id: string; map: string[] }> = [];
   readonly backupJobs: BackupJob[] = [];
+  readonly volumes: StorageVolume[] = [];
   readonly firewall = new Map<string, { options: Record<string, string | number>; rules: FirewallRule[] }>();
   readonly tasks = new Map<string, FakeTask>();
   /** Every write, in order. */
@@ -313,6 +317,16 @@ export class FakePve implements ApplyPve {
   }
   async listDirMappings(): Promise<Array<{ id: string; map: string[] }>> {
     return [...this.mappings];
+  }
+  async storageContent(storage: string, content?: string): Promise<StorageVolume[]> {
+    return this.volumes.filter((v) => v.volid.startsWith(`${storage}:`) && (content === undefined || v.content === content));
+  }
+  /** As qemu-server answers: a running VM with the agent on answers unless the test says its agent is not up yet. */
+  async agentPing(vmid: number): Promise<void> {
+    const vm = this.mustVm(vmid);
+    const call = `POST /nodes/${NODE}/qemu/${vmid}/agent/ping`;
+    if (vm.status !== 'running') throw new PveError(500, `VM ${vmid} is not running`, {}, call);
+    if (this.options.agentDown?.(vmid)) throw new PveError(500, 'QEMU guest agent is not running', {}, call);
   }
   async firewallRules(at: FirewallLevel): Promise<FirewallRule[]> {
     return this.fw(this.levelPrefix(at)).rules.map((rule) => ({ ...rule }));
