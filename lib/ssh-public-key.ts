@@ -25,12 +25,35 @@ export function sshPublicKeyProblem(line: string): string | undefined {
     return `has unknown key type "${type}" (expected ${SSH_KEY_TYPES.slice(0, 3).join(', ')}, …)`;
   }
   if (!BASE64.test(blob) || blob.length % 4 !== 0) return 'has a key body that is not base64';
-  const bytes = Buffer.from(blob, 'base64');
-  // The body starts with the key type again, as an SSH string (uint32 length + bytes): a pasted mismatch fails here.
-  if (bytes.length < 4) return 'has a key body that is too short';
-  const length = bytes.readUInt32BE(0);
-  const inner = bytes.subarray(4, 4 + length).toString('latin1');
-  if (length > bytes.length - 4 || inner !== type) return `has a key body that is not a ${type} key`;
-  if (type === 'ssh-ed25519' && bytes.length !== 4 + type.length + 4 + 32) return 'has an ed25519 key body of the wrong length';
+  // The body is a list of SSH strings (uint32 length + bytes): the key type again, then the key's own fields.
+  const parts = sshStrings(Buffer.from(blob, 'base64'));
+  if (!parts || parts[0]?.toString('latin1') !== type) return `has a key body that is not a ${type} key`;
+  if (parts.length - 1 !== FIELDS[type] || parts.some((p) => p.length === 0)) return `has a truncated or malformed ${type} key body`;
+  if (type === 'ssh-ed25519' && parts[1]!.length !== 32) return 'has an ed25519 key body of the wrong length';
   return undefined;
+}
+
+/** Fields after the type in each key body (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709, OpenSSH PROTOCOL.u2f). */
+const FIELDS: Record<(typeof SSH_KEY_TYPES)[number], number> = {
+  'ssh-ed25519': 1,
+  'ssh-rsa': 2,
+  'ecdsa-sha2-nistp256': 2,
+  'ecdsa-sha2-nistp384': 2,
+  'ecdsa-sha2-nistp521': 2,
+  'sk-ssh-ed25519@openssh.com': 2,
+  'sk-ecdsa-sha2-nistp256@openssh.com': 3,
+};
+
+/** Splits a buffer into SSH strings; undefined when a length runs past the end. */
+function sshStrings(bytes: Buffer): Buffer[] | undefined {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) return undefined;
+    const length = bytes.readUInt32BE(at);
+    if (at + 4 + length > bytes.length) return undefined;
+    out.push(bytes.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return out;
 }

@@ -27,10 +27,12 @@ const haosArgs = z.object({
 
 /** The volume `qm disk import` says it imported, from either wording; undefined when it names none. */
 export function parseImportedVolume(output: string): { slot: string; volume: string } | undefined {
-  const current = /^(\w+\d+): successfully imported disk '([^']+)'\s*$/m.exec(output);
-  if (current) return { slot: current[1]!, volume: current[2]!.split(',')[0]! };
-  const older = /Successfully imported disk as '(\w+\d+):([^']+)'/.exec(output);
-  if (older) return { slot: older[1]!, volume: older[2]!.split(',')[0]! };
+  // A volume id is `<storage>:<volume name>` without spaces; anything else is not what qm names.
+  const volume = "([a-z][a-z0-9_.-]*:[^',\\s]+)(?:,[^']*)?";
+  const current = new RegExp(`^(\\w+\\d+): successfully imported disk '${volume}'\\s*$`, 'm').exec(output);
+  if (current) return { slot: current[1]!, volume: current[2]! };
+  const older = new RegExp(`Successfully imported disk as '(\\w+\\d+):${volume}'`).exec(output);
+  if (older) return { slot: older[1]!, volume: older[2]! };
   return undefined;
 }
 
