@@ -52,8 +52,11 @@ imported=false
 [[ -f $MARK && $(head -n1 "$MARK") == "$IMAGE" ]] && imported=true
 `;
 
+const DONE = 'jarvis: image already imported and attached';
+
 // Prints qm's answer. An answer kept from an earlier run means the disk is imported already: it is printed again.
 const FETCH_AND_IMPORT = `${HAOS_STATE}
+if $imported; then echo "${DONE}"; exit 0; fi
 mkdir -p "$DIR"
 if [[ -s $IMPORTED ]]; then cat "$IMPORTED"; exit 0; fi
 if [[ ! -s $FILE ]]; then
@@ -104,6 +107,10 @@ $imported && echo "ok image imported for VM $VMID ($(sed -n 2p "$MARK"))" || ech
       buildScript({ ...base, STORAGE: a.storage, SUM: a.checksum?.value ?? '', ALGO: a.checksum?.algorithm ?? 'sha256' }, FETCH_AND_IMPORT),
       { what: `haos.image ${a.vmid}`, timeoutSec: 1800, ...onOutput },
     );
+    if (answer.trim() === DONE) {
+      ctx.onOutput?.(`image already imported for VM ${a.vmid}\n${fill(HAOS_ONBOARDING_STEP)}\n`);
+      return;
+    }
     const imported = parseImportedVolume(answer);
     if (!imported) {
       throw new JarvisError('step-failed', `haos.image ${a.vmid} on ${shell.host}: qm disk import did not name the imported volume: ${answer.trim().split('\n').slice(-3).join(' | ')}`);

@@ -26,7 +26,9 @@ export function splitAptFiles(stdout: string): AptFile[] {
   const files: AptFile[] = [];
   for (const chunk of stdout.split(MARK).slice(1)) {
     const newline = chunk.indexOf('\n');
-    files.push({ path: chunk.slice(0, newline < 0 ? undefined : newline), text: newline < 0 ? '' : chunk.slice(newline + 1) });
+    // The probe ends each file with one newline of its own (`echo`), which is not part of the file.
+    const text = newline < 0 ? '' : chunk.slice(newline + 1);
+    files.push({ path: chunk.slice(0, newline < 0 ? undefined : newline), text: text.endsWith('\n') ? text.slice(0, -1) : text });
   }
   return files;
 }
