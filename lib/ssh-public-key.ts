@@ -28,7 +28,7 @@ export function sshPublicKeyProblem(line: string): string | undefined {
   // The body is a list of SSH strings (uint32 length + bytes): the key type again, then the key's own fields.
   const parts = sshStrings(Buffer.from(blob, 'base64'));
   if (!parts || parts[0]?.toString('latin1') !== type) return `has a key body that is not a ${type} key`;
-  if (parts.length - 1 !== FIELDS[type] || parts.some((p) => p.length === 0)) return `has a truncated or malformed ${type} key body`;
+  if (parts.length - 1 !== FIELDS[type as keyof typeof FIELDS] || parts.some((p) => p.length === 0)) return `has a truncated or malformed ${type} key body`;
   if (type === 'ssh-ed25519' && parts[1]!.length !== 32) return 'has an ed25519 key body of the wrong length';
   return undefined;
 }
