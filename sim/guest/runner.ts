@@ -77,6 +77,7 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     linkSharedDirectories(lab, root, hostRoot);
     if (!existsSync(join(root, '.shim', 'facts'))) {
       materialiseGuest(root, lab.guests[vmid]?.facts ?? {});
+      mkdirSync(join(root, '.shim'), { recursive: true });
       writeFileSync(join(root, '.shim', 'facts'), '');
     }
     return root;
@@ -87,6 +88,7 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
       seedBaseSystem(hostRoot);
       seedPveAptSources(hostRoot, lab.hostFacts.aptSources ?? 'enterprise');
       materialiseHost(lab, hostRoot);
+      mkdirSync(join(hostRoot, '.shim'), { recursive: true });
       writeFileSync(join(hostRoot, '.shim', 'seeded'), '');
     }
     // Pools made through the API since the last command exist on the node's shell too.

@@ -76,6 +76,7 @@ export function debianVmParams(sim: RunningSim, vmid: number, opts: { name?: str
     ide2: 'local-lvm:cloudinit',
     boot: 'order=scsi0',
     ciuser: 'jarvis',
+    sshkeys: encodeURIComponent('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHelperTestKeyOnly000000000000000000000000 jarvis@test\n'),
     ipconfig0: 'ip=dhcp',
     net0: 'virtio,bridge=vmbr0',
     agent: '1',
