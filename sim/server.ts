@@ -113,6 +113,9 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   lab.tailnet = new TailnetState(`tskey-api-sim${randomBytes(6).toString('hex')}-${randomBytes(16).toString('hex')}`);
   const tls = await makeCertificate(host);
   lab.sslFingerprint = tls.fingerprint;
+  // Guests (agent exec, boots) and the node (SSH) run commands for real in per-machine sandboxes with recording
+  // stand-ins; the scenario's guests boot through them too.
+  const shellRunner = createSimShellRunner(lab);
   await buildScenario(lab, opts.scenario ?? 'fresh', { largeCount: opts.largeCount ?? 1000 });
 
   const auth = new Authenticator(tokens, lab.passwords);
@@ -201,9 +204,6 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   });
   const apiPort = await listen(https, host, opts.port ?? 0);
 
-  // Guests (agent exec) and the node (SSH) run commands for real in per-machine sandboxes with recording stand-ins.
-  const shellRunner = createSimShellRunner(lab);
-  lab.guestExec = shellRunner.guestExec;
   const hostSsh = await startSimHostSsh({ runner: shellRunner, host, admits: () => lab.firewallAdmits(22) });
   const tailnet = await startTailnetServer(lab.tailnet, host);
 
@@ -227,6 +227,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       if (closed) return;
       closed = true;
       lab.tasks.stop();
+      lab.boots.stop();
       for (const socket of sockets) socket.destroy();
       https.closeAllConnections();
       tailnet.server.closeAllConnections();

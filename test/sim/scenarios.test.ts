@@ -63,6 +63,28 @@ describe('scenarios', () => {
     expect(sim!.schemaViolations).toEqual([]);
   });
 
+  it('phase0: guests built as the product builds them, booted, their agents answering', async () => {
+    const get = await open('phase0');
+    const edge: Record<string, string> = await get('/nodes/proxmox/qemu/100/config');
+    expect(edge).toMatchObject({
+      scsi0: 'local-lvm:vm-100-disk-0,cache=none,discard=on,iothread=1,size=32G,ssd=1',
+      ide2: 'local-lvm:vm-100-cloudinit,media=cdrom',
+      boot: 'order=scsi0',
+      ciuser: 'jarvis',
+      ipconfig0: 'ip=dhcp',
+      cicustom: 'vendor=local:snippets/jarvis-vendor-100.yaml',
+    });
+    expect(sim!.lab.volumes.find((v) => v.volid === 'local-lvm:vm-100-disk-0')!.image!.name).toBe('debian-13-genericcloud-amd64');
+    expect(sim!.lab.volumes.find((v) => v.volid === 'local-lvm:vm-400-disk-1')!.image!.name).toBe('haos_ova-16.3');
+    const imports: Array<{ volid: string }> = await get('/nodes/proxmox/storage/local/content', { content: 'import' });
+    expect(imports.map((v) => v.volid)).toEqual(['local:import/debian-13-genericcloud-amd64.qcow2']);
+    const snippets: Array<{ volid: string }> = await get('/nodes/proxmox/storage/local/content', { content: 'snippets' });
+    expect(snippets.map((v) => v.volid)).toEqual(['local:snippets/jarvis-vendor-100.yaml', 'local:snippets/jarvis-vendor-300.yaml']);
+    for (const vmid of [100, 300, 400]) expect((await call(sim!, agent!, 'POST', `/nodes/proxmox/qemu/${vmid}/agent/ping`)).status).toBe(200);
+    const osinfo = async (vmid: number) => ((await get(`/nodes/proxmox/qemu/${vmid}/agent/get-osinfo`)) as { result: { id: string } }).result.id;
+    expect([await osinfo(100), await osinfo(300), await osinfo(400)]).toEqual(['debian', 'debian', 'haos']);
+  });
+
   it('is deterministic for a seed (MACs, UUIDs)', async () => {
     const first = await open('phase0', { seed: 7 });
     const a: Record<string, string> = await first('/nodes/proxmox/qemu/100/config');
