@@ -170,14 +170,15 @@ export interface LiveVolume {
   size?: number;
 }
 
-/** The node's package sources as apt reads them, and whether the node has a subscription. */
+/** The node's package sources as apt reads them. */
 export interface LiveAptSources {
-  /** Files with an enabled repository on enterprise.proxmox.com (it answers 401 without a subscription). */
-  enterpriseFiles: string[];
+  /**
+   * Files with an enabled enterprise.proxmox.com repository apt has no credentials for (no subscription key set, so
+   * no /etc/apt/auth.conf.d entry): it answers 401 and `apt-get update` fails.
+   */
+  unauthorizedFiles: string[];
   /** An enabled pve-no-subscription repository is configured. */
   noSubscription: boolean;
-  /** /nodes/{node}/subscription `status` (`active`, `notfound`, `expired`…). */
-  subscription: string;
   /** The Debian codename of the node's PVE repositories (trixie on PVE 9). */
   suite: string;
 }

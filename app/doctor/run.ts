@@ -17,7 +17,7 @@ import { checkSlack, manifestBotScopes } from './slack-check.ts';
 import { checkSshHosts, type OpenSsh } from './ssh-check.ts';
 import { checkTailnet } from './tailnet-check.ts';
 
-type DoctorPve = Pick<ProxmoxApi, 'version' | 'nodeStatus' | 'permissions' | 'subscription'> & { close(): Promise<void> };
+type DoctorPve = Pick<ProxmoxApi, 'version' | 'nodeStatus' | 'permissions'> & { close(): Promise<void> };
 
 export interface DoctorPorts {
   proxmox(config: ProxmoxConfig): DoctorPve;
@@ -63,21 +63,21 @@ async function proxmoxChecks(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports:
     const reach = await checkProxmoxReachable(pve, px);
     // Privileges, clock and package sources would only repeat why the node cannot be reached.
     if (reach.status === 'fail') return [reach];
-    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px)), await nodePackageSources(px, ssh, pve, ports)];
+    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px)), await nodePackageSources(px, ssh, ports)];
   } finally {
     await pve.close();
   }
 }
 
-/** The apt sources over the node's SSH (when SSH_HOSTS names it, pinned), with the subscription from the API. */
-async function nodePackageSources(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], pve: DoctorPve, ports: DoctorPorts): Promise<CheckResult> {
+/** The apt sources over the node's SSH (when SSH_HOSTS names it, pinned). */
+async function nodePackageSources(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports: DoctorPorts): Promise<CheckResult> {
   const entry = ssh.hosts[px.node];
   const pin = ssh.pins[px.node];
   const key = ssh.keyPath ? { kind: 'key' as const, privateKeyPath: ssh.keyPath, passphrase: ssh.keyPassphrase } : undefined;
   // Without a pin or a key the SSH checks already say what is missing.
   const shell = entry && pin && key ? ports.openSsh({ host: px.node, address: entry.host, port: entry.port, username: ssh.user, fingerprint: pin, auth: key, connectTimeoutMs: 10_000 }) : undefined;
   try {
-    return await checkPackageSources(px.node, shell, pve);
+    return await checkPackageSources(px.node, shell);
   } finally {
     await shell?.close();
   }

@@ -44,15 +44,15 @@ export const aptNoSubscription: Step = {
   where: 'host',
   async check(shell, args) {
     const a = parseArgs('apt.no-subscription', aptArgs, args);
-    const { files } = await readAptFiles(shell);
-    const changes = switchToNoSubscription(files, a.suite);
+    const { files, machines } = await readAptFiles(shell);
+    const changes = switchToNoSubscription(files, a.suite, machines);
     if (changes.length === 0) return { done: true, detail: 'no enterprise repository enabled; pve-no-subscription configured' };
     return { done: false, detail: `change ${changes.map((c) => c.path).join(', ')}` };
   },
   async apply(shell, args, ctx) {
     const a = parseArgs('apt.no-subscription', aptArgs, args);
-    const { files } = await readAptFiles(shell);
-    const changes = switchToNoSubscription(files, a.suite);
+    const { files, machines } = await readAptFiles(shell);
+    const changes = switchToNoSubscription(files, a.suite, machines);
     if (changes.length === 0) return;
     // Originals are kept once (a rerun must not overwrite them with already-changed files), then replaced atomically.
     await runScript(shell, buildScript({ BACKUP: APT_BACKUP_DIR, PATHS: changes.map((c) => c.path), TEXTS: changes.map((c) => c.text) }, `

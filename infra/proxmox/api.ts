@@ -282,8 +282,6 @@ export interface ProxmoxApi {
   nodeStorageStatus(): Promise<StorageStatus[]>;
   /** Volumes of one storage, optionally of one content type (`import`, `snippets`, `iso`…). */
   storageContent(storage: string, content?: string): Promise<StorageVolume[]>;
-  /** The node's subscription status (`active`, `notfound`, `expired`…): the enterprise repositories need `active`. */
-  subscription(): Promise<{ status: string; message?: string }>;
 
   listDirMappings(): Promise<Array<{ id: string; map: string[]; description?: string }>>;
   createDirMapping(params: PveParams): Promise<void>;

@@ -119,7 +119,6 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     updateStorage: (storage, params) => write('PUT', '/storage/{storage}', { storage }, params),
     nodeStorageStatus: () => get('/nodes/{node}/storage', {}, S.storageStatus),
     storageContent: (storage, content) => get('/nodes/{node}/storage/{storage}/content', { storage }, S.storageContent, { content }),
-    subscription: () => get('/nodes/{node}/subscription', {}, S.subscription),
 
     listDirMappings: () => get('/cluster/mapping/dir', {}, S.dirMappings),
     createDirMapping: (params) => write('POST', '/cluster/mapping/dir', {}, params),

@@ -227,8 +227,6 @@ export const storageContent: z.ZodType<Api.StorageVolume[]> = z.array(
   z.looseObject({ volid: text, content: text, format: text.optional(), size: num.optional(), vmid: num.optional() }),
 );
 
-export const subscription = z.looseObject({ status: text, message: text.optional() });
-
 export const firewallOptions = z.record(z.string(), pveValue);
 
 export const firewallRules: z.ZodType<Api.FirewallRule[]> = z.array(

@@ -13,7 +13,7 @@ export function diffPackageSources(ctx: DiffContext): DraftAction[] {
     return [];
   }
   const apt = fact.value;
-  if (apt.enterpriseFiles.length === 0 || apt.subscription === 'active') return [];
+  if (apt.unauthorizedFiles.length === 0) return [];
   return [
     draft({
       id: 'host.apt.sources:no-subscription',
@@ -23,13 +23,13 @@ export function diffPackageSources(ctx: DiffContext): DraftAction[] {
       target: `node ${desired.node} apt sources`,
       targetKey: 'apt',
       changes: [
-        ...apt.enterpriseFiles.map((file) => change(file, 'enterprise repository enabled', 'disabled (Enabled: no)')),
+        ...apt.unauthorizedFiles.map((file) => change(file, 'enterprise repository enabled', 'disabled (Enabled: no)')),
         ...(apt.noSubscription ? [] : [change('pve-no-subscription', null, `http://download.proxmox.com/debian/pve ${apt.suite} pve-no-subscription`)]),
       ],
       params: { channel: 'host', step: 'apt.no-subscription', args: { suite: apt.suite } },
       facts: { undo: 'cp -a /var/lib/jarvis/apt-sources.orig/. /etc/apt/sources.list.d/ && rm -f /etc/apt/sources.list.d/pve-no-subscription.sources' },
       provides: ['apt-sources'],
-      note: `the node has no subscription (${apt.subscription}), so its enterprise repositories answer 401 and apt-get update fails; the originals are kept in /var/lib/jarvis/apt-sources.orig`,
+      note: 'the node has no subscription credentials for its enterprise repositories: they answer 401 and apt-get update fails; the originals are kept in /var/lib/jarvis/apt-sources.orig',
     }),
   ];
 }

@@ -33,8 +33,8 @@ export interface FactReaders {
   host: (shell: RemoteShell) => Promise<{ datasets: LiveDataset[]; snapshotPolicies: LiveSnapshotPolicy[] }>;
   /** A published checksum list (SHA512SUMS) fetched by the node: file name → sum. */
   publishedSums?: (shell: RemoteShell, url: string) => Promise<Record<string, string>>;
-  /** The node's apt sources and subscription status. */
-  aptSources?: (shell: RemoteShell, pve: Pick<ProxmoxApi, 'subscription'>) => Promise<LiveAptSources>;
+  /** The node's apt sources and the repositories apt has credentials for. */
+  aptSources?: (shell: RemoteShell) => Promise<LiveAptSources>;
 }
 
 export interface ScanPorts {
@@ -100,7 +100,7 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
   // Round 1.
   const guestFacts = startGuestFacts(ports, need.guestVmids);
   const hostFacts = need.hostFacts ? startHostFacts(ports) : undefined;
-  const aptSources = need.aptSources ? readWithHost(ports, 'the apt sources', (shell, readers) => readers.aptSources?.(shell, pve)) : undefined;
+  const aptSources = need.aptSources ? readWithHost(ports, 'the apt sources', (shell, readers) => readers.aptSources?.(shell)) : undefined;
   const [resources, storageConfigs, backupJobs, fwOptions, fwRules, fwGroups, fwIpsets, fwAliases, network, diskList, zfsList, nodeFwOptions, nodeFwRules, mappings, devices, policy] =
     await Promise.all([
       attempt(() => pve.clusterResources()),

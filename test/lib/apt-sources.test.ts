@@ -19,7 +19,7 @@ const apply = (files: AptFile[], changes: AptFile[]): AptFile[] => {
 describe('apt sources', () => {
   it('sees the enterprise repositories of a fresh PVE 9 node and no no-subscription one', () => {
     expect(summarizeAptSources(FRESH_PVE9)).toEqual({
-      enterpriseFiles: ['/etc/apt/sources.list.d/ceph.sources', '/etc/apt/sources.list.d/pve-enterprise.sources'],
+      unauthorizedFiles: ['/etc/apt/sources.list.d/ceph.sources', '/etc/apt/sources.list.d/pve-enterprise.sources'],
       noSubscription: false,
       suite: 'trixie',
     });
@@ -32,10 +32,16 @@ describe('apt sources', () => {
     expect(changes[0]!.text).toBe(`Enabled: no\nTypes: deb\nURIs: https://enterprise.proxmox.com/debian/pve\nSuites: trixie\nComponents: pve-enterprise\n${KEYRING}\n`);
     expect(changes[2]!.text).toContain('URIs: http://download.proxmox.com/debian/pve\nSuites: trixie\nComponents: pve-no-subscription');
     const after = apply(FRESH_PVE9, changes);
-    expect(summarizeAptSources(after)).toMatchObject({ enterpriseFiles: [], noSubscription: true });
+    expect(summarizeAptSources(after)).toMatchObject({ unauthorizedFiles: [], noSubscription: true });
     expect(switchToNoSubscription(after, 'trixie')).toEqual([]);
     // Debian's own entries are untouched.
     expect(after.find((f) => f.path.endsWith('debian.sources'))).toEqual(FRESH_PVE9[0]);
+  });
+
+  it('leaves an enterprise repository alone when apt has its subscription credentials', () => {
+    const machines = ['enterprise.proxmox.com/debian/pve'];
+    expect(summarizeAptSources(FRESH_PVE9, machines).unauthorizedFiles).toEqual(['/etc/apt/sources.list.d/ceph.sources']);
+    expect(switchToNoSubscription(FRESH_PVE9, 'trixie', ['enterprise.proxmox.com/debian']).map((c) => c.path)).toEqual([NO_SUBSCRIPTION_FILE]);
   });
 
   it('handles one-line .list files and a stanza that is already disabled', () => {
