@@ -36,7 +36,9 @@ export function actionLine(action: Plan['actions'][number]): string {
     action.commitConfirm && 'commit-confirmed',
   ].filter(Boolean);
   const head = `${RISK_ICON[action.risk]} ${KIND_SYMBOL[action.kind]} ${action.target} — ${action.type}${extras.length ? ` (${extras.join(', ')})` : ''}`;
-  return `${head}\n   ↩ ${action.rollbackHint}`;
+  // A manual step says what the owner does; Jarvis only watches for the result.
+  const todo = action.params.channel === 'owner' ? action.params.instructions.map((line) => `\n   ✋ ${line}`).join('') : '';
+  return `${head}${todo}\n   ↩ ${action.rollbackHint}`;
 }
 
 /** The reply for a new plan; it asks for approval only when there is something to apply and nothing refused. */

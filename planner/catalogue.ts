@@ -178,7 +178,7 @@ const CATALOGUE: Record<ActionType, Entry> = {
   'vm.cloudinit.vendor': {
     risk: () => 'low',
     downtime: none,
-    rollback: (f) => `remove ${undo(f, 'the snippet')} once ${vm(f)} is destroyed (PVE reads it whenever it regenerates the cloud-init drive)`,
+    rollback: (f) => `${undo(f, 'remove the snippet')} once ${vm(f)} is destroyed (PVE reads it whenever it regenerates the cloud-init drive)`,
   },
   'host.apt.sources': {
     risk: () => 'medium',
@@ -186,7 +186,7 @@ const CATALOGUE: Record<ActionType, Entry> = {
     rollback: (f) => `restore the original apt sources: ${undo(f, 'cp -a /var/lib/jarvis/apt-sources.orig/. /etc/apt/')} then apt-get update`,
   },
   // Jarvis changes nothing: the owner acts, and Jarvis only watches for the result.
-  'manual.step': { risk: () => 'low', downtime: none, rollback: (f) => undo(f, 'undo it the way it was done (Jarvis did not do it)') },
+  'manual.step': { risk: () => 'low', downtime: none, rollback: (f) => `Jarvis did nothing to undo; by hand: ${undo(f, 'undo what you did')}` },
 };
 
 const bump = (risk: Risk): Risk => RISK_ORDER[Math.min(RISK_ORDER.indexOf(risk) + 1, RISK_ORDER.length - 1)]!;

@@ -10,7 +10,7 @@ import { change, draft, type DiffContext, type DraftAction } from './types.ts';
 export const deviceMatches = (device: Pick<LiveTailnetDevice, 'hostname' | 'name'>, hostname: string): boolean =>
   device.hostname.toLowerCase() === hostname.toLowerCase() || device.name.split('.')[0]!.toLowerCase() === hostname.toLowerCase();
 
-function manualStep(vm: DesiredVm, what: string, instructions: string[], observe: ManualObservation, targetKey: string, provides: string[], requires: string[]): DraftAction {
+function manualStep(vm: DesiredVm, what: string, instructions: string[], undo: string, observe: ManualObservation, targetKey: string, provides: string[], requires: string[]): DraftAction {
   return draft({
     id: `manual.step:${vm.vmid}:${what}`,
     type: 'manual.step',
@@ -20,7 +20,7 @@ function manualStep(vm: DesiredVm, what: string, instructions: string[], observe
     targetKey,
     changes: [change(what, null, observe.kind === 'tailnet-device-online' ? `${observe.hostname} online in the tailnet` : 'guest agent answers')],
     params: { channel: 'owner', instructions, observe },
-    facts: { vmid: vm.vmid, vmName: vm.name, undo: instructions.length ? `undo it by hand the way it was done (${what})` : undefined },
+    facts: { vmid: vm.vmid, vmName: vm.name, undo },
     provides,
     requires,
     note: 'a manual step: Jarvis does not do it; it checks for the result and stops listing the step once it sees it',
@@ -40,7 +40,8 @@ export function haosTailscaleStep(ctx: DiffContext, vm: DesiredVm): DraftAction[
     'Settings > Add-ons > Add-on Store: install the official Tailscale add-on, start it and open its Web UI to log the device in to your tailnet.',
     `Jarvis sees it done when ${hostname} is online in the tailnet; the next plan no longer lists this step.`,
   ];
-  return [manualStep(vm, 'tailscale', instructions, { kind: 'tailnet-device-online', hostname }, 'tailnet', [`tailnet-device:${hostname}`], [`vm-running:${vm.vmid}`])];
+  const undo = `uninstall the Tailscale add-on in Home Assistant and remove ${hostname} from the tailnet (admin console)`;
+  return [manualStep(vm, 'tailscale', instructions, undo, { kind: 'tailnet-device-online', hostname }, 'tailnet', [`tailnet-device:${hostname}`], [`vm-running:${vm.vmid}`])];
 }
 
 /** `os: none`: the owner installs the system (with its guest agent); guest steps wait until the agent answers. */
@@ -55,5 +56,6 @@ export function ownInstallStep(ctx: DiffContext, vm: DesiredVm): DraftAction[] {
     `Install and enable the QEMU guest agent in it (Debian: apt install qemu-guest-agent; OPNsense: the os-qemu-guest-agent plugin).`,
     `Jarvis sees it done when VM ${vm.vmid}'s guest agent answers; in-guest steps for this VM wait for that.`,
   ];
-  return [manualStep(vm, 'install-os', instructions, { kind: 'guest-agent-answers', vmid: vm.vmid }, `vm/${vm.vmid}`, [`os-installed:${vm.vmid}`], [`vm-running:${vm.vmid}`])];
+  const undo = `whatever you installed stays yours: reinstall, or destroy VM ${vm.vmid} (qm destroy ${vm.vmid} --purge)`;
+  return [manualStep(vm, 'install-os', instructions, undo, { kind: 'guest-agent-answers', vmid: vm.vmid }, `vm/${vm.vmid}`, [`os-installed:${vm.vmid}`], [`vm-running:${vm.vmid}`])];
 }
