@@ -113,7 +113,8 @@ class ProgressMessage {
     const final: Reply = {
       ...this.#render(
         ok ? (!report.validated ? 'Applied, not validated' : owner.length > 0 ? 'Applied and validated — waiting for the owner' : 'Applied and validated') : report.outcome === 'refused' ? 'Apply refused' : 'Apply failed',
-        ok && report.validated ? (owner.length > 0 ? 'info' : 'ok') : 'error',
+        // Jarvis's part is done either way; the manual steps are listed in the reply.
+        ok && report.validated ? 'ok' : 'error',
       ),
       next: ok ? '/jarvis status' : report.outcome === 'refused' ? '/jarvis plan <phase>' : '/jarvis history',
     };
