@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { BOOT_TASKS, FIRST_BOOT_TASKS } from '../../sim/boot.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { agentFor, call, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
+import { agentFor, call, IMAGE_TOKEN, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
 
 const TASK_SECONDS = 0.1;
 let sim: RunningSim;
 let agent: Agent;
 
 beforeAll(async () => {
-  sim = await startSim({ scenario: 'fresh', taskSeconds: TASK_SECONDS });
+  sim = await startSim({ scenario: 'fresh', taskSeconds: TASK_SECONDS, tokens: IMAGE_TOKEN });
   agent = agentFor(sim);
   await prepareDebianImage(sim, agent);
 });
@@ -105,6 +105,12 @@ describe('what a VM boots', () => {
     await task('POST', '/nodes/proxmox/qemu', { ...debianVmParams(sim, 234, { vendorData: null }), cicustom: 'vendor=local:snippets/missing.yaml' });
     expect(await task('POST', '/nodes/proxmox/qemu/234/status/start')).toMatchObject({ exitstatus: "can't find file 'local:snippets/missing.yaml'" });
     expect(sim.lab.vms.get(234)!.status).toBe('stopped');
+  });
+
+  it('refuses a cloud-init key that is not an SSH public key, as PVE validates it', async () => {
+    const bad = await call(sim, agent, 'POST', '/nodes/proxmox/qemu', { ...debianVmParams(sim, 236), sshkeys: encodeURIComponent('ssh-ed25519 not-base64-of-a-key jarvis') });
+    expect(bad).toMatchObject({ status: 500, statusText: 'SSH public key validation error' });
+    expect(sim.lab.vms.has(236)).toBe(false);
   });
 
   it('a disk attached but not first in the boot order does not boot', async () => {
