@@ -65,7 +65,8 @@ async function phase0(lab: SimLab): Promise<void> {
   });
   const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway' });
   // Home Assistant OS joins the tailnet through the Tailscale add-on the owner installed by hand.
-  lab.tailnet.upsertDevice({ hostname: 'home-assistant' });
+  await lab.boots.drain();
+  lab.ownerInstallsTailscaleAddon(400);
   lab.guests[100] = {
     facts: {
       ipAddress: '192.168.1.20/24',

@@ -160,6 +160,13 @@ describe('Home Assistant OS', () => {
     expect([...phase0.lab.tailnet.devices.values()].map((d) => d.hostname)).toContain('home-assistant');
   });
 
+  it('Tailscale comes to HAOS as the add-on the owner installs, and only there', () => {
+    for (const [key, device] of phase0.lab.tailnet.devices) if (device.hostname === 'home-assistant') phase0.lab.tailnet.devices.delete(key);
+    expect(() => phase0.lab.ownerInstallsTailscaleAddon(100)).toThrow(/does not run Home Assistant OS/);
+    phase0.lab.ownerInstallsTailscaleAddon(400);
+    expect([...phase0.lab.tailnet.devices.values()].map((d) => d.hostname)).toContain('home-assistant');
+  });
+
   it('the HAOS disk boots nothing without UEFI firmware', async () => {
     const shutdown = await call(phase0, phase0Agent, 'POST', '/nodes/proxmox/qemu/400/status/shutdown');
     await waitTask(phase0, phase0Agent, shutdown.body.data);
