@@ -24,6 +24,27 @@ export function hasCloudInitDrive(config: VmConfig, vmid: number): boolean {
   return Object.entries(config).some(([key, value]) => DISK_KEY.test(key) && new RegExp(`vm-${vmid}-cloudinit`).test(parsePropertyString(value, 'file').file ?? ''));
 }
 
+/**
+ * pve-common PVE/Tools.pm validate_ssh_public_keys (create and update of `sshkeys`): every non-empty line must be a
+ * key `ssh-keygen -l` reads: optional options, the type, base64 data whose first field names that type, a comment.
+ */
+export function checkSshKeys(encoded: string | undefined): void {
+  if (encoded === undefined) return;
+  let text: string;
+  try {
+    text = decodeURIComponent(encoded);
+  } catch {
+    return fail('SSH public key validation error');
+  }
+  for (const line of text.split('\n').filter((l) => /\S/.test(l))) {
+    const fields = line.trim().split(/\s+/);
+    const at = fields.findIndex((field) => /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)$/.test(field));
+    const blob = at >= 0 ? Buffer.from(fields[at + 1] ?? '', 'base64') : Buffer.alloc(0);
+    const named = blob.length > 4 ? blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1') : '';
+    if (at < 0 || named !== fields[at]) fail('SSH public key validation error');
+  }
+}
+
 /** Cloudinit.pm get_hostname_fqdn. */
 function hostnames(config: VmConfig, vmid: number): { hostname: string; fqdn: string } {
   const name = config.name ?? `VM${vmid}`;

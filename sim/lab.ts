@@ -244,6 +244,16 @@ export class SimLab {
     this.tasks.failNext.set(type, (this.tasks.failNext.get(type) ?? 0) + 1);
   }
 
+  /**
+   * What the owner does by hand on Home Assistant OS: install the official Tailscale add-on and log it in. The device
+   * joins the tailnet; nothing changes in the guest's own system (HAOS has no tailscale package).
+   */
+  ownerInstallsTailscaleAddon(vmid: number, hostname = 'home-assistant'): void {
+    const vm = this.vm(vmid);
+    if (vm.status !== 'running' || vm.boot?.os !== 'haos' || !vm.boot.ready) throw new Error(`VM ${vmid} does not run Home Assistant OS: there is no add-on store to install from`);
+    this.tailnet.upsertDevice({ hostname });
+  }
+
   /** Source address the connection-level firewall evaluates new connections for. */
   setClientSource(ip: string): void {
     this.clientSource = ip;

@@ -65,7 +65,8 @@ async function phase0(lab: SimLab): Promise<void> {
   });
   const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway' });
   // Home Assistant OS joins the tailnet through the Tailscale add-on the owner installed by hand.
-  lab.tailnet.upsertDevice({ hostname: 'home-assistant' });
+  await lab.boots.drain();
+  lab.ownerInstallsTailscaleAddon(400);
   lab.guests[100] = {
     facts: {
       ipAddress: '192.168.1.20/24',
@@ -265,9 +266,11 @@ async function large(lab: SimLab, count: number): Promise<void> {
 
 export async function buildScenario(lab: SimLab, name: ScenarioName, opts: { largeCount: number }): Promise<void> {
   installNode(lab);
+  lab.tasks.injectFaults = false;
   await buildContent(lab, name, opts);
   // The lab has been up for a while: guests were started days ago, not during the build, and have booted.
   await lab.boots.drain();
+  lab.tasks.injectFaults = true;
   const bootedAt = Math.floor(Date.now() / 1000) - 3 * DAY;
   for (const vm of lab.vms.values()) if (vm.status === 'running') vm.startedAt = bootedAt;
 }

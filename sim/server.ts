@@ -6,9 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { InputError } from '../lib/errors.ts';
-import { Authenticator, permissionsOf, requiredPrivilege, type SimToken } from './auth.ts';
+import { Authenticator, type SimToken } from './auth.ts';
 import { checkRequest, runRoute } from './dispatch.ts';
 import { decideFault, parseFaults } from './faults.ts';
+import { HANDLER_CHECKS } from './permission-checks.ts';
+import { checkValues } from './permissions.ts';
 import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from './http.ts';
 import { SimLab } from './lab.ts';
 import { networkChanges } from './routes/network.ts';
@@ -31,7 +33,7 @@ export interface SimOptions {
   faults?: string[];
   seed?: number;
   requestLogFile?: string;
-  tokens?: Array<{ tokenId: string; secret: string; privileges?: 'admin' | 'readonly' }>;
+  tokens?: SimToken[];
   host?: string;
   port?: number;
 }
@@ -103,7 +105,8 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const faults = parseFaults(opts.faults ?? []);
   const taskSeconds = opts.taskSeconds ?? 3;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
-  const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'root@pam!jarvis', secret: randomUUID(), privileges: 'admin' }];
+  // The README's setup: a privilege-separated token of jarvis@pve holding the JarvisOps role on /.
+  const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'jarvis@pve!chatops', secret: randomUUID(), privileges: 'admin' }];
   for (const token of tokens) {
     if (!/^[^\s@!=]+@[A-Za-z][\w.-]*![A-Za-z][\w.-]*$/.test(token.tokenId) || !/^\S+$/.test(token.secret)) {
       throw new InputError(`simulator token "${token.tokenId}": expected USER@REALM!TOKENID and a secret without spaces`);
@@ -168,14 +171,14 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         const data = auth.login(str(params, 'username') ?? '', str(params, 'password') ?? '', realm);
         return finish(200, 'OK', { data });
       }
-      if (method !== 'GET' && caller?.privileges === 'readonly') {
-        const need = requiredPrivilege(checked.template, checked.path);
-        throw new PveHttpError(403, `Permission check failed (${need.aclPath}, ${need.privilege})`);
-      }
+      // What the method declares, then what its handler checks inside (sim/permissions.ts).
+      const permissions = caller!.permissions;
+      permissions.checkMethod(method, checked.template, checkValues(checked.path, params));
+      HANDLER_CHECKS[`${method} ${checked.template}`]?.(permissions, lab, checked.path, params);
       if (checked.template === '/access/permissions') {
-        return finish(200, 'OK', { data: permissionsOf(caller?.privileges ?? 'admin', str(params, 'path') ?? '/') });
+        return finish(200, 'OK', { data: permissions.listAt(str(params, 'path') ?? '/') });
       }
-      const data = await runRoute(lab, method, checked, params, caller?.authid ?? 'root@pam');
+      const data = await runRoute(lab, method, checked, params, caller!.authid);
       const envelope: Record<string, unknown> = { data: data ?? null };
       // PVE adds the staged /etc/network/interfaces diff beside the data of the network list.
       if (method === 'GET' && checked.template === '/nodes/{node}/network' && lab.pendingNetwork) envelope.changes = networkChanges(lab);

@@ -2,6 +2,7 @@
 // qemu-server's locks and messages.
 import { parsePropertyString } from '../../lib/pve-formats.ts';
 import { agentEnabled, powerOff, powerOn } from '../boot.ts';
+import { checkSshKeys } from '../cloudinit.ts';
 import { bool, fail, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
 import { applyPending, effectiveConfig, isHotpluggable, pendingRows, vmDigest } from '../pending.ts';
@@ -66,6 +67,7 @@ export function createVm(lab: SimLab, user: string, params: Params): string {
   if (lab.vms.has(vmid)) fail(`unable to create VM ${vmid} - VM ${vmid} already exists on node '${lab.node}'`);
   if (str(params, 'archive') !== undefined) fail('restoring from an archive is not supported by the simulator');
   checkDriveParams(lab, params);
+  checkSshKeys(str(params, 'sshkeys'));
   const vm: SimVm = { vmid, config: { lock: 'create' }, pending: {}, pendingDelete: new Set(), status: 'stopped', snapshots: [], firewall: { options: {}, rules: [] }, execs: new Map() };
   lab.vms.set(vmid, vm);
   const start = bool(params, 'start');
@@ -115,6 +117,7 @@ function updateConfig(ctx: RouteContext): SimVm {
     vm.pendingDelete.delete(key);
   }
   checkDriveParams(ctx.lab, ctx.params);
+  checkSshKeys(str(ctx.params, 'sshkeys'));
   if (vm.status !== 'running') {
     applyPending(vm);
     deleteKeys(ctx.lab, vm, str(ctx.params, 'delete'));

@@ -116,6 +116,8 @@ export const storageRoutes: RouteTable = {
           size: raidlevel === 'mirror' ? smallest : smallest * disks.length,
           alloc: 1_146_880,
         });
+        // zpool create mounts the pool's root dataset at /<name> on the node.
+        lab.nodeFiles.mkdir(`/${name}`);
         if (bool(params, 'add_storage')) lab.storages.set(name, { storage: name, type: 'zfspool', pool: name, content: 'images,rootdir', nodes: lab.node });
       },
     });

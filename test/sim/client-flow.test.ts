@@ -3,13 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { agentFor, call, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
+import { agentFor, call, IMAGE_TOKEN, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
 
 let sim: RunningSim;
 let agent: Agent;
 
 beforeAll(async () => {
-  sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05 });
+  sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05, tokens: IMAGE_TOKEN });
   agent = agentFor(sim);
 });
 afterAll(async () => {

@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { BOOT_TASKS, FIRST_BOOT_TASKS } from '../../sim/boot.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { agentFor, call, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
+import { agentFor, call, IMAGE_TOKEN, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
 
 const TASK_SECONDS = 0.1;
 let sim: RunningSim;
 let agent: Agent;
 
 beforeAll(async () => {
-  sim = await startSim({ scenario: 'fresh', taskSeconds: TASK_SECONDS });
+  sim = await startSim({ scenario: 'fresh', taskSeconds: TASK_SECONDS, tokens: IMAGE_TOKEN });
   agent = agentFor(sim);
   await prepareDebianImage(sim, agent);
 });
@@ -107,6 +107,12 @@ describe('what a VM boots', () => {
     expect(sim.lab.vms.get(234)!.status).toBe('stopped');
   });
 
+  it('refuses a cloud-init key that is not an SSH public key, as PVE validates it', async () => {
+    const bad = await call(sim, agent, 'POST', '/nodes/proxmox/qemu', { ...debianVmParams(sim, 236), sshkeys: encodeURIComponent('ssh-ed25519 not-base64-of-a-key jarvis') });
+    expect(bad).toMatchObject({ status: 500, statusText: 'SSH public key validation error' });
+    expect(sim.lab.vms.has(236)).toBe(false);
+  });
+
   it('a disk attached but not first in the boot order does not boot', async () => {
     await task('POST', '/nodes/proxmox/qemu', { ...debianVmParams(sim, 235), scsi1: 'local-lvm:4', boot: 'order=scsi1', start: '1' });
     await sim.lab.boots.drain();
@@ -151,6 +157,13 @@ describe('Home Assistant OS', () => {
     expect(viaShell.result!['err-data']).toMatch(/apt-get: .*not found/);
     expect((await haExec(['tailscale', 'status'])).status).toBe(500);
     // Tailscale on HAOS is the add-on the owner installed: the device is in the tailnet all the same.
+    expect([...phase0.lab.tailnet.devices.values()].map((d) => d.hostname)).toContain('home-assistant');
+  });
+
+  it('Tailscale comes to HAOS as the add-on the owner installs, and only there', () => {
+    for (const [key, device] of phase0.lab.tailnet.devices) if (device.hostname === 'home-assistant') phase0.lab.tailnet.devices.delete(key);
+    expect(() => phase0.lab.ownerInstallsTailscaleAddon(100)).toThrow(/does not run Home Assistant OS/);
+    phase0.lab.ownerInstallsTailscaleAddon(400);
     expect([...phase0.lab.tailnet.devices.values()].map((d) => d.hostname)).toContain('home-assistant');
   });
 

@@ -1,6 +1,7 @@
 // Plain HTTPS calls to the simulator, the way any third-party client would make them (form bodies, 0/1 booleans).
 import { Agent, request } from 'undici';
-import type { RunningSim } from '../../sim/server.ts';
+import { REQUIRED_PRIVILEGES } from '../../lib/privileges.ts';
+import type { RunningSim, SimOptions } from '../../sim/server.ts';
 
 export interface ApiResponse {
   status: number;
@@ -46,6 +47,14 @@ export async function waitTask(sim: RunningSim, agent: Agent, upid: unknown): Pr
   }
   throw new Error(`task ${String(upid)} did not stop`);
 }
+
+/**
+ * A token that may also download images into a storage (download-url wants Datastore.AllocateTemplate on it), for
+ * the tests that build guests from the cloud image through the API.
+ */
+export const IMAGE_TOKEN: NonNullable<SimOptions['tokens']> = [
+  { tokenId: 'jarvis@pve!chatops', secret: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', privileges: [...Object.keys(REQUIRED_PRIVILEGES), 'Datastore.AllocateTemplate'] },
+];
 
 /** The vendor data the product writes: install qemu-guest-agent, then start it (its unit is static). */
 export const AGENT_VENDOR_DATA = '#cloud-config\npackages:\n  - qemu-guest-agent\nruncmd:\n  - [systemctl, start, qemu-guest-agent]\n';

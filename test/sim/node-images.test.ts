@@ -6,14 +6,14 @@ import type { Agent } from 'undici';
 import { createSimShellRunner, type SimShellRunner } from '../../sim/guest/runner.ts';
 import { DEBIAN_13_IMAGE_URL, DEBIAN_13_SUMS_URL, HAOS_IMAGE_URL } from '../../sim/internet.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { agentFor, call, waitForAgent, waitTask } from './helpers.ts';
+import { agentFor, call, IMAGE_TOKEN, waitForAgent, waitTask } from './helpers.ts';
 
 let sim: RunningSim;
 let agent: Agent;
 let node: SimShellRunner;
 
 beforeAll(async () => {
-  sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05 });
+  sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05, tokens: IMAGE_TOKEN });
   agent = agentFor(sim);
   node = createSimShellRunner(sim.lab);
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { agentFor, call } from './helpers.ts';
+import { agentFor, call, waitTask } from './helpers.ts';
 
 let sim: RunningSim | undefined;
 let agent: Agent | undefined;
@@ -83,6 +83,16 @@ describe('scenarios', () => {
     for (const vmid of [100, 300, 400]) expect((await call(sim!, agent!, 'POST', `/nodes/proxmox/qemu/${vmid}/agent/ping`)).status).toBe(200);
     const osinfo = async (vmid: number) => ((await get(`/nodes/proxmox/qemu/${vmid}/agent/get-osinfo`)) as { result: { id: string } }).result.id;
     expect([await osinfo(100), await osinfo(300), await osinfo(400)]).toEqual(['debian', 'debian', 'haos']);
+  });
+
+  it('builds with task-fail faults configured: they hit the client’s tasks, not the scenario’s', async () => {
+    const get = await open('phase0', { faults: ['task-fail:qmstart'] });
+    const vms: Array<{ vmid: number; status: string }> = await get('/nodes/proxmox/qemu');
+    expect(vms.every((v) => v.status === 'running')).toBe(true);
+    const stop = await call(sim!, agent!, 'POST', '/nodes/proxmox/qemu/100/status/stop');
+    await waitTask(sim!, agent!, stop.body.data);
+    const start = await call(sim!, agent!, 'POST', '/nodes/proxmox/qemu/100/status/start');
+    expect((await waitTask(sim!, agent!, start.body.data)).exitstatus).toContain('fault injection');
   });
 
   it('is deterministic for a seed (MACs, UUIDs)', async () => {
