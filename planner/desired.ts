@@ -3,7 +3,7 @@
 import { formatPropertyString } from '../lib/pve-formats.ts';
 import { ipconfigValue, sshKeysValue } from './boot-media.ts';
 import type { CloudInitSpec, DiskSpec, NicSpec } from './spec/schema.ts';
-import type { DesiredVm } from './resolve.ts';
+import type { DesiredVm } from './desired-state.ts';
 import { tagSet } from './pve-values.ts';
 
 export const diskSlot = (index: number): string => `scsi${index}`;

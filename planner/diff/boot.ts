@@ -5,7 +5,7 @@
 // full storage stops the plan with the reason.
 import { bootMedia, importFileName, vendorData, vendorSnippetName, type Checksum } from '../boot-media.ts';
 import type { CreateMedia } from '../desired.ts';
-import type { DesiredVm } from '../resolve.ts';
+import type { DesiredVm } from '../desired-state.ts';
 import type { LiveStorage } from '../state.ts';
 import { change, draft, type DiffContext, type DraftAction } from './types.ts';
 

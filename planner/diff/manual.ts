@@ -2,7 +2,7 @@
 // never runs them and never takes a typed "done": a step is satisfied by what Jarvis can observe (the device online in
 // the tailnet, the guest agent answering), and the next plan no longer lists it.
 import type { ManualObservation } from '../plan.ts';
-import type { DesiredVm } from '../resolve.ts';
+import type { DesiredVm } from '../desired-state.ts';
 import type { LiveTailnetDevice } from '../state.ts';
 import { change, draft, type DiffContext, type DraftAction } from './types.ts';
 
