@@ -255,7 +255,7 @@ export const dirMappings = z.array(
 );
 
 export const storageContent: z.ZodType<Api.StorageVolume[]> = z.array(
-  z.looseObject({ volid: text, content: text, format: text.optional(), size: num.optional(), vmid: num.optional() }),
+  pveObject({ volid: text, content: text, format: text.optional(), size: num.optional(), vmid: num.optional() }),
 );
 
 export const firewallOptions = z.record(z.string(), pveValue);

@@ -5,8 +5,13 @@ import { parseCidr, parseIp } from '../../lib/pve-formats.ts';
 import { sshPublicKeyProblem } from '../../lib/ssh-public-key.ts';
 import { DEBIAN_13_IMAGE, IMPORT_IMAGE_EXTENSIONS, urlFileName } from '../boot-media.ts';
 import { formatPath, type SpecDiagnostic, type SpecPath } from './diagnostic.ts';
-import type { SpecSource } from './load.ts';
 import type { Spec, VmSpec } from './schema.ts';
+
+/** What the spec loader knows of the file: its name and where a field path is (planner/spec/load.ts SpecSource). */
+interface Located {
+  path: string;
+  locate(path: SpecPath, opts?: { key?: boolean }): { line: number; col: number };
+}
 
 type Report = (ruleId: string, path: SpecPath, message: string, fix: string, key?: boolean) => void;
 
@@ -72,7 +77,7 @@ function checkProvisionFitsOs(vm: VmSpec, at: SpecPath, report: Report): void {
 }
 
 /** Located input errors about the VMs' boot media, cloud-init and OS-bound provisioning. */
-export function bootInputProblems(spec: Spec, source: SpecSource): SpecDiagnostic[] {
+export function bootInputProblems(spec: Spec, source: Located): SpecDiagnostic[] {
   const out: SpecDiagnostic[] = [];
   const report: Report = (ruleId, path, message, fix, key = false) =>
     out.push({ severity: 'error', ruleId, file: source.path, ...source.locate(path, { key }), path: formatPath(path), message, fix });

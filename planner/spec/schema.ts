@@ -1,9 +1,12 @@
-// The desired-state spec: one zod schema for every YAML file under specs/.
+// The desired-state spec: one zod schema for every YAML file under specs/ (what a VM boots: schema-boot.ts).
 // Field names follow Proxmox's own (vmid, cores, scsihw, policy_in, keep-daily…) so a spec reads like the PVE docs;
 // `safetyGuards.managementAccessCidrs` keeps the architecture document's name. Every object is strict: a typo in a key
 // is an error, never silently ignored. Format rules that are hard constraints (tags, firewall addresses, lock-out)
 // are guardrails (planner/spec/guardrails.ts) so they report a rule id; the schema checks shape and types.
 import { z } from 'zod';
+import { cloudInitSchema, imageSchema, VM_OS } from './schema-boot.ts';
+
+export { VM_OS, type CloudInitSpec, type ImageSpec, type VmOs } from './schema-boot.ts';
 
 export const PHASES = ['phase0', 'phase1', 'phase2'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -134,40 +137,6 @@ export const vmFirewallSchema = z.strictObject({
     .default({}),
   rules: z.array(firewallRuleSchema).default([]),
 });
-
-/** What a VM boots: the official Debian 13 cloud image, Home Assistant OS, or the owner's own install (`none`). */
-export const VM_OS = ['debian-13', 'haos', 'none'] as const;
-export type VmOs = (typeof VM_OS)[number];
-
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, 'must be an http(s) URL');
-
-/** Overrides of the image an `os` boots; a URL other than the default needs a checksum (see planner/spec/boot-input.ts). */
-export const imageSchema = z.strictObject({
-  url: httpUrl.optional(),
-  /** Pinned checksum of the file at `url` (hex). */
-  sha512: z.string().regex(/^[0-9a-fA-F]{128}$/, 'must be 128 hex digits (a SHA-512)').optional(),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (a SHA-256)').optional(),
-  /** A published SHA512SUMS file that lists the image (read on the node at plan time). */
-  sums: httpUrl.optional(),
-});
-export type ImageSpec = z.infer<typeof imageSchema>;
-
-export const ipConfigSchema = z.strictObject({
-  /** `dhcp` or a static IPv4 address with its prefix (`192.168.1.20/24`). */
-  ip: z.string().min(1),
-  /** Gateway of a static address. */
-  gw: z.string().optional(),
-});
-
-/** Cloud-init settings of an `os: debian-13` VM: PVE's ciuser, sshkeys and ipconfigN, applied at its first boot. */
-export const cloudInitSchema = z.strictObject({
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name').default('debian'),
-  /** OpenSSH public key lines for `user` (the owner's, and Jarvis's own: the .pub of SSH_KEY_PATH). */
-  sshKeys: z.array(z.string()).default([]),
-  /** One entry per NIC (net0, net1…); DHCP on net0 by default. */
-  ipconfig: z.array(ipConfigSchema).default([{ ip: 'dhcp' }]),
-});
-export type CloudInitSpec = z.infer<typeof cloudInitSchema>;
 
 export const vmSchema = z.strictObject({
   vmid: z.number().int().min(100).max(999_999_999),
