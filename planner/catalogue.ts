@@ -183,7 +183,7 @@ const CATALOGUE: Record<ActionType, Entry> = {
   'host.apt.sources': {
     risk: () => 'medium',
     downtime: none,
-    rollback: (f) => `restore the original apt sources: ${undo(f, 'cp -a /var/lib/jarvis/apt-sources.orig/. /etc/apt/')} then apt-get update`,
+    rollback: (f) => `restore the original apt sources: ${undo(f, 'copy back the files kept in /var/lib/jarvis/apt-sources.orig')}, then apt-get update`,
   },
   // Jarvis changes nothing: the owner acts, and Jarvis only watches for the result.
   'manual.step': { risk: () => 'low', downtime: none, rollback: (f) => `Jarvis did nothing to undo; by hand: ${undo(f, 'undo what you did')}` },

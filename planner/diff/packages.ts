@@ -27,7 +27,7 @@ export function diffPackageSources(ctx: DiffContext): DraftAction[] {
         ...(apt.noSubscription ? [] : [change('pve-no-subscription', null, `http://download.proxmox.com/debian/pve ${apt.suite} pve-no-subscription`)]),
       ],
       params: { channel: 'host', step: 'apt.no-subscription', args: { suite: apt.suite } },
-      facts: { undo: 'cp -a /var/lib/jarvis/apt-sources.orig/. /etc/apt/sources.list.d/ && rm -f /etc/apt/sources.list.d/pve-no-subscription.sources' },
+      facts: { undo: 'copy the files in /var/lib/jarvis/apt-sources.orig back to /etc/apt/sources.list.d, remove /etc/apt/sources.list.d/pve-no-subscription.sources' },
       provides: ['apt-sources'],
       note: 'the node has no subscription credentials for its enterprise repositories: they answer 401 and apt-get update fails; the originals are kept in /var/lib/jarvis/apt-sources.orig',
     }),
