@@ -49,9 +49,20 @@ describe('the default token', () => {
     expect(Object.keys(perms['/']!).sort()).toEqual([...ROLE].sort());
   });
 
-  it('may not download into a storage without Datastore.AllocateTemplate there', async () => {
-    const res = await call(sim, agent, 'POST', '/nodes/proxmox/storage/local/download-url', { url: 'https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2', content: 'import', filename: 'd.qcow2' });
-    expect(res).toMatchObject({ status: 403, statusText: 'Permission check failed (/storage/local, Datastore.AllocateTemplate)' });
+  it('may download cloud images (the role has Datastore.AllocateTemplate); a token without it may not', async () => {
+    const params = { url: 'https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2', content: 'import', filename: 'd.qcow2' };
+    const res = await call(sim, agent, 'POST', '/nodes/proxmox/storage/local/download-url', params);
+    expect(res.status).toBe(200);
+    const noTemplate = { tokenId: 'jarvis@pve!notemplate', secret: '10000000-0000-4000-8000-000000000006', privileges: without('Datastore.AllocateTemplate') };
+    const s = await startSim({ scenario: 'fresh', taskSeconds: 0.05, tokens: [noTemplate] });
+    const a = agentFor(s);
+    try {
+      const refused = await call(s, a, 'POST', '/nodes/proxmox/storage/local/download-url', params, as(noTemplate));
+      expect(refused).toMatchObject({ status: 403, statusText: 'Permission check failed (/storage/local, Datastore.AllocateTemplate)' });
+    } finally {
+      await a.close();
+      await s.close();
+    }
   });
 
   it('builds and changes what Jarvis builds', async () => {
