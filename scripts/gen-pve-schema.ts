@@ -1,7 +1,8 @@
 // Generates lib/pve-schema/schema.json, the trimmed copy of the official PVE API schema that product code and the
 // simulator validate against: names, types, enums, ranges, lengths, patterns and formats; no prose.
 // Usage: node bin/run-ts.js scripts/gen-pve-schema.ts [path/to/apidoc.json]
-// (default: ../shared/reference/pve-api/apidoc.json beside the repository).
+// (default: ../shared/reference/pve-api/apidoc.json beside the repository). apidoc.json is the schema the Proxmox API
+// viewer renders (https://pve.proxmox.com/pve-docs/api-viewer/): pve-docs api-viewer/apidata.js, as plain JSON.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

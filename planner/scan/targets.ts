@@ -3,7 +3,8 @@
 import type { LiveState } from '../state.ts';
 import { unknown } from '../state.ts';
 import { fingerprintState } from '../fingerprint.ts';
-import { resolvePhase, type DesiredState } from '../resolve.ts';
+import { resolvePhase } from '../resolve.ts';
+import type { DesiredState } from '../desired-state.ts';
 import type { Spec } from '../spec/schema.ts';
 import { scanDesired, type ScanPorts } from './index.ts';
 

@@ -6,10 +6,10 @@
 //      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase (or VM) and channel──► superseded
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { Plan, Risk } from '../planner/plan.ts';
-import { qualifiedId, type ApprovalRecord, type Requester } from '../commands/services.ts';
-import { approvalScope, replanCommand, shortHash } from '../commands/plan-labels.ts';
-import { isApprover, matchingGroup, type ApprovalPolicy } from './approval-policy.ts';
+import type { Plan, Risk } from '../../planner/plan.ts';
+import { qualifiedId, type ApprovalRecord, type Requester } from '../services.ts';
+import { approvalScope, replanCommand, shortHash } from '../plan-labels.ts';
+import { isApprover, matchingGroup, type ApprovalPolicy } from './policy.ts';
 
 export type PlanState = 'pending' | 'awaiting-confirmation' | 'approved' | 'applying' | 'applied' | 'failed' | 'rejected' | 'expired' | 'superseded';
 
