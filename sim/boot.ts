@@ -4,54 +4,11 @@
 // cloud-init boot takes longer than a later one), both multiples of the task duration so `--task-seconds` scales them.
 // What runs inside (systemd units, cloud-init, qemu-ga) is the guest system's business (sim/guest/system.ts).
 import { parsePropertyString } from '../lib/pve-formats.ts';
-import { cloudInitSeed, type CloudInitSeed } from './cloudinit.ts';
-import type { DiskImage, GuestOs } from './internet.ts';
+import { cloudInitSeed } from './cloudinit.ts';
+import { bootDelaySeconds, type BootPlan } from './guest-runtime.ts';
+import type { DiskImage } from './internet.ts';
 import type { SimLab, SimVm } from './lab.ts';
 import { DISK_KEY, NET_KEY, type VmConfig } from './vm-config.ts';
-
-/** A boot: first cloud-init boot, later boots; in task durations. */
-export const FIRST_BOOT_TASKS = 20;
-export const BOOT_TASKS = 4;
-
-export function bootDelaySeconds(taskSeconds: number, firstBoot: boolean): number {
-  return taskSeconds * (firstBoot ? FIRST_BOOT_TASKS : BOOT_TASKS);
-}
-
-export interface GuestBoot {
-  id: number;
-  /** What booted; absent when the firmware found nothing to boot. */
-  os?: GuestOs;
-  /** The boot disk's volume id (the guest's root filesystem). */
-  diskId?: string;
-  /** QEMU got the virtio-serial port org.qemu.guest_agent.0 (`agent` enabled at start). */
-  agentPort: boolean;
-  firstBoot: boolean;
-  /** Epoch ms when the boot is over (or never: Infinity). */
-  readyAt: number;
-  ready: boolean;
-}
-
-export interface BootPlan {
-  vmid: number;
-  os: GuestOs;
-  diskId: string;
-  agentPort: boolean;
-  cloudInit?: CloudInitSeed;
-}
-
-/** The inside of guests: the shell runner implements it over the guests' sandboxes. */
-export interface GuestSystem {
-  /** Runs a boot to its end: units come up, cloud-init runs when its instance is new. */
-  boot(plan: BootPlan): Promise<void>;
-  /** Does the OS run qemu-ga on the agent port right now? */
-  agentRunning(vmid: number): boolean;
-  /** Has cloud-init already finished this instance on this disk (so this boot is a later boot)? */
-  cloudInitDone(vmid: number, diskId: string, instanceId: string): boolean;
-  /** Can qemu-ga's guest-exec find this program (it spawns without a shell)? */
-  hasCommand(vmid: number, command: string): boolean;
-  /** The VM is gone (destroyed): its disks, and so the guest's files, with it. */
-  forget(vmid: number): void;
-}
 
 /** qemu-server Agent.pm parse_guest_agent: `1`, `enabled=1`, `1,fstrim_cloned_disks=1`… */
 export function agentEnabled(config: VmConfig): boolean {
@@ -125,57 +82,4 @@ export function powerOff(lab: SimLab, vm: SimVm): void {
 export function agentAnswers(lab: SimLab, vm: SimVm): boolean {
   const boot = vm.boot;
   return vm.status === 'running' && !!boot?.ready && boot.agentPort && lab.guestSystem.agentRunning(vm.vmid);
-}
-
-/** Boots in progress: one per VM, each ending after its delay; scenarios finish them at once with drain(). */
-export class BootScheduler {
-  private readonly timers = new Map<number, { timer: NodeJS.Timeout; run: () => Promise<void> }>();
-  private readonly running = new Set<Promise<void>>();
-
-  constructor(private readonly lab: SimLab) {}
-
-  schedule(vmid: number, seconds: number, run: () => Promise<void>): void {
-    this.cancel(vmid);
-    const fire = (): Promise<void> => {
-      this.timers.delete(vmid);
-      const promise = run().catch((error: unknown) => {
-        const vm = this.lab.vms.get(vmid);
-        if (vm?.boot) vm.boot.readyAt = Infinity;
-        process.emitWarning(`jarvis sim: boot of VM ${vmid} failed: ${error instanceof Error ? error.message : String(error)}`);
-      });
-      this.running.add(promise);
-      return promise.finally(() => this.running.delete(promise));
-    };
-    const timer = setTimeout(() => void fire(), Math.max(0, seconds * 1000));
-    this.timers.set(vmid, { timer, run: fire });
-  }
-
-  cancel(vmid: number): void {
-    const pending = this.timers.get(vmid);
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    this.timers.delete(vmid);
-  }
-
-  /** Ends every boot now (scenarios: the lab has been up for days). */
-  async drain(): Promise<void> {
-    while (this.timers.size || this.running.size) {
-      for (const [vmid, pending] of [...this.timers]) {
-        clearTimeout(pending.timer);
-        this.timers.delete(vmid);
-        await pending.run();
-      }
-      await Promise.all([...this.running]);
-    }
-  }
-
-  /** Boots still to finish, for tests that wait on a condition. */
-  pending(vmid: number): boolean {
-    return this.timers.has(vmid);
-  }
-
-  stop(): void {
-    for (const pending of this.timers.values()) clearTimeout(pending.timer);
-    this.timers.clear();
-  }
 }

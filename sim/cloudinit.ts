@@ -4,17 +4,11 @@
 // changed vendor snippet alone does not make cloud-init run again).
 import { createHash } from 'node:crypto';
 import { parsePropertyString } from '../lib/pve-formats.ts';
+import type { CloudInitSeed } from './guest-runtime.ts';
 import { fail } from './http.ts';
 import type { SimLab } from './lab.ts';
 import { DISK_KEY, type VmConfig } from './vm-config.ts';
 import { parseVolume } from './volumes.ts';
-
-export interface CloudInitSeed {
-  instanceId: string;
-  userData: string;
-  networkData: string;
-  vendorData: string;
-}
 
 /** The node's resolv.conf, which PVE falls back to for nameserver and searchdomain (Cloudinit.pm get_dns_conf). */
 const NODE_RESOLV = { search: ['lan'], nameservers: ['192.168.1.1'] };

@@ -6,9 +6,8 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GuestOs } from './guest-runtime.ts';
 
-/** What an image boots. */
-export type GuestOs = 'debian-13' | 'haos';
 
 export interface DiskImage {
   /** Human name (for logs and tests). */

@@ -2,7 +2,7 @@
 // Tests mutate it through the helpers at the bottom (drift, lock-out, failing tasks).
 import { createHash } from 'node:crypto';
 import { reachesManagement, type ReachRule } from '../planner/spec/firewall-reach.ts';
-import { BootScheduler, type GuestBoot, type GuestSystem } from './boot.ts';
+import { BootScheduler, type GuestBoot, type GuestSystem } from './guest-runtime.ts';
 import { fail } from './http.ts';
 import { Internet, type DiskImage } from './internet.ts';
 import { MemoryNodeFiles, type NodeFiles } from './node-files.ts';
@@ -151,7 +151,10 @@ export class SimLab {
     failTypes: ReadonlySet<string>,
   ) {
     this.tasks = new TaskRunner(NODE, taskSeconds, failTypes);
-    this.boots = new BootScheduler(this);
+    this.boots = new BootScheduler((vmid) => {
+      const boot = this.vms.get(vmid)?.boot;
+      if (boot) boot.readyAt = Infinity;
+    });
   }
 
   // ------------------------------------------------------------------ lookups used by the routes

@@ -11,7 +11,7 @@ import { parseVolume } from './volumes.ts';
 /** Parameters that steer the call and are not written to the config. */
 export const CONTROL_PARAMS = new Set([
   'node', 'vmid', 'start', 'pool', 'storage', 'unique', 'force', 'archive', 'live-restore', 'bwlimit', 'delete', 'revert',
-  'digest', 'skiplock', 'background_delay', 'import-working-storage', 'ha-managed',
+  'digest', 'skiplock', 'background_delay', 'import-working-storage', 'ha-managed', 'skip_cloud_init',
 ]);
 
 const GiB = 1024 ** 3;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import type { CloudInitSeed } from '../cloudinit.ts';
+import type { CloudInitSeed } from '../guest-runtime.ts';
 
 export type GuestCommand = (argv: string[]) => Promise<{ code: number; output: string }>;
 

@@ -9,8 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GuestSystem } from '../boot.ts';
-import type { GuestOs } from '../internet.ts';
+import type { GuestOs, GuestSystem } from '../guest-runtime.ts';
 import type { GuestExecResult, SimLab } from '../lab.ts';
 import { SandboxNodeFiles } from '../node-files.ts';
 import { applyQmOps, linkSharedDirectories, materialiseGuest, materialiseHost, syncTailnet, writeQmConfigs } from './materialise.ts';

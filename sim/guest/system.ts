@@ -4,8 +4,7 @@
 // while its unit runs and the port exists.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BootPlan } from '../boot.ts';
-import type { GuestOs } from '../internet.ts';
+import type { BootPlan, GuestOs } from '../guest-runtime.ts';
 import { runCloudInit, type GuestCommand } from './cloud-init.ts';
 import { AGENT_PORT, seedDebianCloudImage, seedHaos } from './seed.ts';
 

@@ -3,7 +3,7 @@
 // is gone from every stop, shutdown or reboot until the guest is back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
-import { BOOT_TASKS, FIRST_BOOT_TASKS } from '../../sim/boot.ts';
+import { BOOT_TASKS, FIRST_BOOT_TASKS } from '../../sim/guest-runtime.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
 import { agentFor, call, IMAGE_TOKEN, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
 
