@@ -20,7 +20,7 @@ import { Secret, registerSecret } from '../lib/secret.ts';
 import { buildPlan, fingerprintTargets, phaseNumberOf, scanLab, type ScanPorts } from '../planner/index.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
-import { bootDelaySeconds } from '../sim/boot.ts';
+import { bootDelaySeconds } from '../sim/guest-runtime.ts';
 import { startSim } from '../sim/server.ts';
 
 export interface ApplyBenchResult {
