@@ -99,7 +99,7 @@ class ProgressMessage {
   }
 
   update(event: ApplyProgress): void {
-    const icon = { started: '⏳', done: '✅', failed: '❌', skipped: '⏭️' }[event.state];
+    const icon = { started: '⏳', done: '✅', failed: '❌', skipped: '⏭️', waiting: '⏸️' }[event.state];
     this.#total = event.total;
     this.#lines.set(event.actionId, `${icon} ${event.index}/${event.total} ${event.target}${event.detail ? ` — ${event.detail}` : ''}`);
     if (this.#dirty) return;
@@ -113,12 +113,18 @@ class ProgressMessage {
   async close(report: ApplyReport): Promise<void> {
     await this.#chain;
     const ok = report.outcome === 'applied';
+    const owner = report.waitingForOwner ?? [];
     const lines = [report.message];
     if (report.outcome === 'applied') lines.push(validationLine(report));
+    for (const step of owner) lines.push(`⏸️ waiting for the owner — ${step.step}:`, ...step.instructions.map((i) => `  • ${i}`));
     if (report.failed) lines.push(`Failed at ${report.failed.actionId}: ${report.failed.error}`);
     for (const hint of report.rollbackHints ?? []) lines.push(`↩ ${hint}`);
     const final: Reply = {
-      ...this.#render(ok ? (report.validated ? 'Applied and validated' : 'Applied, not validated') : report.outcome === 'refused' ? 'Apply refused' : 'Apply failed', ok && report.validated ? 'ok' : 'error'),
+      ...this.#render(
+        ok ? (!report.validated ? 'Applied, not validated' : owner.length > 0 ? 'Applied and validated — waiting for the owner' : 'Applied and validated') : report.outcome === 'refused' ? 'Apply refused' : 'Apply failed',
+        // Jarvis's part is done either way; the manual steps are listed in the reply.
+        ok && report.validated ? 'ok' : 'error',
+      ),
       next: ok ? '/jarvis status' : report.outcome === 'refused' ? '/jarvis plan <phase>' : '/jarvis history',
     };
     final.sections.push({ lines });

@@ -60,7 +60,8 @@ export interface ApprovalRecord {
 export interface ApplyProgress {
   actionId: string;
   target: string;
-  state: 'started' | 'done' | 'failed' | 'skipped';
+  /** `waiting`: a manual step the owner has not done yet (the apply goes on). */
+  state: 'started' | 'done' | 'failed' | 'skipped' | 'waiting';
   /** 1-based position and total, for "3/7". */
   index: number;
   total: number;
@@ -80,6 +81,8 @@ export interface ApplyReport {
   validatedBy?: 'rescan' | 'vm-checks';
   /** Rollback hints of the actions that ran, most recent first, for a failed apply. */
   rollbackHints?: string[];
+  /** Manual steps left to the owner (applied: Jarvis's part is done and validated; these are not failures). */
+  waitingForOwner?: Array<{ step: string; instructions: string[] }>;
 }
 
 export interface ApplyOptions {

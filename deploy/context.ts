@@ -1,7 +1,6 @@
 // Wires the apply engine to a lab: the planner's fingerprints for the stale check, the re-scan for validation, the
 // provisioning steps, secrets from the environment and the TCP management probe. Used by `jarvis apply` and by chat.
-import { readGuestFacts } from '../infra/facts/guest.ts';
-import { readHostFacts } from '../infra/facts/host.ts';
+import { FACT_READERS } from '../infra/facts/readers.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
@@ -64,7 +63,7 @@ export function createApplyContext(wiring: ApplyWiring): ApplyContext {
     hostShell: lab.hostShell,
     guestShell: lab.guestShell,
     tailnet: lab.tailnet,
-    facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts },
+    facts: FACT_READERS,
   };
   const spec = wiring.spec.spec;
   return {

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS actions (
   plan_hash TEXT NOT NULL,
   action_id TEXT NOT NULL,
   plan_id TEXT NOT NULL,
-  status TEXT NOT NULL,              -- running | done | failed | reverted | refused
+  status TEXT NOT NULL,              -- running | done | waiting | failed | reverted | refused
   detail TEXT NOT NULL DEFAULT '',
   started_at TEXT NOT NULL,
   finished_at TEXT,

@@ -18,17 +18,23 @@ const pveRequest = z.looseObject({
   params: z.record(z.string(), z.union([z.string(), z.number()])),
   async: z.boolean(),
 });
+const agentWait = z.object({ vmid: z.number().int().min(100), seconds: z.number().int().min(1).max(7200), os: z.enum(['debian-13', 'haos', 'none']) }).optional();
+const observe = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tailnet-device-online'), hostname: z.string().min(1) }),
+  z.object({ kind: z.literal('guest-agent-answers'), vmid: z.number().int().min(100) }),
+]);
 const params = z.discriminatedUnion('channel', [
-  z.looseObject({ channel: z.literal('pve'), requests: z.array(pveRequest), revert: z.array(pveRequest).optional() }),
-  z.looseObject({ channel: z.literal('host'), step: z.string().min(1), args: z.record(z.string(), z.unknown()) }),
-  z.looseObject({ channel: z.literal('guest'), vmid: z.number().int().min(100), step: z.string().min(1), args: z.record(z.string(), z.unknown()) }),
+  z.looseObject({ channel: z.literal('pve'), requests: z.array(pveRequest), revert: z.array(pveRequest).optional(), agentWait }),
+  z.looseObject({ channel: z.literal('host'), step: z.string().min(1), args: z.record(z.string(), z.unknown()), agentWait }),
+  z.looseObject({ channel: z.literal('guest'), vmid: z.number().int().min(100), step: z.string().min(1), args: z.record(z.string(), z.unknown()), agentWait }),
   z.looseObject({ channel: z.literal('tailnet'), op: z.literal('routes.approve'), hostname: z.string().min(1), routes: z.array(z.string()) }),
+  z.looseObject({ channel: z.literal('owner'), instructions: z.array(z.string()), observe }),
 ]);
 const action = z.looseObject({
   id: z.string().min(1),
   type: z.string().min(1),
   kind: z.enum(['create', 'update', 'delete', 'replace']),
-  channel: z.enum(['pve', 'host', 'guest', 'tailnet']),
+  channel: z.enum(['pve', 'host', 'guest', 'tailnet', 'owner']),
   target: z.string(),
   targetKey: z.string().min(1),
   risk,

@@ -32,6 +32,8 @@ export type ApplyPve = Pick<
   | 'firewallIpsetEntries'
   | 'firewallAliases'
   | 'listBackupJobs'
+  | 'agentPing'
+  | 'storageContent'
 > & {
   /** Sends one request exactly as given (path below /api2/json); returns PVE's `data` (a UPID for task calls). */
   request(method: PveRequest['method'], path: string, params: PveRequest['params']): Promise<unknown>;
@@ -48,6 +50,8 @@ export interface ValidationProbe {
 /** Re-scan after apply: what the planner would still do for the same spec, and the health probes. */
 export interface ValidationReport {
   remaining: Array<{ actionId: string; targetKey: string; summary: string }>;
+  /** Manual steps the re-plan still lists: the owner's to do, not a failure of the apply. */
+  waiting?: Array<{ actionId: string; summary: string; instructions: string[] }>;
   probes: ValidationProbe[];
   /** Facts the re-scan could not read about targets this plan did not touch: reported, not held against it. */
   unverified?: Array<{ what: string; reason: string }>;
@@ -96,6 +100,10 @@ export type ApplyEvent =
   | { type: 'action.failed'; actionId: string; target: string; error: string; logTail: string[] }
   | { type: 'action.skipped'; actionId: string; target: string; reason: string }
   | { type: 'action.reverted'; actionId: string; target: string; detail: string }
+  /** A long wait inside an action (the guest agent after a boot), reported while it lasts. */
+  | { type: 'action.progress'; actionId: string; target: string; detail: string }
+  /** A manual step the owner has not done yet: the rest of the plan goes on. */
+  | { type: 'action.waiting'; actionId: string; target: string; instructions: string[] }
   | { type: 'snapshot.taken'; actionId: string; vmid: number; name: string; kind: 'snapshot' | 'vzdump' }
   | { type: 'snapshot.pruned'; vmid: number; name: string }
   | { type: 'task.log'; actionId: string; line: string }
@@ -104,7 +112,8 @@ export type ApplyEvent =
   | { type: 'warning'; message: string }
   | { type: 'apply.finished'; status: ApplyStatus };
 
-export type ApplyStatus = 'applied' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
+/** `waiting-for-owner`: everything Jarvis does is applied and validated; manual steps of the owner remain. */
+export type ApplyStatus = 'applied' | 'waiting-for-owner' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
 
 export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
 
@@ -115,7 +124,7 @@ export interface Refusal {
   moved?: Array<{ targetKey: string; planned: string | null; now: string | null; /** The plan's actions on it that would have run. */ actions: string[] }>;
 }
 
-export type ActionOutcome = 'done' | 'already-done' | 'failed' | 'reverted' | 'refused' | 'not-run';
+export type ActionOutcome = 'done' | 'already-done' | 'waiting' | 'failed' | 'reverted' | 'refused' | 'not-run';
 
 export interface ActionReport {
   actionId: string;

@@ -28,6 +28,10 @@ function progressMapper(onProgress: ((p: ApplyProgress) => void) | undefined, to
         return onProgress({ actionId: event.actionId, target: event.target, state: 'skipped', index: index.get(event.actionId) ?? 0, total, detail: event.reason });
       case 'action.reverted':
         return onProgress({ actionId: event.actionId, target: event.target, state: 'failed', index: index.get(event.actionId) ?? 0, total, detail: `reverted: ${event.detail}` });
+      case 'action.progress':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'started', index: index.get(event.actionId) ?? 0, total, detail: event.detail });
+      case 'action.waiting':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'waiting', index: index.get(event.actionId) ?? 0, total, detail: 'waiting for the owner (manual step)' });
       default:
         return;
     }
@@ -49,11 +53,13 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
       : `applied, but a check fails: ${failing.map((p) => `${p.name} (${p.detail})`).join('; ')}`;
     return { outcome: 'applied', planId: plan.id, message, completed, validated, validatedBy: 'vm-checks' };
   }
-  if (report.status === 'applied') {
+  if (report.status === 'applied' || report.status === 'waiting-for-owner') {
+    const waiting = report.validation?.waiting ?? [];
     const message = validated
-      ? `applied ${completed.length} action(s); re-scan: nothing left to do`
+      ? `applied ${completed.length} action(s); re-scan: nothing left for Jarvis to do${waiting.length ? `; ${waiting.length} manual step(s) wait for the owner` : ''}`
       : `applied, but the re-scan still finds work: ${(report.validation?.remaining ?? []).map((r) => r.summary).join('; ') || 'health probes failed'}`;
-    return { outcome: 'applied', planId: plan.id, message, completed, validated };
+    const waitingForOwner = waiting.map((w) => ({ step: w.summary, instructions: w.instructions }));
+    return { outcome: 'applied', planId: plan.id, message, completed, validated, ...(waitingForOwner.length ? { waitingForOwner } : {}) };
   }
   const hints = plan.actions.filter((a) => completed.includes(a.id)).map((a) => `${a.id}: ${a.rollbackHint}`).reverse();
   return {

@@ -56,12 +56,12 @@ async function specialBase(
 async function backupSpace(ctx: UseCaseContext, vmid: number, storage: string, config: Record<string, PveValue>): Promise<BackupSpace | undefined> {
   const [statuses, archives] = await Promise.all([
     ctx.lab.ports.pve.nodeStorageStatus(),
-    ctx.lab.ports.pve.backupVolumes(storage, vmid).catch(() => []),
+    ctx.lab.ports.pve.storageContent(storage, { content: 'backup', vmid }).catch(() => []),
   ]);
   const status = statuses.find((s) => s.storage === storage);
   const avail = status?.avail ?? (status?.total !== undefined && status.used !== undefined ? status.total - status.used : undefined);
   if (avail === undefined) return undefined;
-  const newest = [...archives].sort((a, b) => (b.ctime ?? 0) - (a.ctime ?? 0))[0];
+  const newest = archives.filter((a): a is typeof a & { size: number } => a.size !== undefined).sort((a, b) => (b.ctime ?? 0) - (a.ctime ?? 0))[0];
   const disks = Object.entries(config)
     .filter(([key, value]) => typeof value === 'string' && isDataDisk(key, value))
     .reduce((sum, [, value]) => sum + (sizeToGiB(parseDisk(String(value)).size) ?? 0) * 1024 ** 3, 0);

@@ -17,6 +17,7 @@ import { defineCommand } from '../args.ts';
 export function exitCodeOf(report: ApplyReport): ExitCode {
   switch (report.status) {
     case 'applied':
+    case 'waiting-for-owner':
       return EXIT.ok;
     case 'dry-run':
       return report.dryRun && (report.dryRun.schemaErrors > 0 || report.dryRun.stale) ? EXIT.refused : EXIT.ok;
@@ -47,7 +48,7 @@ export const command = defineCommand(
       'PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETENTION, JARVIS_CONFIRM_WINDOW_SECONDS (default: the\n' +
       "spec's safetyGuards.confirmWindowSeconds), JARVIS_BACKUP_STORAGE (see .env.example)",
     exitCodes: [
-      [EXIT.ok, 'applied and validated (or a clean dry run)'],
+      [EXIT.ok, 'applied and validated, manual steps left to the owner listed (or a clean dry run)'],
       [EXIT.refused, 'refused (unapproved, stale, locked, frozen, tampered)'],
       [EXIT.invalidInput, 'invalid input'],
       [EXIT.failed, 'failed (the report says where and what next)'],

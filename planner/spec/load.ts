@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../../lib/errors.ts';
+import { bootInputProblems } from './boot-input.ts';
 import { formatDiagnostic, formatPath, type SpecDiagnostic, type SpecPath } from './diagnostic.ts';
 import { specSchema, type Spec } from './schema.ts';
 
@@ -110,7 +111,7 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
     for (const issue of parsed.error.issues) diagnostics.push(...issueDiagnostics(issue, data, source));
     return { ok: false, errors: diagnostics };
   }
-  diagnostics.push(...duplicateVms(parsed.data, source));
+  diagnostics.push(...duplicateVms(parsed.data, source), ...bootInputProblems(parsed.data, source));
   if (diagnostics.length > 0) return { ok: false, errors: diagnostics };
   return { ok: true, loaded: { spec: parsed.data, source } };
 }

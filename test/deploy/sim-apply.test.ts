@@ -42,6 +42,9 @@ const writesOf = (file: string) => simRequests(file).filter((r) => r.method !== 
 
 const reportOf = (stdout: string): ApplyReport => JSON.parse(stdout) as ApplyReport;
 
+/** Router 150 is `os: none`: it boots nothing until its owner installs OPNsense, which stays a manual step. */
+const OWNER_150 = 'manual.step:150:install-os';
+
 describe('jarvis apply against jarvis sim', () => {
   it('dry-runs, applies phase 2 from phase 1, and the same plan afterwards is empty', async () => {
     const { sim, dataDir, requestLog } = await setup('phase1');
@@ -66,13 +69,16 @@ describe('jarvis apply against jarvis sim', () => {
     expect(run.stderr()).toContain('→ [1/');
     expect(code).toBe(0);
     const report = reportOf(run.stdout());
-    expect(report.status).toBe('applied');
-    expect(report.actions.every((a) => a.accepted && a.achieved)).toBe(true);
+    // Everything Jarvis does is done; router 150 (os: none) waits for its owner to install OPNsense.
+    expect(report.status).toBe('waiting-for-owner');
+    expect(report.actions.filter((a) => !(a.accepted && a.achieved)).map((a) => [a.actionId, a.outcome])).toEqual([[OWNER_150, 'waiting']]);
     expect(report.snapshots.map((s) => s.vmid).sort()).toEqual([300, 400]);
 
     const again = await planAgainst(sim.env, 'phase2', 'p2-after');
-    expect(again.actions).toEqual([]);
-    expect(simRequests(requestLog).filter((r) => r.status >= 400)).toEqual([]);
+    expect(again.actions.map((a) => a.id)).toEqual([OWNER_150]);
+    // The only refusals: VM 150's agent asked whether the owner's install is done (500, the agent is not running).
+    const refused = simRequests(requestLog).filter((r) => r.status >= 400);
+    expect(refused.filter((r) => !(r.path === '/nodes/proxmox/qemu/150/agent/ping' && r.status === 500))).toEqual([]);
   }, 120_000);
 
   it('converges after kill -9 at an action boundary and in the middle of a task, creating each VM once', async () => {
@@ -105,7 +111,7 @@ describe('jarvis apply against jarvis sim', () => {
     expect(writes.filter((r) => r.path === '/nodes/proxmox/qemu/300/snapshot')).toHaveLength(1);
     expect(writes.filter((r) => r.path === '/nodes/proxmox/network' && r.method === 'POST')).toHaveLength(2);
     expect(writes.filter((r) => r.path === '/cluster/firewall/rules')).toHaveLength(5);
-    expect((await planAgainst(sim.env, 'phase2', 'p2-kill-after')).actions).toEqual([]);
+    expect((await planAgainst(sim.env, 'phase2', 'p2-kill-after')).actions.map((a) => a.id)).toEqual([OWNER_150]);
   }, 180_000);
 
   it('refuses a second apply while one runs, naming the holder, the plan and since when', async () => {

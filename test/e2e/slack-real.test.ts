@@ -45,14 +45,15 @@ describe('Slack over the simulated lab (real services)', { timeout: 120_000 }, (
     expect(auditKinds(w, plan.planId)).not.toContain('apply.started');
 
     await react(w, SLACK_OWNER, plan.messageRef, CHECK);
-    const final = await slackUpdateWith(w.slack, `Applied and validated: plan ${plan.planId}`);
+    const final = await slackUpdateWith(w.slack, `Applied and validated — waiting for the owner: plan ${plan.planId}`);
     expect(slackText(final)).toContain('Validated: a new scan finds nothing left to do.');
     const progress = w.slack.api('chat.update').filter((c) => c.body.ts === final.body.ts && slackText(c).includes(`Applying: plan ${plan.planId}`));
     expect(progress.length).toBeGreaterThan(0);
     expect(w.writesSince(mark).some((r) => r.method === 'POST' && r.path === '/nodes/proxmox/qemu')).toBe(true);
     expect(w.sim.schemaViolations).toEqual([]);
 
-    expect(await command(w, SLACK_OWNER, 'plan phase0')).toContain('no changes: the lab matches the spec');
+    // Only VM 400's Tailscale is left: the owner's add-on, a manual step.
+    expect(await command(w, SLACK_OWNER, 'plan phase0')).toContain('install the official Tailscale add-on');
   });
 
   it('posts a long plan (phase2 from a fresh lab) within Block Kit limits, every action shown or uploaded', async () => {
@@ -164,7 +165,7 @@ describe('Slack over the simulated lab (real services)', { timeout: 120_000 }, (
     // (Sent again if it went to the closing socket: one more redelivery, which must count for nothing either.)
     const redeliver = () => w.slack.sendEnvelope('events_api', reaction);
     await redeliver().catch(redeliver);
-    await slackUpdateWith(w.slack, `Applied and validated: plan ${plan.planId}`);
+    await slackUpdateWith(w.slack, `Applied and validated — waiting for the owner: plan ${plan.planId}`);
     await w.bot.dispatcher.idle();
     expect(auditKinds(w, plan.planId).filter((k) => k === 'apply.started')).toHaveLength(1);
     expect(w.slack.api('chat.postMessage').filter((c) => slackText(c).includes(`approved plan ${plan.planId}`))).toHaveLength(1);

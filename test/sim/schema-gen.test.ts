@@ -2,11 +2,23 @@
 // (CI has ../shared beside the clone).
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SOURCE, OUTPUT, renderSchemaFile } from '../../scripts/gen-pve-schema.ts';
+import { DEFAULT_SOURCE, OUTPUT, PERMISSIONS_OUTPUT, renderPermissionsFile, renderSchemaFile } from '../../scripts/gen-pve-schema.ts';
 
 describe('lib/pve-schema/schema.json', () => {
   it('is up to date with scripts/gen-pve-schema.ts and the reference apidoc.json', () => {
     expect(readFileSync(OUTPUT, 'utf8')).toBe(renderSchemaFile(readFileSync(DEFAULT_SOURCE, 'utf8')));
+  });
+
+  it('permissions.json is up to date too, and keeps each method’s check as the schema declares it', () => {
+    expect(readFileSync(PERMISSIONS_OUTPUT, 'utf8')).toBe(renderPermissionsFile(readFileSync(DEFAULT_SOURCE, 'utf8')));
+    const { methods } = JSON.parse(readFileSync(PERMISSIONS_OUTPUT, 'utf8')) as { methods: Record<string, { check?: unknown; user?: string }> };
+    expect(methods['POST /nodes/{node}/qemu']).toEqual({ user: 'all' });
+    expect(methods['PUT /nodes/{node}/qemu/{vmid}/resize']).toEqual({ check: ['perm', '/vms/{vmid}', ['VM.Config.Disk']] });
+    expect(methods['POST /nodes/{node}/storage/{storage}/download-url']!.check).toEqual([
+      'and',
+      ['perm', '/storage/{storage}', ['Datastore.AllocateTemplate']],
+      ['or', ['perm', '/', ['Sys.Audit', 'Sys.Modify']], ['perm', '/nodes/{node}', ['Sys.AccessNetwork']]],
+    ]);
   });
 
   it('keeps names, types, ranges and inline formats but no prose', () => {
