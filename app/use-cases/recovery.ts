@@ -61,7 +61,7 @@ async function backupSpace(ctx: UseCaseContext, vmid: number, storage: string, c
   const status = statuses.find((s) => s.storage === storage);
   const avail = status?.avail ?? (status?.total !== undefined && status.used !== undefined ? status.total - status.used : undefined);
   if (avail === undefined) return undefined;
-  const newest = archives.filter((a): a is typeof a & { size: number } => a.size !== undefined).sort((a, b) => (b.ctime ?? 0) - (a.ctime ?? 0))[0];
+  const newest = archives.flatMap((a) => (a.size === undefined ? [] : [{ ...a, size: a.size }])).sort((a, b) => (b.ctime ?? 0) - (a.ctime ?? 0))[0];
   const disks = Object.entries(config)
     .filter(([key, value]) => typeof value === 'string' && isDataDisk(key, value))
     .reduce((sum, [, value]) => sum + (sizeToGiB(parseDisk(String(value)).size) ?? 0) * 1024 ** 3, 0);
