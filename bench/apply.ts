@@ -13,7 +13,7 @@ import type { ApplyEvent } from '../deploy/types.ts';
 import { createProxmoxClient, type ProxmoxClient } from '../infra/proxmox/client.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import { Secret, registerSecret } from '../lib/secret.ts';
-import { buildPlan, fingerprintTargets, phaseNumberOf, scanLab } from '../planner/index.ts';
+import { buildPlan, fingerprintTargets, phaseNumberOf, recheckPlan, scanLab } from '../planner/index.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
 import { startSim } from '../sim/server.ts';
@@ -96,7 +96,8 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
   const sim = await startSim({ scenario: 'fresh', taskSeconds });
   const pve = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret: registerSecret(new Secret(sim.tokenSecret)), fingerprint: sim.fingerprint });
   try {
-    const { spec, source } = await loadSpec(SPEC);
+    const loaded = await loadSpec(SPEC);
+    const { spec, source } = loaded;
     const state = await scanLab({ pve }, spec, phaseNumberOf('phase0', spec));
     const plan = buildPlan({ spec, specPath: SPEC, specSha256: source.sha256, phase: 'phase0', state, requestedBy: 'bench', now: new Date().toISOString(), id: 'bench-phase0' });
     const measured = new Map<string, number>();
@@ -117,6 +118,8 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
       journal,
       fingerprint: (keys) => fingerprintTargets({ pve }, keys, spec),
       validate: async () => ({ remaining: [], probes: [] }),
+      // Phase 0 changes no firewall: the guardrails need no live read.
+      guardrails: async () => recheckPlan({ plan, spec: loaded }),
       requester: 'bench',
       via: 'cli',
       approved: true,

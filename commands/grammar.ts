@@ -1,6 +1,6 @@
 // The `/jarvis` grammar shared by chat, console and CLI. Parsing gives a command, an immediate reply (usage
 // error, did-you-mean) or nothing (text not addressed to Jarvis), Atlantis style. No I/O here.
-import type { PlanPhase } from '../planner/plan.ts';
+import { PLAN_ID_PATTERN, type PlanPhase } from '../planner/plan.ts';
 import { errorReply, type Reply } from './reply.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -41,7 +41,6 @@ export interface CommandSpec {
   build: (args: string[]) => ParsedCommand | { error: string; suggestion?: string };
 }
 
-const PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SNAPSHOT = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 const HASH = /^[0-9a-f]{4,64}$/i;
 /** `UPID:node:pid:pstart:starttime:type:id:user:` as Proxmox writes task ids. */
@@ -55,7 +54,7 @@ const tooMany = (extra: string[]): BuildResult => ({ error: `unexpected argument
 
 function planIdArg(value: string | undefined, what = 'a plan id'): string | { error: string } {
   if (value === undefined) return { error: `needs ${what}` };
-  return PLAN_ID.test(value) ? value : { error: `"${value}" is not a plan id (letters, digits, . _ -)` };
+  return PLAN_ID_PATTERN.test(value) ? value : { error: `"${value.slice(0, 80)}" is not a plan id (letters, digits, _ and -)` };
 }
 
 function vmidArg(value: string | undefined): number | { error: string } {

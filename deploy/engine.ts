@@ -65,6 +65,19 @@ export async function applyPlan(plan: Plan, callerCtx: ApplyContext): Promise<Ap
   }
 }
 
+/** The plan guardrails again, on the spec and the live lab: an edited plan file cannot drop its violations. */
+async function recheckGuardrails(plan: Plan, ctx: ApplyContext): Promise<Refusal | undefined> {
+  let violations;
+  try {
+    violations = await ctx.guardrails();
+  } catch (error) {
+    return { code: 'violations', message: `nothing was changed: could not check plan ${plan.id} against the guardrails: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (violations.length === 0) return undefined;
+  const list = violations.map((v) => `${v.ruleId}${v.actionId ? ` (${v.actionId})` : ''}: ${v.message}`).join('; ');
+  return { code: 'violations', message: `plan ${plan.id} breaks ${violations.length} guardrail(s) and cannot be applied: ${list}` };
+}
+
 /** A step that needs a secret (an auth key file) must find it before anything is written, not halfway through. */
 function missingSecrets(plan: Plan, ctx: ApplyContext): Refusal | undefined {
   const problems = new Set<string>();
@@ -121,6 +134,8 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
   }
   const stale = await checkStale(plan, records, ctx.fingerprint);
   if (stale) return refused(plan, ctx, stale);
+  const broken = await recheckGuardrails(plan, ctx);
+  if (broken) return refused(plan, ctx, broken);
 
   ctx.journal.audit({
     kind: 'apply.started',

@@ -1,6 +1,6 @@
 // The apply engine's contract with its callers (CLI, chat) and with the ports it drives. Everything the engine touches
 // is passed in, so tests can run it against an in-memory Proxmox and the CLI against the real client.
-import type { PveRequest } from '../planner/plan.ts';
+import type { PlanViolation, PveRequest } from '../planner/plan.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
@@ -65,6 +65,11 @@ export interface ApplyContext {
   /** Current fingerprints of the given targets (the planner's fingerprintTargets). */
   fingerprint: (targetKeys: string[]) => Promise<Record<string, string>>;
   validate: () => Promise<ValidationReport>;
+  /**
+   * The plan guardrails run again on the plan's spec and the live lab (planner/recheck.ts), right before the first
+   * write: a plan file's own `violations` are not trusted. Throws when what they need cannot be read.
+   */
+  guardrails: () => Promise<PlanViolation[]>;
   /** Who asks (chat user or CLI login) and through what; both go to the audit trail. */
   requester: string;
   via: 'cli' | 'chat';

@@ -4,7 +4,7 @@ import type { ApplyOptions, ApplyProgress, ApplyReport as ChatApplyReport, DryRu
 import { qualifiedId } from '../../commands/services.ts';
 import { createApplyContext, loadPlanSpec } from '../../deploy/context.ts';
 import { applyPlan } from '../../deploy/engine.ts';
-import { loadPlan } from '../../deploy/plan-file.ts';
+import { loadPlanById } from '../../deploy/plan-file.ts';
 import type { ApplyEvent, ApplyReport } from '../../deploy/types.ts';
 import type { Plan } from '../../planner/plan.ts';
 import { isSpecialPlan } from '../../planner/special-plans.ts';
@@ -69,7 +69,7 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
 
 /** Loads the saved plan and its spec and runs the apply engine (or its dry run) on the lab. */
 async function runApply(ctx: UseCaseContext, planId: string, dryRun: boolean, opts?: ApplyOptions): Promise<{ plan: Plan; report: ApplyReport }> {
-  const plan = await loadPlan(planId, ctx.dataDir);
+  const plan = await loadPlanById(planId, ctx.dataDir);
   const spec = await loadPlanSpec(plan, ctx.cwd);
   const applyContext = createApplyContext({
     plan,

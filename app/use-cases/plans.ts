@@ -1,7 +1,7 @@
 // Making and reading plans through the services port: `/jarvis plan` (scan, plan, save), the saved plan behind a
 // button, `/jarvis drift` (the drift phase planned now) and the special plans of rollback and backup retry.
 import { qualifiedId, type PlanResult, type Report, type Requester } from '../../commands/services.ts';
-import { loadPlan } from '../../deploy/plan-file.ts';
+import { loadPlanById } from '../../deploy/plan-file.ts';
 import { renderPlanMarkdown } from '../../planner/index.ts';
 import type { Plan, PlanPhase } from '../../planner/plan.ts';
 import { writePlanFiles } from '../plan-files.ts';
@@ -41,7 +41,7 @@ export async function saveSpecialPlan(ctx: UseCaseContext, plan: Plan, kind: 'ro
 /** A saved plan by id with its Markdown; undefined when there is none (or it does not load). */
 export async function getPlan(ctx: UseCaseContext, planId: string): Promise<{ plan: Plan; markdown: string } | undefined> {
   try {
-    const plan = await loadPlan(planId, ctx.dataDir);
+    const plan = await loadPlanById(planId, ctx.dataDir);
     return { plan, markdown: renderPlanMarkdown(plan) };
   } catch {
     return undefined;
