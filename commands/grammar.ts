@@ -24,7 +24,8 @@ export type ParsedCommand =
   | WithReason<'lock' | 'freeze'>
   | { name: 'history'; limit: number }
   | { name: 'help'; topic?: CommandName }
-  | Bare<'status' | 'backups' | 'check' | 'drift' | 'unlock' | 'unfreeze' | 'alerts-test'>;
+  | { name: 'unlock'; force: boolean }
+  | Bare<'status' | 'backups' | 'check' | 'drift' | 'unfreeze' | 'alerts-test'>;
 
 export type CommandName = ParsedCommand['name'];
 
@@ -66,7 +67,7 @@ function vmidArg(value: string | undefined): number | { error: string } {
 }
 
 const noArgs =
-  (name: 'status' | 'backups' | 'check' | 'drift' | 'unlock' | 'unfreeze') =>
+  (name: 'status' | 'backups' | 'check' | 'drift' | 'unfreeze') =>
   (args: string[]): BuildResult =>
     args.length ? tooMany(args) : { name };
 
@@ -205,7 +206,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   { name: 'lock', usage: 'lock [reason]', summary: 'hold the lab: only you may apply until unlock', role: 'approver', build: withReason('lock') },
-  { name: 'unlock', usage: 'unlock', summary: 'release the lab lock', role: 'approver', build: noArgs('unlock') },
+  {
+    name: 'unlock',
+    usage: 'unlock [force]',
+    summary: "release the lab lock (force: override another approver's lock; audited)",
+    role: 'approver',
+    build: ([word, ...rest]) => {
+      if (rest.length) return tooMany(rest);
+      if (word === undefined) return { name: 'unlock', force: false };
+      if (word.toLowerCase() === 'force') return { name: 'unlock', force: true };
+      return { error: `unexpected argument "${word}" (only "force")`, suggestion: 'unlock force' };
+    },
+  },
   { name: 'freeze', usage: 'freeze [reason]', summary: 'stop all applies until unfreeze', role: 'approver', build: withReason('freeze') },
   { name: 'unfreeze', usage: 'unfreeze', summary: 'allow applies again', role: 'approver', build: noArgs('unfreeze') },
   {

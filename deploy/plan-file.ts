@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, JarvisError, EXIT } from '../lib/errors.ts';
 import { formatBytes, readRegularFile } from '../lib/files.ts';
-import { computePlanHash } from '../planner/artifact.ts';
+import { computePlanHash, planContentHash } from '../planner/artifact.ts';
 import { PLAN_FORMAT_VERSION, PLAN_ID_PATTERN, type Plan } from '../planner/plan.ts';
 
 const MAX_PLAN_BYTES = 10 * 1024 * 1024;
@@ -106,12 +106,20 @@ async function readPlanText(path: string, missing: string): Promise<string> {
   throw new InputError(`cannot read plan ${path}: ${why}`);
 }
 
-/** The plan saved under `id` in the data dir (chat's only way to name a plan). */
-export async function loadPlanById(id: string, dataDir: string): Promise<Plan> {
+/**
+ * The plan saved under `id` in the data dir (chat's only way to name a plan), with the content hash of the file as
+ * written (planContentHash of its JSON, every field included, even ones the schema does not know).
+ */
+export async function readSavedPlan(id: string, dataDir: string): Promise<{ plan: Plan; path: string; contentHash: string }> {
   const path = planPath(id, dataDir);
-  const plan = parsePlan(await readPlanText(path, 'no such plan (list them in the plans/ folder of JARVIS_DATA_DIR)'), path);
+  const text = await readPlanText(path, 'no such plan (list them in the plans/ folder of JARVIS_DATA_DIR)');
+  const plan = parsePlan(text, path);
   if (plan.id !== id) throw new TamperedPlanError(`${path} holds plan ${plan.id}, not ${id}; a saved plan is never renamed`);
-  return plan;
+  return { plan, path, contentHash: planContentHash(JSON.parse(text)) };
+}
+
+export async function loadPlanById(id: string, dataDir: string): Promise<Plan> {
+  return (await readSavedPlan(id, dataDir)).plan;
 }
 
 /** A plan file the CLI was given explicitly (`jarvis apply ./plan.json`). */

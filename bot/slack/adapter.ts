@@ -95,6 +95,15 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
     },
   });
 
+  /** Only `user` sees it (refusals to a click or a reaction): chat.postEphemeral in the channel. */
+  const privately = (client: WebClient, channel: string, user: string) => async (reply: Reply): Promise<void> => {
+    const message = render(reply);
+    await client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
+  };
+
+  /** Slack retries and socket redeliveries carry the same reaction: one key for all of them. */
+  const reactionKey = (channel: string, ts: string, user: string, reaction: string): string => `slack:reaction:${channel}:${ts}:${user}:${reaction}`;
+
   const groupCache = new Map<string, { members: Set<string>; at: number }>();
   async function groupsOf(client: WebClient, userId: string): Promise<string[]> {
     const groups: string[] = [];
@@ -152,10 +161,15 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
         conversation,
         message: { platform: 'slack', channelId: channel, messageId: String(body.message.ts) },
         eventKey: `slack:action:${channel}:${String(body.message.ts)}:${body.user.id}:${action.action_ts}`,
+        respondPrivately: privately(client, channel, body.user.id),
       });
       return;
     }
-    const respond = (reply: Reply) => conversation.post(reply);
+    const respond = async (reply: Reply): Promise<MessageRef | undefined> => {
+      if (!reply.private) return conversation.post(reply);
+      await privately(client, channel, body.user.id)(reply);
+      return undefined;
+    };
     await dispatcher.click({ action: kind, arg: action.value ?? '', requester: who, conversation, respond });
   });
 
@@ -168,9 +182,14 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
       requester: await requester(client, event.user, undefined),
       conversation: conversationFor(client, channel),
       message: { platform: 'slack', channelId: channel, messageId: event.item.ts },
-      // Slack retries and socket redeliveries carry the same reaction: one key for all of them.
-      eventKey: `slack:reaction:${channel}:${event.item.ts}:${event.user}:${event.reaction}`,
+      eventKey: reactionKey(channel, event.item.ts, event.user, event.reaction),
+      respondPrivately: privately(client, channel, event.user),
     });
+  });
+
+  app.event('reaction_removed', async ({ event }) => {
+    if (event.item.type !== 'message' || (event.reaction !== APPROVE && event.reaction !== REJECT)) return;
+    dispatcher.reactionRemoved(reactionKey(event.item.channel, event.item.ts, event.user, event.reaction));
   });
 
   app.error(async (error) => {

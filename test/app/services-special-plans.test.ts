@@ -10,10 +10,11 @@ import type { ApprovalRecord, Requester } from '../../commands/services.ts';
 import { validatePveRequest } from '../../lib/pve-schema/index.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
+import { planContent, planContentHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
 
 const owner: Requester = { platform: 'console', id: 'owner', displayName: 'owner' };
-const approval = (plan: Plan): ApprovalRecord => ({ approver: 'console:owner', planId: plan.id, planHash: plan.planHash, at: new Date().toISOString(), via: 'text' });
+const approval = (plan: Plan): ApprovalRecord => ({ approver: 'console:owner', planId: plan.id, planHash: plan.planHash, contentHash: planContentHash(plan), at: new Date().toISOString(), via: 'text' });
 
 let lab: Lab;
 let running: RunningServices;
@@ -58,11 +59,11 @@ describe('rollback plans against the simulator', () => {
     const request = action.params.channel === 'pve' ? action.params.requests[0]! : undefined;
     expect(request).toEqual({ method: 'POST', path: '/nodes/proxmox/qemu/300/snapshot/before-change/rollback', params: { start: 1 }, async: true });
 
-    const refused = await running.services.apply(plan.id, { approvals: [], requester: owner });
+    const refused = await running.services.apply(plan.id, { approvals: [], approvedPlan: planContent(plan), requester: owner });
     expect(refused.outcome).toBe('refused');
     expect(await memoryOf(300)).toBe(4096);
 
-    const report = await running.services.apply(plan.id, { approvals: [approval(plan)], requester: owner });
+    const report = await running.services.apply(plan.id, { approvals: [approval(plan)], approvedPlan: planContent(plan), requester: owner });
     expect(report).toMatchObject({ outcome: 'applied', validated: true, validatedBy: 'vm-checks', message: 'applied 1 action(s); checks pass: vm/300 exists, vm/300 running' });
     expect(await memoryOf(300)).toBe(8192);
     const names = (await pve.listSnapshots(300)).map((s) => s.name);
@@ -75,7 +76,7 @@ describe('rollback plans against the simulator', () => {
     const result = await running.services.planRollback(300, 'before-change', owner);
     if (!result.ok) throw new Error(result.message);
     await lab.ports.pve.setVmConfig(300, { memory: 2048 });
-    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], requester: owner });
+    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], approvedPlan: planContent(result.plan), requester: owner });
     expect(report.outcome).toBe('refused');
     expect(report.message).toContain('stale');
     expect(await memoryOf(300)).toBe(2048);
@@ -98,7 +99,7 @@ describe('backup retry plans against the simulator', () => {
     expect(validatePveRequest(request!.method, request!.path, request!.params)).toMatchObject({ ok: true, async: true });
 
     const before = lab.sim!.lab.tasks.tasks.filter((t) => t.type === 'vzdump').length;
-    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], requester: owner });
+    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], approvedPlan: planContent(result.plan), requester: owner });
     expect(report).toMatchObject({ outcome: 'applied', validated: true });
     const runs = lab.sim!.lab.tasks.tasks.filter((t) => t.type === 'vzdump');
     expect(runs.length).toBe(before + 1);
