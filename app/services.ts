@@ -74,7 +74,7 @@ export function createServices(options: ServicesOptions): RunningServices {
     unlock: async (requester, options) => unlockLab(ctx, requester, options),
     freeze: async (requester, reason) => freezeLab(ctx, requester, reason),
     unfreeze: async (requester) => unfreezeLab(ctx, requester),
-    history: async (limit) => planHistory(journal, limit),
+    history: async (limit) => planHistory(journal, limit, { now: Date.now(), ttlMs: config.approvalTtlMinutes * 60_000 }),
   };
 
   return { services, journal, dataDir, close: () => journal.close() };

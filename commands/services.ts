@@ -31,6 +31,8 @@ export interface ServiceRefusal {
   violations?: readonly PlanViolation[];
   /** The refused plan, when one was built (violations are part of it). */
   plan?: Plan;
+  /** The command that helps next, when it is not the usual one for `code` (commands/handlers/refusal.ts). */
+  next?: string;
 }
 
 /** A plan made and saved; `markdown` is the full human twin (attached as a file when a message cannot hold it). */
@@ -137,10 +139,16 @@ export type GateResult = { ok: true; state: GateState } | ServiceRefusal;
 export interface HistoryEntry {
   at: string;
   planId: string;
-  phase: PlanPhase | 'rollback';
+  /** The plan's phase, `rollback` / `backup-retry` for those plans, `?` when only its apply was recorded. */
+  phase: string;
   requestedBy: string;
+  /** Approvals that counted; empty for a rejected plan. */
   approvedBy: string[];
-  outcome: 'applied' | 'failed' | 'refused' | 'rejected' | 'expired';
+  /**
+   * pending: awaits a decision (within the approval TTL); superseded: replaced by a newer plan; no-change: nothing
+   * to do; drift: made by /jarvis drift to show differences, never offered for approval.
+   */
+  outcome: 'pending' | 'applying' | 'applied' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
   summary: string;
 }
 

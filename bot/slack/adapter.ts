@@ -9,6 +9,7 @@ import type { Dispatcher } from '../../commands/dispatcher.ts';
 import type { Conversation, MessageRef } from '../../commands/context.ts';
 import { scrubReply, type Reply } from '../../commands/reply.ts';
 import type { Requester } from '../../commands/services.ts';
+import { boundToEveryAddress, isWildcardHost } from '../../lib/addresses.ts';
 import { scrubSecrets, type Secret } from '../../lib/secret.ts';
 import { renderSlack, slackAction, SLACK_ACTION_PATTERN } from './render.ts';
 
@@ -63,8 +64,8 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
     });
     receiver = socketReceiver;
   } else {
-    if (!options.mode.host || options.mode.host === '0.0.0.0' || options.mode.host === '::') {
-      throw new Error('Slack HTTP mode needs SLACK_HTTP_HOST set to a LAN or tailnet address (not 0.0.0.0)');
+    if (isWildcardHost(options.mode.host)) {
+      throw new Error(`Slack HTTP mode needs SLACK_HTTP_LISTEN on a LAN or tailnet address, not every address (${options.mode.host || 'empty'})`);
     }
     receiver = new HTTPReceiver({ signingSecret: options.mode.signingSecret.reveal(), endpoints: '/slack/events', logLevel: LogLevel.ERROR });
   }
@@ -202,6 +203,11 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
   } else {
     const server = (await app.start({ port: options.mode.port, host: options.mode.host })) as Server;
     const address = server.address() as AddressInfo;
+    // A host name can still resolve to "every address": what the socket is bound to is what counts.
+    if (boundToEveryAddress(address.address)) {
+      await app.stop();
+      throw new Error(`Slack HTTP mode: SLACK_HTTP_LISTEN host ${options.mode.host} resolves to every address (${address.address}); name a LAN or tailnet address`);
+    }
     httpUrl = `http://${options.mode.host}:${address.port}/slack/events`;
   }
   log('info', 'slack adapter ready', { mode: options.mode.kind });

@@ -34,6 +34,15 @@ afterAll(async () => {
 
 const memoryOf = async (vmid: number): Promise<number> => Number((await lab.ports.pve.vmConfig(vmid)).config.memory);
 
+describe('a VM that does not exist', () => {
+  it('is "no VM 999" for snapshots, rollback and a backup retry, not a raw 500 or "in no backup job"', async () => {
+    const expected = { ok: false, code: 'not-found', message: 'no VM 999 on proxmox', next: '/jarvis status' };
+    expect(await running.services.snapshots(999)).toEqual(expected);
+    expect(await running.services.planRollback(999, 'before-change', owner)).toEqual(expected);
+    expect(await running.services.planBackupRetry(999, owner)).toEqual(expected);
+  });
+});
+
 describe('rollback plans against the simulator', () => {
   it('refuses an unknown snapshot and lists the VM’s snapshots', async () => {
     const result = await running.services.planRollback(300, 'no-such-snap', owner);
@@ -112,7 +121,10 @@ describe('backup retry plans against the simulator', () => {
   });
 
   it('refuses a VM in no backup job', async () => {
-    expect(await running.services.planBackupRetry(999, owner)).toMatchObject({ ok: false, code: 'not-found', message: expect.stringContaining('in no enabled backup job') });
+    const pve = lab.ports.pve;
+    const upid = await pve.request('POST', `/nodes/${pve.node}/qemu`, { vmid: 555, name: 'scratch', memory: 512 });
+    expect((await pve.waitForTask(String(upid))).ok).toBe(true);
+    expect(await running.services.planBackupRetry(555, owner)).toMatchObject({ ok: false, code: 'not-found', message: expect.stringContaining('VM 555 is in no enabled backup job') });
   });
 
   it('status offers a drift fix once the drift watch found drift, and a retry for VMs whose backups need attention', async () => {
