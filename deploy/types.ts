@@ -111,7 +111,8 @@ export type ApplyEvent =
 
 export type ApplyStatus = 'applied' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
 
-export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
+/** `unreadable`: a target could not be read before the first write (nothing changed; the same apply may be retried). */
+export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'unreadable' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
 
 export interface Refusal {
   code: RefusalCode;
@@ -160,7 +161,8 @@ export interface ApplyReport {
   actions: ActionReport[];
   snapshots: Array<{ vmid: number; name: string; kind: 'snapshot' | 'vzdump'; actionId: string }>;
   validation?: ValidationReport & { ok: boolean };
-  dryRun?: { actions: DryRunAction[]; schemaErrors: number; stale?: Refusal };
+  /** `stale`: targets moved since the plan; `violations`: the plan guardrails, run again, refuse it. */
+  dryRun?: { actions: DryRunAction[]; schemaErrors: number; stale?: Refusal; violations?: Refusal };
   /** What to do next, in order: commands, rollback hints, snapshot names. */
   next: string[];
 }

@@ -39,7 +39,8 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
   const completed = report.actions.filter((a) => a.outcome === 'done' || a.outcome === 'already-done').map((a) => a.actionId);
   const failedAction = report.actions.find((a) => a.outcome === 'failed' || a.outcome === 'reverted');
   const validated = report.validation?.ok ?? false;
-  if (report.status === 'refused') {
+  // Refused before any write: by a gate, or because what the checks need could not be read (status unreachable).
+  if (report.status === 'refused' || report.refusal) {
     return { outcome: 'refused', planId: plan.id, message: report.refusal?.message ?? 'refused', completed, validated: false };
   }
   if (report.status === 'applied' && isSpecialPlan(plan)) {
@@ -123,6 +124,7 @@ export async function dryRunPlan(ctx: UseCaseContext, planId: string): Promise<D
     if (!dry) return { ok: false, code: 'refused', message: report.refusal?.message ?? 'dry run refused' };
     const problems: string[] = [];
     if (dry.stale) problems.push(`stale: ${dry.stale.message}`);
+    if (dry.violations) problems.push(dry.violations.message);
     const lines = dry.actions.map((action) => {
       const bad = action.requests.filter((r) => !r.schema.ok);
       for (const r of bad) if (!r.schema.ok) problems.push(`${action.actionId}: ${r.method} ${r.path}: ${Object.entries(r.schema.errors).map(([k, v]) => `${k}: ${v}`).join('; ')}`);

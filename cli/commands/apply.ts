@@ -19,7 +19,7 @@ export function exitCodeOf(report: ApplyReport): ExitCode {
     case 'applied':
       return EXIT.ok;
     case 'dry-run':
-      return report.dryRun && (report.dryRun.schemaErrors > 0 || report.dryRun.stale) ? EXIT.refused : EXIT.ok;
+      return report.dryRun && (report.dryRun.schemaErrors > 0 || report.dryRun.stale || report.dryRun.violations) ? EXIT.refused : EXIT.ok;
     case 'refused':
       return EXIT.refused;
     case 'failed':

@@ -72,6 +72,18 @@ describe('plan files', () => {
     expect(() => parsePlan(JSON.stringify(wrong), 'x.json')).toThrow(/actions\.0\.params\.requests\.0\.method/);
   });
 
+  it('hashes what decides approval and apply: stripped violations or a lowered max risk no longer match', () => {
+    const refused = sealed({ ...good, violations: [{ ruleId: 'firewall.lockout', message: 'cuts management off', actionId: 'vm.create:100' }] });
+    const stripped = { ...refused, violations: [] };
+    expect(() => parsePlan(JSON.stringify(stripped), 's.json')).toThrow(TamperedPlanError);
+    const lowered = { ...good, summary: { ...good.summary, maxRisk: 'none' } };
+    expect(() => parsePlan(JSON.stringify(lowered), 'l.json')).toThrow(TamperedPlanError);
+    const quieter = { ...good, warnings: [...good.warnings, { code: 'x', message: 'added after' }] };
+    expect(() => parsePlan(JSON.stringify(quieter), 'w.json')).toThrow(TamperedPlanError);
+    // Id, time and requester are not in planHash (same spec + same lab = same hash); the approval store binds them.
+    expect(parsePlan(JSON.stringify({ ...good, requestedBy: 'discord:1' }), 'r.json').planHash).toBe(good.planHash);
+  });
+
   it('refuses a plan whose content no longer matches its hash', () => {
     expect(parsePlan(JSON.stringify(good), 'ok.json').planHash).toBe(good.planHash);
     const tampered = { ...good, actions: [{ ...good.actions[0], params: { channel: 'pve', requests: [{ method: 'DELETE', path: '/nodes/proxmox/qemu/100', params: {}, async: true }] } }, good.actions[1]] };

@@ -187,6 +187,9 @@ describe('jarvis apply against jarvis sim', () => {
     lockout.planHash = computePlanHash(lockout);
     savePlan(dataDir, lockout);
     const before = writesOf(requestLog).length;
+    const dry = startApply([lockout.id, '--dry-run', '--json'], sim.env, dataDir);
+    expect((await dry.exit).code).toBe(1);
+    expect(reportOf(dry.stdout()).dryRun?.violations?.message).toContain('firewall.lockout');
     const run = startApply([lockout.id, '--yes', '--json'], sim.env, dataDir);
     expect((await run.exit).code).toBe(1);
     const report = reportOf(run.stdout());
