@@ -98,7 +98,7 @@ export interface ApplyOptions {
 }
 
 /** A next step a report offers: a button on chat, the command it stands for on the console. */
-export type FollowUp = { kind: 'plan-fix'; phase: PlanPhase } | { kind: 'plan-retry'; vmid: number };
+export type FollowUp = { kind: 'plan-fix'; phase: PlanPhase } | { kind: 'plan-retry'; vmid: number } | { kind: 'show-log'; upid: string; label: string };
 
 /** A generic read-only report (status, backups, check, drift): headline first, then titled sections. */
 export interface Report {
@@ -125,7 +125,8 @@ export interface TaskLog {
 export interface SnapshotList {
   vmid: number;
   name?: string;
-  snapshots: Array<{ name: string; createdAt?: string; description?: string }>;
+  /** `incomplete`: the snapshot's snapstate (`prepare`, `delete`) when it is half made and cannot be rolled back to. */
+  snapshots: Array<{ name: string; createdAt?: string; description?: string; incomplete?: string }>;
 }
 
 /** The lab's change gates. lock: one holder may apply; freeze: nobody may apply until unfreeze. */

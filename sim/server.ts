@@ -175,8 +175,9 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       }
       const data = await runRoute(lab, method, checked, params, caller?.authid ?? 'root@pam');
       const envelope: Record<string, unknown> = { data: data ?? null };
-      // PVE adds the staged /etc/network/interfaces diff beside the data of the network list.
-      if (method === 'GET' && checked.template === '/nodes/{node}/network' && lab.pendingNetwork) envelope.changes = networkChanges(lab);
+      // PVE adds the staged /etc/network/interfaces diff beside the data of the network list, when there is one.
+      const changes = method === 'GET' && checked.template === '/nodes/{node}/network' && lab.pendingNetwork ? networkChanges(lab) : '';
+      if (changes) envelope.changes = changes;
       finish(200, 'OK', envelope);
     } catch (error) {
       if (error instanceof PveHttpError) {

@@ -44,6 +44,10 @@ export async function saveSpecialPlan(ctx: UseCaseContext, plan: Plan, kind: 'ro
     actor: plan.requestedBy,
     data: { phase: kind, kind, purpose: 'approval', summary: plan.summary, violations: plan.violations.length },
   });
+  if (plan.violations.length > 0) {
+    const first = plan.violations[0]!;
+    return { ok: false, code: 'refused', message: `refused: [${first.ruleId}] ${first.message}`, violations: plan.violations, plan };
+  }
   return { ok: true, plan, markdown: renderPlanMarkdown(plan) };
 }
 

@@ -103,7 +103,7 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     agentNetworkInterfaces: async (vmid) =>
       (await get(`${vm}/agent/network-get-interfaces`, { vmid }, S.agentInterfaces)).result,
 
-    listNetwork: () => get('/nodes/{node}/network', {}, S.network),
+    listNetwork: () => http.callEnvelope('GET', fillPath('/nodes/{node}/network', { node }), '/nodes/{node}/network', {}, S.networkListing),
     createNetwork: (params) => write('POST', '/nodes/{node}/network', {}, params),
     updateNetwork: (iface, params) => write('PUT', '/nodes/{node}/network/{iface}', { iface }, params),
     applyNetwork: () => startTask('PUT', '/nodes/{node}/network', {}),
@@ -118,6 +118,7 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     createStorage: (params) => write('POST', '/storage', {}, params),
     updateStorage: (storage, params) => write('PUT', '/storage/{storage}', { storage }, params),
     nodeStorageStatus: () => get('/nodes/{node}/storage', {}, S.storageStatus),
+    backupVolumes: (storage, vmid) => get('/nodes/{node}/storage/{storage}/content', { storage }, S.backupVolumes, { content: 'backup', vmid }),
 
     listDirMappings: () => get('/cluster/mapping/dir', {}, S.dirMappings),
     createDirMapping: (params) => write('POST', '/cluster/mapping/dir', {}, params),

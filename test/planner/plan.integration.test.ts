@@ -81,6 +81,9 @@ describe('jarvis plan --sim', () => {
   it('phase2 on phase 1: bridges before the moves, router 150 with three NICs, pre-snapshots, the firewall matrix', async () => {
     const { code, plan: p } = await planJson(['phase2', '--sim', 'phase1']);
     expect(code).toBe(0);
+    // The node has a VLAN on vmbr0 (vmbr0.10, "exists": null as PVE sends it): the network is read, the bridges planned.
+    expect(p.unknowns).toEqual([]);
+    expect(ids(p)).toEqual(expect.arrayContaining(['network.bridge.create:vmbr1', 'network.bridge.create:vmbr2', 'network.apply']));
     const at = (id: string) => ids(p).indexOf(id);
     expect(at('network.apply')).toBeLessThan(at('vm.nic.reattach:300:net0'));
     expect(at('vm.start:150')).toBeLessThan(at('vm.nic.reattach:400:net0'));
@@ -90,7 +93,7 @@ describe('jarvis plan --sim', () => {
       expect(move.rollbackHint).toContain((move.preSnapshot as { name: string }).name);
       expect(move.expectedDowntimeSeconds).toBeGreaterThan(0);
     }
-    expect(p.actions.some((a) => a.changes.some((c) => c.to === 'IN ACCEPT from +seg-iot tcp/8123'))).toBe(true);
+    expect(p.actions.some((a) => a.changes.some((c) => c.to === 'IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"'))).toBe(true);
     expect(p.actions.find((a) => a.id === 'network.apply')!.commitConfirm).toBe(true);
     expectSchemaValid(p);
   });
@@ -116,6 +119,22 @@ describe('jarvis plan --sim', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/\[firewall.lockout\] after firewall\.options:cluster .*192\.168\.1\.0\/24 → 22/);
     expect(result.stdout).toContain('Refused');
+  });
+
+  it('lived-in: an OVS uplink, a pool with log/cache/spare and a bridge that is down plan without false drift', async () => {
+    const phase1 = (await planJson(['phase1', '--sim', 'lived-in'])).plan;
+    expect(ids(phase1)).toEqual([]);
+    expect(phase1.unknowns).toEqual([]);
+    expect(phase1.warnings.map((w) => w.code)).not.toContain('zfs-pool-drift');
+    expect(phase1.warnings.map((w) => w.code)).not.toContain('bridge-drift');
+    const phase2 = (await planJson(['phase2', '--sim', 'lived-in'])).plan;
+    expect(ids(phase2)).toContain('network.bridge.create:vmbr2');
+    expect(ids(phase2)).not.toContain('network.bridge.create:vmbr1');
+    // vmbr1 is applied: another network apply would not bring it up, so none is planned for it.
+    expect(phase2.actions.find((a) => a.id === 'network.apply')!.changes).toEqual([{ path: 'bridges.vmbr2', from: null, to: 'active' }]);
+    expect(phase2.warnings.find((w) => w.code === 'bridge-down')?.message).toMatch(/^bridge vmbr1 exists but is down \(no "auto" line/);
+    expect(phase2.warnings.map((w) => w.code)).not.toContain('bridge-drift');
+    expectSchemaValid(phase2);
   });
 
   it('converges: each phase against the scenario that has it is empty', async () => {
