@@ -335,7 +335,10 @@ export class Approvals {
   #find(target: ApprovalInput['target'], kind: 'approve' | 'reject' | 'confirm'): PlanRow | { refusal: Decision } | undefined {
     if ('planId' in target) return this.#store.plan(target.planId);
     if ('messageKey' in target) return this.#store.planForMessage(target.messageKey);
-    const open = this.#store.plansInChannel(target.channelKey, OPEN_STATES).filter((row) => this.#expireIfDue(row).state !== 'expired');
+    const fresh = this.#store.plansInChannel(target.channelKey, OPEN_STATES).filter((row) => this.#expireIfDue(row).state !== 'expired');
+    // A typed confirmation is for the plan that asked for it, even when another plan of the channel is pending.
+    const awaiting = fresh.filter((row) => row.state === 'awaiting-confirmation');
+    const open = kind === 'confirm' && awaiting.length > 0 ? awaiting : fresh;
     if (open.length > 1) {
       const list = open.map((row) => `${row.plan_id} (${row.phase}, by ${row.requested_by})`).join(', ');
       return { refusal: refuse(undefined, 'ambiguous', `${open.length} plans await a decision here: ${list}; name the one you mean, e.g. /jarvis ${kind === 'confirm' ? 'confirm <hash>' : kind} ${open[0]!.plan_id}`) };

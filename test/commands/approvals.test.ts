@@ -188,6 +188,14 @@ describe('approval state machine', () => {
     expect(react(owner, 'p1', key)).toMatchObject({ outcome: 'duplicate' });
   });
 
+  it('takes a typed confirmation without plan id for the plan awaiting it, even beside another pending plan', () => {
+    const { approvals, show, react } = setup();
+    const critical = show('p1', ['critical'], 'phase1');
+    show('p2', ['low'], 'phase0');
+    react(owner, 'p1');
+    expect(approvals.confirm({ actor: owner, via: 'typed-confirmation', target: { channelKey: CHANNEL } }, shortHash(critical.planHash))).toMatchObject({ outcome: 'approved', planId: 'p1' });
+  });
+
   it('answers a second approve while the typed confirmation is awaited, and an approve of an applied plan', () => {
     const { approvals, show, react } = setup();
     const plan = show('p1', ['critical']);
