@@ -17,7 +17,7 @@ import { FACT_READERS } from '../infra/facts/readers.ts';
 import { createProxmoxClient } from '../infra/proxmox/client.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import { Secret, registerSecret } from '../lib/secret.ts';
-import { buildPlan, fingerprintTargets, phaseNumberOf, scanLab, type ScanPorts } from '../planner/index.ts';
+import { buildPlan, fingerprintTargets, phaseNumberOf, recheckPlan, scanLab, type ScanPorts } from '../planner/index.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
 import { bootDelaySeconds } from '../sim/guest-runtime.ts';
@@ -109,7 +109,8 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
   const pve = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret: registerSecret(new Secret(sim.tokenSecret)), fingerprint: sim.fingerprint });
   const hostShell = simHostShell(sim);
   try {
-    const { spec, source } = await loadSpec(SPEC);
+    const loaded = await loadSpec(SPEC);
+    const { spec, source } = loaded;
     const ports: ScanPorts = { pve, hostShell, facts: FACT_READERS };
     const state = await scanLab(ports, spec, phaseNumberOf('phase0', spec));
     const plan = buildPlan({ spec, specPath: SPEC, specSha256: source.sha256, phase: 'phase0', state, requestedBy: 'bench', now: new Date().toISOString(), id: 'bench-phase0' });
@@ -131,6 +132,8 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
       journal,
       fingerprint: (keys) => fingerprintTargets(ports, keys, spec),
       validate: async () => ({ remaining: [], probes: [] }),
+      // Phase 0 changes no firewall: the guardrails need no live read.
+      guardrails: async () => recheckPlan({ plan, spec: loaded }),
       requester: 'bench',
       via: 'cli',
       approved: true,

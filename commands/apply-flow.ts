@@ -6,14 +6,18 @@ import { criticalWarnings } from './plan-details.ts';
 import { errorReply, reply, type Reply } from './reply.ts';
 import type { ApplyProgress, ApplyReport } from './services.ts';
 
-/** The answer to a decision, or undefined when nothing should be said (ignored events, double clicks). */
-export function decisionReply(decision: Decision): Reply | undefined {
+/**
+ * The answer to a decision, or undefined when nothing should be said (ignored events; a double click or a replayed
+ * reaction). A typed command always gets an answer, a duplicate too: where the plan is and what to run next.
+ */
+export function decisionReply(decision: Decision, typed = false): Reply | undefined {
   switch (decision.outcome) {
     case 'ignored':
-    case 'duplicate':
       return undefined;
+    case 'duplicate':
+      return typed ? reply('info', `Plan ${decision.planId}`, [{ lines: [decision.message] }], decision.next) : undefined;
     case 'refused':
-      return { ...errorReply('Not applied', [decision.message], nextAfterRefusal(decision)), private: false };
+      return errorReply('Not applied', [decision.message], nextAfterRefusal(decision));
     case 'recorded':
       return reply('info', 'Approval recorded', [{ lines: [decision.message] }], `another approver: ✅ or /jarvis approve ${decision.planId}`);
     case 'needs-confirmation':
@@ -29,9 +33,12 @@ function nextAfterRefusal(decision: Extract<Decision, { outcome: 'refused' }>): 
   switch (decision.reason) {
     case 'expired':
     case 'superseded':
-    case 'closed':
     case 'no-plan':
       return '/jarvis plan <phase>';
+    case 'closed':
+      return '/jarvis history';
+    case 'ambiguous':
+      return '/jarvis history';
     case 'wrong-hash':
     case 'not-awaiting-confirmation':
       return '/jarvis confirm <shortHash>';
@@ -44,11 +51,12 @@ function nextAfterRefusal(decision: Extract<Decision, { outcome: 'refused' }>): 
 }
 
 /**
- * Answers a decision in the channel and, when it approved a plan, queues the apply. The prompt for a critical plan's
- * typed confirmation restates what cannot be undone (the disks a pool erases), so nobody confirms a hash blind.
+ * Answers a decision and, when it approved a plan, queues the apply. `typed`: a command, not a reaction or click. The
+ * prompt for a critical plan's typed confirmation restates what cannot be undone (the disks a pool erases), so nobody
+ * confirms a hash blind.
  */
-export async function answerDecision(decision: Decision, ctx: CommandContext): Promise<Reply | undefined> {
-  const answer = decisionReply(decision);
+export async function answerDecision(decision: Decision, ctx: CommandContext, typed = false): Promise<Reply | undefined> {
+  const answer = decisionReply(decision, typed);
   if (decision.outcome === 'approved') queueApply(decision.planId, ctx);
   if (decision.outcome === 'needs-confirmation' && answer) {
     const saved = await ctx.deps.services.getPlan(decision.planId);
@@ -71,7 +79,7 @@ export function queueApply(planId: string, ctx: CommandContext): void {
     await progress.open();
     let report: ApplyReport;
     try {
-      report = await deps.services.apply(planId, { approvals: start.approvals, requester: ctx.requester, onProgress: (event) => progress.update(event) });
+      report = await deps.services.apply(planId, { approvals: start.approvals, approvedPlan: start.plan, requester: ctx.requester, onProgress: (event) => progress.update(event) });
     } catch (error) {
       deps.log('error', 'apply threw', { planId, requestId: ctx.requestId, error: error instanceof Error ? error.message : String(error) });
       report = { outcome: 'failed', planId, message: `apply stopped unexpectedly (request ${ctx.requestId})`, completed: [], validated: false };

@@ -75,6 +75,9 @@ export function openApplyDb(path: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  // The manual lock's reason lives beside its holder (whose id is compared exactly); stores made before get the column.
+  const lockColumns = (db.prepare('PRAGMA table_info(apply_lock)').all() as Array<{ name: string }>).map((c) => c.name);
+  if (!lockColumns.includes('reason')) db.exec('ALTER TABLE apply_lock ADD COLUMN reason TEXT');
   return db;
 }
 

@@ -24,14 +24,18 @@ const DEFAULT_CONCURRENCY = 3;
 
 function refused(plan: Plan, ctx: ApplyContext, refusal: Refusal): ApplyReport {
   ctx.journal.audit({ kind: 'apply.refused', planId: plan.id, planHash: plan.planHash, actor: ctx.requester, data: { via: ctx.via, ...refusal } });
-  ctx.onProgress({ type: 'apply.finished', status: 'refused' });
+  // A target that could not be read is the lab not answering (exit 4), not a refusal of the plan.
+  const status: ApplyStatus = refusal.code === 'unreadable' ? 'unreachable' : 'refused';
+  ctx.onProgress({ type: 'apply.finished', status });
   const next =
     refusal.code === 'stale' || refusal.code === 'format' || refusal.code === 'reverted-before'
       ? [`re-plan: jarvis plan ${plan.phase}`]
       : refusal.code === 'not-approved'
         ? [ctx.via === 'cli' ? `approve by running: jarvis apply ${plan.id} --yes` : 'approve the plan message in chat first']
-        : [];
-  return { planId: plan.id, planHash: plan.planHash, status: 'refused', refusal, actions: [], snapshots: [], next };
+        : refusal.code === 'unreadable'
+          ? [ctx.via === 'cli' ? `try again: jarvis apply ${plan.id} --yes` : `try again: /jarvis apply ${plan.id}`]
+          : [];
+  return { planId: plan.id, planHash: plan.planHash, status, refusal, actions: [], snapshots: [], next };
 }
 
 /** Wraps the caller's progress sink so no event can carry a secret. */
@@ -66,6 +70,19 @@ export async function applyPlan(plan: Plan, callerCtx: ApplyContext): Promise<Ap
   }
 }
 
+/** The plan guardrails again, on the spec and the live lab: an edited plan file cannot drop its violations. */
+async function recheckGuardrails(plan: Plan, ctx: ApplyContext): Promise<Refusal | undefined> {
+  let violations;
+  try {
+    violations = await ctx.guardrails();
+  } catch (error) {
+    return { code: 'unreadable', message: `could not check plan ${plan.id} against the guardrails (${error instanceof Error ? error.message : String(error)}); nothing was changed, try again` };
+  }
+  if (violations.length === 0) return undefined;
+  const list = violations.map((v) => `${v.ruleId}${v.actionId ? ` (${v.actionId})` : ''}: ${v.message}`).join('; ');
+  return { code: 'violations', message: `plan ${plan.id} breaks ${violations.length} guardrail(s) and cannot be applied: ${list}` };
+}
+
 /** A step that needs a secret (an auth key file) must find it before anything is written, not halfway through. */
 function missingSecrets(plan: Plan, ctx: ApplyContext): Refusal | undefined {
   const problems = new Set<string>();
@@ -97,16 +114,21 @@ async function dryRun(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {
   } catch (error) {
     ctx.onProgress({ type: 'warning', message: `could not check staleness: ${error instanceof Error ? error.message : String(error)}` });
   }
+  let violations = await recheckGuardrails(plan, ctx);
+  if (violations?.code === 'unreadable') {
+    ctx.onProgress({ type: 'warning', message: violations.message });
+    violations = undefined;
+  }
   const result = dryRunPlan(plan);
   ctx.onProgress({ type: 'apply.finished', status: 'dry-run' });
-  const next = stale ? [`the plan is stale: re-plan with jarvis plan ${plan.phase}`] : [`apply it: jarvis apply ${plan.id} --yes`];
+  const next = stale || violations ? [`${stale ? 'the plan is stale' : 'the plan breaks a guardrail'}: re-plan with jarvis plan ${plan.phase}`] : [`apply it: jarvis apply ${plan.id} --yes`];
   return {
     planId: plan.id,
     planHash: plan.planHash,
     status: 'dry-run',
     actions: [],
     snapshots: [],
-    dryRun: stale ? { ...result, stale } : result,
+    dryRun: { ...result, ...(stale ? { stale } : {}), ...(violations ? { violations } : {}) },
     next: result.schemaErrors > 0 ? [`${result.schemaErrors} request(s) would be rejected by Proxmox: fix the planner before applying`, ...next] : next,
   };
 }
@@ -122,6 +144,8 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
   }
   const stale = await checkStale(plan, records, ctx.fingerprint);
   if (stale) return refused(plan, ctx, stale);
+  const broken = await recheckGuardrails(plan, ctx);
+  if (broken) return refused(plan, ctx, broken);
 
   ctx.journal.audit({
     kind: 'apply.started',

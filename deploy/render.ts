@@ -57,6 +57,7 @@ export function renderReport(report: ApplyReport): string {
       for (const operation of action.operations) lines.push(`  ${operation}`);
     }
     if (report.dryRun.stale) lines.push(`Stale: ${report.dryRun.stale.message}`);
+    if (report.dryRun.violations) lines.push(`Refused: ${report.dryRun.violations.message}`);
   } else {
     lines.push(`Plan ${report.planId}: ${report.status}`);
     for (const action of report.actions) {

@@ -1,6 +1,6 @@
 // The apply engine's contract with its callers (CLI, chat) and with the ports it drives. Everything the engine touches
 // is passed in, so tests can run it against an in-memory Proxmox and the CLI against the real client.
-import type { PveRequest } from '../planner/plan.ts';
+import type { PlanViolation, PveRequest } from '../planner/plan.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
@@ -69,6 +69,11 @@ export interface ApplyContext {
   /** Current fingerprints of the given targets (the planner's fingerprintTargets). */
   fingerprint: (targetKeys: string[]) => Promise<Record<string, string>>;
   validate: () => Promise<ValidationReport>;
+  /**
+   * The plan guardrails run again on the plan's spec and the live lab (planner/recheck.ts), right before the first
+   * write: a plan file's own `violations` are not trusted. Throws when what they need cannot be read.
+   */
+  guardrails: () => Promise<PlanViolation[]>;
   /** Who asks (chat user or CLI login) and through what; both go to the audit trail. */
   requester: string;
   via: 'cli' | 'chat';
@@ -115,7 +120,8 @@ export type ApplyEvent =
 /** `waiting-for-owner`: everything Jarvis does is applied and validated; manual steps of the owner remain. */
 export type ApplyStatus = 'applied' | 'waiting-for-owner' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
 
-export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
+/** `unreadable`: a target could not be read before the first write (nothing changed; the same apply may be retried). */
+export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'unreadable' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
 
 export interface Refusal {
   code: RefusalCode;
@@ -164,7 +170,8 @@ export interface ApplyReport {
   actions: ActionReport[];
   snapshots: Array<{ vmid: number; name: string; kind: 'snapshot' | 'vzdump'; actionId: string }>;
   validation?: ValidationReport & { ok: boolean };
-  dryRun?: { actions: DryRunAction[]; schemaErrors: number; stale?: Refusal };
+  /** `stale`: targets moved since the plan; `violations`: the plan guardrails, run again, refuse it. */
+  dryRun?: { actions: DryRunAction[]; schemaErrors: number; stale?: Refusal; violations?: Refusal };
   /** What to do next, in order: commands, rollback hints, snapshot names. */
   next: string[];
 }

@@ -1,6 +1,10 @@
 // The plan artifact: an immutable value made by pure functions. Apply replays exactly these actions.
 
-export const PLAN_FORMAT_VERSION = 1;
+/** 2: planHash also covers node, summary, warnings, unknowns and violations (planner/artifact.ts computePlanHash). */
+export const PLAN_FORMAT_VERSION = 2;
+
+/** A plan id (`plan-20261126-1a2b3c4d`): letters, digits, `_` and `-`, never a `.` or a `/`, so it is never a path. */
+export const PLAN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export type Risk = 'low' | 'medium' | 'high' | 'critical';
 export const RISK_ORDER: readonly Risk[] = ['low', 'medium', 'high', 'critical'];

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiCall } from '../fakes/slack.ts';
-import { SLACK_OWNER, SLACK_STRANGER, slackButton, slackPlan, slackPostWith, slackText, slackUpdateWith, startChatLab, type ChatLab } from '../support/chat-lab.ts';
+import { SLACK_OWNER, SLACK_STRANGER, slackButton, slackPlan, slackPostWith, slackPrivateWith, slackText, slackUpdateWith, startChatLab, type ChatLab } from '../support/chat-lab.ts';
 
 let world: ChatLab | undefined;
 
@@ -39,7 +39,7 @@ describe('Slack over the simulated lab (real services)', { timeout: 120_000 }, (
 
     const mark = w.sim.requests.length;
     await react(w, SLACK_STRANGER, plan.messageRef, CHECK);
-    await slackPostWith(w.slack, `${SLACK_STRANGER} is not an approver for this plan`);
+    await slackPrivateWith(w.slack, SLACK_STRANGER, `${SLACK_STRANGER} is not an approver for this plan`);
     await w.bot.dispatcher.idle();
     expect(w.writesSince(mark)).toEqual([]);
     expect(auditKinds(w, plan.planId)).not.toContain('apply.started');
@@ -81,7 +81,7 @@ describe('Slack over the simulated lab (real services)', { timeout: 120_000 }, (
     await w.slack.sendEnvelope('interactive', w.slack.blockAction(SLACK_OWNER, reject.actionId, reject.value, plan.messageRef));
     await slackPostWith(w.slack, `rejected plan ${plan.planId}`);
     await react(w, SLACK_OWNER, plan.messageRef, CHECK);
-    await slackPostWith(w.slack, `Plan ${plan.planId} is already rejected`);
+    await slackPrivateWith(w.slack, SLACK_OWNER, `Plan ${plan.planId} is already rejected`);
     await w.bot.dispatcher.idle();
     expect(w.writesSince(mark)).toEqual([]);
   });
@@ -107,7 +107,7 @@ describe('Slack over the simulated lab (real services)', { timeout: 120_000 }, (
     vi.useRealTimers();
     const mark = w.sim.requests.length;
     await react(w, SLACK_OWNER, plan.messageRef, CHECK);
-    await slackPostWith(w.slack, `Plan ${plan.planId} expired 1 min after it was made`);
+    await slackPrivateWith(w.slack, SLACK_OWNER, `Plan ${plan.planId} expired 1 min after it was made`);
     await w.bot.dispatcher.idle();
     expect(w.writesSince(mark)).toEqual([]);
   });
