@@ -4,7 +4,7 @@
 // that counted are listed (a stranger's refused ✅ is not an approval; a rejected plan shows none).
 import type { AuditEntry } from './audit.ts';
 
-export type PlanOutcome = 'pending' | 'applying' | 'applied' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
+export type PlanOutcome = 'pending' | 'applying' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
 
 export interface PlanLifecycle {
   planId: string;
@@ -61,7 +61,8 @@ export function planLifecycles(entries: readonly AuditEntry[], options: { now: n
         break;
       case 'apply.finished':
         plan.at = entry.at;
-        plan.outcome = data.status === 'applied' ? 'applied' : data.status === 'refused' ? 'refused' : 'failed';
+        // Applied with manual steps left to the owner is not a failure (deploy/types.ts ApplyStatus).
+        plan.outcome = data.status === 'applied' || data.status === 'waiting-for-owner' || data.status === 'refused' ? data.status : 'failed';
         break;
       default:
         break;

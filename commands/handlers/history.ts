@@ -8,6 +8,7 @@ const ICON: Record<HistoryEntry['outcome'], string> = {
   pending: '⏳',
   applying: '⚙️',
   applied: '✅',
+  'waiting-for-owner': '✋',
   failed: '❌',
   refused: '⛔',
   rejected: '🚫',
