@@ -29,6 +29,8 @@ export interface Lab {
   describe: string;
   /** The in-process simulator, when this lab is simulated (tests and the demo reach into it). */
   sim?: import('../sim/server.ts').RunningSim;
+  /** The site file of a simulated node, which its plans read instead of the specs' own (sim/site.yaml). */
+  site?: string;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function openSimLab(options: SimLabOptions): Promise<Lab> {
     mgmt: { host: url.hostname, apiPort: Number(url.port), sshPort: sim.mgmtSshPort },
     describe: `simulated lab (scenario ${options.scenario})`,
     sim,
+    site: sim.siteFile,
     close: async () => {
       await hostShell.close();
       await tailnet.close();

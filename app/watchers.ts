@@ -9,7 +9,7 @@ import { scanDrift } from '../monitor/drift.ts';
 import type { Alert } from '../monitor/types.ts';
 import { scheduleWatchers, type ScheduledWatch, type ScheduleHooks, type WatchOptions } from '../monitor/watch.ts';
 import type { ScanPorts } from '../planner/index.ts';
-import { defaultSpecFor } from './planning.ts';
+import { defaultSpecFor, specPlace } from './planning.ts';
 
 export interface WatcherInputs {
   ports: MonitorPorts;
@@ -18,6 +18,8 @@ export interface WatcherInputs {
   config: JarvisConfig;
   /** Where a relative JARVIS_DRIFT_SPEC is found. */
   cwd: string;
+  /** The simulated node's site, when the lab is simulated. */
+  site?: string;
   store: AlertStore;
   deliver: (alert: Alert) => void | Promise<void>;
 }
@@ -26,9 +28,10 @@ export interface WatcherInputs {
 function driftWatch(input: WatcherInputs): WatchOptions['drift'] {
   const { phase, spec } = input.config.drift;
   if (phase === 'off') return undefined;
-  const display = spec ?? defaultSpecFor(phase);
+  const place = specPlace(input.config, { site: input.site });
+  const display = spec ?? defaultSpecFor(phase, place.specsDir);
   const specPath = isAbsolute(display) ? display : join(input.cwd, display);
-  return () => scanDrift({ ports: input.scanPorts, specPath, displayPath: display, phase, now: Date.now() });
+  return () => scanDrift({ ports: input.scanPorts, specPath, displayPath: display, phase, now: Date.now(), ...(place.site ? { site: place.site } : {}) });
 }
 
 export function watchOptions(input: WatcherInputs): Omit<WatchOptions, 'now'> {

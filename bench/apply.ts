@@ -22,6 +22,7 @@ import type { Plan, PlanAction } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
 import { bootDelaySeconds } from '../sim/guest-runtime.ts';
 import { startSim } from '../sim/server.ts';
+import { SIM_SITE_FILE } from '../sim/server.ts';
 
 export interface ApplyBenchResult {
   /** Median wall time from applyPlan's start to its last action's end. */
@@ -109,7 +110,7 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
   const pve = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret: registerSecret(new Secret(sim.tokenSecret)), fingerprint: sim.fingerprint });
   const hostShell = simHostShell(sim);
   try {
-    const loaded = await loadSpec(SPEC);
+    const loaded = await loadSpec(SPEC, { site: SIM_SITE_FILE });
     const { spec, source } = loaded;
     const ports: ScanPorts = { pve, hostShell, facts: FACT_READERS };
     const state = await scanLab(ports, spec, phaseNumberOf('phase0', spec));

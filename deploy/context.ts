@@ -4,6 +4,7 @@ import { FACT_READERS } from '../infra/facts/readers.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
+import { isAbsolute, join } from 'node:path';
 import { EXIT, JarvisError } from '../lib/errors.ts';
 import { changesFirewall, fingerprintTargets, phaseNumberOf, readLiveFirewall, recheckPlan, resolvePhase, type ScanPorts } from '../planner/index.ts';
 import type { Plan } from '../planner/plan.ts';
@@ -44,8 +45,8 @@ export interface ApplyWiring {
 }
 
 /** The spec a plan was made from, unchanged: a changed spec means a new plan (exit 1, refused). */
-export async function loadPlanSpec(plan: Plan, cwd: string): Promise<LoadedSpec> {
-  const loaded = await loadSpec(plan.spec.path, { cwd });
+export async function loadPlanSpec(plan: Plan, cwd: string, site?: string): Promise<LoadedSpec> {
+  const loaded = await loadSpec(isAbsolute(plan.spec.path) ? plan.spec.path : join(cwd, plan.spec.path), { cwd, ...(site ? { site } : {}) });
   if (loaded.source.sha256 !== plan.spec.sha256) {
     throw new JarvisError(
       'spec-changed',

@@ -33,7 +33,10 @@ export const managedVmids = (desired: DesiredState): number[] =>
   [...new Set([...desired.vms.map((vm) => vm.vmid), ...Object.keys(desired.firewall.vms).map(Number)])].sort((a, b) => a - b);
 
 export function buildPlan(input: BuildPlanInput): Plan {
-  const desired = resolvePhase(input.spec, phaseNumberOf(input.phase, input.spec));
+  const phaseNumber = phaseNumberOf(input.phase, input.spec);
+  const desired = resolvePhase(input.spec, phaseNumber);
+  // A site placeholder needed only by a later phase (the disks of phase 1) does not refuse this one.
+  const specFindings = (input.specFindings ?? []).filter((f) => f.fromPhase === undefined || f.fromPhase <= phaseNumber);
   const fingerprint = fingerprintState(input.state, managedVmids(desired));
   // Pre-snapshots are named from the plan's basis (spec + state), which is stable, unlike the random plan id.
   const basis = hashOf({ formatVersion: PLAN_FORMAT_VERSION, spec: input.specSha256, phase: input.phase, fingerprint });
@@ -43,11 +46,11 @@ export function buildPlan(input: BuildPlanInput): Plan {
     state: input.state,
     snapshotName,
     unknowns: [],
-    warnings: (input.specFindings ?? [])
+    warnings: specFindings
       // The plan reports SSD backup space itself, for the resolved phase and with the storage's real usage.
       .filter((f) => f.severity === 'warning' && f.ruleId !== 'backups.ssd-space')
       .map((f) => ({ code: f.ruleId, message: `${f.file}:${f.line}:${f.col}: ${f.path ? `${f.path}: ` : ''}${f.message}` })),
-    violations: specViolations(input.specFindings ?? [], desired),
+    violations: specViolations(specFindings, desired),
     chains: new Map(),
     pendingReboot: new Set(),
   };

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
 import { InputError } from '../lib/errors.ts';
 import { Authenticator, type SimToken } from './auth.ts';
@@ -57,8 +58,12 @@ export interface RunningSim {
   requests: SimRequestRecord[];
   schemaViolations: SimRequestRecord[];
   lab: SimLab;
+  /** The simulated node's site file (LAN, disks…), what plans against it read instead of specs/site.yaml. */
+  siteFile: string;
   close(): Promise<void>;
 }
+
+export const SIM_SITE_FILE = fileURLToPath(new URL('./site.yaml', import.meta.url));
 
 const API_PREFIX = '/api2/json';
 
@@ -228,6 +233,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
     requests,
     schemaViolations,
     lab,
+    siteFile: SIM_SITE_FILE,
     async close() {
       if (closed) return;
       closed = true;

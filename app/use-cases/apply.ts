@@ -9,6 +9,7 @@ import { planContentHash } from '../../planner/artifact.ts';
 import type { ApplyEvent, ApplyReport } from '../../deploy/types.ts';
 import type { Plan } from '../../planner/plan.ts';
 import { isSpecialPlan } from '../../planner/special-plans.ts';
+import { specPlace } from '../planning.ts';
 import { refusal, type UseCaseContext } from './context.ts';
 import { throughManualLock } from './gates.ts';
 
@@ -100,7 +101,7 @@ async function planToRun(ctx: UseCaseContext, planId: string, opts: ApplyOptions
 /** Loads the plan to run and its spec and runs the apply engine (or its dry run) on the lab. */
 async function runApply(ctx: UseCaseContext, planId: string, dryRun: boolean, opts?: ApplyOptions): Promise<{ plan: Plan; report: ApplyReport }> {
   const plan = await planToRun(ctx, planId, opts);
-  const spec = await loadPlanSpec(plan, ctx.cwd);
+  const spec = await loadPlanSpec(plan, ctx.cwd, specPlace(ctx.config, ctx.lab).site);
   const applyContext = createApplyContext({
     plan,
     spec,

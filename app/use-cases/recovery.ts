@@ -9,7 +9,7 @@ import { loadSpec } from '../../planner/spec/load.ts';
 import type { PveValue } from '../../infra/proxmox/api.ts';
 import { isDataDisk, parseDisk, sizeToGiB } from '../../planner/pve-values.ts';
 import { buildBackupRunPlan, buildRollbackPlan, type BackupSpace, type SpecialPlanBase } from '../../planner/special-plans.ts';
-import { PHASE_SPECS, newPlanId } from '../planning.ts';
+import { defaultSpecFor, newPlanId, specPlace } from '../planning.ts';
 import { refusal, type UseCaseContext } from './context.ts';
 import { saveSpecialPlan } from './plans.ts';
 
@@ -34,8 +34,9 @@ async function specialBase(
 ): Promise<{ base: SpecialPlanBase; digest: string; running: boolean; name?: string; inSpec: boolean; config: Record<string, PveValue> }> {
   const { config, cwd, lab } = ctx;
   const phase = config.drift.phase === 'off' ? 'phase0' : config.drift.phase;
-  const specPath = config.drift.spec ?? PHASE_SPECS[phase];
-  const loaded = await loadSpec(isAbsolute(specPath) ? specPath : join(cwd, specPath), { cwd });
+  const place = specPlace(config, lab);
+  const specPath = config.drift.spec ?? defaultSpecFor(phase, place.specsDir);
+  const loaded = await loadSpec(isAbsolute(specPath) ? specPath : join(cwd, specPath), { cwd, ...(place.site ? { site: place.site } : {}) });
   const [{ config: vmConfig, digest }, status] = await Promise.all([lab.ports.pve.vmConfig(vmid), lab.ports.pve.vmStatus(vmid)]);
   const now = new Date();
   const name = typeof vmConfig.name === 'string' ? vmConfig.name : undefined;

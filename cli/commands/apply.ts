@@ -63,7 +63,7 @@ export const command = defineCommand(
     const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(io.cwd, config.dataDir);
     const ref = planReference(options.ref);
     const plan = 'id' in ref ? await loadPlanById(ref.id, dataDir) : await loadPlanFile(resolve(io.cwd, ref.file));
-    const spec = await loadPlanSpec(plan, io.cwd);
+    const spec = await loadPlanSpec(plan, io.cwd, config.siteFile);
     const journal = Journal.open(applyDbPath(dataDir));
     try {
       const lab = await openConfiguredLab(config, 'or start a simulated lab with `jarvis sim` and load the variables it prints');

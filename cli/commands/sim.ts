@@ -95,6 +95,8 @@ export const command = defineCommand(
       ['SSH_USER', 'root'],
       ['JARVIS_MGMT_HOST', host],
       ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
+      // The simulated node's LAN and disks, instead of the placeholders of specs/site.yaml.
+      ['JARVIS_SITE_FILE', sim.siteFile],
     ];
     // Listen for the stop signals before printing: a caller may stop the simulator as soon as it has the variables.
     const stopped = new Promise<void>((resolve) => {

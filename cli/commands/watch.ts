@@ -76,7 +76,7 @@ export const command = defineCommand(
     const store = AlertStore.open(config.dataDir);
     try {
       const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
-      const inputs = { ports: connection.ports, scanPorts: connection.scanPorts, config, cwd: io.cwd, store, deliver };
+      const inputs = { ports: connection.ports, scanPorts: connection.scanPorts, config, cwd: io.cwd, store, deliver, ...(connection.site ? { site: connection.site } : {}) };
       if (!options.once) return await runForever(io, inputs);
       const result = await runWatchers({ ...watchOptions(inputs), now: Date.now() });
       io.stderr(scrubSecrets(summary(result)));

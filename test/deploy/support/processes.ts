@@ -15,6 +15,7 @@ import { buildPlan, phaseNumberOf, scanLab } from '../../../planner/index.ts';
 import type { Plan, PlanPhase } from '../../../planner/plan.ts';
 import { checkSpec } from '../../../planner/spec/guardrails.ts';
 import { loadSpec, type LoadedSpec } from '../../../planner/spec/load.ts';
+import { SIM_SITE_FILE } from '../../support/site.ts';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const JARVIS = join(REPO, 'bin/jarvis.js');
@@ -69,7 +70,7 @@ export function clientFor(env: Record<string, string>): ProxmoxClient {
 }
 
 export async function loadTestSpec(specPath: string = SPEC_PATH): Promise<LoadedSpec> {
-  return loadSpec(isAbsolute(specPath) ? specPath : join(REPO, specPath), { cwd: REPO });
+  return loadSpec(isAbsolute(specPath) ? specPath : join(REPO, specPath), { cwd: REPO, site: SIM_SITE_FILE });
 }
 
 /** Plans against the `jarvis sim` process exactly as `jarvis plan` would: API, guest agent, host SSH and tailnet. */
