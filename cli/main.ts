@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   demo: { summary: 'console chat + simulated lab (what `npm start` runs)', load: () => import('./commands/demo.ts') },
   sim: { summary: 'serve the simulated Proxmox node on loopback', load: () => import('./commands/sim.ts') },
   doctor: { summary: 'check configuration and reachability', load: () => import('./commands/doctor.ts') },
+  'register-discord': { summary: 'register the /jarvis command in the Discord guild', load: () => import('./commands/register-discord.ts') },
 };
 
 /** The subcommands, in the order `jarvis --help` lists them. */

@@ -88,7 +88,7 @@ const envSchema = z.object({
   JARVIS_APPROVALS_REQUIRED: z.string().optional(),
   /** May the requester approve their own plan (a one-owner lab: yes). */
   JARVIS_SELF_APPROVAL: z.enum(['true', 'false']).default('true'),
-  JARVIS_DATA_DIR: z.string().default('./data'),
+  JARVIS_DATA_DIR: z.string().optional(),
   /** Where the desired-state specs and the site file live (on edge-gateway: /etc/jarvis/specs, outside the code tree). */
   JARVIS_SPECS_DIR: z.string().default('specs'),
   /** The site file to use instead of the one each spec names (`site:`): the demo and `jarvis sim` name the simulated node's. */
@@ -317,7 +317,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): JarvisConfig {
         }
       : undefined,
     approvers: parseApprovers(e.JARVIS_APPROVERS),
-    dataDir: e.JARVIS_DATA_DIR,
+    // Under systemd, StateDirectory= names the service's own directory when the environment file does not.
+    dataDir: e.JARVIS_DATA_DIR ?? env.STATE_DIRECTORY ?? './data',
     specsDir: e.JARVIS_SPECS_DIR,
     ...(e.JARVIS_SITE_FILE ? { siteFile: e.JARVIS_SITE_FILE } : {}),
     selfVmid: e.JARVIS_SELF_VMID,

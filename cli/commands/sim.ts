@@ -93,10 +93,10 @@ export const command = defineCommand(
       ['SSH_HOST_PINS', `${sim.node}=${sim.mgmtSshFingerprint}`],
       ['SSH_KEY_PATH', sim.mgmtSshKeyPath],
       ['SSH_USER', 'root'],
-      ['JARVIS_MGMT_HOST', host],
-      ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
       // The simulated node's LAN and disks, instead of the placeholders of specs/site.yaml.
       ['JARVIS_SITE_FILE', sim.siteFile],
+      ['JARVIS_MGMT_HOST', host],
+      ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
     ];
     // Listen for the stop signals before printing: a caller may stop the simulator as soon as it has the variables.
     const stopped = new Promise<void>((resolve) => {

@@ -20,11 +20,11 @@ import { lastInstance } from './cloud-init.ts';
 export const SHIMS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'shims');
 
 /** Real tools a sandboxed script may call besides the stand-ins: file and text utilities, nothing that reaches out. */
-const HARMLESS_TOOLS = [
+export const HARMLESS_TOOLS = [
   'bash', 'sh', 'timeout', 'env', 'cat', 'cp', 'mv', 'ln', 'rm', 'rmdir', 'mkdir', 'ls', 'find', 'sort', 'xargs', 'comm',
   'sha256sum', 'sha512sum', 'stat', 'chmod', 'chown', 'install', 'touch', 'readlink', 'dirname', 'basename', 'head',
   'tail', 'grep', 'sed', 'awk', 'tr', 'cut', 'wc', 'date', 'sleep', 'id', 'xz', 'mktemp', 'printf', 'echo', 'test', 'true',
-  'false', 'tee', 'cksum', 'hostname', 'uname', 'cmp', 'diff',
+  'false', 'tee', 'cksum', 'hostname', 'uname', 'cmp', 'diff', 'tar', 'gzip', 'base64', 'ssh-keygen',
 ];
 
 /**
@@ -112,7 +112,7 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     return new Promise((resolveRun) => {
       const child = spawn(argv[0]!, argv.slice(1), {
         cwd: root,
-        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
+        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, JARVIS_REAL_NODE: process.execPath, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       running.add(child);
@@ -191,7 +191,8 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
   return runner;
 }
 
-function linkHarmlessTools(binDir: string): void {
+/** Links this machine's harmless tools into `binDir`, the rest of a sandbox's PATH after the stand-ins. */
+export function linkHarmlessTools(binDir: string): void {
   for (const tool of HARMLESS_TOOLS) {
     const target = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => join(d, tool)).find((p) => existsSync(p));
     if (target && !existsSync(join(binDir, tool))) symlinkSync(target, join(binDir, tool));
