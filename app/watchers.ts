@@ -5,9 +5,11 @@ import { isAbsolute, join } from 'node:path';
 import type { JarvisConfig } from '../lib/config.ts';
 import type { AlertStore } from '../monitor/alert-store.ts';
 import type { MonitorPorts } from '../monitor/collect.ts';
+import { InputError } from '../lib/errors.ts';
 import { scanDrift } from '../monitor/drift.ts';
 import type { Alert } from '../monitor/types.ts';
-import { scheduleWatchers, type ScheduledWatch, type ScheduleHooks, type WatchOptions } from '../monitor/watch.ts';
+import { handleWebhookNotification, scheduleWatchers, type ScheduledWatch, type ScheduleHooks, type WatchOptions } from '../monitor/watch.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../monitor/webhook.ts';
 import type { ScanPorts } from '../planner/index.ts';
 import { defaultSpecFor, specPlace } from './planning.ts';
 
@@ -42,4 +44,23 @@ export function watchOptions(input: WatcherInputs): Omit<WatchOptions, 'now'> {
 /** The watchers on JARVIS_WATCH_SCHEDULE, beating under `name` (`bot`, `watch`) until stopped. */
 export function startWatchLoop(input: WatcherInputs & { name: string; hooks?: Omit<ScheduleHooks, 'heartbeat'> }): ScheduledWatch {
   return scheduleWatchers(input.config.alerts.schedule, watchOptions(input), { ...input.hooks, heartbeat: input.name });
+}
+
+/**
+ * The Proxmox webhook receiver, when JARVIS_WEBHOOK_LISTEN is set: its notifications go through the same watchers as a
+ * poll (same keys, same store), so `jarvis bot` and `jarvis watch` raise them alike. A listen address without its
+ * secret, or one that means every address, is refused before anything listens.
+ */
+export async function startWebhook(input: WatcherInputs, warn: (message: string) => void): Promise<WebhookReceiver | undefined> {
+  const { webhookListen, webhookSecret, webhookAllowWildcard } = input.config.alerts;
+  if (!webhookListen) return undefined;
+  if (!webhookSecret) throw new InputError('JARVIS_WEBHOOK_LISTEN is set but JARVIS_WEBHOOK_SECRET (or _FILE) is not');
+  const options = watchOptions(input);
+  return startWebhookReceiver({
+    listen: webhookListen,
+    secret: webhookSecret,
+    allowWildcard: webhookAllowWildcard,
+    warn,
+    onNotification: async (n) => void (await handleWebhookNotification({ ...options, now: Date.now() }, n)),
+  });
 }
