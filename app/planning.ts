@@ -39,6 +39,12 @@ export function specPlaceFromEnv(env: NodeJS.ProcessEnv, lab?: { site?: string }
   return specPlace({ specsDir: env.JARVIS_SPECS_DIR || 'specs', ...(env.JARVIS_SITE_FILE ? { siteFile: env.JARVIS_SITE_FILE } : {}) }, lab);
 }
 
+/** JARVIS_SELF_VMID without the rest of the configuration (plan --sim); the default is the planner's (100). */
+export function selfVmidFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const value = Number(env.JARVIS_SELF_VMID);
+  return env.JARVIS_SELF_VMID && Number.isInteger(value) && value >= 100 ? value : undefined;
+}
+
 /** The phase's canonical spec, as a path relative to the working directory unless the specs directory is absolute. */
 export const defaultSpecFor = (phase: PlanPhase, specsDir = 'specs'): string => join(specsDir, PHASE_SPEC_FILES[phase]);
 
@@ -61,6 +67,8 @@ export interface MakePlanInput {
   /** Relative to cwd unless absolute; default: the phase's canonical spec in `place.specsDir`. */
   specPath?: string;
   place?: SpecPlace;
+  /** The VM Jarvis runs in (JARVIS_SELF_VMID): the plan marks actions that take it offline. */
+  selfVmid?: number;
   cwd: string;
   ports: LabPorts;
   /** Where the lab is, for messages (URL or "simulated lab"). */
@@ -100,6 +108,7 @@ export async function makePlan(input: MakePlanInput): Promise<MadePlan> {
       phase: input.phase,
       state,
       specFindings: checkSpec(loaded),
+      ...(input.selfVmid !== undefined ? { selfVmid: input.selfVmid } : {}),
       requestedBy: input.requestedBy,
       now: now.toISOString(),
       id: newPlanId(now),

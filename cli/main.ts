@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   check: { summary: 'validate specs (schema + guardrails)', load: () => import('./commands/check.ts') },
   plan: { summary: 'scan the lab and write a plan for a phase', load: () => import('./commands/plan.ts') },
   apply: { summary: 'apply a saved plan', load: () => import('./commands/apply.ts') },
+  rollback: { summary: 'plan the rollback of a VM to a snapshot (Jarvis\'s own VM only from here)', load: () => import('./commands/rollback.ts') },
   status: { summary: 'lab snapshot, headline first', load: () => import('./commands/status.ts') },
   watch: { summary: 'run the alert watchers', load: () => import('./commands/watch.ts') },
   bot: { summary: 'run the chat bot with the configured adapters', load: () => import('./commands/bot.ts') },

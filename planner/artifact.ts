@@ -10,6 +10,7 @@ import { canonicalJson, hashOf, sha256Hex } from './hash.ts';
 import { orderActions } from './order.ts';
 import { PLAN_FORMAT_VERSION, RISK_ORDER, type Plan, type PlanAction, type PlanPhase, type PlanSummary, type Risk } from './plan.ts';
 import { phaseNumberOf, resolvePhase } from './resolve.ts';
+import { DEFAULT_SELF_VMID, selfVmWarnings } from './self-vm.ts';
 import type { DesiredState } from './desired-state.ts';
 import type { Spec } from './spec/schema.ts';
 import type { LiveState } from './state.ts';
@@ -26,6 +27,8 @@ export interface BuildPlanInput {
   id: string;
   /** Findings of the spec guardrails (planner/spec/guardrails.ts `checkSpec`): errors refuse the plan. */
   specFindings?: ReadonlyArray<SpecFinding>;
+  /** The VM Jarvis runs in (JARVIS_SELF_VMID): actions that take it offline are marked. Default 100. */
+  selfVmid?: number;
 }
 
 /** The VM ids whose state the plan depends on (spec VMs and VM firewalls). */
@@ -92,6 +95,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     ...ctx.violations,
     ...checkPlan({ desired, phase: input.phase, liveFirewall: input.state.firewall.known ? input.state.firewall.value : undefined, actions }),
   ];
+  ctx.warnings.push(...selfVmWarnings(actions, input.selfVmid ?? DEFAULT_SELF_VMID));
   for (const u of ctx.unknowns) ctx.warnings.push({ code: 'unknown', message: `${u.what} could not be read (${u.reason}); nothing is planned for it` });
   const unsealed: Omit<Plan, 'planHash'> = {
     formatVersion: PLAN_FORMAT_VERSION,

@@ -18,6 +18,7 @@ export async function savePlan(ctx: UseCaseContext, phase: PlanPhase, requester:
       phase,
       cwd: ctx.cwd,
       place: specPlace(ctx.config, ctx.lab),
+      selfVmid: ctx.config.selfVmid,
       ports: ctx.lab.ports,
       labName: ctx.lab.describe,
       requestedBy: qualifiedId(requester),

@@ -109,7 +109,7 @@ export const command = defineCommand(
     const logger = createLogger(config.logLevel);
     const bot = await startBot({ config, env: io.env, cwd: io.cwd, logger });
     try {
-      logger.info({ adapters: bot.chat.adapters, lab: bot.lab, nextWatch: bot.nextWatch?.toISOString(), ...(bot.webhook ? { webhook: bot.webhook } : {}) }, 'Jarvis is ready');
+      logger.info({ adapters: bot.chat.adapters, resumed: bot.chat.resumed, lab: bot.lab, nextWatch: bot.nextWatch?.toISOString(), ...(bot.webhook ? { webhook: bot.webhook } : {}) }, 'Jarvis is ready');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

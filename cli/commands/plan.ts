@@ -2,7 +2,7 @@
 // artifact (JSON + Markdown).
 import { isAbsolute, join } from 'node:path';
 import { openConfiguredLab, openSimLab, type Lab } from '../../app/lab.ts';
-import { PHASE_SPEC_FILES, makePlan, specPlaceFromEnv } from '../../app/planning.ts';
+import { PHASE_SPEC_FILES, makePlan, selfVmidFromEnv, specPlaceFromEnv } from '../../app/planning.ts';
 import { writePlanFiles } from '../../app/plan-files.ts';
 import { didYouMean } from '../../commands/suggest.ts';
 import { loadConfig } from '../../lib/config.ts';
@@ -57,6 +57,7 @@ export const command = defineCommand(
         specPath: values.spec,
         cwd: io.cwd,
         place: specPlaceFromEnv(io.env, lab),
+        ...(selfVmidFromEnv(io.env) !== undefined ? { selfVmid: selfVmidFromEnv(io.env)! } : {}),
         ports: lab.ports,
         labName: lab.sim?.url ?? lab.describe,
         requestedBy: `cli:${io.env.USER ?? 'unknown'}`,

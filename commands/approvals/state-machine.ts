@@ -268,6 +268,18 @@ export class Approvals {
     return { ok: true, approvals, plan: current.content };
   }
 
+  /**
+   * Applies that were running when Jarvis stopped (its own VM rebooted under it, a crash): still `applying`, with the
+   * approvals they started with and the plan as it was shown. The journal knows how far each got.
+   */
+  interruptedApplies(): Array<{ planId: string; requestedBy: string; channelKey: string; approvals: ApprovalRecord[]; plan: string }> {
+    return this.#store.plansInState('applying').flatMap((row) => {
+      if (row.content === null || row.content_hash === null) return [];
+      const approvals = this.#store.votes(row.plan_id).map((vote) => ({ approver: vote.approver, planId: row.plan_id, planHash: row.plan_hash, contentHash: row.content_hash as string, at: iso(vote.at), via: vote.via }));
+      return [{ planId: row.plan_id, requestedBy: row.requested_by, channelKey: row.channel_key, approvals, plan: row.content }];
+    });
+  }
+
   finishApply(planId: string, outcome: 'applied' | 'failed'): void {
     this.#store.setState(planId, outcome);
     this.#audit({ type: 'approval.apply-end', at: iso(this.#now()), planId, outcome });

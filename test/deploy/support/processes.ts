@@ -74,13 +74,13 @@ export async function loadTestSpec(specPath: string = SPEC_PATH): Promise<Loaded
 }
 
 /** Plans against the `jarvis sim` process exactly as `jarvis plan` would: API, guest agent, host SSH and tailnet. */
-export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string, specPath: string = SPEC_PATH): Promise<Plan> {
+export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string, specPath: string = SPEC_PATH, opts: { selfVmid?: number } = {}): Promise<Plan> {
   const loaded = await loadTestSpec(specPath);
   const { spec, source } = loaded;
   const lab = await openConfiguredLab(loadConfig(env));
   try {
     const state = await scanLab(scanPortsOf(lab.ports), spec, phaseNumberOf(phase, spec));
-    return buildPlan({ spec, specPath, specSha256: source.sha256, phase, state, specFindings: checkSpec(loaded), requestedBy: 'cli:test', now: new Date().toISOString(), id });
+    return buildPlan({ spec, specPath, specSha256: source.sha256, phase, state, specFindings: checkSpec(loaded), requestedBy: 'cli:test', now: new Date().toISOString(), id, ...opts });
   } finally {
     await lab.close();
   }
