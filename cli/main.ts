@@ -9,6 +9,7 @@ import { processIo, type CliIo } from './io.ts';
 type Loader = () => Promise<{ command: CliCommand }>;
 
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  bootstrap: { summary: 'from a bare Proxmox node to Jarvis in chat (phase 0, then Jarvis on VM 100)', load: () => import('./commands/bootstrap.ts') },
   check: { summary: 'validate specs (schema + guardrails)', load: () => import('./commands/check.ts') },
   plan: { summary: 'scan the lab and write a plan for a phase', load: () => import('./commands/plan.ts') },
   apply: { summary: 'apply a saved plan', load: () => import('./commands/apply.ts') },

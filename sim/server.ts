@@ -4,7 +4,12 @@ import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publicKeyOf } from '../infra/ssh/public-key.ts';
 import { generate } from 'selfsigned';
 import { InputError } from '../lib/errors.ts';
 import { Authenticator, type SimToken } from './auth.ts';
@@ -20,6 +25,7 @@ import { redactParams, RequestLog, type SimRequestRecord } from './request-log.t
 import type { ScenarioName } from './scenario-names.ts';
 import { buildScenario } from './scenarios.ts';
 import { startTailnetServer, TailnetState } from './tailnet.ts';
+import { startGuestSsh } from './guest/guest-ssh.ts';
 import { startSimHostSsh } from './guest/host-ssh.ts';
 import { createSimShellRunner } from './guest/runner.ts';
 
@@ -55,12 +61,25 @@ export interface RunningSim {
   mgmtSshFingerprint: string;
   /** A private key root may log in with (generated at start, in a temp dir removed on close). */
   mgmtSshKeyPath: string;
+  /** Loopback port forwarded to port 22 of VM 100 (edge-gateway, Jarvis's own VM): its LAN is not routable from here. */
+  gatewaySshPort: number;
   requests: SimRequestRecord[];
   schemaViolations: SimRequestRecord[];
   lab: SimLab;
-  /** The simulated node's site file (LAN, disks…), what plans against it read instead of specs/site.yaml. */
+  /**
+   * The simulated node's site file (LAN, disks…), what plans against it read instead of specs/site.yaml: sim/site.yaml
+   * with the public half of mgmtSshKeyPath among the VMs' SSH keys, as an owner puts their own (in a temp dir).
+   */
   siteFile: string;
   close(): Promise<void>;
+}
+
+/** The VM whose port 22 the simulator forwards to loopback: edge-gateway, where Jarvis runs (JARVIS_SELF_VMID's default). */
+const GATEWAY_VMID = 100;
+
+/** The site's `sshKeys` list with one more key (the simulated owner's). */
+function siteWithKey(site: string, publicKey: string): string {
+  return site.replace(/^sshKeys:\n/m, `sshKeys:\n  - ${publicKey} sim-owner\n`);
 }
 
 export const SIM_SITE_FILE = fileURLToPath(new URL('./site.yaml', import.meta.url));
@@ -215,6 +234,10 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const apiPort = await listen(https, host, opts.port ?? 0);
 
   const hostSsh = await startSimHostSsh({ runner: shellRunner, host, admits: () => lab.firewallAdmits(22) });
+  const gatewaySsh = await startGuestSsh({ lab, runner: shellRunner, vmid: GATEWAY_VMID, host });
+  const siteDir = mkdtempSync(join(tmpdir(), 'jarvis-sim-site-'));
+  const siteFile = join(siteDir, 'site.yaml');
+  writeFileSync(siteFile, siteWithKey(readFileSync(SIM_SITE_FILE, 'utf8'), publicKeyOf(hostSsh.clientKeyPath)));
   const tailnet = await startTailnetServer(lab.tailnet, host);
 
   let closed = false;
@@ -230,10 +253,11 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
     mgmtSshPort: hostSsh.port,
     mgmtSshFingerprint: hostSsh.fingerprint,
     mgmtSshKeyPath: hostSsh.clientKeyPath,
+    gatewaySshPort: gatewaySsh.port,
     requests,
     schemaViolations,
     lab,
-    siteFile: SIM_SITE_FILE,
+    siteFile,
     async close() {
       if (closed) return;
       closed = true;
@@ -246,6 +270,8 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         shellRunner.close(),
         new Promise<void>((resolve) => https.close(() => resolve())),
         hostSsh.close(),
+        gatewaySsh.close(),
+        rm(siteDir, { recursive: true, force: true }),
         new Promise<void>((resolve) => tailnet.server.close(() => resolve())),
       ]);
     },

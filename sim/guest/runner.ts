@@ -48,6 +48,8 @@ export interface SimShellRunner {
   guestExec(vmid: number, argv: string[], input?: string): Promise<GuestExecResult>;
   /** Runs a command line on the simulated node (what its SSH server hands to the login shell). */
   hostExec(command: string, io?: RunIo): Promise<number>;
+  /** Runs a command line in a guest (what its sshd hands to the login shell). */
+  guestShell(vmid: number, command: string, io?: RunIo): Promise<number>;
   readonly hostRoot: string;
   guestRoot(vmid: number): string;
   close(): Promise<void>;
@@ -171,6 +173,12 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
       const result = await capture(argv, root, pathOf(sandboxOs(root)), input);
       syncTailnet(lab, vmid, root);
       return result;
+    },
+    async guestShell(vmid, command, io = {}) {
+      const root = ensureGuest(vmid);
+      const code = await run(['bash', '-c', command], root, pathOf(sandboxOs(root)), {}, io);
+      syncTailnet(lab, vmid, root);
+      return code;
     },
     async hostExec(command, io = {}) {
       ensureHost();

@@ -69,13 +69,14 @@ export function clientFor(env: Record<string, string>): ProxmoxClient {
   });
 }
 
-export async function loadTestSpec(specPath: string = SPEC_PATH): Promise<LoadedSpec> {
-  return loadSpec(isAbsolute(specPath) ? specPath : join(REPO, specPath), { cwd: REPO, site: SIM_SITE_FILE });
+export async function loadTestSpec(specPath: string = SPEC_PATH, site: string = SIM_SITE_FILE): Promise<LoadedSpec> {
+  return loadSpec(isAbsolute(specPath) ? specPath : join(REPO, specPath), { cwd: REPO, site });
 }
 
 /** Plans against the `jarvis sim` process exactly as `jarvis plan` would: API, guest agent, host SSH and tailnet. */
 export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string, specPath: string = SPEC_PATH, opts: { selfVmid?: number } = {}): Promise<Plan> {
-  const loaded = await loadTestSpec(specPath);
+  // The site `jarvis sim` printed, as the `jarvis apply` child reads it.
+  const loaded = await loadTestSpec(specPath, env.JARVIS_SITE_FILE ?? SIM_SITE_FILE);
   const { spec, source } = loaded;
   const lab = await openConfiguredLab(loadConfig(env));
   try {
