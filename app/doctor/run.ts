@@ -16,8 +16,13 @@ import { fail, type CheckResult } from './result.ts';
 import { checkSlack, manifestBotScopes } from './slack-check.ts';
 import { checkSshHosts, type OpenSsh } from './ssh-check.ts';
 import { checkTailnet } from './tailnet-check.ts';
+import { checkAlertChannels, checkApprovers, checkChatConfigured } from './people-check.ts';
+import { checkPlaceholders, checkStorages, checkWebhook } from './setup-checks.ts';
+import { isAbsolute, join } from 'node:path';
+import { loadSpec } from '../../planner/spec/load.ts';
+import { defaultSpecFor, specPlace } from '../planning.ts';
 
-type DoctorPve = Pick<ProxmoxApi, 'version' | 'nodeStatus' | 'permissions'> & { close(): Promise<void> };
+type DoctorPve = Pick<ProxmoxApi, 'version' | 'nodeStatus' | 'permissions' | 'nodeStorageStatus'> & { close(): Promise<void> };
 
 export interface DoctorPorts {
   proxmox(config: ProxmoxConfig): DoctorPve;
@@ -57,13 +62,14 @@ function nonLoopback(variable: string, url: string | undefined): CheckResult | u
   return fail(variable.toLowerCase(), `${variable}=${url}: only for tests; it must point at 127.0.0.1 or localhost`, `remove ${variable} from the environment`);
 }
 
-async function proxmoxChecks(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports: DoctorPorts): Promise<CheckResult[]> {
+async function proxmoxChecks(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports: DoctorPorts, storages: { disks: string; images: string }): Promise<CheckResult[]> {
   const pve = ports.proxmox(px);
   try {
     const reach = await checkProxmoxReachable(pve, px);
-    // Privileges, clock and package sources would only repeat why the node cannot be reached.
+    // Privileges, clock, package sources and storages would only repeat why the node cannot be reached.
     if (reach.status === 'fail') return [reach];
-    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px)), await nodePackageSources(px, ssh, ports)];
+    const stores = await checkStorages(pve, px.node, storages).catch((error: unknown) => fail('node.storages', `node ${px.node}: cannot list its storages: ${error instanceof Error ? error.message : String(error)}`, 'the privilege check above names what the token lacks'));
+    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px)), await nodePackageSources(px, ssh, ports), stores];
   } finally {
     await pve.close();
   }
@@ -92,17 +98,34 @@ async function tailnetChecks(ts: JarvisConfig['tailscale'], ports: DoctorPorts):
   }
 }
 
+/** The storages the phase-0 spec builds on (its node.ssdStorage and node.imageStorage), the defaults when it cannot be read. */
+async function phase0Storages(config: JarvisConfig, cwd: string): Promise<{ disks: string; images: string }> {
+  const place = specPlace(config);
+  const path = defaultSpecFor('phase0', place.specsDir);
+  try {
+    const { spec } = await loadSpec(isAbsolute(path) ? path : join(cwd, path), { cwd, ...(place.site ? { site: place.site } : {}) });
+    return { disks: spec.node.ssdStorage, images: spec.node.imageStorage };
+  } catch {
+    return { disks: 'local-lvm', images: 'local' };
+  }
+}
+
 export async function runDoctor(env: NodeJS.ProcessEnv, cwd: string, ports: DoctorPorts = defaultDoctorPorts()): Promise<CheckResult[]> {
+  const placeholders = checkPlaceholders(env);
   const { result, config } = checkConfiguration(env);
-  if (!config) return [result];
+  if (!config) return [result, ...placeholders.filter((p) => p.status !== 'pass')];
   const discordBase = nonLoopback('DISCORD_API_BASE', config.discord?.apiBase);
   const slackBase = nonLoopback('SLACK_API_URL', config.slack?.apiUrl);
+  const chatReachable = !discordBase && !slackBase;
   const groups = await Promise.all([
-    config.proxmox ? guarded('proxmox.reach', 'Proxmox', () => proxmoxChecks(config.proxmox!, config.ssh, ports)) : [],
+    config.proxmox ? guarded('proxmox.reach', 'Proxmox', async () => proxmoxChecks(config.proxmox!, config.ssh, ports, await phase0Storages(config, cwd))) : [],
     guarded('ssh', 'SSH', () => checkSshHosts(config.ssh, ports.openSsh, env.SSH_AUTH_SOCK)),
     guarded('tailscale', 'Tailscale API', () => tailnetChecks(config.tailscale, ports)),
     discordBase ? [discordBase] : guarded('discord', 'Discord API', () => checkDiscord(config.discord, ports.http)),
     slackBase ? [slackBase] : guarded('slack', 'Slack API', () => checkSlack(config.slack, ports.http, ports.slackScopes())),
+    [checkChatConfigured(config)],
+    chatReachable ? guarded('approvers', 'approvers', () => checkApprovers(config, env.JARVIS_APPROVER_GROUPS, ports.http)) : [],
+    chatReachable ? guarded('alerts', 'alert channels', () => checkAlertChannels(config, ports.http)) : [],
   ]);
-  return [result, ...groups.flat(), checkDataDir(config.dataDir, cwd)];
+  return [result, ...placeholders, ...groups.flat(), checkWebhook(config), checkDataDir(config.dataDir, cwd)];
 }
