@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { CloudInitSeed } from '../guest-runtime.ts';
-import { generateEd25519 } from './host-ssh.ts';
+import { generateEd25519 } from './ssh-keys.ts';
 
 export type GuestCommand = (argv: string[]) => Promise<{ code: number; output: string }>;
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { sshFingerprint } from '../../infra/ssh/fingerprint.ts';
 import type { RunIo, SimShellRunner } from './runner.ts';
+import { generateEd25519 } from './ssh-keys.ts';
 
 // ssh2 ships no types and @types/ssh2 is not a dependency: the few members used here, typed by hand.
 export interface ParsedKey {
@@ -49,7 +50,6 @@ interface Ssh2 {
   Server: new (config: { hostKeys: string[]; ident?: string }, listener: (client: SshConnection) => void) => Ssh2Server;
   utils: {
     parseKey(key: string | Buffer): ParsedKey | Error;
-    generateKeyPairSync(type: 'ed25519'): { private: string; public: string };
   };
 }
 
@@ -59,15 +59,6 @@ function parse(key: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(key);
   if (parsed instanceof Error) throw parsed;
   return parsed;
-}
-
-/** ssh2 now and then writes an ed25519 private key its own parser rejects (about 1 in 600 keys): draw another. */
-export function generateEd25519(): { private: string; public: string } {
-  for (let attempt = 1; ; attempt++) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
-    if (attempt === 10) throw new Error('ssh2 generated 10 unparsable ed25519 keys in a row');
-  }
 }
 
 export interface SimHostSsh {
