@@ -131,6 +131,8 @@ export class SimLab {
   /** Where the shell runners keep this lab's sandboxes (set by the first runner). */
   sandboxDir?: string;
   clientSource = '192.168.1.20';
+  /** The node's time zone (/etc/timezone), as the installer set it. */
+  timezone = 'UTC';
   sslFingerprint = '';
   /** Guest-agent exec pids are per guest in QEMU; one counter keeps them unique and simple. */
   nextExecPid = 1000;

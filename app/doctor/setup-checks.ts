@@ -63,3 +63,16 @@ export function checkWebhook(config: JarvisConfig, local: () => Set<string> = lo
   if (listen.wildcard) return warn(id, `webhook receiver: listens on every address (${webhookListen}), allowed by JARVIS_WEBHOOK_ALLOW_WILDCARD`, 'prefer the LAN or tailnet address alone');
   return pass(id, `webhook receiver: ${where}; in Proxmox (Datacenter > Notifications > Add Webhook) POST to ${where} with header X-Jarvis-Secret set to the secret`);
 }
+
+/** The backup window of the site is read in the node's time zone (PVE runs its jobs in it): the two must agree. */
+export async function checkTimeZone(pve: Pick<ProxmoxApi, 'nodeTime'>, node: string, siteZone: string, window: string | undefined): Promise<CheckResult> {
+  const id = 'node.timezone';
+  let zone: string;
+  try {
+    zone = (await pve.nodeTime()).timezone;
+  } catch (error) {
+    return warn(id, `node ${node}: its time zone could not be read (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (zone === siteZone) return pass(id, `node ${node}: time zone ${zone}, as the site file says (the backup window ${window ?? ''} is read in it)`);
+  return warn(id, `node ${node}: its time zone is ${zone}, the site file says ${siteZone}: the nightly backup runs at ${window ?? 'its window'} ${zone} time`, `set backups.timeZone: ${zone} in the site file (or change the node's: timedatectl set-timezone on the node)`);
+}

@@ -6,7 +6,10 @@ import { parseEnv } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDoctorPorts, runDoctor } from '../../app/doctor/run.ts';
 import { channelPermissions } from '../../app/doctor/people-check.ts';
-import { checkStorages, checkWebhook } from '../../app/doctor/setup-checks.ts';
+import { checkStorages, checkTimeZone, checkWebhook } from '../../app/doctor/setup-checks.ts';
+import { createProxmoxClient } from '../../infra/proxmox/client.ts';
+import { Secret } from '../../lib/secret.ts';
+import { startSim } from '../../sim/server.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { FAKE_IDS, FakeDiscord } from '../fakes/discord.ts';
 import { FakeSlack, SLACK_IDS } from '../fakes/slack.ts';
@@ -111,5 +114,18 @@ describe('doctor: the rest of the setup', () => {
     expect(await checkStorages(pve(fresh), 'proxmox', { disks: 'local-lvm', images: 'local' })).toMatchObject({ status: 'pass', summary: expect.stringContaining('a phase-0 plan adds its content types snippets') });
     expect(await checkStorages(pve([fresh[0]!]), 'proxmox', { disks: 'local-lvm', images: 'local' })).toMatchObject({ status: 'fail', summary: expect.stringContaining('local-lvm (VM disks) does not exist') });
     expect(await checkStorages(pve([{ storage: 'local', type: 'lvmthin', content: 'images' }, fresh[1]!]), 'proxmox', { disks: 'local-lvm', images: 'local' })).toMatchObject({ status: 'fail', summary: expect.stringContaining('local is a lvmthin storage') });
+  });
+
+  it('the node’s time zone against the site’s: the backup window is read in the node’s (GET /nodes/{node}/time)', async () => {
+    const sim = await startSim({ scenario: 'fresh' });
+    const pve = createProxmoxClient({ url: sim.url, node: 'proxmox', tokenId: sim.tokenId, tokenSecret: new Secret(sim.tokenSecret), fingerprint: sim.fingerprint });
+    try {
+      expect(await checkTimeZone(pve, 'proxmox', 'UTC', '02:30')).toMatchObject({ status: 'pass', summary: 'node proxmox: time zone UTC, as the site file says (the backup window 02:30 is read in it)' });
+      sim.lab.timezone = 'Europe/Paris';
+      expect(await checkTimeZone(pve, 'proxmox', 'UTC', '02:30')).toMatchObject({ status: 'warn', summary: 'node proxmox: its time zone is Europe/Paris, the site file says UTC: the nightly backup runs at 02:30 Europe/Paris time', fix: expect.stringContaining('backups.timeZone: Europe/Paris') });
+    } finally {
+      await pve.close();
+      await sim.close();
+    }
   });
 });
