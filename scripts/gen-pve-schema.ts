@@ -1,11 +1,13 @@
 // Generates lib/pve-schema/schema.json, the trimmed copy of the official PVE API schema that product code and the
 // simulator validate against: names, types, enums, ranges, lengths, patterns and formats; no prose.
-// Usage: node bin/run-ts.js scripts/gen-pve-schema.ts [path/to/apidoc.json]
-// (default: ../shared/reference/pve-api/apidoc.json beside the repository).
+// Usage: node bin/run-ts.js scripts/gen-pve-schema.ts [path/to/apidoc.json[.br]]
+// (default: lib/pve-schema/source/apidoc.json.br, the official schema kept in the repository, brotli-compressed;
+// its provenance and licence are in lib/pve-schema/source/README.md).
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync } from 'node:zlib';
 
 interface RawSchema {
   [key: string]: unknown;
@@ -91,13 +93,19 @@ export function trimApiSchema(tree: RawNode[]): Record<string, Record<string, Ra
 }
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_SOURCE = resolve(REPO_ROOT, '../shared/reference/pve-api/apidoc.json');
+export const DEFAULT_SOURCE = resolve(REPO_ROOT, 'lib/pve-schema/source/apidoc.json.br');
 export const OUTPUT = resolve(REPO_ROOT, 'lib/pve-schema/schema.json');
+
+/** The text of an apidoc.json, plain or brotli-compressed (`.br`). */
+export function readApidoc(path: string): string {
+  const bytes = readFileSync(path);
+  return (path.endsWith('.br') ? brotliDecompressSync(bytes) : bytes).toString('utf8');
+}
 
 /** The text of schema.json for the text of apidoc.json. */
 export function renderSchemaFile(apidocText: string): string {
   const paths = trimApiSchema(JSON.parse(apidocText) as RawNode[]);
-  const header = { source: 'pve-docs api-viewer apidata.js (see ../shared/reference/pve-api/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
+  const header = { source: 'pve-docs api-viewer apidata.js (see lib/pve-schema/source/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
   // One path per line keeps regenerations reviewable as diffs.
   const lines = Object.entries(paths).map(([path, methods]) => `${JSON.stringify(path)}:${JSON.stringify(methods)}`);
   return `{"meta":${JSON.stringify(header)},\n"paths":{\n${lines.join(',\n')}\n}}\n`;
@@ -105,7 +113,7 @@ export function renderSchemaFile(apidocText: string): string {
 
 function main(): void {
   const source = resolve(process.argv[2] ?? DEFAULT_SOURCE);
-  writeFileSync(OUTPUT, renderSchemaFile(readFileSync(source, 'utf8')));
+  writeFileSync(OUTPUT, renderSchemaFile(readApidoc(source)));
   process.stdout.write(`wrote ${OUTPUT} from ${source}\n`);
 }
 
