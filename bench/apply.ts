@@ -13,7 +13,7 @@ import type { ApplyEvent } from '../deploy/types.ts';
 import { createProxmoxClient, type ProxmoxClient } from '../infra/proxmox/client.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import { Secret, registerSecret } from '../lib/secret.ts';
-import { buildPlan, fingerprintTargets, phaseNumberOf, scanLab } from '../planner/index.ts';
+import { buildPlan, phaseNumberOf, readTargets, scanLab } from '../planner/index.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
 import { startSim } from '../sim/server.ts';
@@ -115,7 +115,7 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
       steps: timedSteps(stepMs, pve),
       stepSecrets: noSecrets,
       journal,
-      fingerprint: (keys) => fingerprintTargets({ pve }, keys, spec),
+      fingerprint: (keys) => readTargets({ pve }, keys, spec),
       validate: async () => ({ remaining: [], probes: [] }),
       requester: 'bench',
       via: 'cli',

@@ -2,6 +2,8 @@
 // platform retry or a gateway replay cannot approve twice or apply an expired plan.
 //
 //   pending ──approve (enough distinct approvers)──► approved ──beginApply──► applying ──► applied | failed
+//                                                       ▲                                   │
+//                                                       └── not-started (a target could not be read, nothing written)
 //      │   └─(critical, typed confirmation)──► awaiting-confirmation ──confirm <hash>──► approved
 //      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase (or VM) and channel──► superseded
 import { createHash } from 'node:crypto';
@@ -262,8 +264,9 @@ export class Approvals {
     return { ok: true, approvals };
   }
 
-  finishApply(planId: string, outcome: 'applied' | 'failed'): void {
-    this.#setState(planId, outcome);
+  /** `not-started`: apply wrote nothing (a target could not be read), so the plan is approved again for another try. */
+  finishApply(planId: string, outcome: 'applied' | 'failed' | 'not-started'): void {
+    this.#setState(planId, outcome === 'not-started' ? 'approved' : outcome);
     this.#audit({ type: 'approval.apply-end', at: iso(this.#now()), planId, outcome });
   }
 

@@ -67,7 +67,7 @@ export function queueApply(planId: string, ctx: CommandContext): void {
       deps.log('error', 'apply threw', { planId, requestId: ctx.requestId, error: error instanceof Error ? error.message : String(error) });
       report = { outcome: 'failed', planId, message: `apply stopped unexpectedly (request ${ctx.requestId})`, completed: [], validated: false };
     }
-    deps.approvals.finishApply(planId, report.outcome === 'applied' ? 'applied' : 'failed');
+    deps.approvals.finishApply(planId, report.outcome === 'applied' || report.outcome === 'not-started' ? report.outcome : 'failed');
     await progress.close(report);
   }));
 }
@@ -108,10 +108,22 @@ class ProgressMessage {
     if (report.outcome === 'applied') lines.push(validationLine(report));
     if (report.failed) lines.push(`Failed at ${report.failed.actionId}: ${report.failed.error}`);
     for (const hint of report.rollbackHints ?? []) lines.push(`↩ ${hint}`);
-    const final: Reply = {
-      ...this.#render(ok ? (report.validated ? 'Applied and validated' : 'Applied, not validated') : report.outcome === 'refused' ? 'Apply refused' : 'Apply failed', ok && report.validated ? 'ok' : 'error'),
-      next: ok ? '/jarvis status' : report.outcome === 'refused' ? '/jarvis plan <phase>' : '/jarvis history',
+    const titles: Record<ApplyReport['outcome'], string> = {
+      applied: report.validated ? 'Applied and validated' : 'Applied, not validated',
+      refused: 'Apply refused',
+      'not-started': 'Apply not started',
+      failed: 'Apply failed',
     };
+    const nextCommands: Record<ApplyReport['outcome'], string> = {
+      applied: '/jarvis status',
+      refused: '/jarvis plan <phase>',
+      // Nothing was written and the plan is approved again: the same apply is the retry.
+      'not-started': `/jarvis apply ${this.planId}`,
+      failed: '/jarvis history',
+    };
+    const title = titles[report.outcome];
+    const next = nextCommands[report.outcome];
+    const final: Reply = { ...this.#render(title, ok && report.validated ? 'ok' : 'error'), next };
     final.sections.push({ lines });
     if (this.#ref) await this.ctx.conversation.edit(this.#ref, final);
     else await this.ctx.conversation.post(final);

@@ -23,14 +23,18 @@ const DEFAULT_CONCURRENCY = 3;
 
 function refused(plan: Plan, ctx: ApplyContext, refusal: Refusal): ApplyReport {
   ctx.journal.audit({ kind: 'apply.refused', planId: plan.id, planHash: plan.planHash, actor: ctx.requester, data: { via: ctx.via, ...refusal } });
-  ctx.onProgress({ type: 'apply.finished', status: 'refused' });
+  // A target that could not be read is the lab not answering (exit 4), not a refusal of the plan.
+  const status: ApplyStatus = refusal.code === 'unreadable' ? 'unreachable' : 'refused';
+  ctx.onProgress({ type: 'apply.finished', status });
   const next =
     refusal.code === 'stale' || refusal.code === 'format' || refusal.code === 'reverted-before'
       ? [`re-plan: jarvis plan ${plan.phase}`]
       : refusal.code === 'not-approved'
         ? [ctx.via === 'cli' ? `approve by running: jarvis apply ${plan.id} --yes` : 'approve the plan message in chat first']
-        : [];
-  return { planId: plan.id, planHash: plan.planHash, status: 'refused', refusal, actions: [], snapshots: [], next };
+        : refusal.code === 'unreadable'
+          ? [ctx.via === 'cli' ? `try again: jarvis apply ${plan.id} --yes` : `try again: /jarvis apply ${plan.id}`]
+          : [];
+  return { planId: plan.id, planHash: plan.planHash, status, refusal, actions: [], snapshots: [], next };
 }
 
 /** Wraps the caller's progress sink so no event can carry a secret. */
@@ -92,7 +96,9 @@ async function dryRun(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {
   const records = new Map(ctx.journal.actionRecords(plan.planHash).map((record) => [record.actionId, record]));
   let stale: Refusal | undefined;
   try {
-    stale = await checkStale(plan, records, ctx.fingerprint);
+    const check = await checkStale(plan, records, ctx.fingerprint, { sleep: ctx.sleep });
+    if (check?.code === 'unreadable') ctx.onProgress({ type: 'warning', message: `could not check staleness: ${check.message}` });
+    else stale = check;
   } catch (error) {
     ctx.onProgress({ type: 'warning', message: `could not check staleness: ${error instanceof Error ? error.message : String(error)}` });
   }
@@ -119,7 +125,7 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
       message: `action ${reverted.actionId} of this plan cut management off and was reverted (${reverted.detail}); applying the same plan again would do it again`,
     });
   }
-  const stale = await checkStale(plan, records, ctx.fingerprint);
+  const stale = await checkStale(plan, records, ctx.fingerprint, { sleep: ctx.sleep });
   if (stale) return refused(plan, ctx, stale);
 
   ctx.journal.audit({
@@ -330,7 +336,7 @@ class Scheduler {
     const keys = new Set([action.targetKey]);
     for (const other of this.plan.actions) if (other.dependsOn.includes(action.id)) keys.add(other.targetKey);
     try {
-      const live = await this.ctx.fingerprint([...keys]);
+      const live = (await this.ctx.fingerprint([...keys])).fingerprints;
       return Object.fromEntries([...keys].map((key) => [key, live[key] ?? null]));
     } catch {
       return undefined;

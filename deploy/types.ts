@@ -1,5 +1,6 @@
 // The apply engine's contract with its callers (CLI, chat) and with the ports it drives. Everything the engine touches
 // is passed in, so tests can run it against an in-memory Proxmox and the CLI against the real client.
+import type { TargetReading } from '../planner/index.ts';
 import type { PveRequest } from '../planner/plan.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
@@ -62,8 +63,8 @@ export interface ApplyContext {
   /** Passed to every step's apply (auth keys by reference). */
   stepSecrets: SecretSource;
   journal: Journal;
-  /** Current fingerprints of the given targets (the planner's fingerprintTargets). */
-  fingerprint: (targetKeys: string[]) => Promise<Record<string, string>>;
+  /** Current fingerprints of the given targets and which could not be read (the planner's readTargets). */
+  fingerprint: (targetKeys: string[]) => Promise<TargetReading>;
   validate: () => Promise<ValidationReport>;
   /** Who asks (chat user or CLI login) and through what; both go to the audit trail. */
   requester: string;
@@ -86,6 +87,7 @@ export interface ApplyContext {
   /** Independent actions run side by side up to this bound (default 3). */
   concurrency?: number;
   now: () => number;
+  /** Pauses between attempts (management probes, tailnet retries, re-reads of targets); real timers when absent. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -106,13 +108,16 @@ export type ApplyEvent =
 
 export type ApplyStatus = 'applied' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
 
-export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
+/** `unreadable`: a target could not be read before the first write (nothing changed; the same apply may be retried). */
+export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'unreadable' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
 
 export interface Refusal {
   code: RefusalCode;
   message: string;
   /** For `stale`: each target whose fingerprint moved since the plan. */
   moved?: Array<{ targetKey: string; planned: string | null; now: string | null; /** The plan's actions on it that would have run. */ actions: string[] }>;
+  /** For `unreadable`: each target that could not be read after a few attempts, with the last cause. */
+  unreadable?: Array<{ targetKey: string; reason: string }>;
 }
 
 export type ActionOutcome = 'done' | 'already-done' | 'failed' | 'reverted' | 'refused' | 'not-run';

@@ -111,6 +111,8 @@ export class SimLab {
   };
   clientSource = '192.168.1.20';
   sslFingerprint = '';
+  /** Running VMs whose guest agent does not answer QEMU's guest-ping (not started yet, crashed, hung). */
+  readonly agentsDown = new Set<number>();
   /** Guest-agent exec pids are per guest in QEMU; one counter keeps them unique and simple. */
   nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });

@@ -7,11 +7,13 @@ import { checkNode } from './cluster.ts';
 import { agentEnabled } from './qemu.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
+// qemu-server PVE/QemuServer/Agent.pm assert_agent_available: configured, VM running, then a guest-ping that answers.
 function agentVm(ctx: RouteContext): SimVm {
   checkNode(ctx.path.node, ctx.lab);
   const vm = ctx.lab.vm(ctx.path.vmid ?? '');
   if (!agentEnabled(vm.config)) fail('No QEMU guest agent configured');
   if (vm.status !== 'running') fail(`VM ${vm.vmid} is not running`);
+  if (ctx.lab.agentsDown.has(vm.vmid)) fail('QEMU guest agent is not running');
   return vm;
 }
 
