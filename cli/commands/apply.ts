@@ -1,7 +1,7 @@
 // `jarvis apply <PLAN_ID|FILE> [--dry-run] [--yes] [--json]`: apply a saved plan to the lab named by PROXMOX_*.
 // Progress lines go to stderr as each action starts and ends; the report (or JSON) goes to stdout.
 // Exit codes (DESIGN §3): 0 applied and validated (or a clean dry run), 1 refused, 2 invalid input, 3 failed,
-// 4 unreachable.
+// 4 unreachable (also: a target could not be read before the first write; nothing was changed).
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { openConfiguredLab } from '../../app/lab.ts';
@@ -30,7 +30,8 @@ Environment: PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETEN
 (default: the spec's safetyGuards.confirmWindowSeconds), JARVIS_BACKUP_STORAGE (see .env.example).
 
 exit codes: 0 applied and validated, 1 refused (unapproved, stale, locked, frozen, tampered), 2 invalid input,
-            3 failed (the report says where and what next), 4 lab unreachable
+            3 failed (the report says where and what next), 4 lab unreachable, or a target could not be read
+            before the first write ("could not read …; nothing was changed, try again": run the same apply again)
 `;
 
 
