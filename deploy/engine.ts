@@ -17,7 +17,7 @@ import { checkPlanShape, checkStale } from './preflight.ts';
 import { redactValue, safeText } from './redact.ts';
 import { resourceKeys } from './resources.ts';
 import { pruneJarvisSnapshots, takePreSnapshot } from './snapshots.ts';
-import type { ActionReport, ApplyContext, ApplyEvent, ApplyReport, ApplyStatus, Refusal } from './types.ts';
+import type { ActionReport, ApplyContext, ApplyEvent, ApplyReport, ApplyStatus, Refusal, ValidationReport } from './types.ts';
 
 const DEFAULT_CONCURRENCY = 3;
 
@@ -192,10 +192,22 @@ async function pruneSnapshots(ctx: ApplyContext, taken: ApplyReport['snapshots']
   }
 }
 
+/** Pauses before validating again when the only failures were reads that failed (the lab answered 5xx, an agent was slow). */
+export const VALIDATION_REREAD_DELAYS_MS = [1_000, 2_000] as const;
+
+/** Nothing left to do, and every failing probe failed to read rather than found something wrong. */
+const onlyReadsFailed = (validation: ValidationReport): boolean =>
+  validation.remaining.length === 0 && validation.probes.some((probe) => !probe.ok) && validation.probes.every((probe) => probe.ok || probe.unreadable === true);
+
 async function validate(ctx: ApplyContext, plan: Plan, report: ApplyReport): Promise<void> {
-  let validation;
+  let validation: ValidationReport;
   try {
     validation = await ctx.validate();
+    for (const delay of VALIDATION_REREAD_DELAYS_MS) {
+      if (!onlyReadsFailed(validation)) break;
+      await (ctx.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms))))(delay);
+      validation = await ctx.validate();
+    }
   } catch (error) {
     const detail = `validation could not re-scan the lab: ${error instanceof Error ? error.message : String(error)}`;
     ctx.onProgress({ type: 'validation', ok: false, detail });

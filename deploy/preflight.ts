@@ -64,8 +64,9 @@ const UNREADABLE = 'unknown';
 /**
  * What each remaining target's fingerprint should be now: the plan's, or — for a target this plan already changed in
  * an earlier run — the fingerprint recorded right after that change (an action records its own target and the
- * targets of the actions that depend on it). A target whose last change was interrupted cannot be predicted and is
- * left to reconciliation.
+ * targets of the actions that depend on it). A target whose last change was interrupted or failed cannot be predicted
+ * and is left to reconciliation; nor can its dependents' targets, which that change may have moved too (advertising
+ * routes in a guest moves the tailnet the next action approves them in).
  */
 export function expectedFingerprints(plan: Plan, records: Map<string, ActionRecord>): Map<string, string | null> {
   const expected = new Map<string, string | null>();
@@ -80,6 +81,7 @@ export function expectedFingerprints(plan: Plan, records: Map<string, ActionReco
     if (!action) continue;
     if (record.status !== 'done') {
       unpredictable.add(action.targetKey);
+      for (const other of plan.actions) if (other.dependsOn.includes(action.id)) unpredictable.add(other.targetKey);
       continue;
     }
     const parsed: unknown = record.postFingerprint === null ? undefined : JSON.parse(record.postFingerprint);

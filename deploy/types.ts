@@ -44,6 +44,8 @@ export interface ValidationProbe {
   targetKey?: string;
   ok: boolean;
   detail: string;
+  /** It failed because a read failed or went unanswered (a 5xx, a guest agent that did not answer): worth re-reading. */
+  unreadable?: boolean;
 }
 
 /** Re-scan after apply: what the planner would still do for the same spec, and the health probes. */

@@ -66,7 +66,7 @@ async function healthProbes(input: ValidatorInput, state: LiveState): Promise<Va
         await input.pve.agentPing(vmid);
         probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: true, detail: 'answers' });
       } catch (error) {
-        probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: false, detail: error instanceof Error ? error.message : String(error) });
+        probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: false, detail: error instanceof Error ? error.message : String(error), unreadable: true });
       }
     }),
   );
@@ -133,7 +133,7 @@ export function makeValidator(input: ValidatorInput): () => Promise<ValidationRe
     const unverified: ValidationReport['unverified'] = [];
     for (const unknown of again.unknowns) {
       const key = unknownTarget(unknown.what);
-      if (key && touched.has(key)) probes.push({ name: `read ${unknown.what}`, targetKey: key, ok: false, detail: `not verified: ${unknown.reason}` });
+      if (key && touched.has(key)) probes.push({ name: `read ${unknown.what}`, targetKey: key, ok: false, detail: `not verified: ${unknown.reason}`, unreadable: true });
       else unverified.push(unknown);
     }
     return { remaining, probes, unverified };

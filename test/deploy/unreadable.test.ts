@@ -119,4 +119,26 @@ describe('apply: a target that cannot be read', () => {
     expect(ctx.events).toContainEqual({ type: 'warning', message: expect.stringMatching(/^could not check staleness: could not read guest\/100: /) });
     expect(exitCodeOf(report)).toBe(EXIT.ok);
   });
+
+  it('validation reads again when its only failures are reads that failed, not when something is left to do', async () => {
+    const { pve, p, journal } = await setup();
+    const unread = { name: 'read in-guest state of VM 100', targetKey: 'guest/100', ok: false, detail: 'not verified: 500', unreadable: true };
+    let calls = 0;
+    const flaky = context(pve, journal, {
+      validate: async () => (++calls === 1 ? { remaining: [], probes: [unread] } : { remaining: [], probes: [{ ...unread, ok: true, detail: 'read' }] }),
+    });
+    expect((await applyPlan(p, flaky)).status).toBe('applied');
+    expect(calls).toBe(2);
+
+    calls = 0;
+    const { pve: pve2, p: p2, journal: journal2 } = await setup();
+    const left = context(pve2, journal2, {
+      validate: async () => {
+        calls += 1;
+        return { remaining: [{ actionId: 'vm.update:100', targetKey: 'vm/100', summary: 'memory' }], probes: [unread] };
+      },
+    });
+    expect((await applyPlan(p2, left)).status).toBe('failed');
+    expect(calls).toBe(1);
+  });
 });
