@@ -162,7 +162,8 @@ describe('SSH shell against a real OpenSSH server', () => {
     const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
     const exited = new Promise((ok) => agent.once('exit', ok));
     try {
-      for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+      // Wait for the agent's socket (a loaded machine may take seconds to start it), not for a fixed time.
+      await expect.poll(() => existsSync(socket), { timeout: 20_000, interval: 20 }).toBe(true);
       execFileSync('ssh-add', ['-q', sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
       const viaAgent = shell({ auth: { kind: 'agent', socket } });
       expect((await viaAgent.exec('echo via-agent')).stdout).toBe('via-agent\n');
