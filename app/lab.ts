@@ -85,12 +85,15 @@ export async function openSimLab(options: SimLabOptions): Promise<Lab> {
   };
 }
 
-/** Connects to the lab named by the configuration. */
-export async function openConfiguredLab(config: JarvisConfig): Promise<Lab> {
+/**
+ * Connects to the lab named by the configuration. `otherwise` ends the "no lab configured" error with what else the
+ * caller offers (e.g. its `--sim SCENARIO` option).
+ */
+export async function openConfiguredLab(config: JarvisConfig, otherwise?: string): Promise<Lab> {
   const px = config.proxmox;
   if (!px) {
     throw new InputError(
-      'no lab configured: set PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_FINGERPRINT (see .env.example), or use --sim SCENARIO',
+      `no lab configured: set PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_FINGERPRINT (see .env.example)${otherwise ? `, ${otherwise}` : ''}`,
     );
   }
   const pve = createProxmoxClient({

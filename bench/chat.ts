@@ -7,8 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Approvals } from '../bot/approvals.ts';
-import { approvalPolicyFromEnv } from '../bot/approval-policy.ts';
+import { Approvals } from '../commands/approvals/state-machine.ts';
+import { approvalPolicyFromEnv } from '../commands/approvals/policy.ts';
 import { startDiscord } from '../bot/discord/adapter.ts';
 import { startSlack } from '../bot/slack/adapter.ts';
 import { createDispatcher, type Dispatcher } from '../commands/dispatcher.ts';

@@ -9,8 +9,8 @@ import { createDispatcher, type Dispatcher } from '../commands/dispatcher.ts';
 import type { Reply } from '../commands/reply.ts';
 import type { JarvisServices } from '../commands/services.ts';
 import { createWorkQueue } from '../commands/work-queue.ts';
-import { Approvals, type ApprovalAuditEvent } from './approvals.ts';
-import { approvalPolicyFromEnv } from './approval-policy.ts';
+import { Approvals, type ApprovalAuditEvent } from '../commands/approvals/state-machine.ts';
+import { approvalPolicyFromEnv } from '../commands/approvals/policy.ts';
 import { startDiscord } from './discord/adapter.ts';
 import { startSlack, type SlackMode } from './slack/adapter.ts';
 

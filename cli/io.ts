@@ -7,8 +7,6 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream;
 }
 
-export type CliCommand = (args: string[], io: CliIo) => Promise<number>;
-
 export const processIo = (): CliIo => ({
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),

@@ -1,10 +1,14 @@
 // `jarvis <command>`: each command lives in cli/commands/<name>.ts and is loaded only when used, so `jarvis check`
-// does not pay for the chat libraries.
+// does not pay for the chat libraries. Every command's arguments go through the one parser in cli/args.ts.
+import { didYouMean } from '../commands/suggest.ts';
 import { EXIT, JarvisError } from '../lib/errors.ts';
 import { scrubSecrets } from '../lib/secret.ts';
-import { processIo, type CliCommand, type CliIo } from './io.ts';
+import { helpText, parseCommandLine, type CliCommand } from './args.ts';
+import { processIo, type CliIo } from './io.ts';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CliCommand }> }> = {
+type Loader = () => Promise<{ command: CliCommand }>;
+
+const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   check: { summary: 'validate specs (schema + guardrails)', load: () => import('./commands/check.ts') },
   plan: { summary: 'scan the lab and write a plan for a phase', load: () => import('./commands/plan.ts') },
   apply: { summary: 'apply a saved plan', load: () => import('./commands/apply.ts') },
@@ -16,26 +20,48 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Cli
   doctor: { summary: 'check configuration and reachability', load: () => import('./commands/doctor.ts') },
 };
 
+/** The subcommands, in the order `jarvis --help` lists them. */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** A subcommand's definition (options, help, exit codes), loaded like `jarvis <name>` loads it. */
+export async function loadCommand(name: string): Promise<CliCommand | undefined> {
+  return (await COMMANDS[name]?.load())?.command;
+}
+
 export function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const width = Math.max(...COMMAND_NAMES.map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: jarvis <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`jarvis <command> --help\` for a command's options.\n`;
+  return `usage: jarvis <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`jarvis <command> --help\` (or \`jarvis help <command>\`) for a command's options and exit codes.\n`;
+}
+
+function unknownCommand(name: string, io: CliIo): number {
+  const guess = didYouMean(name, COMMAND_NAMES);
+  io.stderr(`jarvis: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''}\n\n${usage()}`);
+  return EXIT.invalidInput;
 }
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? args[0] : undefined;
+    if (topic !== undefined) {
+      const command = await loadCommand(topic);
+      if (!command) return unknownCommand(topic, io);
+      io.stdout(helpText(command.spec));
+      return EXIT.ok;
+    }
     io.stdout(usage());
     return name ? EXIT.ok : EXIT.invalidInput;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.stderr(`jarvis: unknown command "${name}"\n\n${usage()}`);
-    return EXIT.invalidInput;
-  }
+  if (!COMMANDS[name]) return unknownCommand(name, io);
   try {
-    const { run } = await command.load();
-    return await run(args, io);
+    const command = (await loadCommand(name))!;
+    const parsed = parseCommandLine(command.spec, args);
+    if (parsed === 'help') {
+      io.stdout(helpText(command.spec));
+      return EXIT.ok;
+    }
+    return await command.run(parsed, io);
   } catch (error) {
     if (error instanceof JarvisError) {
       io.stderr(scrubSecrets(`jarvis ${name}: ${error.message}\n`));

@@ -1,6 +1,6 @@
 // From a decision to an answer, and from an approved plan to a running apply with progress edited in place.
 // Shared by the typed commands (approve/confirm/apply) and by reactions and button clicks on every platform.
-import type { Decision } from '../bot/approvals.ts';
+import type { Decision } from './approvals/state-machine.ts';
 import type { CommandContext, MessageRef } from './context.ts';
 import { errorReply, reply, type Reply } from './reply.ts';
 import type { ApplyProgress, ApplyReport } from './services.ts';

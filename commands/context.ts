@@ -1,5 +1,5 @@
 // What a handler gets: who asks, where, and the injected services. Kept small on purpose (style anchor 8).
-import type { Approvals } from '../bot/approvals.ts';
+import type { Approvals } from './approvals/state-machine.ts';
 import type { Reply } from './reply.ts';
 import type { JarvisServices, Platform, Requester } from './services.ts';
 

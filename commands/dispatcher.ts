@@ -1,7 +1,7 @@
 // One dispatcher for every adapter, in a fixed order: parse → authorize → lock → execute → render.
 // Authorization always comes before any lock or service call; every reply ends with the next command.
 import { randomBytes } from 'node:crypto';
-import { isApprover } from '../bot/approval-policy.ts';
+import { isApprover } from './approvals/policy.ts';
 import { answerDecision, decisionReply } from './apply-flow.ts';
 import { APPROVER_ONLY, BUTTON_REPORTS, buttonCommand } from './buttons.ts';
 import { messageKey, type CommandContext, type CommandDeps, type Conversation, type MessageRef } from './context.ts';

@@ -1,5 +1,5 @@
 // The port between the `/jarvis` command handlers and the rest of Jarvis (planner, apply engine, status, lock).
-// Handlers only see this interface; the lead wires it to the real planner/deploy code, tests pass a fake.
+// Handlers only see this interface; app/services.ts implements it with the use cases of app/use-cases/, tests pass a fake.
 // Every result is platform-neutral data: commands/ renders it into a Reply, bot/ renders the Reply per platform.
 import type { Plan, PlanPhase, PlanViolation } from '../planner/plan.ts';
 
@@ -119,7 +119,8 @@ export interface TaskLog {
 export interface SnapshotList {
   vmid: number;
   name?: string;
-  snapshots: Array<{ name: string; createdAt?: string; description?: string }>;
+  /** `incomplete`: the snapshot's snapstate (`prepare`, `delete`) when it is half made and cannot be rolled back to. */
+  snapshots: Array<{ name: string; createdAt?: string; description?: string; incomplete?: string }>;
 }
 
 /** The lab's change gates. lock: one holder may apply; freeze: nobody may apply until unfreeze. */

@@ -92,14 +92,16 @@ export async function requestEffect(pve: ApplyPve, request: PveRequest, sentAfte
     return (action === 'start') === (status.status === 'running') ? 'applied' : 'not-applied';
   }
   if (method === 'POST' && (m = re(`${VM}/snapshot`).exec(path))) {
-    const snapshots = await pve.listSnapshots(Number(m[1]));
-    return snapshots.some((snap) => snap.name === params.snapname) ? 'applied' : 'not-applied';
+    const snapshot = (await pve.listSnapshots(Number(m[1]))).find((snap) => snap.name === params.snapname);
+    // A snapshot still marked `prepare` is half made: its task may still run, or it died and left it behind.
+    if (snapshot?.snapstate) return 'unknown';
+    return snapshot ? 'applied' : 'not-applied';
   }
   if (re(`${VM}/snapshot/[^/]+/rollback`).test(path)) return 'not-applied';
   if (re(`${VM}/resize`).test(path)) return String(params.size ?? '').startsWith('+') ? 'unknown' : 'not-applied';
   if (method === 'POST' && re(`${NODE}/network`).test(path)) {
-    const ifaces = await pve.listNetwork();
-    return ifaces.some((iface) => iface.iface === params.iface) ? 'applied' : 'not-applied';
+    const { interfaces } = await pve.listNetwork();
+    return interfaces.some((iface) => iface.iface === params.iface) ? 'applied' : 'not-applied';
   }
   if (method === 'POST' && re(`${NODE}/disks/zfs`).test(path)) {
     const pools = await pve.listZfsPools();

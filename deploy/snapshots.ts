@@ -2,7 +2,7 @@
 // snapshot, back the VM up with vzdump instead (or refuse the action, by setting). Afterwards, Jarvis's own older
 // `jarvis-pre-*` snapshots beyond the retention are pruned; snapshots made by people are never touched.
 import { PveError } from '../infra/proxmox/errors.ts';
-import type { TaskResult } from '../infra/proxmox/api.ts';
+import type { SnapshotInfo, TaskResult } from '../infra/proxmox/api.ts';
 import { ActionFailure, type ActionRun } from './executors/run.ts';
 
 export const JARVIS_SNAPSHOT_PREFIX = 'jarvis-pre-';
@@ -51,7 +51,9 @@ export async function takePreSnapshot(run: ActionRun, target: { vmid: number; na
   // A snapshot task that an interrupted run left behind is followed by its UPID below, not mistaken for done.
   const inFlight = run.previous.get('pre-snapshot')?.phase === 'upid';
   const existing = inFlight ? [] : await ctx.pve.listSnapshots(target.vmid);
-  if (existing.some((snapshot) => snapshot.name === target.name)) {
+  const found = existing.find((snapshot) => snapshot.name === target.name);
+  if (found?.snapstate) throw new ActionFailure(`refused: ${halfMade(target.vmid, target.name, found.snapstate)}; the action was not started`, 'refused');
+  if (found) {
     ctx.journal.recordSnapshot(plan.planHash, target.vmid, target.name, 'snapshot', target.name);
     return { vmid: target.vmid, name: target.name, kind: 'snapshot', earlier: true };
   }
@@ -84,7 +86,29 @@ export async function takePreSnapshot(run: ActionRun, target: { vmid: number; na
   return { vmid: target.vmid, name: target.name, kind: 'vzdump', earlier: false };
 }
 
-/** Deletes Jarvis's own snapshots of `vmid` beyond the newest `keep`, never one in `protect`. Returns the names pruned. */
+/**
+ * A VM's snapshots as a rollback sees them: the complete ones, and the half-made ones (a `snapstate`, `prepare` or
+ * `delete`: their task is running or died), which Proxmox refuses to roll back to. The `current` entry is neither.
+ */
+export function snapshotStates(list: readonly SnapshotInfo[]): { complete: SnapshotInfo[]; halfMade: SnapshotInfo[] } {
+  const real = list.filter((snapshot) => snapshot.name !== 'current');
+  return { complete: real.filter((snapshot) => !snapshot.snapstate), halfMade: real.filter((snapshot) => snapshot.snapstate) };
+}
+
+/** Why a snapshot still marked `prepare` or `delete` cannot stand for a taken one, and how to clear it. */
+export function halfMade(vmid: number, name: string, snapstate: string): string {
+  const what = snapstate === 'prepare' ? 'its creation never finished' : snapstate === 'delete' ? 'its deletion never finished' : `snapstate ${snapstate}`;
+  return (
+    `snapshot ${name} of VM ${vmid} is half made (${what}); Proxmox cannot roll back to it. ` +
+    `If no snapshot task of VM ${vmid} is running, remove it with "qm delsnapshot ${vmid} ${name} --force" (and "qm unlock ${vmid}" if the VM stays locked)`
+  );
+}
+
+/**
+ * Deletes Jarvis's own snapshots of `vmid` beyond the newest `keep`, never one in `protect`. Half-made ones (a
+ * `snapstate`) neither count as kept nor are touched: deleting them needs `--force`, a call for a person. Returns the
+ * names pruned.
+ */
 export async function pruneJarvisSnapshots(
   pve: ActionRun['ctx']['pve'],
   vmid: number,
@@ -93,7 +117,7 @@ export async function pruneJarvisSnapshots(
 ): Promise<string[]> {
   const snapshots = await pve.listSnapshots(vmid);
   const ours = snapshots
-    .filter((snapshot) => snapshot.name.startsWith(JARVIS_SNAPSHOT_PREFIX))
+    .filter((snapshot) => snapshot.name.startsWith(JARVIS_SNAPSHOT_PREFIX) && !snapshot.snapstate)
     .sort((a, b) => (b.snaptime ?? 0) - (a.snaptime ?? 0) || b.name.localeCompare(a.name));
   const kept = new Set([...protect].filter((name) => ours.some((snapshot) => snapshot.name === name)));
   for (const snapshot of ours) {

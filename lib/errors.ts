@@ -1,7 +1,7 @@
 // Errors keep a code, a message for the user and the cause apart. Expected outcomes (stale, locked, unauthorized)
 // are results, not exceptions; these classes are for the unexpected or for input that stops a command.
 
-/** Exit codes of the CLI (DESIGN §3). */
+/** Exit codes of the CLI (each command's --help and the README's CLI table list its own). */
 export const EXIT = {
   ok: 0,
   refused: 1,

@@ -1,5 +1,6 @@
-// Proxmox VE value formats, as pure validators. The rules come from pve-common / pve-firewall / pve-docs
-// (see reference/pve-api/ENDPOINTS.md "Formats"). Checkers return `null` when the value is valid, otherwise a short
+// Proxmox VE value formats, as pure validators. The rules come from the API schema (the API viewer,
+// https://pve.proxmox.com/pve-docs/api-viewer/) and the source behind its formats: pve-common PVE/JSONSchema.pm,
+// pve-firewall PVE/Firewall.pm, pve-docs. Checkers return `null` when the value is valid, otherwise a short
 // reason a user can act on; they never throw on bad input.
 
 /** pve-tag: `^[a-z0-9_][a-z0-9_\-+.]*$`, case-insensitive. `=`, `:`, `/` and spaces are not allowed. */

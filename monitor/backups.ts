@@ -2,7 +2,7 @@
 import type { BackupJob, TaskSummary } from '../infra/proxmox/api.ts';
 import type { Collected } from './collect.ts';
 import type { BackupOutcome } from './types.ts';
-import { outcomesOfTask, parseVzdumpLog, taskFinished, taskSucceeded, taskVmid } from './vzdump-log.ts';
+import { outcomesOfTask, parseVzdumpLog, taskFinished, taskSucceeded } from './vzdump-log.ts';
 
 /** All per-VM outcomes of the finished vzdump tasks read, newest first. */
 export function backupOutcomes(collected: Collected): BackupOutcome[] {
@@ -36,8 +36,9 @@ export function failedBackupTasks(collected: Collected, tailLines = 12): FailedB
       const log = collected.taskLogs[task.upid];
       const lines = log?.known ? log.value : undefined;
       const facts = lines ? parseVzdumpLog(lines) : undefined;
-      const single = taskVmid(task);
-      const vmids = facts && facts.failed.size > 0 ? [...facts.failed.keys()] : single !== undefined ? [single] : (facts?.started ?? []);
+      const vmids = outcomesOfTask(task, lines)
+        .filter((outcome) => !outcome.ok)
+        .map((outcome) => outcome.vmid);
       return {
         task,
         vmids,

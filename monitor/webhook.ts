@@ -8,18 +8,23 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { pveObject } from '../infra/proxmox/schemas.ts';
 import { InputError } from '../lib/errors.ts';
 import type { Secret } from '../lib/secret.ts';
 
 export const SECRET_HEADER = 'x-jarvis-secret';
 const MAX_BODY_BYTES = 64 * 1024;
 
-const bodySchema = z.object({
+/** The body a notification template renders; a template field PVE has no value for may come out as `null`. */
+export const notificationBody = pveObject({
   title: z.string().max(4096).default(''),
   message: z.string().max(MAX_BODY_BYTES).default(''),
   severity: z.string().max(32).default('unknown'),
   timestamp: z.union([z.number(), z.string()]).optional(),
-  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  fields: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .transform((fields) => Object.fromEntries(Object.entries(fields).flatMap(([key, value]) => (value === null ? [] : [[key, String(value)]]))))
+    .default({}),
 });
 
 export interface WebhookNotification {
@@ -41,7 +46,7 @@ const VM_ROW = /^\s*(\d{3,9})\s+\S+\s+(?:err|FAILED|error)\b/gim;
 
 /** Parses and interprets a webhook body; throws a ZodError for a body that is not an object of the expected fields. */
 export function parseNotification(body: unknown): WebhookNotification {
-  const b = bodySchema.parse(body);
+  const b = notificationBody.parse(body);
   const text = `${b.title}\n${b.message}`;
   const vmids = new Set<number>();
   for (const m of text.matchAll(FAILED_VM)) vmids.add(Number(m[1]));

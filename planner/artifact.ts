@@ -1,4 +1,4 @@
-// buildPlan: spec + live state → the Plan artifact (DESIGN §3). Pure: the clock and the id come in as inputs.
+// buildPlan: spec + live state → the Plan artifact (planner/plan.ts). Pure: the clock and the id come in as inputs.
 // planHash covers what the plan would do (format version, spec hash, state fingerprint, actions), never its id,
 // time or requester, so the same spec against the same lab gives the same hash and approvals can bind to it.
 import { formatDowntime, rate } from './catalogue.ts';
@@ -9,7 +9,8 @@ import { checkPlan } from './guardrails.ts';
 import { hashOf } from './hash.ts';
 import { orderActions } from './order.ts';
 import { PLAN_FORMAT_VERSION, RISK_ORDER, type Plan, type PlanAction, type PlanPhase, type PlanSummary, type Risk } from './plan.ts';
-import { phaseNumberOf, resolvePhase, type DesiredState } from './resolve.ts';
+import { phaseNumberOf, resolvePhase } from './resolve.ts';
+import type { DesiredState } from './desired-state.ts';
 import type { Spec } from './spec/schema.ts';
 import type { LiveState } from './state.ts';
 

@@ -2,7 +2,7 @@
 // following the build standards (VirtIO NIC, VirtIO SCSI, cache=none, guest agent).
 import { formatPropertyString } from '../lib/pve-formats.ts';
 import type { DiskSpec, NicSpec } from './spec/schema.ts';
-import type { DesiredVm } from './resolve.ts';
+import type { DesiredVm } from './desired-state.ts';
 import { tagSet } from './pve-values.ts';
 
 export const diskSlot = (index: number): string => `scsi${index}`;

@@ -4,7 +4,7 @@
 //  - phase0-host-network: a phase-0 plan never touches host networking unless the spec allows it.
 import { reachesManagement, type ReachFirewall, type ReachRule } from './spec/firewall-reach.ts';
 import type { PlanAction, PlanPhase, PlanViolation, PveRequest } from './plan.ts';
-import type { DesiredState } from './resolve.ts';
+import type { DesiredState } from './desired-state.ts';
 import type { LiveFirewall, LiveFirewallRule } from './state.ts';
 
 const MANAGEMENT_PORTS = [22, 8006] as const;

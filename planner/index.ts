@@ -1,5 +1,6 @@
-// The planner's public surface (TEAM.md contract).
-export { resolvePhase, phaseNumberOf, type DesiredState, type PhaseNumber } from './resolve.ts';
+// The planner's main entry points: resolve a phase of a spec, scan the lab, build and render the plan artifact.
+export { resolvePhase, phaseNumberOf } from './resolve.ts';
+export type { DesiredState, PhaseNumber } from './desired-state.ts';
 export { scanLab, scanDesired, type ScanPorts, type FactReaders } from './scan/index.ts';
 export { readTargets, type TargetReading } from './scan/targets.ts';
 export { instrumentApi, type RequestStats } from './scan/instrument.ts';

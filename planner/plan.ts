@@ -1,4 +1,4 @@
-// The plan artifact (DESIGN §3): an immutable value made by pure functions. Apply replays exactly these actions.
+// The plan artifact: an immutable value made by pure functions. Apply replays exactly these actions.
 
 export const PLAN_FORMAT_VERSION = 1;
 

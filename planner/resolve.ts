@@ -1,75 +1,8 @@
 // Phases are cumulative: planning phase N wants every item introduced at phase ≤ N, with `overrides.phaseK` (K ≤ N)
 // applied in order. A firewall-scope spec (the firewall-only wave) yields only the firewall; nothing else is managed.
-import type {
-  BackupJobSpec,
-  BridgeSpec,
-  DatasetSpec,
-  MigrationSpec,
-  PveStorageSpec,
-  SafetyGuards,
-  Spec,
-  VmSpec,
-  ZfsPoolSpec,
-  FirewallRuleSpec,
-} from './spec/schema.ts';
+import type { BackupJobSpec, FirewallRuleSpec, Spec, VmSpec } from './spec/schema.ts';
+import type { DesiredBackupJob, DesiredFirewall, DesiredFirewallRule, DesiredState, DesiredVm, PhaseNumber } from './desired-state.ts';
 import { compileSegmentation } from './segmentation.ts';
-
-export type PhaseNumber = 0 | 1 | 2;
-
-export type DesiredVm = Omit<VmSpec, 'overrides' | 'firewall'>;
-
-export type DesiredBackupJob = Omit<BackupJobSpec, 'overrides' | 'phase'>;
-
-export interface DesiredFirewallRule {
-  type: 'in' | 'out' | 'forward' | 'group';
-  action: string;
-  enable: boolean;
-  source?: string;
-  dest?: string;
-  proto?: string;
-  dport?: string;
-  sport?: string;
-  iface?: string;
-  macro?: string;
-  log?: string;
-  comment?: string;
-}
-
-export type FirewallOptions = Record<string, string | boolean | undefined>;
-
-export interface DesiredClusterFirewall {
-  options: FirewallOptions;
-  rules: DesiredFirewallRule[];
-  groups: Array<{ group: string; comment?: string; rules: DesiredFirewallRule[] }>;
-  ipsets: Array<{ name: string; comment?: string; cidrs: string[] }>;
-  aliases: Array<{ name: string; cidr: string; comment?: string }>;
-}
-
-export interface DesiredFirewall {
-  /** Undefined: the spec does not manage the datacenter firewall in this phase. */
-  cluster?: DesiredClusterFirewall;
-  node?: { options: FirewallOptions; rules: DesiredFirewallRule[] };
-  /** VM-level firewalls, keyed by vmid. */
-  vms: Record<number, { vmName?: string; options: FirewallOptions; rules: DesiredFirewallRule[] }>;
-}
-
-export interface DesiredState {
-  phase: PhaseNumber;
-  scope: 'full' | 'firewall';
-  node: string;
-  ssdStorage: string;
-  ssdBackupStorage: string;
-  guards: SafetyGuards;
-  bridges: BridgeSpec[];
-  vms: DesiredVm[];
-  zfs: { pools: ZfsPoolSpec[]; datasets: DatasetSpec[]; snapshots: Array<{ dataset: string; frequency: 'hourly' | 'daily'; retention: Record<string, number> }> };
-  storages: PveStorageSpec[];
-  migrations: MigrationSpec[];
-  backupJobs: DesiredBackupJob[];
-  firewall: DesiredFirewall;
-  /** Problems found while resolving (e.g. a segmentation rule naming an unknown VM); they become plan violations. */
-  problems: Array<{ ruleId: string; message: string; location: string }>;
-}
 
 const upTo = (phase: PhaseNumber) => (item: { phase?: number }) => (item.phase ?? 0) <= phase;
 

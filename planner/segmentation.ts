@@ -5,7 +5,7 @@
 //  - each `allow` entry: an ACCEPT rule on the target VM's own firewall from the source segment's IP set;
 //  - `defaultPolicy: deny`: those VM firewalls are enabled with policy_in DROP (only the allowed flows get in).
 import type { Spec, VmSpec } from './spec/schema.ts';
-import type { DesiredFirewall, DesiredFirewallRule, DesiredState } from './resolve.ts';
+import type { DesiredFirewall, DesiredFirewallRule, DesiredState } from './desired-state.ts';
 
 type Segmentation = NonNullable<NonNullable<Spec['firewall']>['segmentation']>;
 

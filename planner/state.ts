@@ -43,6 +43,8 @@ export interface LiveBridge {
   comments?: string;
   /** Staged in interfaces.new and not applied yet. */
   pending: boolean;
+  /** The whole bridge is new in interfaces.new (created, never applied). */
+  stagedNew?: boolean;
 }
 
 export interface LiveStorage {
@@ -75,8 +77,16 @@ export interface LiveZfsPool {
   size: number;
   alloc: number;
   free: number;
+  /** Devices of the data vdevs. */
   devices: string[];
+  /** single, stripe, mirror, raid10, raidz, raidz2, raidz3, draid… (PVE's raidlevel names). */
   raidlevel?: string;
+  /** Devices of the log, cache, spare, special and dedup sections. */
+  logs?: string[];
+  cache?: string[];
+  spares?: string[];
+  special?: string[];
+  dedup?: string[];
 }
 
 export interface LiveDataset {

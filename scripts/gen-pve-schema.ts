@@ -2,7 +2,8 @@
 // simulator validate against: names, types, enums, ranges, lengths, patterns and formats; no prose.
 // Usage: node bin/run-ts.js scripts/gen-pve-schema.ts [path/to/apidoc.json[.br]]
 // (default: lib/pve-schema/source/apidoc.json.br, the official schema kept in the repository, brotli-compressed;
-// its provenance and licence are in lib/pve-schema/source/README.md).
+// its provenance and licence are in lib/pve-schema/source/README.md). apidoc.json is the schema the Proxmox API
+// viewer renders (https://pve.proxmox.com/pve-docs/api-viewer/): pve-docs api-viewer/apidata.js, as plain JSON.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

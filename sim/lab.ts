@@ -18,7 +18,8 @@ export interface SimVm {
   pendingDelete: Set<string>;
   status: 'running' | 'stopped';
   startedAt?: number;
-  snapshots: Array<{ name: string; description: string; snaptime: number; vmstate: number; parent?: string; config: VmConfig }>;
+  /** `snapstate` marks a half-made snapshot, as pve-guest-common AbstractConfig.pm does while creating or deleting. */
+  snapshots: Array<{ name: string; description: string; snaptime: number; vmstate: number; parent?: string; snapstate?: 'prepare' | 'delete'; config: VmConfig }>;
   firewall: FirewallScope;
   /** Pending agent/exec results by pid. */
   execs: Map<number, { exited: boolean; exitcode?: number; out?: string; err?: string }>;
@@ -51,6 +52,7 @@ export type StorageConfig = Record<string, string | number> & { storage: string;
 
 export interface SimDisk {
   devpath: string;
+  /** The /dev/disk/by-id/ name without the directory (GET disks/list sends the whole path). */
   by_id_link: string;
   size: number;
   model: string;
@@ -65,7 +67,12 @@ export interface SimDisk {
 export interface SimZpool {
   name: string;
   raidlevel: string;
+  /** /dev/disk/by-id/ paths of the data devices. */
   devices: string[];
+  /** Devices added later with `zpool add POOL log|cache|spare …` (by-id paths; partitions keep their -partN). */
+  logs?: string[];
+  cache?: string[];
+  spares?: string[];
   ashift: number;
   compression: string;
   size: number;

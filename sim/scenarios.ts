@@ -3,26 +3,35 @@
 // after a real create.
 import { callInternal } from './dispatch.ts';
 import type { Params } from './http.ts';
+import { DAY, recordNightlyRuns } from './backup-history.ts';
 import type { NetIface, SimLab } from './lab.ts';
-
-export const SCENARIOS = ['fresh', 'phase0', 'phase1', 'phase2', 'drifted', 'backup-failures', 'large'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+import type { ScenarioName } from './scenario-names.ts';
 
 const TB = 1000 ** 4;
 const SSD_ID = 'nvme-Samsung_SSD_980_PRO_1TB_S5GXNX0T123456A';
 export const HDD_IDS = ['ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789', 'ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456790'] as const;
+const SPARE_HDD_ID = 'ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456791';
 const NODE = '/nodes/proxmox';
 
 function installNode(lab: SimLab): void {
+  // As the installer writes it, plus a tagged VLAN on the bridge (a common homelab addition: the host's management
+  // VLAN). Its row carries `exists: null` (sim/interfaces.ts).
   lab.network = new Map<string, NetIface>([
-    ['lo', { iface: 'lo', type: 'loopback', method: 'loopback', families: ['inet'], autostart: 1, active: 1 }],
-    ['enp3s0', { iface: 'enp3s0', type: 'eth', method: 'manual', families: ['inet'], exists: 1, active: 1 }],
+    ['lo', { iface: 'lo', type: 'loopback', method: 'loopback', families: ['inet'], autostart: 1 }],
+    ['enp3s0', { iface: 'enp3s0', type: 'eth', method: 'manual', families: ['inet'] }],
     [
       'vmbr0',
       {
-        iface: 'vmbr0', type: 'bridge', method: 'static', families: ['inet'], autostart: 1, active: 1,
+        iface: 'vmbr0', type: 'bridge', method: 'static', families: ['inet'], autostart: 1,
         cidr: '192.168.1.10/24', address: '192.168.1.10', netmask: '24', gateway: '192.168.1.1',
         bridge_ports: 'enp3s0', bridge_stp: 'off', bridge_fd: '0', comments: 'LAN (physical uplink)',
+      },
+    ],
+    [
+      'vmbr0.10',
+      {
+        iface: 'vmbr0.10', type: 'vlan', method: 'static', families: ['inet'], autostart: 1,
+        cidr: '10.10.10.2/24', address: '10.10.10.2', netmask: '24', 'vlan-raw-device': 'vmbr0', 'vlan-id': '10', comments: 'management VLAN',
       },
     ],
   ]);
@@ -206,74 +215,70 @@ async function drifted(lab: SimLab): Promise<void> {
   lab.tailnet.policy.nodeAttrs = [{ target: ['autogroup:member'], attr: ['funnel'] }];
 }
 
-const DAY = 86_400;
-
-/** How one VM fared in a past nightly run. */
-type PastOutcome = 'ok' | 'no-space' | 'lock-timeout' | 'locked-snapshot';
-
-const VM_NAMES: Record<number, string> = { 100: 'edge-gateway', 300: 'app-host', 400: 'home-assistant' };
-const DISK_GIB: Record<number, number> = { 100: 32, 300: 128, 400: 64 };
-
-function pastVmLog(vmid: number, outcome: PastOutcome, archive: string): string[] {
-  const name = VM_NAMES[vmid]!;
-  if (outcome === 'lock-timeout') return [`ERROR: Backup of VM ${vmid} failed - unable to acquire lock: got timeout`];
-  if (outcome === 'locked-snapshot') return [`ERROR: Backup of VM ${vmid} failed - VM ${vmid} is locked (snapshot)`];
-  const head = [`INFO: Starting Backup of VM ${vmid} (qemu)`, 'INFO: status = running', `INFO: VM Name: ${name}`, 'INFO: backup mode: snapshot', `INFO: creating vzdump archive '/var/lib/vz/dump/${archive}'`];
-  if (outcome === 'no-space') {
-    const gib = DISK_GIB[vmid]!;
-    return [
-      ...head,
-      `INFO:  71% (${(gib * 0.71).toFixed(1)} GiB of ${gib.toFixed(1)} GiB) in 6m 2s, read: 251.3 MiB/s, write: 240.1 MiB/s`,
-      'ERROR: vma_queue_write: write error - No space left on device',
-      'INFO: aborting backup job',
-      `ERROR: Backup of VM ${vmid} failed - vma_queue_write: write error - No space left on device`,
-    ];
-  }
-  return [...head, `INFO: archive file size: ${(DISK_GIB[vmid]! * 0.08).toFixed(2)}GB`, `INFO: Finished Backup of VM ${vmid} (00:01:12)`];
-}
-
 /**
  * Six nightly runs of jarvis-daily: three good ones, VM 300 failing for lack of space two days ago, a lock timeout
  * (VM 100) and a snapshot lock (VM 300) a day ago, then a good run a few hours ago. Good runs leave archives.
  */
-/** The most recent daily run at `secondOfDay` (UTC) at or before `now` (epoch seconds). */
-function lastDailyRun(now: number, secondOfDay: number): number {
-  const today = now - (now % DAY) + secondOfDay;
-  return today <= now ? today : today - DAY;
-}
-
 async function backupFailures(lab: SimLab): Promise<void> {
   await phase0(lab);
-  // Runs are anchored to the job's schedule (02:30 UTC), not to the start of the simulator, so every start on the
-  // same day gives the same tasks and UPIDs: de-duplication across separate `jarvis watch --once` runs is testable.
-  const lastRun = lastDailyRun(Math.floor(Date.now() / 1000), 2 * 3600 + 30 * 60);
-  const runs: Array<{ ago: number; outcomes: Record<number, PastOutcome> }> = [
-    { ago: 5 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
-    { ago: 4 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
-    { ago: 3 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
-    { ago: 2 * DAY, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
-    { ago: DAY, outcomes: { 100: 'lock-timeout', 300: 'locked-snapshot', 400: 'ok' } },
-    { ago: 0, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
-  ];
-  const now = lastRun;
-  const header = 'INFO: starting new backup job: vzdump 100 300 400 --storage local --mode snapshot --compress zstd --prune-backups keep-daily=7,keep-weekly=4,keep-monthly=6 --node proxmox';
-  for (const run of runs) {
-    const start = now - run.ago;
-    const stamp = new Date(start * 1000).toISOString().slice(0, 19).replace(/-/g, '_').replace('T', '-').replace(/:/g, '_');
-    const log = [header];
-    if (Object.values(run.outcomes).includes('lock-timeout')) log.push('INFO: trying to get global lock - waiting...', "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout");
-    for (const [vmid, outcome] of Object.entries(run.outcomes).map(([id, o]) => [Number(id), o] as const)) {
-      const archive = `vzdump-qemu-${vmid}-${stamp}.vma.zst`;
-      log.push(...pastVmLog(vmid, outcome, archive));
-      if (outcome === 'ok') {
-        lab.volumes.push({ volid: `local:backup/${archive}`, vmid, size: Math.round(DISK_GIB[vmid]! * 0.08 * 1024 ** 3), format: 'vma.zst', content: 'backup', ctime: start });
-      }
-    }
-    const failed = Object.values(run.outcomes).some((o) => o !== 'ok');
-    log.push(failed ? 'INFO: Backup job finished with errors' : 'INFO: Backup job finished successfully');
-    lab.tasks.record({ type: 'vzdump', id: '', user: 'root@pam', starttime: start, endtime: start + 420, exitstatus: failed ? 'job errors' : 'OK', log });
-  }
-  lab.tasks.tasks.sort((a, b) => a.starttime - b.starttime);
+  recordNightlyRuns(
+    lab,
+    [
+      { ago: 5 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+      { ago: 4 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+      { ago: 3 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+      { ago: 2 * DAY, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
+      { ago: DAY, outcomes: { 100: 'lock-timeout', 300: 'locked-snapshot', 400: 'ok' } },
+      { ago: 0, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+    ],
+    { storage: 'local', dumpdir: '/var/lib/vz/dump' },
+  );
+}
+
+/**
+ * A phase-1 lab that has lived a while, in the shapes real nodes answer with (each modelled on the source named):
+ * - vmbr0 is an Open vSwitch bridge: `ovs_ports enp3s0 vlan10`, enp3s0 its OVSPort, vlan10 an OVSIntPort with
+ *   tag 10 (the layout of the node in PegaProx issue #384; read back per pve-common src/PVE/Network/Interfaces.pm);
+ * - vmbr1 (SERVICES) was made by hand without Autostart: applied, but no `auto` line, so ifreload left it down;
+ * - tank got a log and a cache partition on the NVMe and a hot spare (`zpool add`), which ZFS.pm lists beside the
+ *   pool's root entry;
+ * - VM 300 keeps a snapshot whose deletion failed and that someone unlocked by hand (`snapstate: delete`, as
+ *   cv4pve-autosnap issue #46 describes);
+ * - last night VM 300's backup failed before it started ("unable to create temporary directory", PVE/VZDump.pm
+ *   exec_backup_task), after a good run the night before.
+ */
+async function livedIn(lab: SimLab): Promise<void> {
+  await phase1(lab);
+  const vmbr0 = lab.network.get('vmbr0')!;
+  const { bridge_ports: _ports, bridge_stp: _stp, bridge_fd: _fd, ...uplink } = vmbr0;
+  lab.network.delete('vmbr0.10');
+  lab.network.set('enp3s0', { iface: 'enp3s0', type: 'OVSPort', method: 'manual', families: ['inet'], autostart: 1, ovs_type: 'OVSPort', ovs_bridge: 'vmbr0' });
+  lab.network.set('vmbr0', { ...uplink, type: 'OVSBridge', ovs_type: 'OVSBridge', ovs_ports: 'enp3s0 vlan10' });
+  lab.network.set('vlan10', {
+    iface: 'vlan10', type: 'OVSIntPort', method: 'static', families: ['inet'], autostart: 1, ovs_type: 'OVSIntPort', ovs_bridge: 'vmbr0',
+    ovs_options: 'tag=10', cidr: '10.10.10.2/24', address: '10.10.10.2', netmask: '24', comments: 'management VLAN',
+  });
+  lab.network.set('vmbr1', { iface: 'vmbr1', type: 'bridge', method: 'manual', families: ['inet'], bridge_ports: '', bridge_stp: 'off', bridge_fd: '0', comments: 'SERVICES internal-only' });
+
+  lab.disks.push({ devpath: '/dev/sdc', by_id_link: SPARE_HDD_ID, size: 4 * TB, model: 'WDC_WD40EFPX-68C6CN0', serial: 'WD-WX12D3456791', vendor: 'ATA', wwn: '0x50014ee2b1c2d3e6', type: 'hdd', rpm: 5400, used: 'ZFS' });
+  const tank = lab.zpools.get('tank')!;
+  tank.logs = [`/dev/disk/by-id/${SSD_ID}-part4`];
+  tank.cache = [`/dev/disk/by-id/${SSD_ID}-part5`];
+  tank.spares = [`/dev/disk/by-id/${SPARE_HDD_ID}`];
+
+  const app = lab.vm(300);
+  const { lock: _lock, parent: _parent, ...config } = app.config;
+  app.snapshots.push({ name: 'before-upgrade', description: 'before the Docker upgrade', snaptime: Math.floor(Date.now() / 1000) - 20 * DAY, vmstate: 0, config, snapstate: 'delete' });
+  app.config.parent = 'before-upgrade';
+
+  recordNightlyRuns(
+    lab,
+    [
+      { ago: DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+      { ago: 0, outcomes: { 100: 'ok', 300: 'no-tmpdir', 400: 'ok' } },
+    ],
+    { storage: 'tank-backups', dumpdir: '/tank/backups/dump' },
+  );
 }
 
 async function large(lab: SimLab, count: number): Promise<void> {
@@ -316,6 +321,8 @@ async function buildContent(lab: SimLab, name: ScenarioName, opts: { largeCount:
       return drifted(lab);
     case 'backup-failures':
       return backupFailures(lab);
+    case 'lived-in':
+      return livedIn(lab);
     case 'large':
       return large(lab, opts.largeCount);
   }

@@ -14,14 +14,15 @@ import { SimLab } from './lab.ts';
 import { networkChanges } from './routes/network.ts';
 import { seededRandom } from './random.ts';
 import { redactParams, RequestLog, type SimRequestRecord } from './request-log.ts';
-import { buildScenario, type ScenarioName } from './scenarios.ts';
+import type { ScenarioName } from './scenario-names.ts';
+import { buildScenario } from './scenarios.ts';
 import { startTailnetServer, TailnetState } from './tailnet.ts';
 import { startSimHostSsh } from './guest/host-ssh.ts';
 import { createSimShellRunner } from './guest/runner.ts';
 
 export type { SimRequestRecord } from './request-log.ts';
 export type { SimLab } from './lab.ts';
-export type { ScenarioName } from './scenarios.ts';
+export type { ScenarioName } from './scenario-names.ts';
 
 export interface SimOptions {
   scenario?: ScenarioName;
@@ -174,8 +175,9 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       }
       const data = await runRoute(lab, method, checked, params, caller?.authid ?? 'root@pam');
       const envelope: Record<string, unknown> = { data: data ?? null };
-      // PVE adds the staged /etc/network/interfaces diff beside the data of the network list.
-      if (method === 'GET' && checked.template === '/nodes/{node}/network' && lab.pendingNetwork) envelope.changes = networkChanges(lab);
+      // PVE adds the staged /etc/network/interfaces diff beside the data of the network list, when there is one.
+      const changes = method === 'GET' && checked.template === '/nodes/{node}/network' && lab.pendingNetwork ? networkChanges(lab) : '';
+      if (changes) envelope.changes = changes;
       finish(200, 'OK', envelope);
     } catch (error) {
       if (error instanceof PveHttpError) {

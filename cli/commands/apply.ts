@@ -1,7 +1,4 @@
-// `jarvis apply <PLAN_ID|FILE> [--dry-run] [--yes] [--json]`: apply a saved plan to the lab named by PROXMOX_*.
-// Progress lines go to stderr as each action starts and ends; the report (or JSON) goes to stdout.
-// Exit codes (DESIGN §3): 0 applied and validated (or a clean dry run), 1 refused, 2 invalid input, 3 failed,
-// 4 unreachable (also: a target could not be read before the first write; nothing was changed).
+// `jarvis apply <PLAN_ID|FILE>`: apply a saved plan to the lab named by PROXMOX_*; `--yes` is the CLI's approval.
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { openConfiguredLab } from '../../app/lab.ts';
@@ -13,49 +10,9 @@ import { loadPlan } from '../../deploy/plan-file.ts';
 import { renderEvent, renderReport } from '../../deploy/render.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { EXIT, InputError, type ExitCode } from '../../lib/errors.ts';
+import { EXIT, type ExitCode } from '../../lib/errors.ts';
 import { scrubSecrets } from '../../lib/secret.ts';
-import type { CliCommand } from '../io.ts';
-
-const USAGE = `usage: jarvis apply <PLAN_ID|FILE> [--dry-run] [--yes] [--json]
-
-Applies a plan saved by \`jarvis plan\` (JARVIS_DATA_DIR/plans/<id>.json, or a file) to the lab named by PROXMOX_*.
-
-  --yes       apply it (without it, apply refuses: the CLI's approval)
-  --dry-run   list every request each action would send, checked against the PVE schema; send nothing
-  --json      print the report as one JSON document on stdout
-  --help      show this help
-
-Environment: PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETENTION, JARVIS_CONFIRM_WINDOW_SECONDS
-(default: the spec's safetyGuards.confirmWindowSeconds), JARVIS_BACKUP_STORAGE (see .env.example).
-
-exit codes: 0 applied and validated, 1 refused (unapproved, stale, locked, frozen, tampered), 2 invalid input,
-            3 failed (the report says where and what next), 4 lab unreachable, or a target could not be read
-            before the first write ("could not read …; nothing was changed, try again": run the same apply again)
-`;
-
-
-interface ApplyArgs {
-  ref?: string;
-  yes: boolean;
-  dryRun: boolean;
-  json: boolean;
-  help: boolean;
-}
-
-function parseArgs(args: string[]): ApplyArgs {
-  const out: ApplyArgs = { yes: false, dryRun: false, json: false, help: false };
-  for (const arg of args) {
-    if (arg === '--help' || arg === '-h') out.help = true;
-    else if (arg === '--yes' || arg === '-y') out.yes = true;
-    else if (arg === '--dry-run') out.dryRun = true;
-    else if (arg === '--json') out.json = true;
-    else if (arg.startsWith('-')) throw new InputError(`unknown option "${arg}" (see jarvis apply --help)`);
-    else if (out.ref) throw new InputError(`one plan at a time: got "${out.ref}" and "${arg}"`);
-    else out.ref = arg;
-  }
-  return out;
-}
+import { defineCommand } from '../args.ts';
 
 export function exitCodeOf(report: ApplyReport): ExitCode {
   switch (report.status) {
@@ -72,45 +29,66 @@ export function exitCodeOf(report: ApplyReport): ExitCode {
   }
 }
 
-export const run: CliCommand = async (args, io) => {
-  const options = parseArgs(args);
-  if (options.help) {
-    io.stdout(USAGE);
-    return EXIT.ok;
-  }
-  if (!options.ref) throw new InputError('which plan? usage: jarvis apply <PLAN_ID|FILE> [--dry-run] [--yes]');
-  const config = loadConfig(io.env);
-  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(io.cwd, config.dataDir);
-  const ref = options.ref.endsWith('.json') || options.ref.includes('/') ? resolve(io.cwd, options.ref) : options.ref;
-  const plan = await loadPlan(ref, dataDir);
-  const spec = await loadPlanSpec(plan, io.cwd);
-  const journal = Journal.open(applyDbPath(dataDir));
-  try {
-    const lab = await openConfiguredLab(config);
+export const command = defineCommand(
+  {
+    name: 'apply',
+    operands: '<PLAN_ID|FILE>',
+    positionals: { min: 1, max: 1 },
+    options: {
+      'dry-run': { type: 'boolean', description: 'list every request each action would send, checked against the PVE schema; send nothing' },
+      yes: { type: 'boolean', short: 'y', description: "apply it (without it, apply refuses: the CLI's approval)" },
+      json: { type: 'boolean', description: 'print the report as one JSON document on stdout' },
+    },
+    description:
+      'Applies a plan saved by `jarvis plan` (JARVIS_DATA_DIR/plans/<id>.json, or a file) to the lab named by PROXMOX_*.\n' +
+      'Progress goes to stderr as each action starts and ends; the report (or JSON) to stdout. To try it on a simulated\n' +
+      'lab, start one with `jarvis sim` and load the variables it prints (README: CLI).',
+    environment:
+      'PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETENTION, JARVIS_CONFIRM_WINDOW_SECONDS (default: the\n' +
+      "spec's safetyGuards.confirmWindowSeconds), JARVIS_BACKUP_STORAGE (see .env.example)",
+    exitCodes: [
+      [EXIT.ok, 'applied and validated (or a clean dry run)'],
+      [EXIT.refused, 'refused (unapproved, stale, locked, frozen, tampered)'],
+      [EXIT.invalidInput, 'invalid input'],
+      [EXIT.failed, 'failed (the report says where and what next)'],
+      [EXIT.unreachable, 'lab unreachable, or a target could not be read before the first write (nothing was changed: run the same apply again)'],
+    ],
+  },
+  async ({ values, positionals }, io) => {
+    const options = { ref: positionals[0]!, yes: values.yes, dryRun: values['dry-run'], json: values.json };
+    const config = loadConfig(io.env);
+    const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(io.cwd, config.dataDir);
+    const ref = options.ref.endsWith('.json') || options.ref.includes('/') ? resolve(io.cwd, options.ref) : options.ref;
+    const plan = await loadPlan(ref, dataDir);
+    const spec = await loadPlanSpec(plan, io.cwd);
+    const journal = Journal.open(applyDbPath(dataDir));
     try {
-      const ctx = createApplyContext({
-        plan,
-        spec,
-        lab: lab.ports,
-        mgmt: lab.mgmt,
-        journal,
-        env: io.env,
-        requester: `cli:${userInfo().username}`,
-        via: 'cli',
-        approved: options.yes,
-        dryRun: options.dryRun,
-        onProgress: (event) => io.stderr(scrubSecrets(`${renderEvent(event)}\n`)),
-        snapshotRetention: config.snapshotRetention,
-        confirmWindowMs: (config.apply.confirmWindowSeconds ?? spec.spec.safetyGuards.confirmWindowSeconds) * 1000,
-        backupStorage: config.apply.backupStorage,
-      });
-      const report = await applyPlan(plan, ctx);
-      io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report)));
-      return exitCodeOf(report);
+      const lab = await openConfiguredLab(config, 'or start a simulated lab with `jarvis sim` and load the variables it prints');
+      try {
+        const ctx = createApplyContext({
+          plan,
+          spec,
+          lab: lab.ports,
+          mgmt: lab.mgmt,
+          journal,
+          env: io.env,
+          requester: `cli:${userInfo().username}`,
+          via: 'cli',
+          approved: options.yes,
+          dryRun: options.dryRun,
+          onProgress: (event) => io.stderr(scrubSecrets(`${renderEvent(event)}\n`)),
+          snapshotRetention: config.snapshotRetention,
+          confirmWindowMs: (config.apply.confirmWindowSeconds ?? spec.spec.safetyGuards.confirmWindowSeconds) * 1000,
+          backupStorage: config.apply.backupStorage,
+        });
+        const report = await applyPlan(plan, ctx);
+        io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report)));
+        return exitCodeOf(report);
+      } finally {
+        await lab.close();
+      }
     } finally {
-      await lab.close();
+      journal.close();
     }
-  } finally {
-    journal.close();
-  }
-};
+  },
+);

@@ -1,4 +1,4 @@
-// `jarvis check [FILES…] [--json]`: validates specs (schema, then the guardrails). Exit 0 when clean (warnings are
+// `jarvis check [FILES…]`: validates specs (schema, then the guardrails). Exit 0 when clean (warnings are
 // printed), 1 when a guardrail refuses a spec, 2 when a file is not a valid spec at all.
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -6,18 +6,7 @@ import { EXIT } from '../../lib/errors.ts';
 import { formatDiagnostic, type SpecDiagnostic } from '../../planner/spec/diagnostic.ts';
 import { checkSpec } from '../../planner/spec/guardrails.ts';
 import { readSpecFile } from '../../planner/spec/load.ts';
-import type { CliCommand } from '../io.ts';
-
-const USAGE = `usage: jarvis check [FILES…] [--json]
-
-Validates desired-state specs: schema first, then the hard-constraint guardrails (see docs/spec-reference.md).
-With no FILES, checks every specs/*.yaml under the current directory.
-
-  --json   print one JSON document on stdout (files, findings, exitCode)
-  --help   show this help
-
-exit codes: 0 clean (warnings allowed), 1 guardrail violation, 2 invalid input
-`;
+import { defineCommand } from '../args.ts';
 
 interface FileResult {
   file: string;
@@ -37,54 +26,63 @@ async function defaultFiles(cwd: string): Promise<string[] | string> {
   }
 }
 
-export const run: CliCommand = async (args, io) => {
-  const json = args.includes('--json');
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(USAGE);
-    return EXIT.ok;
-  }
-  const unknown = args.find((a) => a.startsWith('-') && a !== '--json');
-  if (unknown) {
-    io.stderr(`jarvis check: unknown option ${unknown}\n\n${USAGE}`);
-    return EXIT.invalidInput;
-  }
-  let files = args.filter((a) => !a.startsWith('-'));
-  if (files.length === 0) {
-    const found = await defaultFiles(io.cwd);
-    if (typeof found === 'string') {
-      io.stderr(`jarvis check: ${found}\n`);
-      return EXIT.invalidInput;
+export const command = defineCommand(
+  {
+    name: 'check',
+    operands: '[FILES…]',
+    positionals: { min: 0, max: Infinity },
+    options: {
+      json: { type: 'boolean', description: 'print one JSON document on stdout (files, findings, exitCode)' },
+    },
+    description:
+      'Validates desired-state specs: schema first, then the hard-constraint guardrails (see docs/spec-reference.md).\n' +
+      'With no FILES, checks every specs/*.yaml under the current directory.',
+    exitCodes: [
+      [EXIT.ok, 'clean (warnings allowed)'],
+      [EXIT.refused, 'guardrail violation'],
+      [EXIT.invalidInput, 'invalid input'],
+    ],
+  },
+  async ({ values, positionals }, io) => {
+    const json = values.json;
+    let files = positionals;
+    if (files.length === 0) {
+      const found = await defaultFiles(io.cwd);
+      if (typeof found === 'string') {
+        io.stderr(`jarvis check: ${found}\n`);
+        return EXIT.invalidInput;
+      }
+      files = found;
     }
-    files = found;
-  }
 
-  const findings: SpecDiagnostic[] = [];
-  const results: FileResult[] = [];
-  let invalid = false;
-  for (const file of files) {
-    const loaded = await readSpecFile(isAbsolute(file) ? file : resolve(io.cwd, file), file);
-    const own = loaded.ok ? checkSpec(loaded.loaded) : loaded.errors;
-    invalid ||= !loaded.ok;
-    findings.push(...own);
-    results.push({
-      file,
-      ...(loaded.ok ? { sha256: loaded.loaded.source.sha256 } : {}),
-      valid: loaded.ok,
-      errors: own.filter((f) => f.severity === 'error').length,
-      warnings: own.filter((f) => f.severity === 'warning').length,
-    });
-  }
-  const errors = findings.filter((f) => f.severity === 'error').length;
-  const exitCode = invalid ? EXIT.invalidInput : errors > 0 ? EXIT.refused : EXIT.ok;
+    const findings: SpecDiagnostic[] = [];
+    const results: FileResult[] = [];
+    let invalid = false;
+    for (const file of files) {
+      const loaded = await readSpecFile(isAbsolute(file) ? file : resolve(io.cwd, file), file);
+      const own = loaded.ok ? checkSpec(loaded.loaded) : loaded.errors;
+      invalid ||= !loaded.ok;
+      findings.push(...own);
+      results.push({
+        file,
+        ...(loaded.ok ? { sha256: loaded.loaded.source.sha256 } : {}),
+        valid: loaded.ok,
+        errors: own.filter((f) => f.severity === 'error').length,
+        warnings: own.filter((f) => f.severity === 'warning').length,
+      });
+    }
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    const exitCode = invalid ? EXIT.invalidInput : errors > 0 ? EXIT.refused : EXIT.ok;
 
-  if (json) {
-    io.stdout(`${JSON.stringify({ ok: exitCode === EXIT.ok, exitCode, files: results, findings }, null, 2)}\n`);
+    if (json) {
+      io.stdout(`${JSON.stringify({ ok: exitCode === EXIT.ok, exitCode, files: results, findings }, null, 2)}\n`);
+      return exitCode;
+    }
+    for (const finding of findings) io.stdout(`${formatDiagnostic(finding)}\n`);
+    for (const r of results) {
+      const verdict = !r.valid ? 'invalid input' : r.errors > 0 ? 'refused' : 'ok';
+      io.stdout(`${r.file}: ${verdict} (${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'})\n`);
+    }
     return exitCode;
-  }
-  for (const finding of findings) io.stdout(`${formatDiagnostic(finding)}\n`);
-  for (const r of results) {
-    const verdict = !r.valid ? 'invalid input' : r.errors > 0 ? 'refused' : 'ok';
-    io.stdout(`${r.file}: ${verdict} (${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'})\n`);
-  }
-  return exitCode;
-};
+  },
+);

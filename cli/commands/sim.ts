@@ -5,18 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, InputError } from '../../lib/errors.ts';
-import { SCENARIOS, type ScenarioName } from '../../sim/scenarios.ts';
+import { SCENARIOS, type ScenarioName } from '../../sim/scenario-names.ts';
 import { startSim, type SimOptions } from '../../sim/server.ts';
-import type { CliCommand } from '../io.ts';
-
-const USAGE = `usage: jarvis sim [--listen HOST:PORT] [--scenario NAME] [--large-count N] [--latency-ms N]
-                  [--task-seconds S] [--fault SPEC]... [--request-log FILE] [--token USER@REALM!ID=SECRET]
-                  [--seed N] [--allow-non-loopback]
-
-  --scenario      ${SCENARIOS.join(' | ')} (default fresh)
-  --fault         5xx:RATE | timeout:PATH_GLOB | 596:PATH_GLOB | task-fail:TYPE (repeatable)
-  --listen        default 127.0.0.1:0 (a free port); another address needs --allow-non-loopback
-`;
+import { defineCommand, type ParsedArgs } from '../args.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -26,122 +17,101 @@ function number(flag: string, value: string | undefined, min: number): number {
   return n;
 }
 
-/** Parses the command line into startSim options. */
-export function parseSimArgs(args: string[]): { options: SimOptions; help: boolean } {
-  const options: SimOptions = { faults: [] };
-  let allowNonLoopback = false;
-  let listen: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const value = (): string => {
-      const next = args[++i];
-      if (next === undefined) throw new InputError(`${flag}: missing value`);
-      return next;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return { options, help: true };
-      case '--listen':
-        listen = value();
-        break;
-      case '--scenario': {
-        const name = value();
-        if (!(SCENARIOS as readonly string[]).includes(name)) throw new InputError(`--scenario: unknown scenario "${name}" (one of ${SCENARIOS.join(', ')})`);
-        options.scenario = name as ScenarioName;
-        break;
-      }
-      case '--large-count':
-        options.largeCount = number(flag, value(), 0);
-        break;
-      case '--latency-ms':
-        options.latencyMs = number(flag, value(), 0);
-        break;
-      case '--task-seconds':
-        options.taskSeconds = number(flag, value(), 0);
-        break;
-      case '--seed':
-        options.seed = number(flag, value(), 0);
-        break;
-      case '--fault':
-        options.faults!.push(value());
-        break;
-      case '--request-log':
-        options.requestLogFile = value();
-        break;
-      case '--token': {
-        const spec = value();
-        const match = /^([^\s@!=]+@[A-Za-z][\w.-]*![A-Za-z][\w.-]*)=(\S+)$/.exec(spec);
-        if (!match) throw new InputError('--token: expected USER@REALM!TOKENID=SECRET');
-        options.tokens = [{ tokenId: match[1]!, secret: match[2]!, privileges: 'admin' }];
-        break;
-      }
-      case '--allow-non-loopback':
-        allowNonLoopback = true;
-        break;
-      default:
-        throw new InputError(`unknown option "${flag}"\n\n${USAGE}`);
-    }
+/** The startSim options a parsed `jarvis sim` command line asks for. */
+export function simOptionsFrom({ values }: ParsedArgs<(typeof command)['spec']['options']>): SimOptions {
+  const options: SimOptions = { faults: [...values.fault] };
+  if (values.scenario !== undefined) options.scenario = values.scenario as ScenarioName;
+  if (values['large-count'] !== undefined) options.largeCount = number('--large-count', values['large-count'], 0);
+  if (values['latency-ms'] !== undefined) options.latencyMs = number('--latency-ms', values['latency-ms'], 0);
+  if (values['task-seconds'] !== undefined) options.taskSeconds = number('--task-seconds', values['task-seconds'], 0);
+  if (values.seed !== undefined) options.seed = number('--seed', values.seed, 0);
+  if (values['request-log'] !== undefined) options.requestLogFile = values['request-log'];
+  if (values.token !== undefined) {
+    const match = /^([^\s@!=]+@[A-Za-z][\w.-]*![A-Za-z][\w.-]*)=(\S+)$/.exec(values.token);
+    if (!match) throw new InputError('--token: expected USER@REALM!TOKENID=SECRET');
+    options.tokens = [{ tokenId: match[1]!, secret: match[2]!, privileges: 'admin' }];
   }
+  const listen = values.listen;
   if (listen !== undefined) {
     const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
     if (!match) throw new InputError(`--listen: expected HOST:PORT, got "${listen}"`);
     const host = match[1]!.replace(/^\[|\]$/g, '');
-    if (!LOOPBACK.has(host) && !allowNonLoopback) {
+    if (!LOOPBACK.has(host) && !values['allow-non-loopback']) {
       throw new InputError(`--listen ${listen}: the simulator binds loopback only; add --allow-non-loopback to serve on ${host}`);
     }
     options.host = host === 'localhost' ? '127.0.0.1' : host;
     options.port = number('--listen port', match[2], 0);
   }
-  return { options, help: false };
+  return options;
 }
 
 const quote = (value: string | number): string => `'${String(value).replace(/'/g, `'\\''`)}'`;
 
-export const run: CliCommand = async (args, io) => {
-  const { options, help } = parseSimArgs(args);
-  if (help) {
-    io.stdout(USAGE);
+export const command = defineCommand(
+  {
+    name: 'sim',
+    positionals: { min: 0, max: 0 },
+    options: {
+      listen: { type: 'string', value: 'HOST:PORT', description: 'where to serve (default 127.0.0.1:0, a free port); another address needs --allow-non-loopback' },
+      scenario: { type: 'string', value: 'NAME', choices: SCENARIOS, description: 'the lab to start from (default fresh)' },
+      'large-count': { type: 'string', value: 'N', description: 'extra unmanaged VMs in the large scenario (default 1000)' },
+      'latency-ms': { type: 'string', value: 'N', description: 'added before each API answer (default 0)' },
+      'task-seconds': { type: 'string', value: 'S', description: 'simulated duration of every task (default 3)' },
+      fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: 5xx:RATE | timeout:PATH_GLOB | 596:PATH_GLOB | task-fail:TYPE (sim/README.md)' },
+      'request-log': { type: 'string', value: 'FILE', description: 'append every API request to this file as JSON lines, secrets redacted' },
+      token: { type: 'string', value: 'USER@REALM!ID=SECRET', description: 'the API token to accept (default: root@pam!jarvis with a random secret; printed either way)' },
+      seed: { type: 'string', value: 'N', description: 'makes MACs, UUIDs, job ids and 5xx draws reproducible (default 1)' },
+      'allow-non-loopback': { type: 'boolean', description: 'allow --listen on an address other than loopback' },
+    },
+    description:
+      'Serves the simulated Proxmox VE node (and its tailnet) and prints the environment a Jarvis process needs to use it,\n' +
+      'as lines a shell can source (PROXMOX_*, SSH_*, TAILSCALE_*, JARVIS_MGMT_*). Runs until SIGINT or SIGTERM.',
+    exitCodes: [
+      [EXIT.ok, 'stopped by SIGINT or SIGTERM'],
+      [EXIT.invalidInput, 'invalid input'],
+    ],
+  },
+  async (args, io) => {
+    const options = simOptionsFrom(args);
+    const sim = await startSim(options);
+    const host = new URL(sim.url).hostname;
+    // The simulated tailnet's auth key, in a file as on a real edge-gateway, so guests can join during an apply.
+    const scratch = mkdtempSync(join(tmpdir(), 'jarvis-sim-'));
+    const authKeyFile = join(scratch, 'tailscale-authkey');
+    writeFileSync(authKeyFile, `tskey-auth-sim-${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
+    const env: Array<[string, string | number]> = [
+      ['PROXMOX_URL', sim.url],
+      ['PROXMOX_FINGERPRINT', sim.fingerprint],
+      ['PROXMOX_TOKEN_ID', sim.tokenId],
+      ['PROXMOX_TOKEN_SECRET', sim.tokenSecret],
+      ['PROXMOX_NODE', sim.node],
+      ['TAILSCALE_API_URL', sim.tailscaleUrl],
+      ['TAILSCALE_API_KEY', sim.tailscaleApiKey],
+      ['TAILSCALE_TAILNET', '-'],
+      ['TAILSCALE_AUTHKEY_FILE', authKeyFile],
+      ['SSH_HOSTS', `${sim.node}=${host}:${sim.mgmtSshPort}`],
+      ['SSH_HOST_PINS', `${sim.node}=${sim.mgmtSshFingerprint}`],
+      ['SSH_KEY_PATH', sim.mgmtSshKeyPath],
+      ['SSH_USER', 'root'],
+      ['JARVIS_MGMT_HOST', host],
+      ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
+    ];
+    // Listen for the stop signals before printing: a caller may stop the simulator as soon as it has the variables.
+    const stopped = new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    io.stdout(env.map(([name, value]) => `${name}=${quote(value)}\n`).join(''));
+    io.stderr(`jarvis sim: scenario ${options.scenario ?? 'fresh'} on ${sim.url} (Ctrl-C to stop)\n`);
+    await stopped;
+    await sim.close();
+    rmSync(scratch, { recursive: true, force: true });
+    io.stderr('jarvis sim: stopped\n');
     return EXIT.ok;
-  }
-  const sim = await startSim(options);
-  const host = new URL(sim.url).hostname;
-  // The simulated tailnet's auth key, in a file as on a real edge-gateway, so guests can join during an apply.
-  const scratch = mkdtempSync(join(tmpdir(), 'jarvis-sim-'));
-  const authKeyFile = join(scratch, 'tailscale-authkey');
-  writeFileSync(authKeyFile, `tskey-auth-sim-${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
-  const env: Array<[string, string | number]> = [
-    ['PROXMOX_URL', sim.url],
-    ['PROXMOX_FINGERPRINT', sim.fingerprint],
-    ['PROXMOX_TOKEN_ID', sim.tokenId],
-    ['PROXMOX_TOKEN_SECRET', sim.tokenSecret],
-    ['PROXMOX_NODE', sim.node],
-    ['TAILSCALE_API_URL', sim.tailscaleUrl],
-    ['TAILSCALE_API_KEY', sim.tailscaleApiKey],
-    ['TAILSCALE_TAILNET', '-'],
-    ['TAILSCALE_AUTHKEY_FILE', authKeyFile],
-    ['SSH_HOSTS', `${sim.node}=${host}:${sim.mgmtSshPort}`],
-    ['SSH_HOST_PINS', `${sim.node}=${sim.mgmtSshFingerprint}`],
-    ['SSH_KEY_PATH', sim.mgmtSshKeyPath],
-    ['SSH_USER', 'root'],
-    ['JARVIS_MGMT_HOST', host],
-    ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
-  ];
-  // Listen for the stop signals before printing: a caller may stop the simulator as soon as it has the variables.
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  io.stdout(env.map(([name, value]) => `${name}=${quote(value)}\n`).join(''));
-  io.stderr(`jarvis sim: scenario ${options.scenario ?? 'fresh'} on ${sim.url} (Ctrl-C to stop)\n`);
-  await stopped;
-  await sim.close();
-  rmSync(scratch, { recursive: true, force: true });
-  io.stderr('jarvis sim: stopped\n');
-  return EXIT.ok;
-};
+  },
+);

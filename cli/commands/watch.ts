@@ -1,5 +1,5 @@
-// `jarvis watch [--once] [--sim SCENARIO]`: runs the alert watchers (failed backups, absence and freshness, storage,
-// tailnet, Funnel) once or on JARVIS_WATCH_SCHEDULE, and prints the alerts it raises. Alert memory lives in
+// `jarvis watch`: runs the alert watchers (failed backups, absence and freshness, storage, tailnet, Funnel) once or
+// on JARVIS_WATCH_SCHEDULE, and prints the alerts it raises. Alert memory lives in
 // JARVIS_DATA_DIR, so a second `--once` raises nothing already raised. The long-running mode also starts the Proxmox
 // webhook receiver when JARVIS_WEBHOOK_LISTEN and JARVIS_WEBHOOK_SECRET are set.
 import { EXIT, InputError } from '../../lib/errors.ts';
@@ -13,19 +13,9 @@ import { startWebhookReceiver } from '../../monitor/webhook.ts';
 import { scanDrift } from '../../monitor/drift.ts';
 import { isAbsolute, join } from 'node:path';
 import { defaultSpecFor } from '../../app/planning.ts';
-import type { CliCommand, CliIo } from '../io.ts';
-import { openMonitorLab, parseMonitorArgs, type MonitorLab } from './status.ts';
-
-const USAGE = `usage: jarvis watch [--once] [--sim SCENARIO]
-
-Runs the alert watchers and prints the alerts they raise (de-duplicated across runs via JARVIS_DATA_DIR).
-
-  --once           one pass, then exit (default: run on JARVIS_WATCH_SCHEDULE until interrupted)
-  --sim SCENARIO   start the simulated lab in-process (e.g. backup-failures, drifted)
-  --help           show this help
-
-exit codes: 0 ok, 2 invalid input, 4 Proxmox unreachable
-`;
+import { defineCommand } from '../args.ts';
+import type { CliIo } from '../io.ts';
+import { SIM_OPTION, openMonitorLab, type MonitorLab } from './status.ts';
 
 function summary(result: WatchResult): string {
   const parts = [`${result.delivered.length} alert${result.delivered.length === 1 ? '' : 's'} raised`, `${result.suppressed} already raised`];
@@ -69,28 +59,43 @@ async function runForever(io: CliIo, options: Omit<WatchOptions, 'now'>, config:
   return EXIT.ok;
 }
 
-export const run: CliCommand = async (args, io) => {
-  const options = parseMonitorArgs('watch', args, ['--once']);
-  if (options.help) {
-    io.stdout(USAGE);
-    return EXIT.ok;
-  }
-  const config = loadConfig(io.env);
-  const connection = await openMonitorLab(options.sim, config);
-  const store = AlertStore.open(config.dataDir);
-  try {
-    const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
-    const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver, drift: driftWatch(io, connection, config) };
-    if (!options.once) return await runForever(io, watch, config);
-    const result = await runWatchers({ ...watch, now: Date.now() });
-    io.stderr(scrubSecrets(summary(result)));
-    if (result.unreachable) {
-      io.stderr(scrubSecrets(`jarvis watch: Proxmox at ${connection.url} is unreachable: ${result.unreachable}\n`));
-      return EXIT.unreachable;
+export const command = defineCommand(
+  {
+    name: 'watch',
+    positionals: { min: 0, max: 0 },
+    options: {
+      once: { type: 'boolean', description: 'one pass, then exit (default: run on JARVIS_WATCH_SCHEDULE until interrupted)' },
+      sim: SIM_OPTION,
+    },
+    description:
+      'Runs the alert watchers (backups, absence, storage, tailnet, Funnel, drift) and prints the alerts they raise,\n' +
+      'de-duplicated across runs via JARVIS_DATA_DIR. Without --once it also starts the Proxmox webhook receiver when\n' +
+      'JARVIS_WEBHOOK_LISTEN and JARVIS_WEBHOOK_SECRET are set.',
+    environment: 'PROXMOX_*, SSH_*, TAILSCALE_* (the lab, unless --sim), JARVIS_DATA_DIR, JARVIS_WATCH_SCHEDULE, JARVIS_DRIFT_*, JARVIS_WEBHOOK_* (see .env.example)',
+    exitCodes: [
+      [EXIT.ok, 'ok'],
+      [EXIT.invalidInput, 'invalid input'],
+      [EXIT.unreachable, 'Proxmox unreachable'],
+    ],
+  },
+  async ({ values: options }, io) => {
+    const config = loadConfig(io.env);
+    const connection = await openMonitorLab(options.sim, config);
+    const store = AlertStore.open(config.dataDir);
+    try {
+      const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
+      const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver, drift: driftWatch(io, connection, config) };
+      if (!options.once) return await runForever(io, watch, config);
+      const result = await runWatchers({ ...watch, now: Date.now() });
+      io.stderr(scrubSecrets(summary(result)));
+      if (result.unreachable) {
+        io.stderr(scrubSecrets(`jarvis watch: Proxmox at ${connection.url} is unreachable: ${result.unreachable}\n`));
+        return EXIT.unreachable;
+      }
+      return EXIT.ok;
+    } finally {
+      store.close();
+      await connection.close();
     }
-    return EXIT.ok;
-  } finally {
-    store.close();
-    await connection.close();
-  }
-};
+  },
+);

@@ -4,7 +4,7 @@ import { answerDecision } from '../apply-flow.ts';
 import type { CommandContext } from '../context.ts';
 import type { ParsedCommand } from '../grammar.ts';
 import type { Reply } from '../reply.ts';
-import type { ApprovalInput } from '../../bot/approvals.ts';
+import type { ApprovalInput } from '../approvals/state-machine.ts';
 
 type DecideCommand = Extract<ParsedCommand, { name: 'approve' | 'reject' | 'confirm' }>;
 

@@ -1,5 +1,5 @@
 // `/jarvis help [command]`: only what the caller may do, with usage.
-import { isApprover } from '../../bot/approval-policy.ts';
+import { isApprover } from '../approvals/policy.ts';
 import type { CommandContext } from '../context.ts';
 import { COMMANDS, type ParsedCommand } from '../grammar.ts';
 import { reply, type Reply } from '../reply.ts';

@@ -1,11 +1,13 @@
 // Running a bash script inside a guest from the Proxmox host shell with `qm guest exec` (QEMU guest agent), for host
 // steps that act on both sides (data migrations). qm answers JSON; we parse it instead of trusting its exit status.
 import { z } from 'zod';
+import { pveObject } from '../../infra/proxmox/schemas.ts';
 import { JarvisError } from '../../lib/errors.ts';
 import type { RemoteShell } from '../../infra/shell.ts';
 import { buildScript, runScript } from './script.ts';
 
-const answerSchema = z.object({
+/** What `qm guest exec` prints (qemu-server's agent exec-status answer). */
+export const guestExecAnswer = pveObject({
   exitcode: z.number().int().optional(),
   exited: z.union([z.number(), z.boolean()]),
   'out-data': z.string().optional(),
@@ -22,9 +24,9 @@ export async function guestExecViaHost(
 qm guest exec "$VMID" --timeout "$LIMIT" -- bash -c "$GUEST"
 `);
   const raw = await runScript(shell, hostScript, { what: opts.what, timeoutSec: opts.timeoutSec + 30 });
-  let answer: z.infer<typeof answerSchema>;
+  let answer: z.infer<typeof guestExecAnswer>;
   try {
-    answer = answerSchema.parse(JSON.parse(raw));
+    answer = guestExecAnswer.parse(JSON.parse(raw));
   } catch {
     throw new JarvisError('step-failed', `${opts.what} on ${shell.host}: qm guest exec ${vmid} gave an unexpected answer`);
   }

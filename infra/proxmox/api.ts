@@ -54,12 +54,20 @@ export interface SnapshotInfo {
   parent?: string;
   snaptime?: number;
   vmstate?: number;
+  /**
+   * Set while the snapshot is half made: `prepare` from the moment a create starts until it commits, `delete` from
+   * the moment a delete starts until it is gone. A task that died leaves it behind (pve-guest-common
+   * src/PVE/AbstractConfig.pm __snapshot_prepare / snapshot_delete; listed by qemu-server snapshot_list).
+   */
+  snapstate?: string;
 }
 
 export interface NetworkIface {
   iface: string;
   type: string;
+  /** 1 when the interface is up (IFF_UP, pve-common ProcFSTools get_active_network_interfaces); absent when down. */
   active?: number;
+  /** 1 when /etc/network/interfaces has an `auto` (or `allow-*`) line for it; absent otherwise. */
   autostart?: number;
   method?: string;
   cidr?: string;
@@ -68,10 +76,22 @@ export interface NetworkIface {
   gateway?: string;
   bridge_ports?: string;
   bridge_vlan_aware?: number;
+  /** Open vSwitch: `OVSBridge`, `OVSPort`, `OVSIntPort`, `OVSBond`; an OVS bridge lists its ports in `ovs_ports`. */
+  ovs_type?: string;
+  ovs_ports?: string;
+  ovs_bridge?: string;
+  'vlan-raw-device'?: string;
+  'vlan-id'?: number;
   comments?: string;
+  /** 1 for a physical NIC; a VLAN or alias copies its raw device's value (none for a bridge or bond). */
   exists?: number;
-  /** Present when the interface has staged changes (interfaces.new). */
-  pending?: Record<string, unknown>;
+}
+
+/** GET /nodes/{node}/network: the interfaces as staged (interfaces.new when there is one) and the staged diff. */
+export interface NetworkListing {
+  interfaces: NetworkIface[];
+  /** `diff -u /etc/network/interfaces /etc/network/interfaces.new` (pve-common INotify.pm); absent when nothing is staged. */
+  changes?: string;
 }
 
 export interface DiskInfo {
@@ -83,7 +103,7 @@ export interface DiskInfo {
   health?: string;
   used?: string;
   gpt?: number;
-  /** Jarvis-specific extension the simulator fills; the real node does not return it. */
+  /** The first /dev/disk/by-id/{ata,scsi,nvme}-… link of the disk (pve-storage src/PVE/Diskmanage.pm). */
   by_id_link?: string;
 }
 
@@ -256,7 +276,7 @@ export interface ProxmoxApi {
   agentExecStatus(vmid: number, pid: number): Promise<AgentExecStatus>;
   agentNetworkInterfaces(vmid: number): Promise<unknown[]>;
 
-  listNetwork(): Promise<NetworkIface[]>;
+  listNetwork(): Promise<NetworkListing>;
   createNetwork(params: PveParams): Promise<void>;
   updateNetwork(iface: string, params: PveParams): Promise<void>;
   applyNetwork(): Promise<string>;

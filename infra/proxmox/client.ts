@@ -103,7 +103,7 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     agentNetworkInterfaces: async (vmid) =>
       (await get(`${vm}/agent/network-get-interfaces`, { vmid }, S.agentInterfaces)).result,
 
-    listNetwork: () => get('/nodes/{node}/network', {}, S.network),
+    listNetwork: () => http.callEnvelope('GET', fillPath('/nodes/{node}/network', { node }), '/nodes/{node}/network', {}, S.networkListing),
     createNetwork: (params) => write('POST', '/nodes/{node}/network', {}, params),
     updateNetwork: (iface, params) => write('PUT', '/nodes/{node}/network/{iface}', { iface }, params),
     applyNetwork: () => startTask('PUT', '/nodes/{node}/network', {}),

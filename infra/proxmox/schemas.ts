@@ -1,41 +1,63 @@
-// zod schemas for the answers of the Proxmox calls in api.ts. Lenient where PVE is (extra keys pass, numbers that
-// some endpoints send as strings and booleans sent as true/false are coerced to numbers), strict on the fields
-// Jarvis relies on. The parsed values have the shapes declared in api.ts.
+// zod schemas for the answers of the Proxmox calls in api.ts. Lenient where PVE is, strict on the fields Jarvis relies
+// on; the parsed values have the shapes declared in api.ts. What real nodes send, and these schemas accept:
+// - extra keys (kept);
+// - numbers as strings ("vlan-id": "10", "active": "1") and strings as numbers (a Perl scalar last used as a number);
+// - flags as 0/1, "0"/"1" or true/false (Jarvis sees 0/1);
+// - an optional value left out OR sent as `null`: a Perl `undef` that reached the JSON encoder, e.g. `exists` of a
+//   VLAN whose raw device is a bridge (pve-common src/PVE/Network/Interfaces.pm copies the bridge's undefined
+//   `exists`). Both mean "not set"; a `null` in a field Jarvis requires is still an error naming the field.
 import { z } from 'zod';
 import type * as Api from './api.ts';
 
-/** `data[3].vmid: expected number, received string` — the field path from the `data` root. */
-export function describeIssue(issue: z.core.$ZodIssue): string {
+/**
+ * `data[3].vmid: expected number, received string` — the field path from the `data` root, or from the envelope when
+ * the schema reads the whole answer (`root` empty).
+ */
+export function describeIssue(issue: z.core.$ZodIssue, root = 'data'): string {
   const path = issue.path
     .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
     .join('');
-  return `data${path}: ${issue.message}`;
+  return `${root ? `${root}${path}` : path.replace(/^\./, '')}: ${issue.message}`;
 }
 
 const numeric = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
 
 /** A number, or a numeric string as some PVE endpoints send. */
-const num = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(numeric, 'expected a number')
-    .transform((text) => Number(text)),
-]);
+const num = z.preprocess((value) => (typeof value === 'string' && numeric.test(value.trim()) ? Number(value) : value), z.number());
 /** PVE flags arrive as 0/1, "0"/"1" or true/false depending on the endpoint; Jarvis sees 0/1. */
-const flag = z.union([num, z.boolean().transform((value) => (value ? 1 : 0))]);
-const text = z.string();
+const flag = z.preprocess(
+  (value) => (typeof value === 'boolean' ? (value ? 1 : 0) : typeof value === 'string' && numeric.test(value.trim()) ? Number(value) : value),
+  z.number(),
+);
+/** A string; a number is taken as its decimal text (a serial, a name or a comment of digits only). */
+const text = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string());
 /** Config values: strings or numbers (a boolean is sent by a few endpoints and kept as 0/1). */
 const pveValue = z.union([z.string(), z.number(), z.boolean().transform((value) => (value ? 1 : 0))]);
+
+/**
+ * An object of a PVE answer: extra keys pass, and an optional key sent as `null` is read as absent. Which keys are
+ * optional is decided on first use, so a shape may refer to the schema being defined (nested vdevs).
+ */
+export function pveObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  let optionalKeys: Set<string> | undefined;
+  const withoutNullOptionals = (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    optionalKeys ??= new Set(Object.keys(shape).filter((key) => (shape[key] as z.ZodType).safeParse(undefined).success));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) if (item !== null || !optionalKeys.has(key)) out[key] = item;
+    return out;
+  };
+  return z.preprocess(withoutNullOptionals, z.looseObject(shape));
+}
 
 export const upid = z.string().regex(/^UPID:[A-Za-z0-9][A-Za-z0-9-]*:/, 'expected a task id (UPID:node:…)');
 export const upidOrNull = z.union([upid, z.null()]);
 export const nothing = z.unknown();
 
-export const version = z.looseObject({ version: text, release: text, repoid: text });
+export const version = pveObject({ version: text, release: text, repoid: text });
 
 export const clusterResources: z.ZodType<Api.ClusterResource[]> = z.array(
-  z.looseObject({
+  pveObject({
     id: text,
     type: text,
     node: text.optional(),
@@ -61,13 +83,13 @@ export const clusterResources: z.ZodType<Api.ClusterResource[]> = z.array(
 
 export const record = z.record(z.string(), z.unknown());
 
-export const nodeStatus: z.ZodType<Api.NodeStatus> = z.looseObject({
+export const nodeStatus: z.ZodType<Api.NodeStatus> = pveObject({
   cpu: num,
-  memory: z.looseObject({ total: num, used: num, free: num }),
+  memory: pveObject({ total: num, used: num, free: num }),
   uptime: num,
   pveversion: text,
-  loadavg: z.array(z.union([text, z.number().transform(String)])).optional(),
-  rootfs: z.looseObject({ total: num, used: num, avail: num }).optional(),
+  loadavg: z.array(text).optional(),
+  rootfs: pveObject({ total: num, used: num, avail: num }).optional(),
 });
 
 export const permissions = z.record(z.string(), z.record(z.string(), flag));
@@ -77,7 +99,7 @@ export const vmConfig = z
   .refine((config) => typeof config.digest === 'string', { message: 'expected a "digest" string in the config' })
   .transform(({ digest, ...config }) => ({ config, digest: String(digest) }));
 
-export const vmStatus: z.ZodType<Api.VmCurrentStatus> = z.looseObject({
+export const vmStatus: z.ZodType<Api.VmCurrentStatus> = pveObject({
   vmid: num,
   status: z.enum(['running', 'stopped']),
   qmpstatus: text.optional(),
@@ -89,46 +111,55 @@ export const vmStatus: z.ZodType<Api.VmCurrentStatus> = z.looseObject({
 });
 
 export const snapshots: z.ZodType<Api.SnapshotInfo[]> = z.array(
-  z.looseObject({
+  pveObject({
     name: text,
     description: text.optional(),
     parent: text.optional(),
     snaptime: num.optional(),
     vmstate: flag.optional(),
+    snapstate: text.optional(),
   }),
 );
 
-export const agentExec = z.looseObject({ pid: num });
-export const agentExecStatus: z.ZodType<Api.AgentExecStatus> = z.looseObject({
+export const agentExec = pveObject({ pid: num });
+export const agentExecStatus: z.ZodType<Api.AgentExecStatus> = pveObject({
   exited: flag,
   exitcode: num.optional(),
   'out-data': text.optional(),
   'err-data': text.optional(),
   signal: num.optional(),
 });
-export const agentInterfaces = z.looseObject({ result: z.array(z.unknown()) });
+export const agentInterfaces = pveObject({ result: z.array(z.unknown()) });
 
-export const network: z.ZodType<Api.NetworkIface[]> = z.array(
-  z.looseObject({
-    iface: text,
-    type: text,
-    active: flag.optional(),
-    autostart: flag.optional(),
-    method: text.optional(),
-    cidr: text.optional(),
-    address: text.optional(),
-    netmask: text.optional(),
-    gateway: text.optional(),
-    bridge_ports: text.optional(),
-    bridge_vlan_aware: flag.optional(),
-    comments: text.optional(),
-    exists: flag.optional(),
-    pending: z.record(z.string(), z.unknown()).optional(),
-  }),
-);
+const networkIface = pveObject({
+  iface: text,
+  type: text,
+  active: flag.optional(),
+  autostart: flag.optional(),
+  method: text.optional(),
+  cidr: text.optional(),
+  address: text.optional(),
+  netmask: text.optional(),
+  gateway: text.optional(),
+  bridge_ports: text.optional(),
+  bridge_vlan_aware: flag.optional(),
+  ovs_type: text.optional(),
+  ovs_ports: text.optional(),
+  ovs_bridge: text.optional(),
+  'vlan-raw-device': text.optional(),
+  'vlan-id': num.optional(),
+  comments: text.optional(),
+  exists: flag.optional(),
+});
+
+/** The whole envelope: PVE adds the diff of /etc/network/interfaces against interfaces.new as `changes`. */
+export const networkListing: z.ZodType<Api.NetworkListing> = pveObject({
+  data: z.array(networkIface),
+  changes: text.optional(),
+}).transform(({ data, changes }) => ({ interfaces: data, ...(changes ? { changes } : {}) }));
 
 export const disks: z.ZodType<Api.DiskInfo[]> = z.array(
-  z.looseObject({
+  pveObject({
     devpath: text,
     size: num,
     model: text.optional(),
@@ -142,7 +173,7 @@ export const disks: z.ZodType<Api.DiskInfo[]> = z.array(
 );
 
 export const zfsPools: z.ZodType<Api.ZfsPoolSummary[]> = z.array(
-  z.looseObject({
+  pveObject({
     name: text,
     size: num,
     alloc: num,
@@ -159,7 +190,7 @@ interface VdevIn {
   msg?: string;
   children?: VdevIn[];
 }
-const vdev: z.ZodType<VdevIn> = z.looseObject({
+const vdev: z.ZodType<VdevIn> = pveObject({
   name: text,
   state: text.optional(),
   msg: text.optional(),
@@ -168,7 +199,7 @@ const vdev: z.ZodType<VdevIn> = z.looseObject({
   },
 });
 
-export const zfsPoolDetail: z.ZodType<Api.ZfsPoolDetail> = z.looseObject({
+export const zfsPoolDetail: z.ZodType<Api.ZfsPoolDetail> = pveObject({
   name: text,
   state: text,
   status: text.optional(),
@@ -190,7 +221,7 @@ const pruneBackups = z.union([
 ]);
 
 export const storageConfigs: z.ZodType<Api.StorageConfig[]> = z.array(
-  z.looseObject({
+  pveObject({
     storage: text,
     type: text,
     content: text.optional(),
@@ -205,7 +236,7 @@ export const storageConfigs: z.ZodType<Api.StorageConfig[]> = z.array(
 );
 
 export const storageStatus: z.ZodType<Api.StorageStatus[]> = z.array(
-  z.looseObject({
+  pveObject({
     storage: text,
     type: text,
     content: text.optional(),
@@ -220,13 +251,13 @@ export const storageStatus: z.ZodType<Api.StorageStatus[]> = z.array(
 );
 
 export const dirMappings = z.array(
-  z.looseObject({ id: text, map: z.array(text), description: text.optional() }),
+  pveObject({ id: text, map: z.array(text), description: text.optional() }),
 );
 
 export const firewallOptions = z.record(z.string(), pveValue);
 
 export const firewallRules: z.ZodType<Api.FirewallRule[]> = z.array(
-  z.looseObject({
+  pveObject({
     pos: num,
     type: text,
     action: text,
@@ -246,24 +277,24 @@ export const firewallRules: z.ZodType<Api.FirewallRule[]> = z.array(
 );
 
 export const firewallGroups = z.array(
-  z.looseObject({ group: text, comment: text.optional(), digest: text.optional() }),
+  pveObject({ group: text, comment: text.optional(), digest: text.optional() }),
 );
-export const firewallIpsets = z.array(z.looseObject({ name: text, comment: text.optional(), digest: text.optional() }));
+export const firewallIpsets = z.array(pveObject({ name: text, comment: text.optional(), digest: text.optional() }));
 export const firewallIpsetEntries = z.array(
-  z.looseObject({ cidr: text, nomatch: flag.optional(), comment: text.optional() }),
+  pveObject({ cidr: text, nomatch: flag.optional(), comment: text.optional() }),
 );
 export const firewallAliases = z.array(
-  z.looseObject({ name: text, cidr: text, comment: text.optional(), digest: text.optional() }),
+  pveObject({ name: text, cidr: text, comment: text.optional(), digest: text.optional() }),
 );
 
 export const backupJobs: z.ZodType<Api.BackupJob[]> = z.array(
-  z.looseObject({
+  pveObject({
     id: text,
     schedule: text.optional(),
     storage: text.optional(),
     mode: text.optional(),
-    compress: z.union([text, z.number().transform(String)]).optional(),
-    vmid: z.union([text, z.number().transform(String)]).optional(),
+    compress: text.optional(),
+    vmid: text.optional(),
     all: flag.optional(),
     enabled: flag.optional(),
     'prune-backups': z.union([text, z.record(z.string(), num)]).optional(),
@@ -272,10 +303,10 @@ export const backupJobs: z.ZodType<Api.BackupJob[]> = z.array(
   }),
 );
 
-export const notBackedUp = z.array(z.looseObject({ vmid: num, type: text, name: text.optional() }));
+export const notBackedUp = z.array(pveObject({ vmid: num, type: text, name: text.optional() }));
 
 export const tasks: z.ZodType<Api.TaskSummary[]> = z.array(
-  z.looseObject({
+  pveObject({
     upid: text,
     node: text,
     pid: num.optional(),
@@ -289,7 +320,7 @@ export const tasks: z.ZodType<Api.TaskSummary[]> = z.array(
   }),
 );
 
-export const taskStatus: z.ZodType<Api.TaskStatus> = z.looseObject({
+export const taskStatus: z.ZodType<Api.TaskStatus> = pveObject({
   upid: text,
   status: z.enum(['running', 'stopped']),
   exitstatus: text.optional(),
@@ -301,4 +332,4 @@ export const taskStatus: z.ZodType<Api.TaskStatus> = z.looseObject({
   pid: num.optional(),
 });
 
-export const taskLog: z.ZodType<Api.TaskLogLine[]> = z.array(z.looseObject({ n: num, t: text }));
+export const taskLog: z.ZodType<Api.TaskLogLine[]> = z.array(pveObject({ n: num, t: text }));

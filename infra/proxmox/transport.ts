@@ -99,13 +99,31 @@ export class PveTransport {
     const data = await this.send(method, path, template, params);
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
-      throw new PveResponseError(`${method} ${template}`, parsed.error.issues.map(describeIssue).join('; '));
+      throw new PveResponseError(`${method} ${template}`, parsed.error.issues.map((issue) => describeIssue(issue)).join('; '));
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Like `call`, for the answers whose envelope carries more than `data` (the network list's `changes`): the schema
+   * reads the whole `{data, …}` object.
+   */
+  async callEnvelope<T>(method: HttpMethod, path: string, template: string, params: PveParams, schema: ZodType<T>): Promise<T> {
+    const envelope = await this.#exchange(method, path, template, params);
+    const parsed = schema.safeParse(envelope);
+    if (!parsed.success) {
+      throw new PveResponseError(`${method} ${template}`, parsed.error.issues.map((issue) => describeIssue(issue, '')).join('; '));
     }
     return parsed.data;
   }
 
   /** Sends one call and returns the unvalidated `data` of the answer. */
   async send(method: HttpMethod, path: string, template: string, params: PveParams): Promise<unknown> {
+    return (await this.#exchange(method, path, template, params)).data;
+  }
+
+  /** Sends one call (GETs retried) and returns the whole `{data, …}` envelope. */
+  async #exchange(method: HttpMethod, path: string, template: string, params: PveParams): Promise<Record<string, unknown>> {
     const key = `${method} ${template}`;
     const encoded = encodeParams(params);
     const attempts = method === 'GET' ? this.#retries + 1 : 1;
@@ -135,7 +153,7 @@ export class PveTransport {
     this.#perCall.set(key, (this.#perCall.get(key) ?? 0) + 1);
   }
 
-  async #attempt(method: HttpMethod, path: string, call: string, params: URLSearchParams): Promise<unknown> {
+  async #attempt(method: HttpMethod, path: string, call: string, params: URLSearchParams): Promise<Record<string, unknown>> {
     const query = params.size > 0 ? `?${params}` : '';
     const inBody = method === 'POST' || method === 'PUT';
     const abort = new AbortController();
@@ -171,7 +189,7 @@ export class PveTransport {
   }
 }
 
-function interpret(status: number, statusText: string, text: string, call: string): unknown {
+function interpret(status: number, statusText: string, text: string, call: string): Record<string, unknown> {
   let body: unknown;
   try {
     body = text === '' ? undefined : JSON.parse(text);
@@ -182,7 +200,7 @@ function interpret(status: number, statusText: string, text: string, call: strin
     if (typeof body !== 'object' || body === null || !('data' in body)) {
       throw new PveResponseError(call, `not a JSON {"data": …} envelope (${text.length} bytes)`);
     }
-    return body.data;
+    return body as Record<string, unknown>;
   }
   const envelope = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const message = typeof envelope.message === 'string' && envelope.message !== '' ? envelope.message : statusText;

@@ -1,5 +1,6 @@
 // The Tailscale API v2 subset Jarvis uses, as an interface: implemented by the HTTPS client (infra/tailscale/client.ts)
-// and served by the simulated tailnet. Field names are the API's own (see shared/reference/dependencies.md §3).
+// and served by the simulated tailnet. Field names are the API's own (Tailscale API v2,
+// https://tailscale.com/api).
 
 export interface TailnetDevice {
   id: string;

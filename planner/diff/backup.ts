@@ -1,6 +1,6 @@
 // vzdump backup jobs (/cluster/backup), and the space warning for jobs that store on the phase-0 SSD.
 import { canonicalJson } from '../hash.ts';
-import type { DesiredBackupJob } from '../resolve.ts';
+import type { DesiredBackupJob } from '../desired-state.ts';
 import type { LiveBackupJob } from '../state.ts';
 import { change, draft, type DiffContext, type DraftAction } from './types.ts';
 

@@ -4,7 +4,7 @@
 // deleted by hand is therefore always re-created, and one added by hand is removed. Every action carries the requests
 // that restore the previous state (commit-confirm).
 import type { PveRequest } from '../plan.ts';
-import type { DesiredFirewallRule, FirewallOptions } from '../resolve.ts';
+import type { DesiredFirewallRule, FirewallOptions } from '../desired-state.ts';
 import type { LiveFirewall, LiveFirewallRule } from '../state.ts';
 import { canonicalJson } from '../hash.ts';
 import { chain, change, draft, type DiffContext, type DraftAction } from './types.ts';

@@ -1,7 +1,7 @@
 // In-guest provisioning (Tailscale, Docker + Compose, /opt/naas layout, stack scaffolds) and tailnet route approval.
 // For a VM created by this plan everything is to do; for an existing one the guest's facts decide; when they could
 // not be read the plan lists them as unknown and plans nothing for that guest.
-import type { DesiredVm } from '../resolve.ts';
+import type { DesiredVm } from '../desired-state.ts';
 import type { GuestFacts } from '../state.ts';
 import type { ActionType } from '../plan.ts';
 import { change, chain, draft, type DiffContext, type DraftAction } from './types.ts';

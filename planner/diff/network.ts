@@ -18,7 +18,15 @@ export function diffNetwork(ctx: DiffContext): DraftAction[] {
   for (const bridge of desired.bridges) {
     const current = live.find((b) => b.iface === bridge.iface);
     if (current) {
-      if (current.pending && !current.active) staged.push(bridge.iface);
+      if (current.stagedNew) staged.push(bridge.iface);
+      else if (!current.active && !current.pending) {
+        // Applied but down: without an `auto` line ifreload leaves a bridge down. Another network apply would not
+        // bring it up, so nothing is planned for it.
+        ctx.warnings.push({
+          code: 'bridge-down',
+          message: `bridge ${bridge.iface} exists but is down${current.autostart ? '' : ' (no "auto" line in /etc/network/interfaces)'}; Jarvis never rewrites an existing bridge: set Autostart on it in the Proxmox UI (or add "auto ${bridge.iface}") and run "ifup ${bridge.iface}"`,
+        });
+      }
       const drift = [
         current.bridge_ports.join(' ') !== bridge.bridge_ports.join(' ') ? `ports ${current.bridge_ports.join(' ') || '(none)'} ≠ ${bridge.bridge_ports.join(' ') || '(none)'}` : '',
         (current.cidr ?? '') !== (bridge.cidr ?? '') ? `cidr ${current.cidr ?? '(none)'} ≠ ${bridge.cidr ?? '(none)'}` : '',

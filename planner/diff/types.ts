@@ -1,6 +1,6 @@
 // What the diff modules produce before the catalogue rates them and order.ts sorts them.
 import type { ActionChannel, ActionParams, ActionType, ChangeKind, FieldChange, PlanViolation, PlanWarning } from '../plan.ts';
-import type { DesiredState } from '../resolve.ts';
+import type { DesiredState } from '../desired-state.ts';
 import type { LiveState } from '../state.ts';
 
 /** Facts the catalogue needs to rate an action (all from the scan or the spec, never guessed). */

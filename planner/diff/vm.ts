@@ -4,7 +4,7 @@
 // or a move to another bus or storage is refused.
 import { parsePropertyString } from '../../lib/pve-formats.ts';
 import type { PveRequest } from '../plan.ts';
-import type { DesiredVm } from '../resolve.ts';
+import type { DesiredVm } from '../desired-state.ts';
 import type { LiveVm } from '../state.ts';
 import { createParams, diskOptions, diskSlot, importsHaos, netSlot, netValue, newDiskValue, tagsValue } from '../desired.ts';
 import {

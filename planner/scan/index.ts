@@ -11,7 +11,8 @@ import type { RemoteShell } from '../../infra/shell.ts';
 import type { TailnetApi } from '../../infra/tailscale/api.ts';
 import { UnreachableError } from '../../lib/errors.ts';
 import type { Spec } from '../spec/schema.ts';
-import { resolvePhase, type DesiredState, type PhaseNumber } from '../resolve.ts';
+import { resolvePhase } from '../resolve.ts';
+import type { DesiredState, PhaseNumber } from '../desired-state.ts';
 import {
   known,
   unknown,

@@ -5,6 +5,7 @@ import type {
   DiskInfo,
   FirewallRule,
   NetworkIface,
+  NetworkListing,
   StorageConfig,
   ZfsPoolDetail,
   ZfsPoolSummary,
@@ -22,6 +23,7 @@ import type {
   VmResource,
 } from '../state.ts';
 import { tagSet } from '../pve-values.ts';
+import { stagedInterfaces } from './network-changes.ts';
 
 const splitList = (value: string | undefined, separator = /[,;\s]+/): string[] =>
   (value ?? '').split(separator).map((s) => s.trim()).filter(Boolean);
@@ -81,22 +83,34 @@ export function storages(configs: StorageConfig[], usage: LiveStorage[]): LiveSt
   });
 }
 
-export function bridges(ifaces: NetworkIface[]): LiveBridge[] {
-  return ifaces
+/**
+ * The ports of a bridge that connect it to something else. An Open vSwitch bridge lists its ports in `ovs_ports`
+ * (pve-common src/PVE/Network/Interfaces.pm), internal ports included: those (OVSIntPort, e.g. a tagged management
+ * interface) are the host's own addresses on the bridge, what a VLAN interface is on a Linux bridge, not ports.
+ */
+function portsOf(bridge: NetworkIface, all: NetworkIface[]): string[] {
+  if (bridge.type !== 'OVSBridge') return splitList(bridge.bridge_ports);
+  const internal = new Set(all.filter((i) => i.type === 'OVSIntPort').map((i) => i.iface));
+  return splitList(bridge.ovs_ports).filter((port) => !internal.has(port));
+}
+
+export function bridges(listing: NetworkListing): LiveBridge[] {
+  const staged = stagedInterfaces(listing.changes);
+  return listing.interfaces
     .filter((i) => i.type === 'bridge' || i.type === 'OVSBridge')
     .map((i) => ({
       iface: i.iface,
       type: i.type,
+      // `active` is "up" (IFF_UP), not "applied": a bridge without an `auto` line stays down after an apply.
       active: i.active === 1,
       autostart: i.autostart === 1,
-      bridge_ports: splitList(i.bridge_ports),
+      bridge_ports: portsOf(i, listing.interfaces),
       ...(i.cidr ? { cidr: i.cidr } : {}),
       ...(i.gateway ? { gateway: i.gateway } : {}),
       ...(i.comments ? { comments: i.comments.trim() } : {}),
-      // Staged, not applied: PVE lists interfaces.new, so a new bridge shows up before `PUT /network`, just not
-      // active. (PVE puts the diff of other staged edits in the response's top-level `changes`; the simulator also
-      // marks them per row in `pending`.)
-      pending: (i.pending !== undefined && Object.keys(i.pending).length > 0) || i.active !== 1,
+      // Staged, not applied: the list shows interfaces.new, and only the envelope's `changes` diff tells the two apart.
+      pending: staged.has(i.iface),
+      ...(staged.get(i.iface) === 'new' ? { stagedNew: true } : {}),
     }))
     .sort((a, b) => a.iface.localeCompare(b.iface));
 }
@@ -113,22 +127,45 @@ export function disks(list: DiskInfo[]): LiveDisk[] {
   }));
 }
 
-/** Leaf device names of a pool and its layout (`mirror-0` → mirror). */
+type Vdev = { name: string; children?: Vdev[] };
+
+/** Sections `zpool status` prints beside the pool's own tree; ZFS.pm puts them next to the pool's root entry. */
+const VDEV_SECTIONS = ['logs', 'cache', 'spares', 'special', 'dedup'] as const;
+
+/** Device names under a vdev (`/dev/disk/by-id/` dropped: `zpool status -P` prints full paths). */
+function leaves(vdev: Vdev): string[] {
+  if (!vdev.children?.length) return [vdev.name.replace(/^\/dev\/disk\/by-id\//, '')];
+  return vdev.children.flatMap(leaves);
+}
+
+/** PVE's raidlevel names for a pool's data vdevs (`mirror-0` → mirror, two mirrors → raid10, `raidz1-0` → raidz). */
+function layoutOf(vdevs: Vdev[]): string | undefined {
+  if (vdevs.length === 0) return undefined;
+  const kinds = vdevs.map((vdev) => (vdev.children?.length ? vdev.name.replace(/-\d+$/, '') : 'disk'));
+  const kind = kinds[0]!;
+  if (kinds.some((other) => other !== kind)) return [...new Set(kinds)].join('+');
+  if (kind === 'disk') return vdevs.length === 1 ? 'single' : 'stripe';
+  if (kind === 'mirror') return vdevs.length === 1 ? 'mirror' : 'raid10';
+  if (kind === 'raidz1') return 'raidz';
+  const draid = /^draid(\d)/.exec(kind);
+  if (draid) return draid[1] === '1' ? 'draid' : `draid${draid[1]}`;
+  return kind;
+}
+
+/**
+ * A pool's layout and devices from its detail. pve-storage src/PVE/API2/Disks/ZFS.pm turns `zpool status -P` into a
+ * tree whose top level holds the pool's root entry (named after the pool, with the data vdevs below it) and, beside
+ * it, one entry per section: `logs`, `cache`, `spares`, `special`, `dedup`.
+ */
 export function zfsPool(summary: ZfsPoolSummary, detail: ZfsPoolDetail | undefined): LiveZfsPool {
-  const devices: string[] = [];
-  let raidlevel: string | undefined;
-  // PVE nests the vdevs under a root entry named after the pool.
-  type Vdev = { name: string; children?: Vdev[] };
   const top: Vdev[] = detail?.children ?? [];
-  const vdevs = top.length === 1 && top[0]!.name === summary.name ? (top[0]!.children ?? []) : top;
-  for (const child of vdevs) {
-    if (child.children?.length) {
-      raidlevel ??= child.name.replace(/-\d+$/, '');
-      devices.push(...child.children.map((c) => c.name));
-    } else {
-      raidlevel ??= 'single';
-      devices.push(child.name);
-    }
+  const root = top.find((vdev) => vdev.name === summary.name);
+  const data = root ? (root.children ?? []) : top.filter((vdev) => !(VDEV_SECTIONS as readonly string[]).includes(vdev.name));
+  const raidlevel = layoutOf(data);
+  const sections: Partial<Record<(typeof VDEV_SECTIONS)[number], string[]>> = {};
+  for (const name of VDEV_SECTIONS) {
+    const section = top.find((vdev) => vdev.name === name);
+    if (section?.children?.length) sections[name] = section.children.flatMap(leaves);
   }
   return {
     name: summary.name,
@@ -136,8 +173,9 @@ export function zfsPool(summary: ZfsPoolSummary, detail: ZfsPoolDetail | undefin
     size: summary.size,
     alloc: summary.alloc,
     free: summary.free,
-    devices,
+    devices: data.flatMap(leaves),
     ...(raidlevel ? { raidlevel } : {}),
+    ...sections,
   };
 }
 

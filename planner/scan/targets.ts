@@ -4,7 +4,8 @@
 import type { LiveState } from '../state.ts';
 import { unknown } from '../state.ts';
 import { fingerprintState, unreadableReasons } from '../fingerprint.ts';
-import { resolvePhase, type DesiredState } from '../resolve.ts';
+import { resolvePhase } from '../resolve.ts';
+import type { DesiredState } from '../desired-state.ts';
 import type { Spec } from '../spec/schema.ts';
 import { scanDesired, type ScanPorts } from './index.ts';
 

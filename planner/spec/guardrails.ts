@@ -21,7 +21,10 @@ export interface Guardrail {
   id: string;
   severity: Severity;
   reason: string;
-  /** Section of mission/homelab-target-architecture.md (or the PVE format reference) the rule comes from. */
+  /**
+   * Where the rule comes from: a section of the owner's architecture document (homelab-target-architecture.md, kept
+   * outside this repository; README "Hard constraints" restates it) or the Proxmox API schema and its source.
+   */
   doc: string;
 }
 
@@ -46,8 +49,8 @@ export const GUARDRAILS: readonly Guardrail[] = [
   { id: 'phase.consistency', severity: 'error', reason: 'phases are cumulative: nothing beyond maxPhase, overrides only after the item exists', doc: `${ARCH} § Deployment phases` },
   { id: 'scope.firewall-only', severity: 'error', reason: 'a firewall-only wave declares only firewall settings', doc: `${ARCH} § Canonical spec files` },
   { id: 'firewall.source-format', severity: 'error', reason: 'firewall source/dest is an IP, CIDR, range, alias or +ipset, never IP:port', doc: `${ARCH} § Firewall safety` },
-  { id: 'firewall.port-format', severity: 'error', reason: 'dport/sport are Proxmox port specs (lo:hi ranges, ≤ 15 numbers) with proto set', doc: 'reference/pve-api/ENDPOINTS.md § Formats › dport / sport' },
-  { id: 'firewall.references', severity: 'error', reason: 'referenced IP sets, aliases and groups exist and actions are valid', doc: 'reference/pve-api/ENDPOINTS.md § Formats › Firewall source / dest' },
+  { id: 'firewall.port-format', severity: 'error', reason: 'dport/sport are Proxmox port specs (lo:hi ranges, ≤ 15 numbers) with proto set', doc: 'Proxmox API viewer § firewall rules › dport / sport (pve-firewall PVE/Firewall.pm parse_port_name_number_or_range)' },
+  { id: 'firewall.references', severity: 'error', reason: 'referenced IP sets, aliases and groups exist and actions are valid', doc: 'Proxmox API viewer § firewall rules › source / dest (pve-firewall PVE/Firewall.pm parse_address_list)' },
   { id: 'firewall.lockout', severity: 'error', reason: 'management CIDRs (and 100.64.0.0/10 when Tailscale management is expected) still reach 22 and 8006', doc: `${ARCH} § Firewall safety (host / datacenter)` },
   { id: 'exposure.public', severity: 'error', reason: 'no public exposure: no Funnel, no rules admitting the internet to management ports', doc: `${ARCH} § Hard constraints › Remote access MUST be Tailscale-only` },
   { id: 'safety.management-cidrs', severity: 'error', reason: 'management access sources are valid CIDRs', doc: `${ARCH} § Firewall safety` },
@@ -59,7 +62,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
   { id: 'storage.zfs-layout', severity: 'error', reason: 'tank is a ZFS mirror of two disks named by /dev/disk/by-id', doc: `${ARCH} § Phase 1` },
   { id: 'storage.references', severity: 'error', reason: 'datasets, snapshots and storages name declared pools and datasets', doc: `${ARCH} § Phase 1` },
   { id: 'storage.zfs-protection', severity: 'warning', reason: 'tank/media, tank/appdata, tank/backups exist; media and appdata get daily snapshots', doc: `${ARCH} § Phase 1` },
-  { id: 'backups.schedule', severity: 'error', reason: 'schedules are Proxmox calendar events and retentions valid prune-backups', doc: 'reference/pve-api/ENDPOINTS.md § Formats › schedule, prune-backups' },
+  { id: 'backups.schedule', severity: 'error', reason: 'schedules are Proxmox calendar events and retentions valid prune-backups', doc: 'Proxmox API viewer § cluster/backup › schedule, prune-backups (pve-common PVE/CalendarEvent.pm, PVE/JSONSchema.pm)' },
   { id: 'backups.retention', severity: 'warning', reason: 'backups keep daily, weekly and monthly copies (e.g. 7/4/6)', doc: `${ARCH} § Phase 1 › Backups` },
   { id: 'backups.references', severity: 'error', reason: 'a backup job names storages and VMs that exist in its phase', doc: `${ARCH} § Phase 1 › Backups` },
   { id: 'backups.coverage', severity: 'warning', reason: 'every VM is in an enabled backup job in every phase it exists', doc: `${ARCH} § Phase 1 › Backups` },

@@ -152,7 +152,8 @@ export const backupRoutes: RouteTable = {
     if (vmids.length === 0) fail('No guest selected for backup (need vmid, all or pool)');
     const storageId = str(merged, 'storage') ?? 'local';
     lab.storage(storageId);
-    const vms = vmids.map((id) => lab.vm(id));
+    // pve-manager PVE/API2/VZDump.pm: guests a job names that no longer exist are kept "and visibly fail later".
+    const vms = vmids.flatMap((id) => lab.vms.get(id) ?? []);
     for (const vm of vms) lab.assertUnlocked(vm);
     for (const vm of vms) vm.config.lock = 'backup';
     const mode = str(merged, 'mode') ?? 'snapshot';
@@ -164,19 +165,23 @@ export const backupRoutes: RouteTable = {
         const log: string[] = [];
         let failed = 0;
         const retention = str(merged, 'prune-backups') ?? (typeof lab.storage(storageId)['prune-backups'] === 'string' ? String(lab.storage(storageId)['prune-backups']) : undefined);
-        for (const vm of vms) {
+        // exec_backup walks the guests in ascending order; exec_backup_task logs each failure and "Failed at".
+        for (const vmid of [...vmids].sort((a, b) => a - b)) {
+          const vm = lab.vms.get(vmid);
           try {
+            // Dies before "Starting Backup of VM": only the ERROR line names the guest (PVE/VZDump.pm exec_backup_task).
+            if (!vm) throw new Error(`unable to find VM '${vmid}'`);
             backupOne(lab, vm, storageId, mode, compress, log);
             if (retention) prune(lab, storageId, vm.vmid, retention, log);
           } catch (error) {
             failed++;
-            log.push(`ERROR: Backup of VM ${vm.vmid} failed - ${error instanceof Error ? error.message : String(error)}`);
+            log.push(`ERROR: Backup of VM ${vmid} failed - ${error instanceof Error ? error.message : String(error)}`, `INFO: Failed at ${stamp(new Date())}`);
           } finally {
-            if (vm.config.lock === 'backup') delete vm.config.lock;
+            if (vm?.config.lock === 'backup') delete vm.config.lock;
           }
         }
         if (failed) {
-          log.push(`INFO: Failed at ${stamp(new Date())}`, `INFO: Backup job finished with errors`);
+          log.push(`INFO: Backup job finished with errors`);
           throw Object.assign(new Error('job errors'), { log });
         }
         log.push('INFO: Backup job finished successfully');

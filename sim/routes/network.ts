@@ -1,7 +1,9 @@
-// Host network: changes are staged (interfaces.new) and shown with the running config; PUT applies them in a task
-// (ifreload), DELETE reverts them.
+// Host network: changes are staged (interfaces.new) and shown with the running state; PUT applies them in a task
+// (ifreload), DELETE reverts them. Rows are read back as pve-manager PVE/API2/Network.pm lists them (sim/interfaces.ts).
 import { fail, PveHttpError, str, type Params } from '../http.ts';
+import { listRow, renderInterfaces, upInterfaces } from '../interfaces.ts';
 import type { NetIface, SimLab } from '../lab.ts';
+import { unifiedDiff } from '../unified-diff.ts';
 import { checkNode } from './cluster.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
@@ -12,6 +14,7 @@ function staged(lab: SimLab): Map<string, NetIface> {
   return lab.pendingNetwork;
 }
 
+/** The stored interface for a create or update. `autostart` is off unless asked for (Network.pm: optional boolean). */
 function toIface(iface: string, params: Params, base?: NetIface): NetIface {
   const out: NetIface = { ...(base ?? {}), iface, type: str(params, 'type') ?? base?.type ?? 'unknown' };
   for (const [key, value] of Object.entries(params)) {
@@ -27,7 +30,7 @@ function toIface(iface: string, params: Params, base?: NetIface): NetIface {
   }
   out.method ??= 'manual';
   out.families = ['inet'];
-  out.autostart = Number(out.autostart ?? 1);
+  if (out.autostart !== undefined) out.autostart = Number(out.autostart);
   if (out.type === 'bridge') {
     out.bridge_stp = 'off';
     out.bridge_fd = '0';
@@ -35,59 +38,25 @@ function toIface(iface: string, params: Params, base?: NetIface): NetIface {
   return out;
 }
 
-function renderInterfaces(ifaces: Map<string, NetIface>): string[] {
-  const lines: string[] = [];
-  for (const iface of [...ifaces.values()].sort((a, b) => a.iface.localeCompare(b.iface))) {
-    if (iface.type === 'loopback') continue;
-    if (Number(iface.autostart ?? 0) === 1) lines.push(`auto ${iface.iface}`);
-    lines.push(`iface ${iface.iface} inet ${iface.method ?? 'manual'}`);
-    for (const key of ['address', 'gateway', 'bridge_ports', 'bridge_stp', 'bridge_fd', 'bridge_vlan_aware', 'mtu']) {
-      const value = iface[key];
-      if (value === undefined) continue;
-      const text = key === 'address' && iface.netmask ? `${value}/${iface.netmask}` : String(value);
-      lines.push(`\t${key.replace(/_/g, '-')} ${key === 'bridge_ports' && text === '' ? 'none' : text}`);
-    }
-    if (iface.type === 'bridge' && iface.bridge_ports === undefined) lines.push('\tbridge-ports none');
-    if (iface.comments !== undefined) lines.push(`#${iface.comments}`);
-    lines.push('');
-  }
-  return lines;
-}
-
-/** The `changes` text PVE returns with the network list: a diff of interfaces against interfaces.new. */
+/** The `changes` text PVE returns with the network list: `diff -u` of interfaces against interfaces.new. */
 export function networkChanges(lab: SimLab): string {
-  const before = renderInterfaces(lab.network);
-  const after = renderInterfaces(lab.pendingNetwork ?? lab.network);
-  const removed = before.filter((line) => !after.includes(line));
-  const added = after.filter((line) => !before.includes(line));
-  return [
-    '--- /etc/network/interfaces',
-    '+++ /etc/network/interfaces.new',
-    ...removed.map((line) => `-${line}`),
-    ...added.map((line) => `+${line}`),
-    '',
-  ].join('\n');
+  return unifiedDiff(renderInterfaces(lab.network), renderInterfaces(lab.pendingNetwork ?? lab.network), {
+    from: '/etc/network/interfaces',
+    to: '/etc/network/interfaces.new',
+  });
 }
 
-/**
- * Rows as GET /network shows them: the staged config (interfaces.new) when there is one, `active` from the running
- * state. A simulator-only `pending` object on a row holds what differs from the running config.
- */
+/** Rows as GET /network shows them: the staged config (interfaces.new) when there is one, `active` from the running state. */
 function listRows(lab: SimLab, type: string | undefined): Array<Record<string, unknown>> {
   const config = lab.pendingNetwork ?? lab.network;
+  const up = upInterfaces(lab.network);
   const rows: Array<Record<string, unknown>> = [];
   for (const name of [...config.keys()].sort()) {
-    const staged = config.get(name)!;
-    const running = lab.network.get(name);
-    const row: Record<string, unknown> = { ...staged, active: running ? 1 : 0 };
-    if (JSON.stringify(staged) !== JSON.stringify(running)) {
-      const changed: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(staged)) if (JSON.stringify(value) !== JSON.stringify(running?.[key])) changed[key] = value;
-      row.pending = changed;
-    }
-    const rowType = String(row.type);
-    if (type && type !== rowType && !(type === 'any_bridge' && (rowType === 'bridge' || rowType === 'OVSBridge'))) continue;
-    rows.push(row);
+    const iface = config.get(name)!;
+    // Network.pm's index never lists the loopback device.
+    if (iface.type === 'loopback') continue;
+    if (type && type !== iface.type && !(type === 'any_bridge' && (iface.type === 'bridge' || iface.type === 'OVSBridge'))) continue;
+    rows.push(listRow(config, iface, up));
   }
   return rows;
 }
@@ -100,8 +69,7 @@ function ifaceCtx(ctx: RouteContext): string {
 export const networkRoutes: RouteTable = {
   'GET /nodes/{node}/network': ({ lab, path, params }) => {
     checkNode(path.node, lab);
-    const rows = listRows(lab, str(params, 'type'));
-    return rows;
+    return listRows(lab, str(params, 'type'));
   },
   'POST /nodes/{node}/network': ({ lab, path, params }) => {
     checkNode(path.node, lab);
@@ -116,8 +84,9 @@ export const networkRoutes: RouteTable = {
   },
   'GET /nodes/{node}/network/{iface}': (ctx) => {
     const name = ifaceCtx(ctx);
-    const iface = (ctx.lab.pendingNetwork ?? ctx.lab.network).get(name) ?? fail(`interface does not exist`);
-    return { ...iface, active: ctx.lab.network.has(name) ? 1 : 0 };
+    const config = ctx.lab.pendingNetwork ?? ctx.lab.network;
+    const iface = config.get(name) ?? fail(`interface does not exist`);
+    return listRow(config, iface, upInterfaces(ctx.lab.network));
   },
   'PUT /nodes/{node}/network/{iface}': (ctx) => {
     const name = ifaceCtx(ctx);

@@ -1,7 +1,7 @@
 // Disks (by-id), ZFS pools, storage definitions and per-node storage status, and directory mappings (virtiofs).
 import { checkPruneBackups, parsePropertyString } from '../../lib/pve-formats.ts';
 import { bool, fail, str, type Params } from '../http.ts';
-import type { SimDisk, SimLab, StorageConfig } from '../lab.ts';
+import type { SimDisk, SimLab, SimZpool, StorageConfig } from '../lab.ts';
 import { checkNode } from './cluster.ts';
 import type { RouteTable } from './types.ts';
 
@@ -79,7 +79,8 @@ export const storageRoutes: RouteTable = {
           osdid: -1,
           'osdid-list': null,
           wearout: d.type === 'hdd' ? 'N/A' : 98,
-          by_id_link: d.by_id_link,
+          // pve-storage src/PVE/Diskmanage.pm: the first /dev/disk/by-id/{ata,scsi,nvme}- link, whole path.
+          by_id_link: `/dev/disk/by-id/${d.by_id_link}`,
         };
         if (d.used) row.used = d.used;
         return row;
@@ -122,17 +123,7 @@ export const storageRoutes: RouteTable = {
   'GET /nodes/{node}/disks/zfs/{name}': ({ lab, path }) => {
     checkNode(path.node, lab);
     const pool = lab.zpools.get(path.name ?? '') ?? fail(`zpool '${path.name}' not found`);
-    const leaves = pool.devices.map((device) => ({ name: device.replace('/dev/disk/by-id/', ''), state: 'ONLINE', read: 0, write: 0, cksum: 0, msg: '' }));
-    const vdev = pool.raidlevel === 'single' ? leaves : [{ name: `${pool.raidlevel}-0`, state: 'ONLINE', read: 0, write: 0, cksum: 0, msg: '', children: leaves }];
-    return {
-      name: pool.name,
-      state: 'ONLINE',
-      status: '',
-      action: '',
-      scan: 'none requested',
-      errors: 'No known data errors',
-      children: [{ name: pool.name, state: 'ONLINE', read: 0, write: 0, cksum: 0, msg: '', children: vdev }],
-    };
+    return zpoolDetail(pool);
   },
 
   'GET /storage': ({ lab, params }) => {
@@ -228,4 +219,39 @@ export const storageRoutes: RouteTable = {
 
 function addStorageConflicts(lab: SimLab, params: Params, name: string): boolean {
   return bool(params, 'add_storage') && lab.storages.has(name);
+}
+
+/**
+ * GET disks/zfs/{name} as pve-storage src/PVE/API2/Disks/ZFS.pm builds it from `zpool status -P`: the pool's root
+ * entry (named after the pool) holds the data vdevs; `logs`, `cache` and `spares` are entries BESIDE it (zpool prints
+ * them at the root's indentation), with no state of their own; a spare that is not in use is `AVAIL` without error
+ * counters. `-P` prints full device paths, and a whole disk ZFS partitioned itself shows as its `-part1`.
+ */
+function zpoolDetail(pool: SimZpool): Record<string, unknown> {
+  const path = (device: string): string => (/-part\d+$/.test(device) ? device : `${device}-part1`);
+  const leaf = (device: string, state = 'ONLINE'): Record<string, unknown> =>
+    state === 'AVAIL' ? { name: path(device), state, msg: '', leaf: 1 } : { name: path(device), state, read: 0, write: 0, cksum: 0, msg: '', leaf: 1 };
+  const counters = { state: 'ONLINE', read: 0, write: 0, cksum: 0, msg: '', leaf: 0 };
+  const leaves = pool.devices.map((device) => leaf(device));
+  const groups = pool.raidlevel === 'raid10' ? Math.floor(leaves.length / 2) : 1;
+  const kind = pool.raidlevel === 'raid10' ? 'mirror' : pool.raidlevel === 'raidz' ? 'raidz1' : pool.raidlevel;
+  const data =
+    pool.raidlevel === 'single'
+      ? leaves
+      : Array.from({ length: groups }, (_, i) => ({ name: `${kind}-${i}`, ...counters, children: leaves.slice((leaves.length / groups) * i, (leaves.length / groups) * (i + 1)) }));
+  const sections = (
+    [
+      ['logs', pool.logs],
+      ['cache', pool.cache],
+      ['spares', pool.spares],
+    ] as const
+  ).flatMap(([name, devices]) => (devices?.length ? [{ name, msg: '', leaf: 0, children: devices.map((device) => leaf(device, name === 'spares' ? 'AVAIL' : 'ONLINE')) }] : []));
+  return {
+    name: pool.name,
+    state: 'ONLINE',
+    scan: 'none requested',
+    errors: 'No known data errors',
+    leaf: 0,
+    children: [{ name: pool.name, ...counters, children: data }, ...sections],
+  };
 }

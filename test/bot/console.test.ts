@@ -1,7 +1,7 @@
 // The console adapter behind `npm start`: scripted input, `/jarvis approve` as the ✅, waits for work at the end.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runConsole } from '../../bot/console/run-console.ts';
+import { runConsole } from '../../bot/console/adapter.ts';
 import { FakeServices } from './support/fake-services.ts';
 
 async function session(lines: string[], services = new FakeServices()): Promise<{ out: string; services: FakeServices }> {

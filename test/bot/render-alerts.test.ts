@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { alertToReply } from '../../app/alert-reply.ts';
 import { parseButtonId, renderDiscord } from '../../bot/discord/render.ts';
 import { renderSlack, slackAction } from '../../bot/slack/render.ts';
-import { renderText } from '../../bot/console/render-text.ts';
+import { renderText } from '../../bot/console/render.ts';
 import { driftAlert } from '../../monitor/alerts.ts';
 import type { Alert } from '../../monitor/types.ts';
 

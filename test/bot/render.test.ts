@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DISCORD_LIMITS, parseButtonId, renderDiscord } from '../../bot/discord/render.ts';
 import { SLACK_LIMITS, renderSlack } from '../../bot/slack/render.ts';
-import { renderText } from '../../bot/console/render-text.ts';
+import { renderText } from '../../bot/console/render.ts';
 import { JARVIS_COMMAND, optionsToText } from '../../bot/discord/command-definition.ts';
 import { planReply } from '../../commands/render-plan.ts';
 import { errorReply, scrubReply } from '../../commands/reply.ts';

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../cli/commands/doctor.ts';
+import { main } from '../../cli/main.ts';
 import type { CheckResult } from '../../app/doctor/result.ts';
 import type { RunningSim } from '../../sim/server.ts';
 
@@ -42,8 +42,8 @@ export async function doctor(env: Record<string, string | undefined>): Promise<D
   let json = '';
   let text = '';
   const io = (sink: (s: string) => void) => ({ stdout: sink, stderr: sink, env, cwd: tmpdir() });
-  const code = await run(['--json'], io((s) => (json += s)));
-  const textCode = await run([], io((s) => (text += s)));
+  const code = await main(['doctor', '--json'], io((s) => (json += s)));
+  const textCode = await main(['doctor'], io((s) => (text += s)));
   if (textCode !== code) throw new Error(`--json exited ${code}, text exited ${textCode}`);
   const parsed = JSON.parse(json) as { ok: boolean; checks: CheckResult[] };
   if (parsed.ok !== (code === 0)) throw new Error(`ok=${parsed.ok} but exit ${code}`);

@@ -67,6 +67,20 @@ describe('jarvis status', () => {
     expectNoSecrets(text.out, text.err, json.out, json.err);
   });
 
+  it('--sim lived-in reports the VM whose backup failed before it started, not its older good backup', async () => {
+    const json = await jarvis(['status', '--sim', 'lived-in', '--json']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.out) as StatusReport;
+    if (!report.backups.known) throw new Error(report.backups.reason);
+    const vm300 = report.backups.value.perVm.find((vm) => vm.vmid === 300)!;
+    expect(vm300).toMatchObject({ level: 'critical', last: { ok: false }, lastGood: expect.objectContaining({ upid: expect.any(String) }) });
+    expect(vm300.note).toMatch(/^last backup failed: unable to create temporary directory '\/tank\/backups\/dump\/vzdump-qemu-300-.*\.tmp'$/);
+    expect(report.backups.value.failedTasks.map((f) => f.vmids)).toEqual([[300]]);
+    const text = await jarvis(['status', '--sim', 'lived-in']);
+    expect(text.out).toMatch(/backup of VM 300 \(app-host\) failed \d+ (h|min) ago: unable to create temporary directory/);
+    expectNoSecrets(text.out, text.err, json.out, json.err);
+  });
+
   it('exits 4 naming the URL and the reason when the node cannot be reached', async () => {
     const result = await jarvis(['status'], {
       PROXMOX_URL: 'https://127.0.0.1:1',
@@ -83,7 +97,7 @@ describe('jarvis status', () => {
   });
 
   it('refuses an unknown scenario and an unknown flag with exit 2', async () => {
-    expect((await jarvis(['status', '--sim', 'nope'])).err).toMatch(/unknown scenario; one of fresh/);
+    expect((await jarvis(['status', '--sim', 'nope'])).err).toMatch(/option --sim: unknown value "nope" \(one of fresh/);
     expect((await jarvis(['status', '--loud'])).code).toBe(2);
   });
 });
@@ -108,6 +122,15 @@ describe('jarvis watch', () => {
     expect(second.out).toBe('');
     expect(second.err).toMatch(/^jarvis watch: 0 alerts raised, \d+ already raised/);
     expectNoSecrets(first.out, first.err, second.out, second.err);
+  });
+
+  it('--once --sim lived-in alerts the backup that failed before it started, naming the VM and the reason', async () => {
+    const result = await jarvis(['watch', '--once', '--sim', 'lived-in']);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/Backup failed: VM 300 \(app-host\)/);
+    expect(result.out).toContain('error: ERROR: Backup of VM 300 failed - unable to create temporary directory');
+    expect(result.out).toContain('[Plan a retry of VM 300] plan-retry:300');
+    expectNoSecrets(result.out, result.err);
   });
 
   it('--once exits 4 naming the URL when the node cannot be reached, and raises nothing', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { collect } from '../../monitor/collect.ts';
-import { statusToReport } from '../../monitor/report.ts';
+import { statusToReport } from '../../app/status-report.ts';
 import { openSimLab, type Lab } from '../../app/lab.ts';
 import type { MonitorPorts } from '../../monitor/collect.ts';
 import type { RunningSim } from '../../sim/server.ts';

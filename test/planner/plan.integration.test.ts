@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/commands/plan.ts';
+import { main } from '../../cli/main.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { validatePveRequest } from '../../lib/pve-schema/index.ts';
 import type { Plan } from '../../planner/plan.ts';
@@ -23,13 +23,8 @@ async function plan(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code
   let stdout = '';
   let stderr = '';
   const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { JARVIS_DATA_DIR: out, ...env }, cwd: root };
-  try {
-    const code = await run(args, io);
-    return { code, stdout, stderr };
-  } catch (error) {
-    const e = error as { exitCode?: number; message: string };
-    return { code: e.exitCode ?? 3, stdout, stderr: stderr + e.message };
-  }
+  const code = await main(['plan', ...args], io);
+  return { code, stdout, stderr };
 }
 
 async function planJson(args: string[]): Promise<{ code: number; plan: Plan }> {
@@ -86,6 +81,9 @@ describe('jarvis plan --sim', () => {
   it('phase2 on phase 1: bridges before the moves, router 150 with three NICs, pre-snapshots, the firewall matrix', async () => {
     const { code, plan: p } = await planJson(['phase2', '--sim', 'phase1']);
     expect(code).toBe(0);
+    // The node has a VLAN on vmbr0 (vmbr0.10, "exists": null as PVE sends it): the network is read, the bridges planned.
+    expect(p.unknowns).toEqual([]);
+    expect(ids(p)).toEqual(expect.arrayContaining(['network.bridge.create:vmbr1', 'network.bridge.create:vmbr2', 'network.apply']));
     const at = (id: string) => ids(p).indexOf(id);
     expect(at('network.apply')).toBeLessThan(at('vm.nic.reattach:300:net0'));
     expect(at('vm.start:150')).toBeLessThan(at('vm.nic.reattach:400:net0'));
@@ -121,6 +119,22 @@ describe('jarvis plan --sim', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/\[firewall.lockout\] after firewall\.options:cluster .*192\.168\.1\.0\/24 → 22/);
     expect(result.stdout).toContain('Refused');
+  });
+
+  it('lived-in: an OVS uplink, a pool with log/cache/spare and a bridge that is down plan without false drift', async () => {
+    const phase1 = (await planJson(['phase1', '--sim', 'lived-in'])).plan;
+    expect(ids(phase1)).toEqual([]);
+    expect(phase1.unknowns).toEqual([]);
+    expect(phase1.warnings.map((w) => w.code)).not.toContain('zfs-pool-drift');
+    expect(phase1.warnings.map((w) => w.code)).not.toContain('bridge-drift');
+    const phase2 = (await planJson(['phase2', '--sim', 'lived-in'])).plan;
+    expect(ids(phase2)).toContain('network.bridge.create:vmbr2');
+    expect(ids(phase2)).not.toContain('network.bridge.create:vmbr1');
+    // vmbr1 is applied: another network apply would not bring it up, so none is planned for it.
+    expect(phase2.actions.find((a) => a.id === 'network.apply')!.changes).toEqual([{ path: 'bridges.vmbr2', from: null, to: 'active' }]);
+    expect(phase2.warnings.find((w) => w.code === 'bridge-down')?.message).toMatch(/^bridge vmbr1 exists but is down \(no "auto" line/);
+    expect(phase2.warnings.map((w) => w.code)).not.toContain('bridge-drift');
+    expectSchemaValid(phase2);
   });
 
   it('converges: each phase against the scenario that has it is empty', async () => {

@@ -234,7 +234,7 @@ describe('host network', () => {
   it('activates a bridge left staged by an interrupted plan, with a revert that removes it', () => {
     const state = phase0State();
     const bridges = (state.network as Extract<LiveState['network'], { known: true }>).value;
-    bridges.push({ iface: 'vmbr1', type: 'bridge', active: false, autostart: true, bridge_ports: [], comments: 'SERVICES internal-only', pending: true });
+    bridges.push({ iface: 'vmbr1', type: 'bridge', active: false, autostart: true, bridge_ports: [], comments: 'SERVICES internal-only', pending: true, stagedNew: true });
     const result = plan(state, 'phase2');
     const ids = result.actions.map((a) => a.id);
     expect(ids).not.toContain('network.bridge.create:vmbr1');
@@ -245,5 +245,14 @@ describe('host network', () => {
       { path: 'bridges.vmbr1', from: 'staged', to: 'active' },
     ]);
     expect(apply.params).toMatchObject({ revert: [{ method: 'DELETE', path: '/nodes/proxmox/network/vmbr2' }, { method: 'DELETE', path: '/nodes/proxmox/network/vmbr1' }, { method: 'PUT', path: '/nodes/proxmox/network' }] });
+  });
+
+  it('plans nothing for an applied bridge that is down, and says why it is down', () => {
+    const state = phase0State();
+    const bridges = (state.network as Extract<LiveState['network'], { known: true }>).value;
+    bridges.push({ iface: 'vmbr1', type: 'bridge', active: false, autostart: false, bridge_ports: [], comments: 'SERVICES internal-only', pending: false });
+    const result = plan(state, 'phase2');
+    expect(result.actions.find((a) => a.id === 'network.apply')!.changes).toEqual([{ path: 'bridges.vmbr2', from: null, to: 'active' }]);
+    expect(result.warnings.find((w) => w.code === 'bridge-down')?.message).toMatch(/^bridge vmbr1 exists but is down \(no "auto" line/);
   });
 });

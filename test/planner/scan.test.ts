@@ -14,6 +14,7 @@ function fakeApi(overrides: Partial<Record<keyof ProxmoxApi, (...args: never[]) 
   const empty: Record<string, () => Promise<unknown>> = {
     clusterResources: async () => [],
     firewallOptions: async () => ({}),
+    listNetwork: async () => ({ interfaces: [] }),
   };
   return new Proxy({ node: 'proxmox' } as ProxmoxApi, {
     get(_target, property) {

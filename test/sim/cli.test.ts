@@ -5,7 +5,15 @@ import { fileURLToPath } from 'node:url';
 import type { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { Agent, request } from 'undici';
-import { parseSimArgs } from '../../cli/commands/sim.ts';
+import { parseCommandLine } from '../../cli/args.ts';
+import { command, simOptionsFrom } from '../../cli/commands/sim.ts';
+
+/** The startSim options a `jarvis sim` command line asks for, through the CLI's parser. */
+function parseSimArgs(args: string[]): { options: ReturnType<typeof simOptionsFrom> } {
+  const parsed = parseCommandLine(command.spec, args);
+  if (parsed === 'help') throw new Error('unexpected --help');
+  return { options: simOptionsFrom(parsed) };
+}
 
 const JARVIS = fileURLToPath(new URL('../../bin/jarvis.js', import.meta.url));
 
@@ -15,7 +23,7 @@ describe('jarvis sim', () => {
     expect(options).toMatchObject({ scenario: 'phase1', taskSeconds: 0.5, faults: ['5xx:0.1', 'task-fail:vzdump'], host: '127.0.0.1', port: 8006, tokens: [{ tokenId: 'jarvis@pve!ci', secret: 'abc-123' }] });
     expect(() => parseSimArgs(['--listen', '0.0.0.0:8006'])).toThrow(/loopback only/);
     expect(parseSimArgs(['--listen', '0.0.0.0:8006', '--allow-non-loopback']).options.host).toBe('0.0.0.0');
-    expect(() => parseSimArgs(['--scenario', 'phase9'])).toThrow(/unknown scenario/);
+    expect(() => parseSimArgs(['--scenario', 'phase9'])).toThrow(/--scenario: unknown value "phase9"/);
     expect(() => parseSimArgs(['--token', 'no-realm=abc'])).toThrow(/USER@REALM!TOKENID=SECRET/);
   });
 

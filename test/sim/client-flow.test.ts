@@ -120,19 +120,27 @@ describe('third-party client flow', () => {
     expect((await call(sim, agent, 'POST', '/nodes/proxmox/qemu/213/agent/ping')).statusText).toBe('No QEMU guest agent configured');
   });
 
-  it('stages network changes, shows them pending, applies with a task and reverts', async () => {
+  it('stages network changes, shows them in the changes diff, applies with a task and reverts', async () => {
     await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr5', type: 'bridge', autostart: '1', comments: 'lab' });
     const listed = await call(sim, agent, 'GET', '/nodes/proxmox/network');
-    const rows = listed.body.data as Array<{ iface: string; active: number; pending?: unknown }>;
-    expect(rows.find((r) => r.iface === 'vmbr5')).toMatchObject({ active: 0, pending: expect.any(Object) });
-    expect(listed.body.changes).toContain('+auto vmbr5');
+    const rows = listed.body.data as Array<Record<string, unknown>>;
+    // Staged rows are not marked: only the envelope's unified diff tells them apart (pve-common INotify.pm).
+    expect(rows.find((r) => r.iface === 'vmbr5')).toMatchObject({ autostart: 1 });
+    expect(rows.find((r) => r.iface === 'vmbr5')).not.toHaveProperty('active');
+    expect(rows.find((r) => r.iface === 'vmbr5')).not.toHaveProperty('pending');
+    expect(listed.body.changes).toMatch(/^--- \/etc\/network\/interfaces\n\+\+\+ \/etc\/network\/interfaces\.new\n@@ -\d+(,\d+)? \+\d+,\d+ @@\n/);
+    expect(listed.body.changes).toContain('\n+auto vmbr5\n+iface vmbr5 inet manual\n');
     expect(listed.body.changes).toContain('+#lab');
     await ok('DELETE', '/nodes/proxmox/network');
     expect(((await ok('GET', '/nodes/proxmox/network')) as Array<{ iface: string }>).map((r) => r.iface)).not.toContain('vmbr5');
-    await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr5', type: 'bridge' });
+    await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr5', type: 'bridge', autostart: '1' });
+    await ok('POST', '/nodes/proxmox/network', { iface: 'vmbr6', type: 'bridge' });
     await task('PUT', '/nodes/proxmox/network');
-    const applied = (await ok('GET', '/nodes/proxmox/network/vmbr5')) as { active: number };
-    expect(applied.active).toBe(1);
+    expect(await ok('GET', '/nodes/proxmox/network/vmbr5')).toMatchObject({ active: 1, autostart: 1 });
+    // Autostart is off unless asked for (Network.pm), and ifreload -a brings up `auto` interfaces only: vmbr6 is down.
+    const down = (await ok('GET', '/nodes/proxmox/network/vmbr6')) as Record<string, unknown>;
+    expect(down).not.toHaveProperty('active');
+    expect(down).not.toHaveProperty('autostart');
     expect((await call(sim, agent, 'GET', '/nodes/proxmox/network')).body).not.toHaveProperty('changes');
   });
 });

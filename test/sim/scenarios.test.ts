@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { startSim, type RunningSim } from '../../sim/server.ts';
+import { HDD_IDS } from '../../sim/scenarios.ts';
 import { agentFor, call } from './helpers.ts';
 
 let sim: RunningSim | undefined;
@@ -34,7 +35,7 @@ describe('scenarios', () => {
     expect(bridges.map((b) => b.iface)).toEqual(['vmbr0']);
     const disks: Array<{ devpath: string; used?: string; by_id_link: string }> = await get('/nodes/proxmox/disks/list');
     expect(disks.map((d) => [d.devpath, d.used ?? null])).toEqual([['/dev/nvme0n1', 'LVM'], ['/dev/sda', null], ['/dev/sdb', null]]);
-    expect(disks[1]!.by_id_link).toBe('ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789');
+    expect(disks[1]!.by_id_link).toBe('/dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789');
     expect(await get('/cluster/firewall/options')).not.toHaveProperty('enable');
   });
 
@@ -80,7 +81,8 @@ describe('scenarios', () => {
     expect(pools).toEqual([expect.objectContaining({ name: 'tank', health: 'ONLINE' })]);
     const detail: { children: Array<{ children: Array<{ name: string; children: Array<{ name: string }> }> }> } = await get('/nodes/proxmox/disks/zfs/tank');
     expect(detail.children[0]!.children[0]!.name).toBe('mirror-0');
-    expect(detail.children[0]!.children[0]!.children.map((c) => c.name)).toEqual(['ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789', 'ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456790']);
+    // `zpool status -P` paths: a whole disk ZFS partitioned itself shows as its -part1 (pve-storage API2/Disks/ZFS.pm).
+    expect(detail.children[0]!.children[0]!.children.map((c) => c.name)).toEqual(HDD_IDS.map((id) => `/dev/disk/by-id/${id}-part1`));
     expect(await get('/storage/tank-backups')).toMatchObject({ type: 'dir', path: '/tank/backups', content: 'backup' });
     expect(await get('/cluster/backup/jarvis-daily')).toMatchObject({ storage: 'tank-backups' });
     const maps: Array<{ id: string; map: string[] }> = await get('/cluster/mapping/dir');

@@ -1,6 +1,6 @@
 // Wires the real dispatcher and approval machine to FakeServices for end-to-end chat tests.
-import { Approvals, type ApprovalAuditEvent } from '../../../bot/approvals.ts';
-import { approvalPolicyFromEnv } from '../../../bot/approval-policy.ts';
+import { Approvals, type ApprovalAuditEvent } from '../../../commands/approvals/state-machine.ts';
+import { approvalPolicyFromEnv } from '../../../commands/approvals/policy.ts';
 import type { AlertSink } from '../../../commands/context.ts';
 import { createDispatcher, type Dispatcher } from '../../../commands/dispatcher.ts';
 import type { Reply } from '../../../commands/reply.ts';

@@ -8,6 +8,7 @@ import type {
   FirewallLevel,
   FirewallRule,
   NetworkIface,
+  NetworkListing,
   SnapshotInfo,
   StorageConfig,
   TaskResult,
@@ -61,6 +62,7 @@ export class FakePve implements ApplyPve {
   readonly node = NODE;
   readonly vms = new Map<number, FakeVm>();
   readonly network: NetworkIface[] = [{ iface: 'vmbr0', type: 'bridge', active: 1 }];
+  readonly stagedNetwork = new Set<string>();
   readonly pools: ZfsPoolSummary[] = [];
   readonly storages: StorageConfig[] = [];
   readonly mappings: Array<{ id: string; map: string[] }> = [];
@@ -197,19 +199,19 @@ export class FakePve implements ApplyPve {
       return this.startTask('vzdump', String(params.vmid), request);
     }
     if (method === 'POST' && path === `/nodes/${NODE}/network`) {
-      this.network.push({ iface: String(params.iface), type: String(params.type), pending: { new: 1 } });
+      this.network.push({ iface: String(params.iface), type: String(params.type) });
+      this.stagedNetwork.add(String(params.iface));
       return null;
     }
     if (method === 'PUT' && path === `/nodes/${NODE}/network`) {
       return this.startTask('srvreload', 'networking', request, () => {
-        for (const iface of this.network) {
-          delete iface.pending;
-          iface.active = 1;
-        }
+        this.stagedNetwork.clear();
+        for (const iface of this.network) iface.active = 1;
       });
     }
     if (method === 'DELETE' && path === `/nodes/${NODE}/network`) {
-      this.network.splice(0, this.network.length, ...this.network.filter((iface) => !iface.pending));
+      this.network.splice(0, this.network.length, ...this.network.filter((iface) => !this.stagedNetwork.has(iface.iface)));
+      this.stagedNetwork.clear();
       return null;
     }
     if ((m = /^(.*)\/firewall\/options$/.exec(path)) && method === 'PUT') {
@@ -299,8 +301,13 @@ export class FakePve implements ApplyPve {
     for (const line of task.log) opts?.onProgress?.(line);
     return { upid, exitstatus: task.exitstatus ?? 'unknown', ok: task.exitstatus === 'OK', logTail: task.log.slice(-20), durationMs: Date.now() - started };
   }
-  async listNetwork(): Promise<NetworkIface[]> {
-    return this.network.map((iface) => ({ ...iface }));
+  /** Staged bridges appear in the list and, as on PVE, in the `changes` diff of interfaces against interfaces.new. */
+  async listNetwork(): Promise<NetworkListing> {
+    const added = [...this.stagedNetwork].flatMap((iface) => [`+auto ${iface}`, `+iface ${iface} inet manual`, '+']);
+    return {
+      interfaces: this.network.map((iface) => ({ ...iface })),
+      ...(added.length ? { changes: ['--- /etc/network/interfaces', '+++ /etc/network/interfaces.new', `@@ -1,0 +1,${added.length} @@`, ...added, ''].join('\n') } : {}),
+    };
   }
   async revertNetwork(): Promise<void> {
     await this.request('DELETE', `/nodes/${NODE}/network`, {});

@@ -36,7 +36,11 @@ describe('reads on the phase-1 lab', () => {
     expect(await pve.clusterOptions()).toBeTypeOf('object');
     expect((await pve.nodeStatus()).memory.total).toBeGreaterThan(0);
     expect(Object.keys(await pve.permissions())).toContain('/');
-    expect((await pve.listNetwork()).find((i) => i.iface === 'vmbr0')).toMatchObject({ type: 'bridge' });
+    const { interfaces } = await pve.listNetwork();
+    expect(interfaces.find((i) => i.iface === 'vmbr0')).toMatchObject({ type: 'bridge', active: 1, autostart: 1 });
+    // A VLAN on the bridge: Interfaces.pm copies the bridge's undefined `exists`, so the answer holds null.
+    expect(interfaces.find((i) => i.iface === 'vmbr0.10')).toMatchObject({ type: 'vlan', 'vlan-raw-device': 'vmbr0', 'vlan-id': 10 });
+    expect(interfaces.find((i) => i.iface === 'vmbr0.10')).not.toHaveProperty('exists');
     expect((await pve.listDisks()).map((d) => d.devpath)).toEqual(['/dev/nvme0n1', '/dev/sda', '/dev/sdb']);
     const [pool] = await pve.listZfsPools();
     expect(pool).toBeDefined();
@@ -87,12 +91,14 @@ describe('writes on the phase-0 lab', () => {
     const pve = clientFor(sim);
     await pve.createNetwork({ iface: 'vmbr1', type: 'bridge', autostart: true, comments: 'services' });
     await pve.updateNetwork('vmbr1', { type: 'bridge', cidr: '10.10.20.1/24', autostart: true });
-    expect((await pve.listNetwork()).find((i) => i.iface === 'vmbr1')?.pending).toBeDefined();
+    expect((await pve.listNetwork()).changes).toContain('+iface vmbr1 inet static');
     expect((await pve.waitForTask(await pve.applyNetwork())).ok).toBe(true);
-    expect((await pve.listNetwork()).find((i) => i.iface === 'vmbr1')).toMatchObject({ cidr: '10.10.20.1/24' });
+    const applied = await pve.listNetwork();
+    expect(applied.interfaces.find((i) => i.iface === 'vmbr1')).toMatchObject({ cidr: '10.10.20.1/24', active: 1 });
+    expect(applied.changes).toBeUndefined();
     await pve.createNetwork({ iface: 'vmbr2', type: 'bridge' });
     await pve.revertNetwork();
-    expect((await pve.listNetwork()).some((i) => i.iface === 'vmbr2')).toBe(false);
+    expect((await pve.listNetwork()).interfaces.some((i) => i.iface === 'vmbr2')).toBe(false);
   });
 
   it('creates a pool, storage and directory mapping', async () => {

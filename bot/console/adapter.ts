@@ -9,9 +9,9 @@ import type { AlertSink, CommandDeps, Conversation, MessageRef } from '../../com
 import { scrubReply, type Reply } from '../../commands/reply.ts';
 import type { JarvisServices, Requester } from '../../commands/services.ts';
 import { createWorkQueue } from '../../commands/work-queue.ts';
-import { Approvals, type ApprovalAuditEvent } from '../approvals.ts';
-import { DEFAULT_CONFIRM_WINDOW_MS, DEFAULT_TTL_MS, type ApprovalPolicy } from '../approval-policy.ts';
-import { renderText } from './render-text.ts';
+import { Approvals, type ApprovalAuditEvent } from '../../commands/approvals/state-machine.ts';
+import { DEFAULT_CONFIRM_WINDOW_MS, DEFAULT_TTL_MS, type ApprovalPolicy } from '../../commands/approvals/policy.ts';
+import { renderText } from './render.ts';
 
 export const CONSOLE_OWNER: Requester = { platform: 'console', id: 'owner', displayName: 'owner' };
 

@@ -1,8 +1,8 @@
 // Who may approve what: read from the environment, validated with zod, immutable once built.
 import { z } from 'zod';
-import { InputError } from '../lib/errors.ts';
-import { RISK_ORDER, type Risk } from '../planner/plan.ts';
-import { qualifiedId, type Requester } from '../commands/services.ts';
+import { InputError } from '../../lib/errors.ts';
+import { RISK_ORDER, type Risk } from '../../planner/plan.ts';
+import { qualifiedId, type Requester } from '../services.ts';
 
 export interface ApprovalPolicy {
   /** Qualified immutable ids (`discord:1234`, `slack:U123`, `console:owner`); never display names. */

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Approvals, type ApprovalAuditEvent } from '../../bot/approvals.ts';
-import { approvalPolicyFromEnv, type ApprovalPolicy } from '../../bot/approval-policy.ts';
+import { Approvals, type ApprovalAuditEvent } from '../../commands/approvals/state-machine.ts';
+import { approvalPolicyFromEnv, type ApprovalPolicy } from '../../commands/approvals/policy.ts';
 import type { Requester } from '../../commands/services.ts';
 import { shortHash } from '../../commands/plan-labels.ts';
-import { makePlan } from './support/plans.ts';
+import { makePlan } from '../bot/support/plans.ts';
 
 const owner: Requester = { platform: 'discord', id: '400', displayName: 'alice' };
 const second: Requester = { platform: 'discord', id: '401', displayName: 'bob' };

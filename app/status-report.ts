@@ -1,8 +1,8 @@
 // The status snapshot as the generic `Report` of commands/services.ts, for `/jarvis status` through the services
 // port: level, headline, then the items that need attention and one section per part of the lab.
 import type { Report } from '../commands/services.ts';
-import { statusSections } from './render-status.ts';
-import type { StatusReport } from './types.ts';
+import { statusSections } from '../monitor/render-status.ts';
+import type { StatusReport } from '../monitor/types.ts';
 
 export function statusToReport(report: StatusReport): Report {
   const attention = report.attention.map((a) => `${a.level === 'critical' ? '✗' : a.level === 'warn' ? '⚠' : '?'} ${a.text}`);

@@ -2,16 +2,15 @@
 // platform retry or a gateway replay cannot approve twice or apply an expired plan.
 //
 //   pending ──approve (enough distinct approvers)──► approved ──beginApply──► applying ──► applied | failed
-//                                                       ▲                                   │
-//                                                       └── not-started (a target could not be read, nothing written)
 //      │   └─(critical, typed confirmation)──► awaiting-confirmation ──confirm <hash>──► approved
 //      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase (or VM) and channel──► superseded
+//   applying ──not-started (a target could not be read before the first write)──► approved again, for another try
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { Plan, Risk } from '../planner/plan.ts';
-import { qualifiedId, type ApprovalRecord, type Requester } from '../commands/services.ts';
-import { approvalScope, replanCommand, shortHash } from '../commands/plan-labels.ts';
-import { isApprover, matchingGroup, type ApprovalPolicy } from './approval-policy.ts';
+import type { Plan, Risk } from '../../planner/plan.ts';
+import { qualifiedId, type ApprovalRecord, type Requester } from '../services.ts';
+import { approvalScope, replanCommand, shortHash } from '../plan-labels.ts';
+import { isApprover, matchingGroup, type ApprovalPolicy } from './policy.ts';
 
 export type PlanState = 'pending' | 'awaiting-confirmation' | 'approved' | 'applying' | 'applied' | 'failed' | 'rejected' | 'expired' | 'superseded';
 

@@ -1,0 +1,133 @@
+// Recovering one VM through the services port: `/jarvis snapshots`, `rollback <vmid> <snapshot>` and an alert's
+// "Plan a retry" (back the VM up now with its job's settings). Both plans are approved and applied like any plan.
+import { isAbsolute, join } from 'node:path';
+import { qualifiedId, type PlanResult, type Requester, type ServiceRefusal, type SnapshotList } from '../../commands/services.ts';
+import { halfMade, snapshotStates } from '../../deploy/snapshots.ts';
+import { JarvisError, UnreachableError } from '../../lib/errors.ts';
+import { jobCovers } from '../../monitor/backups.ts';
+import { loadSpec } from '../../planner/spec/load.ts';
+import { buildBackupRunPlan, buildRollbackPlan, type SpecialPlanBase } from '../../planner/special-plans.ts';
+import { PHASE_SPECS, newPlanId } from '../planning.ts';
+import { refusal, type UseCaseContext } from './context.ts';
+import { saveSpecialPlan } from './plans.ts';
+
+/** vzdump's `prune-backups` as a property string (the job API may hand it back as an object). */
+function pruneString(value: unknown): string | undefined {
+  if (typeof value === 'string' && value) return value;
+  if (value && typeof value === 'object') {
+    const parts = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`);
+    return parts.length ? parts.join(',') : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * What a special plan stands on: the spec the lab is managed by (the drift watch's phase, phase0 when off), so
+ * apply can load it for its stale check, and the VM's current config digest and run state.
+ */
+async function specialBase(ctx: UseCaseContext, vmid: number, requester: Requester): Promise<{ base: SpecialPlanBase; digest: string; running: boolean; name?: string; inSpec: boolean }> {
+  const { config, cwd, lab } = ctx;
+  const phase = config.drift.phase === 'off' ? 'phase0' : config.drift.phase;
+  const specPath = config.drift.spec ?? PHASE_SPECS[phase];
+  const loaded = await loadSpec(isAbsolute(specPath) ? specPath : join(cwd, specPath), { cwd });
+  const [{ config: vmConfig, digest }, status] = await Promise.all([lab.ports.pve.vmConfig(vmid), lab.ports.pve.vmStatus(vmid)]);
+  const now = new Date();
+  const name = typeof vmConfig.name === 'string' ? vmConfig.name : undefined;
+  return {
+    base: { node: lab.ports.pve.node, spec: { path: specPath, sha256: loaded.source.sha256 }, phase, requestedBy: qualifiedId(requester), now: now.toISOString(), id: newPlanId(now) },
+    digest,
+    running: status.status === 'running',
+    ...(name ? { name } : {}),
+    inSpec: loaded.spec.vms.some((vm) => vm.vmid === vmid),
+  };
+}
+
+/** Apply re-reads only the VMs the managed spec names (its stale check); others cannot be planned for safely. */
+const unmanaged = (vmid: number, specPath: string, byHand: string): ServiceRefusal => ({
+  ok: false,
+  code: 'refused',
+  message: `VM ${vmid} is not in ${specPath}, so Jarvis cannot check it has not changed before applying; ${byHand}`,
+});
+
+/** `/jarvis snapshots <vmid>`: the VM's snapshots, newest state (`current`) left out. */
+export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<SnapshotList | ServiceRefusal> {
+  try {
+    const [snapshots, resources] = await Promise.all([ctx.lab.ports.pve.listSnapshots(vmid), ctx.lab.ports.pve.clusterResources('vm')]);
+    const name = resources.find((r) => r.vmid === vmid)?.name;
+    return {
+      vmid,
+      ...(name ? { name } : {}),
+      snapshots: snapshots
+        .filter((s) => s.name !== 'current')
+        .map((s) => ({
+          name: s.name,
+          ...(s.snaptime ? { createdAt: new Date(s.snaptime * 1000).toISOString() } : {}),
+          ...(s.description ? { description: s.description } : {}),
+          ...(s.snapstate ? { incomplete: s.snapstate } : {}),
+        })),
+    };
+  } catch (error) {
+    if (error instanceof JarvisError) return refusal(error);
+    return { ok: false, code: 'not-found', message: `VM ${vmid}: ${(error as Error).message}` };
+  }
+}
+
+/** `/jarvis rollback <vmid> <snapshot>`: a plan that rolls the VM back (snapshotting its current state first). */
+export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: string, requester: Requester): Promise<PlanResult> {
+  try {
+    let states: ReturnType<typeof snapshotStates>;
+    try {
+      states = snapshotStates(await ctx.lab.ports.pve.listSnapshots(vmid));
+    } catch (error) {
+      if (error instanceof UnreachableError) throw error;
+      return { ok: false, code: 'not-found', message: `VM ${vmid}: ${(error as Error).message}` };
+    }
+    // Proxmox refuses to roll back to a half-made snapshot (pve-guest-common AbstractConfig.pm snapshot_rollback).
+    const unfinished = states.halfMade.find((s) => s.name === snapshot);
+    if (unfinished) return { ok: false, code: 'refused', message: halfMade(vmid, snapshot, unfinished.snapstate!) };
+    const names = states.complete.map((s) => s.name);
+    if (!names.includes(snapshot)) {
+      return {
+        ok: false,
+        code: 'not-found',
+        message: `VM ${vmid} has no snapshot "${snapshot}"; ${names.length ? `its snapshots: ${names.join(', ')}` : 'it has no snapshots'}`,
+      };
+    }
+    const facts = await specialBase(ctx, vmid, requester);
+    if (!facts.inSpec) return unmanaged(vmid, facts.base.spec.path, `roll it back by hand: qm rollback ${vmid} ${snapshot}`);
+    const plan = buildRollbackPlan({ ...facts.base, vmid, ...(facts.name ? { vmName: facts.name } : {}), snapshot, liveDigest: facts.digest, running: facts.running });
+    return await saveSpecialPlan(ctx, plan, 'rollback');
+  } catch (error) {
+    return refusal(error);
+  }
+}
+
+/** `/jarvis retry <vmid>`: a plan that backs the VM up now, as its backup job would. */
+export async function planBackupRetry(ctx: UseCaseContext, vmid: number, requester: Requester): Promise<PlanResult> {
+  try {
+    const jobs = await ctx.lab.ports.pve.listBackupJobs();
+    const job = jobs.find((candidate) => jobCovers(candidate, vmid));
+    if (!job) return { ok: false, code: 'not-found', message: `VM ${vmid} is in no enabled backup job, so there is nothing to retry; add it to one in the spec` };
+    const facts = await specialBase(ctx, vmid, requester);
+    if (!facts.inSpec) return unmanaged(vmid, facts.base.spec.path, `back it up by hand: vzdump ${vmid} --storage ${job.storage ?? 'local'}`);
+    const mode = job.mode === 'stop' || job.mode === 'suspend' ? job.mode : 'snapshot';
+    const compress = typeof job.compress === 'string' && ['0', '1', 'gzip', 'lzo', 'zstd'].includes(job.compress) ? (job.compress as '0' | '1' | 'gzip' | 'lzo' | 'zstd') : undefined;
+    const prune = pruneString(job['prune-backups']);
+    const plan = buildBackupRunPlan({
+      ...facts.base,
+      vmid,
+      ...(facts.name ? { vmName: facts.name } : {}),
+      liveDigest: facts.digest,
+      running: facts.running,
+      // PVE's own default when a job names no storage.
+      storage: job.storage ?? 'local',
+      mode,
+      ...(compress ? { compress } : {}),
+      ...(prune ? { pruneBackups: prune } : {}),
+      jobId: job.id,
+    });
+    return await saveSpecialPlan(ctx, plan, 'backup-retry');
+  } catch (error) {
+    return refusal(error);
+  }
+}
