@@ -2,6 +2,7 @@
 // Shared by the typed commands (approve/confirm/apply) and by reactions and button clicks on every platform.
 import type { Decision } from './approvals/state-machine.ts';
 import type { CommandContext, MessageRef } from './context.ts';
+import { criticalWarnings } from './plan-details.ts';
 import { errorReply, reply, type Reply } from './reply.ts';
 import type { ApplyProgress, ApplyReport } from './services.ts';
 
@@ -42,10 +43,18 @@ function nextAfterRefusal(decision: Extract<Decision, { outcome: 'refused' }>): 
   }
 }
 
-/** Answers a decision in the channel and, when it approved a plan, queues the apply. */
+/**
+ * Answers a decision in the channel and, when it approved a plan, queues the apply. The prompt for a critical plan's
+ * typed confirmation restates what cannot be undone (the disks a pool erases), so nobody confirms a hash blind.
+ */
 export async function answerDecision(decision: Decision, ctx: CommandContext): Promise<Reply | undefined> {
   const answer = decisionReply(decision);
   if (decision.outcome === 'approved') queueApply(decision.planId, ctx);
+  if (decision.outcome === 'needs-confirmation' && answer) {
+    const saved = await ctx.deps.services.getPlan(decision.planId);
+    const warnings = saved ? criticalWarnings(saved.plan) : [`the plan file of ${decision.planId} could not be read: read it with /jarvis details ${decision.planId} before you confirm`];
+    return { ...answer, sections: [...answer.sections, { title: 'You confirm that this plan', lines: warnings.map((w) => `⚠️ ${w}`) }] };
+  }
   return answer;
 }
 

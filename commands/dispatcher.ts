@@ -7,7 +7,7 @@ import { APPROVER_ONLY, BUTTON_REPORTS, buttonCommand } from './buttons.ts';
 import { messageKey, type CommandContext, type CommandDeps, type Conversation, type MessageRef } from './context.ts';
 import { parseCommand, type ParsedCommand } from './grammar.ts';
 import { runCommand } from './handlers/index.ts';
-import { errorReply, reply, type ButtonAction, type Reply } from './reply.ts';
+import { errorReply, type ButtonAction, type Reply } from './reply.ts';
 import type { Requester } from './services.ts';
 
 /** A command as an adapter received it. */
@@ -49,8 +49,6 @@ export interface ButtonArgs {
 export interface Dispatcher {
   handle(input: CommandInput): Promise<void>;
   decide(input: DecisionInput): Promise<void>;
-  /** The Details button: the full Markdown plan as a file. */
-  details(planId: string, input: Omit<CommandInput, 'text' | 'prefixed'>): Promise<void>;
   /** Dry-run, Details and the alert and report buttons: each runs the command it stands for (commands/buttons.ts). */
   click(input: ClickInput): Promise<void>;
   buttonArgs: ButtonArgs;
@@ -132,15 +130,6 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
       });
     },
 
-    async details(planId, input) {
-      const ctx = context(input.requester, input.conversation);
-      await guarded(ctx, input.respond, async () => {
-        const saved = await deps.services.getPlan(planId);
-        if (!saved) return errorReply(`No plan ${planId}`, [], '/jarvis history');
-        return { ...reply('info', `Plan ${planId} in full`, [], `react ✅ or /jarvis approve ${planId}`), attachments: [{ filename: `plan-${planId}.md`, content: saved.markdown }] };
-      });
-    },
-
     async click(input) {
       const { action, requester } = input;
       const arg = input.arg.startsWith('~') ? deps.approvals.expandButtonArg(input.arg.slice(1)) : input.arg;
@@ -152,14 +141,12 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
       if (/\s/.test(arg) || (action === 'report' && !(BUTTON_REPORTS as readonly string[]).includes(arg))) {
         return deliver(ctx, errorReply('Not a button of Jarvis', [`"${arg.slice(0, 60)}" is not a ${action} argument.`], '/jarvis help'), input.respond);
       }
-      if (action === 'details') return dispatcher.details(arg, input);
       // Planning from an alert or silencing one is for approvers, even where the typed command is open to everyone.
       if (APPROVER_ONLY.has(action) && !isApprover(deps.approvals.policy, requester)) {
         deps.log('info', 'refused: not an approver', { requestId: ctx.requestId, button: action, requester: `${requester.platform}:${requester.id}` });
         return deliver(ctx, { ...errorReply(`${requester.displayName} is not an approver`, ['Only approvers may plan or snooze from an alert; anyone may read a log.'], '/jarvis help'), private: false }, input.respond);
       }
-      const text = buttonCommand({ action, arg });
-      if (text) await dispatcher.handle({ text, prefixed: false, requester, conversation: input.conversation, respond: input.respond });
+      await dispatcher.handle({ text: buttonCommand({ action, arg }), prefixed: false, requester, conversation: input.conversation, respond: input.respond });
     },
 
     buttonArgs: {

@@ -13,7 +13,7 @@ type WithReason<N extends string> = N extends string ? { name: N; reason?: strin
 
 export type ParsedCommand =
   | { name: 'plan'; phase: PlanPhase }
-  | WithPlan<'apply' | 'dry-run'>
+  | WithPlan<'apply' | 'dry-run' | 'details'>
   | MaybePlan<'approve' | 'reject'>
   | { name: 'confirm'; hash: string; planId?: string }
   | { name: 'snapshots'; vmid: number }
@@ -136,6 +136,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       if (rest.length) return tooMany(rest);
       const planId = planIdArg(id);
       return typeof planId === 'string' ? { name: 'dry-run', planId } : planId;
+    },
+  },
+  {
+    name: 'details',
+    usage: 'details <planId>',
+    summary: 'the whole plan, every action in full, as a Markdown file',
+    role: 'viewer',
+    build: ([id, ...rest]) => {
+      if (rest.length) return tooMany(rest);
+      const planId = planIdArg(id);
+      return typeof planId === 'string' ? { name: 'details', planId } : planId;
     },
   },
   { name: 'status', usage: 'status', summary: 'how the lab is, headline first', role: 'viewer', build: noArgs('status') },

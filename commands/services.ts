@@ -92,7 +92,7 @@ export interface ApplyOptions {
 }
 
 /** A next step a report offers: a button on chat, the command it stands for on the console. */
-export type FollowUp = { kind: 'plan-fix'; phase: PlanPhase } | { kind: 'plan-retry'; vmid: number };
+export type FollowUp = { kind: 'plan-fix'; phase: PlanPhase } | { kind: 'plan-retry'; vmid: number } | { kind: 'show-log'; upid: string; label: string };
 
 /** A generic read-only report (status, backups, check, drift): headline first, then titled sections. */
 export interface Report {

@@ -73,6 +73,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   lines.push('', '## Changes', '');
   for (const a of plan.actions) {
     lines.push(`### ${a.id}`, '');
+    if (a.note) lines.push(`- **${cell(a.note)}**`);
     for (const c of a.changes) lines.push(`- \`${c.path}\`: ${cell(fmt(c.from))} → ${cell(fmt(c.to))}`);
     if (a.dependsOn.length) lines.push(`- after: ${a.dependsOn.map((d) => `\`${d}\``).join(', ')}`);
     lines.push('');

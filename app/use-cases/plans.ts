@@ -35,6 +35,10 @@ export async function savePlan(ctx: UseCaseContext, phase: PlanPhase, requester:
 export async function saveSpecialPlan(ctx: UseCaseContext, plan: Plan, kind: 'rollback' | 'backup-retry'): Promise<PlanResult> {
   await writePlanFiles(ctx.plansDir, plan);
   ctx.journal.audit({ kind: 'plan.saved', planId: plan.id, planHash: plan.planHash, actor: plan.requestedBy, data: { phase: kind === 'rollback' ? 'rollback' : plan.phase, kind, summary: plan.summary } });
+  if (plan.violations.length > 0) {
+    const first = plan.violations[0]!;
+    return { ok: false, code: 'refused', message: `refused: [${first.ruleId}] ${first.message}`, violations: plan.violations, plan };
+  }
   return { ok: true, plan, markdown: renderPlanMarkdown(plan) };
 }
 

@@ -154,6 +154,17 @@ export interface StorageStatus {
   used_fraction?: number;
 }
 
+/** A backup archive on a storage (GET /nodes/{node}/storage/{storage}/content?content=backup). */
+export interface BackupVolume {
+  volid: string;
+  /** Bytes. */
+  size: number;
+  /** Unix seconds. */
+  ctime?: number;
+  vmid?: number;
+  format?: string;
+}
+
 export interface FirewallRule {
   pos: number;
   type: string;
@@ -186,6 +197,8 @@ export interface BackupJob {
   'prune-backups'?: Record<string, number> | string;
   comment?: string;
   type?: string;
+  /** Unix seconds of the job's next run, in the list only (pve-manager PVE/API2/Backup.pm computes it from `schedule`). */
+  'next-run'?: number;
   [key: string]: unknown;
 }
 
@@ -291,6 +304,8 @@ export interface ProxmoxApi {
   createStorage(params: PveParams): Promise<void>;
   updateStorage(storage: string, params: PveParams): Promise<void>;
   nodeStorageStatus(): Promise<StorageStatus[]>;
+  /** The backup archives of one guest on one storage. */
+  backupVolumes(storage: string, vmid: number): Promise<BackupVolume[]>;
 
   listDirMappings(): Promise<Array<{ id: string; map: string[]; description?: string }>>;
   createDirMapping(params: PveParams): Promise<void>;

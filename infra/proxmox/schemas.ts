@@ -235,6 +235,16 @@ export const storageConfigs: z.ZodType<Api.StorageConfig[]> = z.array(
   }),
 );
 
+export const backupVolumes: z.ZodType<Api.BackupVolume[]> = z.array(
+  pveObject({
+    volid: text,
+    size: num,
+    ctime: num.optional(),
+    vmid: num.optional(),
+    format: text.optional(),
+  }),
+);
+
 export const storageStatus: z.ZodType<Api.StorageStatus[]> = z.array(
   pveObject({
     storage: text,
@@ -300,6 +310,7 @@ export const backupJobs: z.ZodType<Api.BackupJob[]> = z.array(
     'prune-backups': z.union([text, z.record(z.string(), num)]).optional(),
     comment: text.optional(),
     type: text.optional(),
+    'next-run': num.optional(),
   }),
 );
 

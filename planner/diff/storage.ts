@@ -50,7 +50,7 @@ function poolAction(ctx: DiffContext, pool: ZfsPoolSpec): DraftAction[] {
       changes: [change('pool', null, `${pool.name} ${pool.raidlevel}`), ...pool.devices.map((d) => change('devices', null, d))],
       params: { channel: 'pve', requests: [{ method: 'POST', path: `/nodes/${ctx.desired.node}/disks/zfs`, params, async: true }] },
       provides: [`zfs-pool:${pool.name}`],
-      note: 'erases every device it is created on',
+      note: `ERASES ALL DATA ON ${pool.devices.join(', ')}`,
     }),
   ];
 }

@@ -114,18 +114,23 @@ describe('backup retry plans against the simulator', () => {
     expect(await running.services.planBackupRetry(999, owner)).toMatchObject({ ok: false, code: 'not-found', message: expect.stringContaining('in no enabled backup job') });
   });
 
-  it('status offers a drift fix once the drift watch found drift, and a retry for VMs whose backups need attention', async () => {
+  it('status offers a drift fix once the drift watch found drift, a retry for VMs whose backups need attention, and the log of the failed task', async () => {
     const store = AlertStore.open(dir);
     try {
       store.saveDrift({ phase: 'phase0', actionCount: 1, lines: ['~ vm/300 (app-host): memory'], hash: 'h1' });
     } finally {
       store.close();
     }
+    lab.sim!.lab.failNextTask('vzdump');
+    const failed = await lab.ports.pve.vzdump({ vmid: '300', storage: 'local', mode: 'snapshot' });
+    expect((await lab.ports.pve.waitForTask(failed)).ok).toBe(false);
     const status = await running.services.status();
     expect(status.followUps).toContainEqual({ kind: 'plan-fix', phase: 'phase0' });
     expect(status.followUps).toContainEqual({ kind: 'plan-retry', vmid: 300 });
+    expect(status.followUps).toContainEqual({ kind: 'show-log', upid: failed, label: expect.stringMatching(/^Show log: VM 300 failed \d+ min ago$/) });
     expect(status.sections.find((s) => s.title === 'Needs attention')?.lines.join('\n')).toContain('drift from the phase0 spec');
-    expect((await running.services.backups()).followUps?.every((f) => f.kind === 'plan-retry')).toBe(true);
+    expect(status.sections.find((s) => s.title === 'Backups')?.lines.join('\n')).toContain(`task ${failed}`);
+    expect((await running.services.backups()).followUps?.map((f) => f.kind).sort()).toEqual(['plan-retry', 'show-log']);
   });
 
   it('snoozes an alert key in the alert store', async () => {

@@ -154,8 +154,11 @@ describe('Discord over the simulated lab (real services)', { timeout: 120_000 },
     const plan = await planPhase(w, 'phase1');
     expect(plan.text).toContain('max risk critical');
     const mark = w.sim.requests.length;
+    expect(plan.text).toContain('ERASES ALL DATA ON /dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789, /dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456790');
     react(w, DISCORD_OWNER, plan.messageRef, '✅');
-    await discordPostWith(w.discord, `type /jarvis confirm ${plan.shortHash}`);
+    const prompt = await discordPostWith(w.discord, `type /jarvis confirm ${plan.shortHash}`);
+    // The prompt restates what cannot be undone, so the hash is not typed blind.
+    expect(embedText(prompt)).toContain('zfs/tank (mirror on 2 disks): ERASES ALL DATA ON /dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789');
     const wrong = plan.shortHash === '00000000' ? '11111111' : '00000000';
     expect(await discordCommand(w.discord, DISCORD_OWNER, subcommand('confirm', { hash: wrong }))).toContain(`${wrong} is not the hash of plan ${plan.planId}`);
     expect(await discordCommand(w.discord, DISCORD_STRANGER, subcommand('confirm', { hash: plan.shortHash }))).toContain('mallory is not an approver');

@@ -93,7 +93,7 @@ describe('jarvis plan --sim', () => {
       expect(move.rollbackHint).toContain((move.preSnapshot as { name: string }).name);
       expect(move.expectedDowntimeSeconds).toBeGreaterThan(0);
     }
-    expect(p.actions.some((a) => a.changes.some((c) => c.to === 'IN ACCEPT from +seg-iot tcp/8123'))).toBe(true);
+    expect(p.actions.some((a) => a.changes.some((c) => c.to === 'IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"'))).toBe(true);
     expect(p.actions.find((a) => a.id === 'network.apply')!.commitConfirm).toBe(true);
     expectSchemaValid(p);
   });

@@ -131,7 +131,8 @@ beforeAll(async () => {
     await w.slack.sendEnvelope('slash_commands', w.slack.slashCommand(SLACK_OWNER, text));
     await w.slack.waitFor(() => w.slack.api('chat.postMessage').length > before, `slack ${text}`, 60_000);
   }
-  // The watchers, once, delivering to both alert channels.
+  // The watchers, once, delivering to both alert channels (someone allowed Funnel, so there is an alert to deliver).
+  w.sim.lab.tailnet.policy.nodeAttrs = [{ target: ['autogroup:member'], attr: ['funnel'] }];
   const store = AlertStore.open(w.dataDir);
   try {
     const hostShell = w.lab.ports.hostShell!;
