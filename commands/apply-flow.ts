@@ -6,14 +6,18 @@ import { criticalWarnings } from './plan-details.ts';
 import { errorReply, reply, type Reply } from './reply.ts';
 import type { ApplyProgress, ApplyReport } from './services.ts';
 
-/** The answer to a decision, or undefined when nothing should be said (ignored events, double clicks). */
-export function decisionReply(decision: Decision): Reply | undefined {
+/**
+ * The answer to a decision, or undefined when nothing should be said (ignored events; a double click or a replayed
+ * reaction). A typed command always gets an answer, a duplicate too: where the plan is and what to run next.
+ */
+export function decisionReply(decision: Decision, typed = false): Reply | undefined {
   switch (decision.outcome) {
     case 'ignored':
-    case 'duplicate':
       return undefined;
+    case 'duplicate':
+      return typed ? reply('info', `Plan ${decision.planId}`, [{ lines: [decision.message] }], decision.next) : undefined;
     case 'refused':
-      return { ...errorReply('Not applied', [decision.message], nextAfterRefusal(decision)), private: false };
+      return errorReply('Not applied', [decision.message], nextAfterRefusal(decision));
     case 'recorded':
       return reply('info', 'Approval recorded', [{ lines: [decision.message] }], `another approver: ✅ or /jarvis approve ${decision.planId}`);
     case 'needs-confirmation':
@@ -29,9 +33,12 @@ function nextAfterRefusal(decision: Extract<Decision, { outcome: 'refused' }>): 
   switch (decision.reason) {
     case 'expired':
     case 'superseded':
-    case 'closed':
     case 'no-plan':
       return '/jarvis plan <phase>';
+    case 'closed':
+      return '/jarvis history';
+    case 'ambiguous':
+      return '/jarvis history';
     case 'wrong-hash':
     case 'not-awaiting-confirmation':
       return '/jarvis confirm <shortHash>';
@@ -44,11 +51,12 @@ function nextAfterRefusal(decision: Extract<Decision, { outcome: 'refused' }>): 
 }
 
 /**
- * Answers a decision in the channel and, when it approved a plan, queues the apply. The prompt for a critical plan's
- * typed confirmation restates what cannot be undone (the disks a pool erases), so nobody confirms a hash blind.
+ * Answers a decision and, when it approved a plan, queues the apply. `typed`: a command, not a reaction or click. The
+ * prompt for a critical plan's typed confirmation restates what cannot be undone (the disks a pool erases), so nobody
+ * confirms a hash blind.
  */
-export async function answerDecision(decision: Decision, ctx: CommandContext): Promise<Reply | undefined> {
-  const answer = decisionReply(decision);
+export async function answerDecision(decision: Decision, ctx: CommandContext, typed = false): Promise<Reply | undefined> {
+  const answer = decisionReply(decision, typed);
   if (decision.outcome === 'approved') queueApply(decision.planId, ctx);
   if (decision.outcome === 'needs-confirmation' && answer) {
     const saved = await ctx.deps.services.getPlan(decision.planId);
@@ -71,7 +79,7 @@ export function queueApply(planId: string, ctx: CommandContext): void {
     await progress.open();
     let report: ApplyReport;
     try {
-      report = await deps.services.apply(planId, { approvals: start.approvals, requester: ctx.requester, onProgress: (event) => progress.update(event) });
+      report = await deps.services.apply(planId, { approvals: start.approvals, approvedPlan: start.plan, requester: ctx.requester, onProgress: (event) => progress.update(event) });
     } catch (error) {
       deps.log('error', 'apply threw', { planId, requestId: ctx.requestId, error: error instanceof Error ? error.message : String(error) });
       report = { outcome: 'failed', planId, message: `apply stopped unexpectedly (request ${ctx.requestId})`, completed: [], validated: false };
@@ -99,7 +107,7 @@ class ProgressMessage {
   }
 
   update(event: ApplyProgress): void {
-    const icon = { started: '⏳', done: '✅', failed: '❌', skipped: '⏭️' }[event.state];
+    const icon = { started: '⏳', done: '✅', failed: '❌', skipped: '⏭️', waiting: '⏸️' }[event.state];
     this.#total = event.total;
     this.#lines.set(event.actionId, `${icon} ${event.index}/${event.total} ${event.target}${event.detail ? ` — ${event.detail}` : ''}`);
     if (this.#dirty) return;
@@ -113,12 +121,14 @@ class ProgressMessage {
   async close(report: ApplyReport): Promise<void> {
     await this.#chain;
     const ok = report.outcome === 'applied';
+    const owner = report.waitingForOwner ?? [];
     const lines = [report.message];
     if (report.outcome === 'applied') lines.push(validationLine(report));
+    for (const step of owner) lines.push(`⏸️ waiting for the owner — ${step.step}:`, ...step.instructions.map((i) => `  • ${i}`));
     if (report.failed) lines.push(`Failed at ${report.failed.actionId}: ${report.failed.error}`);
     for (const hint of report.rollbackHints ?? []) lines.push(`↩ ${hint}`);
     const titles: Record<ApplyReport['outcome'], string> = {
-      applied: report.validated ? 'Applied and validated' : 'Applied, not validated',
+      applied: !report.validated ? 'Applied, not validated' : owner.length > 0 ? 'Applied and validated — waiting for the owner' : 'Applied and validated',
       refused: 'Apply refused',
       'not-started': 'Apply not started',
       failed: 'Apply failed',
@@ -132,6 +142,7 @@ class ProgressMessage {
     };
     const title = titles[report.outcome];
     const next = nextCommands[report.outcome];
+    // Jarvis's part is done either way when applied; the manual steps are listed in the reply.
     const final: Reply = { ...this.#render(title, ok && report.validated ? 'ok' : 'error'), next };
     final.sections.push({ lines });
     if (this.#ref) await this.ctx.conversation.edit(this.#ref, final);

@@ -40,6 +40,8 @@ export function actionDetails(action: PlanAction): string[] {
       return [`ERASES ALL DATA ON ${disks.join(', ')}`, ...changeLines(action).filter((line) => !line.startsWith('devices'))];
     }
     default:
+      // A manual step says what the owner does; Jarvis only watches for the result.
+      if (action.params.channel === 'owner') return action.params.instructions.map((line) => `✋ ${line}`);
       return changeLines(action);
   }
 }

@@ -1,7 +1,7 @@
 // Plans that do not come from a spec diff: a VM rollback to a snapshot (`/jarvis rollback`) and a backup retry (an
 // alert's "Plan a retry"). Pure, like buildPlan: the caller reads the lab and passes the facts, the clock and the id.
 // The result is an ordinary Plan, approved, stale-checked, replayed and journaled like any other.
-import { computePlanHash, summarize } from './artifact.ts';
+import { sealPlan, summarize } from './artifact.ts';
 import { formatDowntime, rate } from './catalogue.ts';
 import { hashOf } from './hash.ts';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PlanPhase, type PlanViolation, type PlanWarning } from './plan.ts';
@@ -96,8 +96,7 @@ const vmLabel = (vmid: number, name: string | undefined): string => `vm/${vmid}$
 
 function assemble(base: SpecialPlanBase, fingerprint: Record<string, string>, action: PlanAction, findings: { warnings: PlanWarning[]; violations: PlanViolation[] } = { warnings: [], violations: [] }): Plan {
   const actions = [action];
-  const planHash = computePlanHash({ formatVersion: PLAN_FORMAT_VERSION, spec: base.spec, phase: base.phase, stateFingerprint: fingerprint, actions });
-  return {
+  return sealPlan({
     formatVersion: PLAN_FORMAT_VERSION,
     id: base.id,
     createdAt: base.now,
@@ -106,13 +105,12 @@ function assemble(base: SpecialPlanBase, fingerprint: Record<string, string>, ac
     node: base.node,
     spec: base.spec,
     stateFingerprint: fingerprint,
-    planHash,
     summary: summarize(actions, fingerprint),
     unknowns: [],
     warnings: findings.warnings,
     violations: findings.violations,
     actions,
-  };
+  });
 }
 
 /** Rolls `vmid` back to `snapshot`, after a snapshot of the current state (`jarvis-pre-<hash8>`) that undoes it. */

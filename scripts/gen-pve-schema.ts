@@ -15,7 +15,7 @@ interface RawSchema {
 }
 interface RawNode {
   path: string;
-  info?: Record<string, { parameters?: { additionalProperties?: number; properties?: Record<string, RawSchema> }; returns?: RawSchema }>;
+  info?: Record<string, { parameters?: { additionalProperties?: number; properties?: Record<string, RawSchema> }; returns?: RawSchema; permissions?: RawSchema }>;
   children?: RawNode[];
 }
 
@@ -93,9 +93,30 @@ export function trimApiSchema(tree: RawNode[]): Record<string, Record<string, Ra
   return paths;
 }
 
+/**
+ * The permission declaration of every method (`check` in pve-access-control RPCEnvironment.pm
+ * exec_api2_perm_check form, `user: 'all'` when the handler checks inside); a method without one is root@pam only.
+ */
+export function trimPermissions(tree: RawNode[]): Record<string, { check?: unknown; user?: unknown }> {
+  const out: Record<string, { check?: unknown; user?: unknown }> = {};
+  const walk = (node: RawNode): void => {
+    for (const [method, info] of Object.entries(node.info ?? {})) {
+      const declared = info.permissions;
+      const kept: { check?: unknown; user?: unknown } = {};
+      if (declared?.check !== undefined) kept.check = declared.check;
+      if (declared?.user !== undefined) kept.user = declared.user;
+      out[`${method} ${node.path}`] = kept;
+    }
+    for (const child of node.children ?? []) walk(child);
+  };
+  for (const node of tree) walk(node);
+  return out;
+}
+
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_SOURCE = resolve(REPO_ROOT, 'lib/pve-schema/source/apidoc.json.br');
 export const OUTPUT = resolve(REPO_ROOT, 'lib/pve-schema/schema.json');
+export const PERMISSIONS_OUTPUT = resolve(REPO_ROOT, 'lib/pve-schema/permissions.json');
 
 /** The text of an apidoc.json, plain or brotli-compressed (`.br`). */
 export function readApidoc(path: string): string {
@@ -112,10 +133,20 @@ export function renderSchemaFile(apidocText: string): string {
   return `{"meta":${JSON.stringify(header)},\n"paths":{\n${lines.join(',\n')}\n}}\n`;
 }
 
+/** The text of permissions.json for the text of apidoc.json (one method per line). */
+export function renderPermissionsFile(apidocText: string): string {
+  const permissions = trimPermissions(JSON.parse(apidocText) as RawNode[]);
+  const header = { source: 'pve-docs api-viewer apidata.js (see lib/pve-schema/source/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
+  const lines = Object.entries(permissions).map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  return `{"meta":${JSON.stringify(header)},\n"methods":{\n${lines.join(',\n')}\n}}\n`;
+}
+
 function main(): void {
   const source = resolve(process.argv[2] ?? DEFAULT_SOURCE);
-  writeFileSync(OUTPUT, renderSchemaFile(readApidoc(source)));
-  process.stdout.write(`wrote ${OUTPUT} from ${source}\n`);
+  const text = readApidoc(source);
+  writeFileSync(OUTPUT, renderSchemaFile(text));
+  writeFileSync(PERMISSIONS_OUTPUT, renderPermissionsFile(text));
+  process.stdout.write(`wrote ${OUTPUT} and ${PERMISSIONS_OUTPUT} from ${source}\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -1,34 +1,42 @@
 // Authentication as pveproxy does it: API tokens in the Authorization header, or a ticket cookie from
-// POST /access/ticket with a CSRFPreventionToken header on writes. Privileges are admin or read-only per token.
+// POST /access/ticket with a CSRFPreventionToken header on writes. What a caller may do is sim/permissions.ts.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { REQUIRED_PRIVILEGES } from '../lib/privileges.ts';
 import { PveHttpError } from './http.ts';
+import { Permissions, type AclEntry } from './permissions.ts';
 
-export type Privileges = 'admin' | 'readonly';
+/**
+ * `admin`: the JarvisOps role of lib/privileges.ts on `/` (the README's pveum recipe; the token `jarvis doctor` finds
+ * neither short nor over-privileged); `readonly`: the audit privileges; or an explicit privilege list on `/`.
+ */
+export type Privileges = 'admin' | 'readonly' | readonly string[];
 
 export interface SimToken {
   tokenId: string;
   secret: string;
   privileges?: Privileges;
+  /** More role assignments on deeper paths (each replaces what the token inherits there, as PVE's ACLs do). */
+  acl?: AclEntry[];
 }
 
 export interface Caller {
-  /** `root@pam!jarvis` for tokens, `root@pam` for tickets. */
+  /** `jarvis@pve!chatops` for tokens, `root@pam` for tickets. */
   authid: string;
-  privileges: Privileges;
+  permissions: Permissions;
 }
 
 const READ_PRIVILEGES = ['VM.Audit', 'Sys.Audit', 'Datastore.Audit', 'SDN.Audit', 'Pool.Audit', 'Mapping.Audit'];
-// The simulated lab is set up as the README says: its token may change everything Jarvis changes, and holds none of
-// the privileges `jarvis doctor` flags as more than needed (Permissions.Modify, Sys.PowerMgmt, Sys.Console…).
-const ADMIN_PRIVILEGES = [
-  ...READ_PRIVILEGES,
-  'VM.Allocate', 'VM.Config.Disk', 'VM.Config.CPU', 'VM.Config.Memory', 'VM.Config.Network', 'VM.Config.Options',
-  'VM.Config.HWType', 'VM.Config.Cloudinit', 'VM.Config.CDROM', 'VM.PowerMgmt', 'VM.Snapshot', 'VM.Snapshot.Rollback',
-  'VM.Backup', 'VM.Console', 'VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted', 'Sys.Modify',
-  'Datastore.Allocate', 'Datastore.AllocateSpace', 'Datastore.AllocateTemplate', 'Mapping.Modify',
-  'Mapping.Use', 'SDN.Use',
-];
+
+function privilegesOf(preset: Privileges | undefined): readonly string[] {
+  if (preset === 'readonly') return READ_PRIVILEGES;
+  if (preset === undefined || preset === 'admin') return Object.keys(REQUIRED_PRIVILEGES);
+  return preset;
+}
+
+export function tokenPermissions(token: SimToken): Permissions {
+  return new Permissions(token.tokenId, [{ path: '/', privileges: privilegesOf(token.privileges) }, ...(token.acl ?? [])]);
+}
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -64,7 +72,7 @@ export class Authenticator {
       if (!match) throw new PveHttpError(401, 'invalid authorization header');
       const token = this.tokens.find((t) => t.tokenId === match[1]);
       if (!token || !safeEqual(token.secret, match[2]!)) throw new PveHttpError(401, 'invalid token value!');
-      return { authid: token.tokenId, privileges: token.privileges ?? 'admin' };
+      return { authid: token.tokenId, permissions: tokenPermissions(token) };
     }
     const cookie = /(?:^|;\s*)PVEAuthCookie=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     if (!cookie) throw new PveHttpError(401, 'No ticket');
@@ -74,27 +82,6 @@ export class Authenticator {
       const csrf = req.headers.csrfpreventiontoken;
       if (typeof csrf !== 'string' || !safeEqual(csrf, session.csrf)) throw new PveHttpError(401, 'Permission denied - invalid csrf token');
     }
-    return { authid: session.user, privileges: 'admin' };
+    return { authid: session.user, permissions: new Permissions(session.user, []) };
   }
-}
-
-/** The ACL path and privilege PVE would check for a write on this template. */
-export function requiredPrivilege(template: string, path: Record<string, string>): { aclPath: string; privilege: string } {
-  if (path.vmid) {
-    if (template.includes('/snapshot')) return { aclPath: `/vms/${path.vmid}`, privilege: 'VM.Snapshot' };
-    if (template.includes('/status/')) return { aclPath: `/vms/${path.vmid}`, privilege: 'VM.PowerMgmt' };
-    if (template.includes('/agent/')) return { aclPath: `/vms/${path.vmid}`, privilege: 'VM.GuestAgent.Unrestricted' };
-    return { aclPath: `/vms/${path.vmid}`, privilege: 'VM.Allocate' };
-  }
-  if (template === '/nodes/{node}/qemu') return { aclPath: '/vms', privilege: 'VM.Allocate' };
-  if (template.startsWith('/storage')) return { aclPath: `/storage${path.storage ? `/${path.storage}` : ''}`, privilege: 'Datastore.Allocate' };
-  if (template.startsWith('/cluster/mapping')) return { aclPath: '/mapping/dir', privilege: 'Mapping.Modify' };
-  if (template === '/nodes/{node}/vzdump') return { aclPath: '/vms', privilege: 'VM.Backup' };
-  if (template.startsWith('/nodes/{node}')) return { aclPath: `/nodes/${path.node}`, privilege: 'Sys.Modify' };
-  return { aclPath: '/', privilege: 'Sys.Modify' };
-}
-
-export function permissionsOf(privileges: Privileges, path = '/'): Record<string, Record<string, number>> {
-  const list = privileges === 'admin' ? ADMIN_PRIVILEGES : READ_PRIVILEGES;
-  return { [path]: Object.fromEntries(list.map((p) => [p, 1])) };
 }

@@ -6,6 +6,7 @@ import type { SimLab } from './lab.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { backupRoutes } from './routes/backup.ts';
 import { clusterRoutes } from './routes/cluster.ts';
+import { downloadRoutes } from './routes/download.ts';
 import { firewallRoutes } from './routes/firewall.ts';
 import { networkRoutes } from './routes/network.ts';
 import { qemuRoutes } from './routes/qemu.ts';
@@ -20,6 +21,7 @@ export const ROUTES: RouteTable = {
   ...agentRoutes,
   ...networkRoutes,
   ...storageRoutes,
+  ...downloadRoutes,
   ...firewallRoutes,
   ...backupRoutes,
 };

@@ -2,7 +2,10 @@
 // Tests mutate it through the helpers at the bottom (drift, lock-out, failing tasks).
 import { createHash } from 'node:crypto';
 import { reachesManagement, type ReachRule } from '../planner/spec/firewall-reach.ts';
+import { BootScheduler, type GuestBoot, type GuestSystem } from './guest-runtime.ts';
 import { fail } from './http.ts';
+import { Internet, type DiskImage } from './internet.ts';
+import { MemoryNodeFiles, type NodeFiles } from './node-files.ts';
 import type { Random } from './random.ts';
 import { TaskRunner } from './tasks.ts';
 import type { TailnetState } from './tailnet.ts';
@@ -23,6 +26,8 @@ export interface SimVm {
   firewall: FirewallScope;
   /** Pending agent/exec results by pid. */
   execs: Map<number, { exited: boolean; exitcode?: number; out?: string; err?: string }>;
+  /** The guest's current boot (sim/boot.ts); absent while stopped, shutting down or rebooting. */
+  boot?: GuestBoot;
 }
 
 export type FwRule = Record<string, string | number> & { type: string; action: string };
@@ -46,6 +51,8 @@ export interface SimVolume {
   content: 'images' | 'backup' | 'iso' | 'vztmpl' | 'rootdir';
   ctime: number;
   notes?: string;
+  /** What the disk holds when it was made from a known image (import-from, `qm disk import`); absent = blank. */
+  image?: DiskImage;
 }
 
 export type StorageConfig = Record<string, string | number> & { storage: string; type: string; content: string };
@@ -111,27 +118,45 @@ export class SimLab {
   readonly passwords = new Map<string, string>();
   /** Facts the guest runner materialises inside guests (tailscale, docker, /opt/naas layout…). */
   readonly guests: Record<number, { facts: Record<string, unknown> }> = {};
-  /** Host facts (datasets, sanoid policies) for the host shell. */
-  hostFacts: { datasets: Array<{ name: string; properties: Record<string, string> }>; snapshotPolicies: Array<Record<string, unknown>> } = {
+  /** Host facts (datasets, sanoid policies, which apt repositories) for the host shell. */
+  hostFacts: {
+    datasets: Array<{ name: string; properties: Record<string, string> }>;
+    snapshotPolicies: Array<Record<string, unknown>>;
+    /** A fresh node has the enterprise repositories and no subscription; `no-subscription` once switched. */
+    aptSources?: 'enterprise' | 'no-subscription';
+  } = {
     datasets: [],
     snapshotPolicies: [],
   };
+  /** Where the shell runners keep this lab's sandboxes (set by the first runner). */
+  sandboxDir?: string;
   clientSource = '192.168.1.20';
   sslFingerprint = '';
-  /** Running VMs whose guest agent does not answer QEMU's guest-ping (not started yet, crashed, hung). */
+  /** Running VMs whose qemu-ga hangs: guest-ping gets no answer although its unit still runs (tests set it). */
   readonly agentsDown = new Set<number>();
   /** Guest-agent exec pids are per guest in QEMU; one counter keeps them unique and simple. */
   nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });
+  /** What runs inside guests (boot, cloud-init, the agent); the shell runner attaches the real one. */
+  guestSystem: GuestSystem = { boot: async () => undefined, agentRunning: () => false, cloudInitDone: () => false, hasCommand: () => false, forget: () => undefined };
+  /** The node's own filesystem (snippets, import files, directory mappings); the shell runner attaches its sandbox. */
+  nodeFiles: NodeFiles = new MemoryNodeFiles();
+  /** The URLs the node and its guests can fetch. */
+  readonly internet = new Internet();
   readonly tasks: TaskRunner;
+  readonly boots: BootScheduler;
   tailnet!: TailnetState;
 
   constructor(
     readonly random: Random,
-    taskSeconds: () => number,
+    readonly taskSeconds: () => number,
     failTypes: ReadonlySet<string>,
   ) {
     this.tasks = new TaskRunner(NODE, taskSeconds, failTypes);
+    this.boots = new BootScheduler((vmid) => {
+      const boot = this.vms.get(vmid)?.boot;
+      if (boot) boot.readyAt = Infinity;
+    });
   }
 
   // ------------------------------------------------------------------ lookups used by the routes
@@ -229,6 +254,16 @@ export class SimLab {
   /** The next task of this type (qmstart, vzdump, qmcreate…) fails. */
   failNextTask(type: string): void {
     this.tasks.failNext.set(type, (this.tasks.failNext.get(type) ?? 0) + 1);
+  }
+
+  /**
+   * What the owner does by hand on Home Assistant OS: install the official Tailscale add-on and log it in. The device
+   * joins the tailnet; nothing changes in the guest's own system (HAOS has no tailscale package).
+   */
+  ownerInstallsTailscaleAddon(vmid: number, hostname = 'home-assistant'): void {
+    const vm = this.vm(vmid);
+    if (vm.status !== 'running' || vm.boot?.os !== 'haos' || !vm.boot.ready) throw new Error(`VM ${vmid} does not run Home Assistant OS: there is no add-on store to install from`);
+    this.tailnet.upsertDevice({ hostname });
   }
 
   /** Source address the connection-level firewall evaluates new connections for. */

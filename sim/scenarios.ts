@@ -5,6 +5,7 @@ import { callInternal } from './dispatch.ts';
 import type { Params } from './http.ts';
 import { DAY, recordNightlyRuns } from './backup-history.ts';
 import type { NetIface, SimLab } from './lab.ts';
+import { buildBlankVm, buildDebianVm, buildHaosVm, prepareImages, type ScenarioVm } from './scenario-guests.ts';
 import type { ScenarioName } from './scenario-names.ts';
 
 const TB = 1000 ** 4;
@@ -35,7 +36,8 @@ function installNode(lab: SimLab): void {
       },
     ],
   ]);
-  lab.storages.set('local', { storage: 'local', type: 'dir', path: '/var/lib/vz', content: 'iso,vztmpl,backup', shared: 0 });
+  // pve-installer Proxmox/Install/StorageConfig.pm get_lvm_thin_config (PVE 9).
+  lab.storages.set('local', { storage: 'local', type: 'dir', path: '/var/lib/vz', content: 'iso,vztmpl,backup,import', shared: 0 });
   lab.storages.set('local-lvm', { storage: 'local-lvm', type: 'lvmthin', thinpool: 'data', vgname: 'pve', content: 'rootdir,images' });
   lab.disks.push(
     { devpath: '/dev/nvme0n1', by_id_link: SSD_ID, size: 1_000_204_886_016, model: 'Samsung SSD 980 PRO 1TB', serial: 'S5GXNX0T123456A', vendor: 'unknown', wwn: 'eui.002538b111b2c3d4', type: 'nvme', rpm: 0, used: 'LVM' },
@@ -46,45 +48,19 @@ function installNode(lab: SimLab): void {
 
 const sortedTags = (tags: string[]): string => [...tags].sort().join(';');
 
-/** The create request Jarvis's planner sends for a spec VM (VirtIO NIC, VirtIO SCSI single, cache=none, agent). */
-function vmCreate(vm: { vmid: number; name: string; cores: number; memory: number; disk: number; description: string; tags: string[]; bridges: string[]; ovmf?: boolean; ostype?: string; firewall?: boolean }): Params {
-  const params: Params = {
-    vmid: String(vm.vmid),
-    name: vm.name,
-    ostype: vm.ostype ?? 'l26',
-    cores: String(vm.cores),
-    sockets: '1',
-    memory: String(vm.memory),
-    scsihw: 'virtio-scsi-single',
-    agent: '1',
-    onboot: '1',
-    hotplug: 'disk,network,usb',
-  };
-  if (vm.ovmf) {
-    params.bios = 'ovmf';
-    params.efidisk0 = 'local-lvm:1,efitype=4m,pre-enrolled-keys=0';
-  }
-  params.description = vm.description;
-  params.tags = sortedTags(vm.tags);
-  params.scsi0 = `local-lvm:${vm.disk},cache=none,discard=on,iothread=1,ssd=1`;
-  vm.bridges.forEach((bridge, i) => {
-    params[`net${i}`] = `virtio,bridge=${bridge},firewall=${vm.firewall === false ? 0 : 1}`;
-  });
-  params.boot = 'order=scsi0';
-  params.start = '1';
-  return params;
-}
-
-const PHASE0_VMS = [
+const PHASE0_VMS: ScenarioVm[] = [
   { vmid: 100, name: 'edge-gateway', cores: 2, memory: 2048, disk: 32, description: 'Tailscale entry point; runs Jarvis.', tags: ['env-lab', 'role-edge-gateway', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
   { vmid: 300, name: 'app-host', cores: 4, memory: 8192, disk: 128, description: 'Docker host (Plex, Jarvis, Monitoring, Kargo-preprod).', tags: ['env-lab', 'role-app-host', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
-  { vmid: 400, name: 'home-assistant', cores: 2, memory: 4096, disk: 64, description: 'Home Assistant OS.', tags: ['env-lab', 'role-home-assistant', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'], ovmf: true },
+  { vmid: 400, name: 'home-assistant', cores: 2, memory: 4096, disk: 64, description: 'Home Assistant OS.', tags: ['env-lab', 'role-home-assistant', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
 ];
 
 const NAAS_STACKS = ['plex', 'jarvis', 'monitoring', 'kargo-preprod'];
 
 async function phase0(lab: SimLab): Promise<void> {
-  for (const vm of PHASE0_VMS) await callInternal(lab, 'POST', `${NODE}/qemu`, vmCreate(vm));
+  await prepareImages(lab);
+  await buildDebianVm(lab, PHASE0_VMS[0]!);
+  await buildDebianVm(lab, PHASE0_VMS[1]!);
+  await buildHaosVm(lab, PHASE0_VMS[2]!);
   await callInternal(lab, 'POST', '/cluster/backup', {
     id: 'jarvis-daily',
     schedule: '02:30',
@@ -97,7 +73,9 @@ async function phase0(lab: SimLab): Promise<void> {
     enabled: '1',
   });
   const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway' });
-  const ha = lab.tailnet.upsertDevice({ hostname: 'home-assistant' });
+  // Home Assistant OS joins the tailnet through the Tailscale add-on the owner installed by hand.
+  await lab.boots.drain();
+  lab.ownerInstallsTailscaleAddon(400);
   lab.guests[100] = {
     facts: {
       ipAddress: '192.168.1.20/24',
@@ -111,13 +89,7 @@ async function phase0(lab: SimLab): Promise<void> {
       naasLayout: { present: true, root: '/opt/naas', stacks: [...NAAS_STACKS] },
     },
   };
-  lab.guests[400] = {
-    facts: {
-      ipAddress: '192.168.1.40/24',
-      tailscale: { installed: true, joined: true, hostname: ha.hostname, advertisedRoutes: [], funnel: false },
-      homeAssistant: { running: true },
-    },
-  };
+  lab.guests[400] = { facts: { ipAddress: '192.168.1.40/24', homeAssistant: { running: true } } };
 }
 
 async function phase1(lab: SimLab): Promise<void> {
@@ -135,6 +107,9 @@ async function phase1(lab: SimLab): Promise<void> {
     { name: 'tank/appdata', properties: { atime: 'off', compression: 'lz4' } },
     { name: 'tank/backups', properties: { atime: 'off', compression: 'zstd' } },
   ];
+  // sanoid came from Debian's repositories once the node used the no-subscription Proxmox repository.
+  lab.hostFacts.aptSources = 'no-subscription';
+  for (const dataset of lab.hostFacts.datasets) lab.nodeFiles.mkdir(`/${dataset.name}`);
   lab.hostFacts.snapshotPolicies = [
     { dataset: 'tank/media', frequency: 'daily', retention: { 'keep-daily': 7, 'keep-monthly': 3 } },
     { dataset: 'tank/appdata', frequency: 'daily', retention: { 'keep-daily': 14, 'keep-weekly': 4 } },
@@ -158,15 +133,10 @@ async function phase2(lab: SimLab): Promise<void> {
   await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr1', type: 'bridge', autostart: '1', comments: 'SERVICES internal-only' });
   await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr2', type: 'bridge', autostart: '1', comments: 'IOT internal-only' });
   await callInternal(lab, 'PUT', `${NODE}/network`, {});
-  await callInternal(
-    lab,
-    'POST',
-    `${NODE}/qemu`,
-    vmCreate({
-      vmid: 150, name: 'firewall-router', cores: 2, memory: 2048, disk: 16, description: 'OPNsense router between LAN, SERVICES and IOT.',
-      tags: ['env-lab', 'role-firewall-router', 'tier-lan', 'owner-loic'], bridges: ['vmbr0', 'vmbr1', 'vmbr2'], ostype: 'other', firewall: false,
-    }),
-  );
+  await buildBlankVm(lab, {
+    vmid: 150, name: 'firewall-router', cores: 2, memory: 2048, disk: 16, description: 'OPNsense router between LAN, SERVICES and IOT.',
+    tags: ['env-lab', 'role-firewall-router', 'tier-lan', 'owner-loic'], bridges: ['vmbr0', 'vmbr1', 'vmbr2'], ostype: 'other', firewall: false,
+  });
   await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { net0: 'virtio,bridge=vmbr1,firewall=1', tags: sortedTags(['env-lab', 'role-app-host', 'tier-services', 'owner-loic']) });
   await callInternal(lab, 'PUT', `${NODE}/qemu/400/config`, { net0: 'virtio,bridge=vmbr2,firewall=1', tags: sortedTags(['env-lab', 'role-home-assistant', 'tier-iot', 'owner-loic']) });
   lab.guests[300]!.facts.ipAddress = '10.10.20.30/24';
@@ -307,8 +277,11 @@ async function large(lab: SimLab, count: number): Promise<void> {
 
 export async function buildScenario(lab: SimLab, name: ScenarioName, opts: { largeCount: number }): Promise<void> {
   installNode(lab);
+  lab.tasks.injectFaults = false;
   await buildContent(lab, name, opts);
-  // The lab has been up for a while: guests were started days ago, not during the build.
+  // The lab has been up for a while: guests were started days ago, not during the build, and have booted.
+  await lab.boots.drain();
+  lab.tasks.injectFaults = true;
   const bootedAt = Math.floor(Date.now() / 1000) - 3 * DAY;
   for (const vm of lab.vms.values()) if (vm.status === 'running') vm.startedAt = bootedAt;
 }

@@ -6,9 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { InputError } from '../lib/errors.ts';
-import { Authenticator, permissionsOf, requiredPrivilege, type SimToken } from './auth.ts';
+import { Authenticator, type SimToken } from './auth.ts';
 import { checkRequest, runRoute } from './dispatch.ts';
 import { createFaultInjector, parseFaults } from './faults.ts';
+import { HANDLER_CHECKS } from './permission-checks.ts';
+import { checkValues } from './permissions.ts';
 import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from './http.ts';
 import { SimLab } from './lab.ts';
 import { networkChanges } from './routes/network.ts';
@@ -32,7 +34,7 @@ export interface SimOptions {
   faults?: string[];
   seed?: number;
   requestLogFile?: string;
-  tokens?: Array<{ tokenId: string; secret: string; privileges?: 'admin' | 'readonly' }>;
+  tokens?: SimToken[];
   host?: string;
   port?: number;
 }
@@ -104,7 +106,8 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const faultInjector = createFaultInjector(faults, opts.seed ?? 1);
   const taskSeconds = opts.taskSeconds ?? 3;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
-  const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'root@pam!jarvis', secret: randomUUID(), privileges: 'admin' }];
+  // The README's setup: a privilege-separated token of jarvis@pve holding the JarvisOps role on /.
+  const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'jarvis@pve!chatops', secret: randomUUID(), privileges: 'admin' }];
   for (const token of tokens) {
     if (!/^[^\s@!=]+@[A-Za-z][\w.-]*![A-Za-z][\w.-]*$/.test(token.tokenId) || !/^\S+$/.test(token.secret)) {
       throw new InputError(`simulator token "${token.tokenId}": expected USER@REALM!TOKENID and a secret without spaces`);
@@ -114,6 +117,9 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   lab.tailnet = new TailnetState(`tskey-api-sim${randomBytes(6).toString('hex')}-${randomBytes(16).toString('hex')}`);
   const tls = await makeCertificate(host);
   lab.sslFingerprint = tls.fingerprint;
+  // Guests (agent exec, boots) and the node (SSH) run commands for real in per-machine sandboxes with recording
+  // stand-ins; the scenario's guests boot through them too.
+  const shellRunner = createSimShellRunner(lab);
   await buildScenario(lab, opts.scenario ?? 'fresh', { largeCount: opts.largeCount ?? 1000 });
 
   const auth = new Authenticator(tokens, lab.passwords);
@@ -166,14 +172,14 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         const data = auth.login(str(params, 'username') ?? '', str(params, 'password') ?? '', realm);
         return finish(200, 'OK', { data });
       }
-      if (method !== 'GET' && caller?.privileges === 'readonly') {
-        const need = requiredPrivilege(checked.template, checked.path);
-        throw new PveHttpError(403, `Permission check failed (${need.aclPath}, ${need.privilege})`);
-      }
+      // What the method declares, then what its handler checks inside (sim/permissions.ts).
+      const permissions = caller!.permissions;
+      permissions.checkMethod(method, checked.template, checkValues(checked.path, params));
+      HANDLER_CHECKS[`${method} ${checked.template}`]?.(permissions, lab, checked.path, params);
       if (checked.template === '/access/permissions') {
-        return finish(200, 'OK', { data: permissionsOf(caller?.privileges ?? 'admin', str(params, 'path') ?? '/') });
+        return finish(200, 'OK', { data: permissions.listAt(str(params, 'path') ?? '/') });
       }
-      const data = await runRoute(lab, method, checked, params, caller?.authid ?? 'root@pam');
+      const data = await runRoute(lab, method, checked, params, caller!.authid);
       const envelope: Record<string, unknown> = { data: data ?? null };
       // PVE adds the staged /etc/network/interfaces diff beside the data of the network list, when there is one.
       const changes = method === 'GET' && checked.template === '/nodes/{node}/network' && lab.pendingNetwork ? networkChanges(lab) : '';
@@ -203,9 +209,6 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   });
   const apiPort = await listen(https, host, opts.port ?? 0);
 
-  // Guests (agent exec) and the node (SSH) run commands for real in per-machine sandboxes with recording stand-ins.
-  const shellRunner = createSimShellRunner(lab);
-  lab.guestExec = shellRunner.guestExec;
   const hostSsh = await startSimHostSsh({ runner: shellRunner, host, admits: () => lab.firewallAdmits(22) });
   const tailnet = await startTailnetServer(lab.tailnet, host);
 
@@ -229,6 +232,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       if (closed) return;
       closed = true;
       lab.tasks.stop();
+      lab.boots.stop();
       for (const socket of sockets) socket.destroy();
       https.closeAllConnections();
       tailnet.server.closeAllConnections();

@@ -39,6 +39,8 @@ export class TaskRunner {
   private nextPid = 40_000;
   private readonly pstart = 1_234_567;
   private readonly pending = new Map<NodeJS.Timeout, () => Promise<void>>();
+  /** Off while a scenario is built: `task-fail:` faults are for the client's tasks, not for the starting lab. */
+  injectFaults = true;
 
   constructor(
     private readonly node: string,
@@ -73,7 +75,7 @@ export class TaskRunner {
     task.upid = formatUpid(task);
     this.tasks.push(task);
     const pending = this.failNext.get(type) ?? 0;
-    const injected = this.failTypes.has(type) || pending > 0;
+    const injected = this.injectFaults && (this.failTypes.has(type) || pending > 0);
     if (pending > 0) this.failNext.set(type, pending - 1);
     const delay = Math.max(0, (work.seconds ?? this.taskSeconds()) * 1000);
     const complete = (): Promise<void> => {

@@ -18,7 +18,7 @@ export function renderConfigFile(config: VmConfig): string {
 }
 
 /** Print with the default key first and the rest sorted, as PVE's print_property_string does. */
-function printSorted(obj: Record<string, string>, defaultKey: string): string {
+export function printSorted(obj: Record<string, string>, defaultKey: string): string {
   const sorted: Record<string, string> = {};
   for (const key of Object.keys(obj).sort()) sorted[key] = obj[key]!;
   return formatPropertyString(sorted, defaultKey);
@@ -47,6 +47,7 @@ export function netModelOf(value: string): string | undefined {
 export interface StorageInfo {
   type: string;
   content: string[];
+  path?: string;
 }
 
 export interface DiskAllocation {
@@ -76,8 +77,13 @@ export function allocateDisk(
     const storage = /^([a-z][a-z0-9\-_.]*[a-z0-9]):/i.exec(file)?.[1];
     if (storage && !storages.has(storage)) fail(`storage '${storage}' does not exist`);
     if (file.endsWith(':cloudinit')) {
-      drive.file = `${storage}:vm-${vmid}-cloudinit`;
+      // Qemu.pm create_disks: a 4 MiB vm-VMID-cloudinit volume (qcow2 on file storages), attached as a CD-ROM.
+      const onPath = storages.get(storage!)?.path !== undefined;
+      const volname = onPath ? `${vmid}/vm-${vmid}-cloudinit.qcow2` : `vm-${vmid}-cloudinit`;
+      drive.file = `${storage}:${volname}`;
       drive.media = 'cdrom';
+      delete drive.size;
+      return { value: printSorted(drive, 'file'), allocation: { storage: storage!, volname, sizeGiB: 4 / 1024, format: onPath ? 'qcow2' : 'raw' } };
     }
     return { value: printSorted(drive, 'file') };
   }

@@ -56,12 +56,12 @@ async function specialBase(
 async function backupSpace(ctx: UseCaseContext, vmid: number, storage: string, config: Record<string, PveValue>): Promise<BackupSpace | undefined> {
   const [statuses, archives] = await Promise.all([
     ctx.lab.ports.pve.nodeStorageStatus(),
-    ctx.lab.ports.pve.backupVolumes(storage, vmid).catch(() => []),
+    ctx.lab.ports.pve.storageContent(storage, { content: 'backup', vmid }).catch(() => []),
   ]);
   const status = statuses.find((s) => s.storage === storage);
   const avail = status?.avail ?? (status?.total !== undefined && status.used !== undefined ? status.total - status.used : undefined);
   if (avail === undefined) return undefined;
-  const newest = [...archives].sort((a, b) => (b.ctime ?? 0) - (a.ctime ?? 0))[0];
+  const newest = archives.flatMap((a) => (a.size === undefined ? [] : [{ ...a, size: a.size }])).sort((a, b) => (b.ctime ?? 0) - (a.ctime ?? 0))[0];
   const disks = Object.entries(config)
     .filter(([key, value]) => typeof value === 'string' && isDataDisk(key, value))
     .reduce((sum, [, value]) => sum + (sizeToGiB(parseDisk(String(value)).size) ?? 0) * 1024 ** 3, 0);
@@ -79,11 +79,25 @@ const unmanaged = (vmid: number, specPath: string, byHand: string): ServiceRefus
   message: `VM ${vmid} is not in ${specPath}, so Jarvis cannot check it has not changed before applying; ${byHand}`,
 });
 
+/**
+ * The VM as /cluster/resources lists it, or the refusal "no VM <vmid>": asked about a VM that does not exist, Proxmox
+ * answers 500 ("Configuration file … does not exist") or nothing useful, so Jarvis looks first.
+ */
+async function findVm(ctx: UseCaseContext, vmid: number): Promise<{ name?: string } | ServiceRefusal> {
+  const vm = (await ctx.lab.ports.pve.clusterResources('vm')).find((r) => r.vmid === vmid);
+  if (!vm) return { ok: false, code: 'not-found', message: `no VM ${vmid} on ${ctx.lab.ports.pve.node}`, next: '/jarvis status' };
+  return vm.name ? { name: vm.name } : {};
+}
+
+const refused = (value: object): value is ServiceRefusal => 'ok' in value && value.ok === false;
+
 /** `/jarvis snapshots <vmid>`: the VM's snapshots, newest state (`current`) left out. */
 export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<SnapshotList | ServiceRefusal> {
   try {
-    const [snapshots, resources] = await Promise.all([ctx.lab.ports.pve.listSnapshots(vmid), ctx.lab.ports.pve.clusterResources('vm')]);
-    const name = resources.find((r) => r.vmid === vmid)?.name;
+    const vm = await findVm(ctx, vmid);
+    if (refused(vm)) return vm;
+    const snapshots = await ctx.lab.ports.pve.listSnapshots(vmid);
+    const name = vm.name;
     return {
       vmid,
       ...(name ? { name } : {}),
@@ -105,6 +119,8 @@ export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<
 /** `/jarvis rollback <vmid> <snapshot>`: a plan that rolls the VM back (snapshotting its current state first). */
 export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: string, requester: Requester): Promise<PlanResult> {
   try {
+    const vm = await findVm(ctx, vmid);
+    if (refused(vm)) return vm;
     let states: ReturnType<typeof snapshotStates>;
     try {
       states = snapshotStates(await ctx.lab.ports.pve.listSnapshots(vmid));
@@ -135,6 +151,8 @@ export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: 
 /** `/jarvis retry <vmid>`: a plan that backs the VM up now, as its backup job would. */
 export async function planBackupRetry(ctx: UseCaseContext, vmid: number, requester: Requester): Promise<PlanResult> {
   try {
+    const vm = await findVm(ctx, vmid);
+    if (refused(vm)) return vm;
     const jobs = await ctx.lab.ports.pve.listBackupJobs();
     const job = jobs.find((candidate) => jobCovers(candidate, vmid));
     if (!job) return { ok: false, code: 'not-found', message: `VM ${vmid} is in no enabled backup job, so there is nothing to retry; add it to one in the spec` };

@@ -154,15 +154,15 @@ export interface StorageStatus {
   used_fraction?: number;
 }
 
-/** A backup archive on a storage (GET /nodes/{node}/storage/{storage}/content?content=backup). */
-export interface BackupVolume {
+/** One volume of a storage (GET /nodes/{node}/storage/{storage}/content). */
+export interface StorageVolume {
   volid: string;
-  /** Bytes. */
-  size: number;
-  /** Unix seconds. */
-  ctime?: number;
-  vmid?: number;
+  content: string;
   format?: string;
+  size?: number;
+  vmid?: number;
+  /** Unix seconds (backup archives carry it). */
+  ctime?: number;
 }
 
 export interface FirewallRule {
@@ -304,8 +304,8 @@ export interface ProxmoxApi {
   createStorage(params: PveParams): Promise<void>;
   updateStorage(storage: string, params: PveParams): Promise<void>;
   nodeStorageStatus(): Promise<StorageStatus[]>;
-  /** The backup archives of one guest on one storage. */
-  backupVolumes(storage: string, vmid: number): Promise<BackupVolume[]>;
+  /** Volumes of one storage, optionally of one content type (`import`, `snippets`, `backup`…) and one guest. */
+  storageContent(storage: string, filter?: { content?: string; vmid?: number }): Promise<StorageVolume[]>;
 
   listDirMappings(): Promise<Array<{ id: string; map: string[]; description?: string }>>;
   createDirMapping(params: PveParams): Promise<void>;

@@ -235,16 +235,6 @@ export const storageConfigs: z.ZodType<Api.StorageConfig[]> = z.array(
   }),
 );
 
-export const backupVolumes: z.ZodType<Api.BackupVolume[]> = z.array(
-  pveObject({
-    volid: text,
-    size: num,
-    ctime: num.optional(),
-    vmid: num.optional(),
-    format: text.optional(),
-  }),
-);
-
 export const storageStatus: z.ZodType<Api.StorageStatus[]> = z.array(
   pveObject({
     storage: text,
@@ -262,6 +252,10 @@ export const storageStatus: z.ZodType<Api.StorageStatus[]> = z.array(
 
 export const dirMappings = z.array(
   pveObject({ id: text, map: z.array(text), description: text.optional() }),
+);
+
+export const storageContent: z.ZodType<Api.StorageVolume[]> = z.array(
+  pveObject({ volid: text, content: text, format: text.optional(), size: num.optional(), vmid: num.optional(), ctime: num.optional() }),
 );
 
 export const firewallOptions = z.record(z.string(), pveValue);

@@ -115,7 +115,8 @@ export function diffStorage(ctx: DiffContext): DraftAction[] {
         changes: [change('frequency', current?.frequency, policy.frequency), change('retention', current?.retention, policy.retention)],
         params: { channel: 'host', step: 'zfs.snapshot.policy', args: { dataset: policy.dataset, frequency: policy.frequency, retention: policy.retention } },
         facts: { undo: policy.dataset },
-        requires: [`dataset:${policy.dataset}`],
+        // sanoid comes from apt on the node: its package sources must work first.
+        requires: [`dataset:${policy.dataset}`, 'apt-sources'],
       }),
     );
   }

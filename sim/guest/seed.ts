@@ -11,15 +11,71 @@ function write(path: string, content: string): void {
   writeFileSync(path, content);
 }
 
+/** os-release as each system ships it (Debian base-files; HAOS buildroot-external/scripts/post-build.sh). */
+const OS_RELEASE = {
+  debian: (codename: string) =>
+    `PRETTY_NAME="Debian GNU/Linux 13 (${codename})"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\nVERSION="13 (${codename})"\nVERSION_CODENAME=${codename}\nID=debian\nHOME_URL="https://www.debian.org/"\nSUPPORT_URL="https://www.debian.org/support"\nBUG_REPORT_URL="https://bugs.debian.org/"\n`,
+  haos: () =>
+    'NAME="Home Assistant OS"\nVERSION="16.3 (Open Virtual Appliance)"\nID=haos\nVERSION_ID=16.3\nPRETTY_NAME="Home Assistant OS 16.3"\nCPE_NAME=cpe:2.3:o:home-assistant:haos:16.3:*:production:*:*:*:ova:*\nHOME_URL=https://www.home-assistant.io/\nVARIANT="Home Assistant OS Open Virtual Appliance"\nVARIANT_ID=ova\nSUPERVISOR_MACHINE=qemux86-64\nSUPERVISOR_ARCH=amd64\n',
+};
+
 /** The files a sandboxed system needs before any step runs: os-release, fstab, and the root account and group. */
 export function seedBaseSystem(root: string, id: 'debian' | 'haos' = 'debian', codename = 'trixie'): void {
   const files: Record<string, string> = {
-    'etc/os-release': id === 'haos' ? 'ID=haos\nNAME="Home Assistant OS"\n' : `ID=${id}\nVERSION_CODENAME=${codename}\nPRETTY_NAME="Debian GNU/Linux (${codename})"\n`,
+    'etc/os-release': id === 'haos' ? OS_RELEASE.haos() : OS_RELEASE.debian(codename),
     'etc/fstab': '# <file system> <mount point> <type> <options> <dump> <pass>\n',
     'etc/passwd': 'root:x:0:0:root:/root:/bin/bash\n',
     'etc/group': 'root:x:0:\n',
   };
   for (const [path, content] of Object.entries(files)) if (!existsSync(join(root, path))) write(join(root, path), content);
+}
+
+/** Debian's apt sources in deb822 form (debian.sources of a trixie install). */
+const DEBIAN_SOURCES =
+  'Types: deb\nURIs: http://deb.debian.org/debian/\nSuites: trixie trixie-updates\nComponents: main contrib non-free-firmware\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n' +
+  'Types: deb\nURIs: http://security.debian.org/debian-security/\nSuites: trixie-security\nComponents: main contrib non-free-firmware\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n';
+
+/**
+ * Debian 13 genericcloud as its image ships (debian-cloud-images package_config/CLOUD and GENERIC): cloud-init,
+ * openssh-server, sudo…, and no qemu-guest-agent.
+ */
+export function seedDebianCloudImage(root: string): void {
+  seedBaseSystem(root, 'debian');
+  write(join(root, 'etc/apt/sources.list.d/debian.sources'), DEBIAN_SOURCES);
+  seedPackages(root, ['cloud-init', 'cloud-guest-utils', 'openssh-server', 'sudo', 'chrony', 'dbus', 'unattended-upgrades']);
+  for (const unit of ['ssh', 'chrony', 'cloud-init']) seedUnit(root, unit, { enabled: true, active: false });
+}
+
+/**
+ * Home Assistant OS (operating-system ova_defconfig): no apt or dpkg; its own qemu-ga as the enabled unit qemu-guest
+ * bound to the agent's virtio port (package/qemu-guest-agent/qemu-guest.service), Docker and the Supervisor.
+ */
+export function seedHaos(root: string): void {
+  seedBaseSystem(root, 'haos');
+  write(join(root, 'usr/lib/os-release'), OS_RELEASE.haos());
+  for (const unit of ['qemu-guest', 'docker', 'hassos-supervisor']) seedUnit(root, unit, { enabled: true, active: false });
+  write(stateDir(root, 'systemd', 'qemu-guest.bindsto'), `${AGENT_PORT}\n`);
+}
+
+/** The virtio-serial port QEMU gives a VM with `agent` enabled, as the guest sees it under /dev/virtio-ports. */
+export const AGENT_PORT = 'virtio-ports/org.qemu.guest_agent.0';
+
+/**
+ * A fresh PVE 9 node's apt sources: pve-manager installs pve-enterprise.sources (configs/pve-sources.sources) and a
+ * fresh install also lists the Ceph enterprise repository; both need a subscription (/etc/apt/auth.conf.d/pve.conf,
+ * written by pve-manager PVE/API2/Subscription.pm when a key is set). 'no-subscription' is the switched state:
+ * enterprise sources disabled, proxmox.sources with pve-no-subscription (pve-docs Package Repositories).
+ */
+export function seedPveAptSources(root: string, sources: 'enterprise' | 'no-subscription'): void {
+  const dir = join(root, 'etc/apt/sources.list.d');
+  if (existsSync(join(dir, 'pve-enterprise.sources'))) return;
+  const disabled = sources === 'no-subscription' ? 'Enabled: false\n' : '';
+  write(join(dir, 'debian.sources'), DEBIAN_SOURCES);
+  write(join(dir, 'pve-enterprise.sources'), `Types: deb\nURIs: https://enterprise.proxmox.com/debian/pve\nSuites: trixie\nComponents: pve-enterprise\nSigned-By: /usr/share/keyrings/proxmox-archive-keyring.gpg\n${disabled}`);
+  write(join(dir, 'ceph.sources'), `Types: deb\nURIs: https://enterprise.proxmox.com/debian/ceph-squid\nSuites: trixie\nComponents: enterprise\nSigned-By: /usr/share/keyrings/proxmox-archive-keyring.gpg\n${disabled}`);
+  if (sources === 'no-subscription') {
+    write(join(dir, 'proxmox.sources'), 'Types: deb\nURIs: http://download.proxmox.com/debian/pve\nSuites: trixie\nComponents: pve-no-subscription\nSigned-By: /usr/share/keyrings/proxmox-archive-keyring.gpg\n');
+  }
 }
 
 export function seedPool(root: string, pool: { name: string; health?: string; size?: number; alloc?: number }): void {
@@ -115,4 +171,14 @@ export function readShimCalls(root: string): ShimCall[] {
       const [kind, tool, argv] = line.split('\t');
       return { kind: kind as ShimCall['kind'], tool: tool ?? '', argv: argv ?? '' };
     });
+}
+
+/** A guest whose agent answers `qm guest exec` on the node (the runner keeps this marker in step with the lab). */
+export function seedAgentAnswers(root: string): void {
+  write(join(root, '.shim', 'agent'), '');
+}
+
+/** The node's storages as `qm disk import` checks them: `[id, type, content]`. */
+export function seedQmStorages(root: string, storages: Array<[string, string, string]>): void {
+  write(stateDir(root, 'qm', 'storages'), storages.map((s) => `${s.join('\t')}\n`).join(''));
 }

@@ -1,21 +1,26 @@
-// QEMU guest agent calls: only with `agent: 1` in the config and a running VM, as qemu-server checks. `exec` runs
-// through the lab's guestExec hook (a guest runner plugs in there) and `exec-status` reports its result.
+// QEMU guest agent calls. They reach a guest only when its booted OS runs qemu-ga on the agent port (sim/boot.ts);
+// otherwise PVE's answers from qemu-server Agent.pm assert_agent_available. `exec` runs through the lab's guestExec
+// hook (the shell runner) and `exec-status` reports its result.
 import { fail, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
-import { parseNetProperty } from '../../lib/pve-formats.ts';
+import { parseNetProperty, parsePropertyString } from '../../lib/pve-formats.ts';
+import { agentAnswers } from '../boot.ts';
 import { checkNode } from './cluster.ts';
-import { agentEnabled } from './qemu.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
-// qemu-server PVE/QemuServer/Agent.pm assert_agent_available: configured, VM running, then a guest-ping that answers.
+/** qemu-server PVE/QemuServer/Agent.pm assert_agent_available, in its order. */
 function agentVm(ctx: RouteContext): SimVm {
   checkNode(ctx.path.node, ctx.lab);
   const vm = ctx.lab.vm(ctx.path.vmid ?? '');
-  if (!agentEnabled(vm.config)) fail('No QEMU guest agent configured');
+  if (vm.config.agent === undefined) fail('No QEMU guest agent configured');
   if (vm.status !== 'running') fail(`VM ${vm.vmid} is not running`);
-  if (ctx.lab.agentsDown.has(vm.vmid)) fail('QEMU guest agent is not running');
+  if (!agentAnswers(ctx.lab, vm)) fail('QEMU guest agent is not running');
   return vm;
 }
+
+// qemu-ga guest-get-osinfo reads the guest's os-release (HAOS: operating-system buildroot-external/scripts/post-build.sh).
+const DEBIAN_OSINFO = { id: 'debian', name: 'Debian GNU/Linux', 'pretty-name': 'Debian GNU/Linux 13 (trixie)', version: '13 (trixie)', 'version-id': '13', 'kernel-release': '6.12.48+deb13-cloud-amd64', 'kernel-version': '#1 SMP PREEMPT_DYNAMIC Debian 6.12.48-1 (2025-09-20)', machine: 'x86_64' };
+const HAOS_OSINFO = { id: 'haos', name: 'Home Assistant OS', 'pretty-name': 'Home Assistant OS 16.3', version: '16.3 (Open Virtual Appliance)', 'version-id': '16.3', variant: 'Home Assistant OS Open Virtual Appliance', 'variant-id': 'ova', 'kernel-release': '6.12.51-haos', 'kernel-version': '#1 SMP PREEMPT_DYNAMIC', machine: 'x86_64' };
 
 function commandOf(params: Params): string[] {
   const command = params.command;
@@ -27,6 +32,12 @@ export function guestAddress(lab: SimLab, vm: SimVm): { ip: string; prefix: numb
   const fact = lab.guests[vm.vmid]?.facts.ipAddress;
   if (typeof fact === 'string') {
     const [ip, prefix] = fact.split('/');
+    return { ip: ip!, prefix: Number(prefix ?? 24) };
+  }
+  // cloud-init configured a static address from ipconfig0 (Cloudinit.pm nocloud_network).
+  const staticIp = vm.config.ipconfig0 ? parsePropertyString(vm.config.ipconfig0).ip : undefined;
+  if (staticIp && staticIp !== 'dhcp' && vm.boot?.os === 'debian-13') {
+    const [ip, prefix] = staticIp.split('/');
     return { ip: ip!, prefix: Number(prefix ?? 24) };
   }
   const bridge = /bridge=([^,]+)/.exec(vm.config.net0 ?? '')?.[1];
@@ -64,13 +75,15 @@ export const agentRoutes: RouteTable = {
   'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': (ctx) => ({ result: interfaces(ctx.lab, agentVm(ctx)) }),
   'GET /nodes/{node}/qemu/{vmid}/agent/get-host-name': (ctx) => ({ result: { 'host-name': agentVm(ctx).config.name ?? `vm${ctx.path.vmid}` } }),
   'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo': (ctx) => {
-    agentVm(ctx);
-    return { result: { id: 'debian', name: 'Debian GNU/Linux', 'pretty-name': 'Debian GNU/Linux 13 (trixie)', 'version-id': '13', 'kernel-release': '6.12.48+deb13-amd64', machine: 'x86_64' } };
+    const vm = agentVm(ctx);
+    return { result: vm.boot?.os === 'haos' ? HAOS_OSINFO : DEBIAN_OSINFO };
   },
   'POST /nodes/{node}/qemu/{vmid}/agent/exec': (ctx) => {
     const vm = agentVm(ctx);
     const argv = commandOf(ctx.params);
     if (argv.length === 0) fail('command must not be empty');
+    // qemu-ga spawns the program itself (g_spawn_async_with_pipes with G_SPAWN_SEARCH_PATH), without a shell.
+    if (!ctx.lab.guestSystem.hasCommand(vm.vmid, argv[0]!)) fail(`Agent error: Failed to execute child process “${argv[0]}” (No such file or directory)`);
     const pid = ctx.lab.nextExecPid++;
     const record: { exited: boolean; exitcode?: number; out?: string; err?: string } = { exited: false };
     vm.execs.set(pid, record);

@@ -1,101 +1,17 @@
 // QEMU VMs: create, config (GET/PUT/POST with digest), destroy, power, status, resize and snapshots, with
 // qemu-server's locks and messages.
 import { parsePropertyString } from '../../lib/pve-formats.ts';
+import { agentEnabled, powerOff, powerOn } from '../boot.ts';
+import { checkSshKeys } from '../cloudinit.ts';
 import { bool, fail, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
 import { applyPending, effectiveConfig, isHotpluggable, pendingRows, vmDigest } from '../pending.ts';
-import { DISK_KEY, NET_KEY, allocateDisk, normalizeNet, normalizeTags, parseSize, type VmConfig } from '../vm-config.ts';
+import { applyConfigParams, checkDriveParams, CONTROL_PARAMS, defaultBootOrder, deleteKeys } from '../vm-apply.ts';
+import { NET_KEY, parseSize, type VmConfig } from '../vm-config.ts';
 import { checkNode, vmResource } from './cluster.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
-/** Parameters that steer the call and are not written to the config. */
-const CONTROL_PARAMS = new Set([
-  'node', 'vmid', 'start', 'pool', 'storage', 'unique', 'force', 'archive', 'live-restore', 'bwlimit', 'delete', 'revert',
-  'digest', 'skiplock', 'background_delay', 'import-working-storage', 'ha-managed',
-]);
-
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-
-function usedVolumeNames(lab: SimLab): Set<string> {
-  return new Set(lab.volumes.map((v) => v.volid.replace(/^([^:]+):(?:\d+\/)?(vm-\d+-disk-\d+).*$/, '$1:$2')));
-}
-
-function storageTable(lab: SimLab): Map<string, { type: string; content: string[] }> {
-  return new Map([...lab.storages].map(([id, s]) => [id, { type: s.type, content: String(s.content).split(',') }]));
-}
-
-/** Writes config keys the way qemu-server's create/update does (disks allocated, NICs with a MAC, tags joined). */
-function applyConfigParams(lab: SimLab, vmid: number, config: VmConfig, params: Params): void {
-  const used = usedVolumeNames(lab);
-  for (const [key, raw] of Object.entries(params)) {
-    if (CONTROL_PARAMS.has(key)) continue;
-    const value = Array.isArray(raw) ? raw.join(',') : raw;
-    if (DISK_KEY.test(key)) {
-      const { value: stored, allocation } = allocateDisk(key, value, vmid, storageTable(lab), used);
-      const previous = config[key];
-      if (previous && parsePropertyString(previous, 'file').file !== parsePropertyString(stored, 'file').file) moveToUnused(config, previous);
-      config[key] = stored;
-      if (allocation) {
-        lab.volumes.push({
-          volid: `${allocation.storage}:${allocation.volname}`,
-          vmid,
-          size: allocation.sizeGiB * 1024 ** 3,
-          format: allocation.format,
-          content: 'images',
-          ctime: nowSeconds(),
-        });
-      }
-    } else if (NET_KEY.test(key)) {
-      const previousMac = config[key] ? /=([0-9A-F:]{17})/i.exec(config[key]!)?.[1] : undefined;
-      const withMac = previousMac && !/=([0-9A-F:]{17})/i.test(value) && !value.includes('macaddr=') ? `${value},macaddr=${previousMac}` : value;
-      config[key] = normalizeNet(withMac, lab.random);
-    } else if (/^virtiofs\d+$/.test(key)) {
-      const dirid = value.split(',').find((part) => !part.includes('=') || part.startsWith('dirid='))?.replace(/^dirid=/, '');
-      if (!dirid || !lab.dirMappings.has(dirid)) fail(`Directory mapping '${dirid}' does not exist`);
-      config[key] = value;
-    } else if (key === 'tags') {
-      config[key] = normalizeTags(value);
-    } else {
-      config[key] = value;
-    }
-  }
-}
-
-function moveToUnused(config: VmConfig, driveValue: string): void {
-  const file = parsePropertyString(driveValue, 'file').file;
-  if (!file || file === 'none' || file === 'cdrom' || /media=cdrom/.test(driveValue) || file.includes(':iso/')) return;
-  let n = 0;
-  while (config[`unused${n}`] !== undefined) n++;
-  config[`unused${n}`] = file;
-}
-
-function deleteKeys(lab: SimLab, vm: SimVm, list: string | undefined): void {
-  for (const key of (list ?? '').split(/[,;\s]+/).filter(Boolean)) {
-    const value = vm.config[key];
-    if (value === undefined) continue;
-    delete vm.config[key];
-    if (DISK_KEY.test(key)) moveToUnused(vm.config, value);
-    else if (/^unused\d+$/.test(key)) {
-      const index = lab.volumes.findIndex((v) => v.volid === value);
-      if (index >= 0) lab.volumes.splice(index, 1);
-    }
-  }
-}
-
-function defaultBootOrder(config: VmConfig): string {
-  const devices = Object.keys(config)
-    .filter((key) => DISK_KEY.test(key) && !key.startsWith('efidisk') && !key.startsWith('tpmstate'))
-    .concat(Object.keys(config).filter((key) => NET_KEY.test(key)))
-    .sort((a, b) => order(a) - order(b) || a.localeCompare(b, 'en', { numeric: true }));
-  return `order=${devices.join(';')}`;
-}
-const order = (key: string): number => (key.startsWith('net') ? 2 : key.startsWith('ide') ? 1 : 0);
-
-export function agentEnabled(config: VmConfig): boolean {
-  if (!config.agent) return false;
-  const agent = parsePropertyString(config.agent, 'enabled');
-  return ['1', 'on', 'yes', 'true'].includes(String(agent.enabled ?? '0'));
-}
 
 function checkDigest(vm: SimVm, params: Params): void {
   const digest = str(params, 'digest');
@@ -119,6 +35,7 @@ export function lockedTask(ctx: RouteContext, vm: SimVm, lock: string, type: str
   });
 }
 
+/** qemu-server vm_start: pending changes applied, bridges checked, the cloud-init drive generated, then the boot. */
 function startVm(lab: SimLab, vm: SimVm): void {
   if (vm.status === 'running') fail(`VM ${vm.vmid} already running`);
   applyPending(vm);
@@ -127,30 +44,58 @@ function startVm(lab: SimLab, vm: SimVm): void {
     const bridge = /bridge=([^,]+)/.exec(value)?.[1];
     if (bridge && !lab.network.has(bridge)) fail(`bridge '${bridge}' does not exist`);
   }
-  vm.status = 'running';
-  vm.startedAt = nowSeconds();
+  powerOn(lab, vm);
 }
 
+/**
+ * QemuServer.pm _do_vm_stop with shutdown: the guest must act on the ACPI power button (or the agent's
+ * guest-shutdown); firmware with nothing booted ignores it and the shutdown times out unless forceStop.
+ */
+function guestPowerdown(booted: boolean, forceStop: boolean): string[] {
+  if (booted) return [];
+  if (!forceStop) fail('VM quit/powerdown failed - got timeout');
+  return ['VM still running - terminating now with SIGTERM'];
+}
+
+/**
+ * Qemu.pm create_vm: parameters are checked at once, the config is created locked, and the worker creates the disks
+ * (importing where asked) and writes the config. A failing worker removes the VM again; a start that fails after the
+ * create is only reported in the log (`Execute autostart`), as PVE warns and ends the task OK.
+ */
 export function createVm(lab: SimLab, user: string, params: Params): string {
   const vmid = Number(str(params, 'vmid'));
   if (lab.vms.has(vmid)) fail(`unable to create VM ${vmid} - VM ${vmid} already exists on node '${lab.node}'`);
   if (str(params, 'archive') !== undefined) fail('restoring from an archive is not supported by the simulator');
-  const config: VmConfig = {};
-  applyConfigParams(lab, vmid, config, params);
-  config.boot ??= defaultBootOrder(config);
-  config.smbios1 = `uuid=${uuidFrom(lab)}`;
-  config.vmgenid = uuidFrom(lab);
-  config.meta = `creation-qemu=10.0.2,ctime=${nowSeconds()}`;
-  config.lock = 'create';
-  const vm: SimVm = { vmid, config, pending: {}, pendingDelete: new Set(), status: 'stopped', snapshots: [], firewall: { options: {}, rules: [] }, execs: new Map() };
+  checkDriveParams(lab, params);
+  checkSshKeys(str(params, 'sshkeys'));
+  const vm: SimVm = { vmid, config: { lock: 'create' }, pending: {}, pendingDelete: new Set(), status: 'stopped', snapshots: [], firewall: { options: {}, rules: [] }, execs: new Map() };
   lab.vms.set(vmid, vm);
   const start = bool(params, 'start');
-  const disks = Object.entries(config).filter(([key]) => DISK_KEY.test(key));
   return lab.tasks.start('qmcreate', String(vmid), user, {
-    lines: disks.map(([key, value]) => `${key}: successfully created disk '${value.split(',')[0]}'`),
     run: () => {
-      delete vm.config.lock;
-      if (start) startVm(lab, vm);
+      const config: VmConfig = {};
+      const volumesBefore = lab.volumes.length;
+      let log: string[];
+      try {
+        log = applyConfigParams(lab, vmid, config, params);
+      } catch (error) {
+        lab.volumes.splice(volumesBefore);
+        lab.vms.delete(vmid);
+        throw new Error(`unable to create VM ${vmid} - ${error instanceof Error ? error.message : String(error)}`);
+      }
+      config.boot ??= defaultBootOrder(config);
+      config.smbios1 = `uuid=${uuidFrom(lab)}`;
+      config.vmgenid = uuidFrom(lab);
+      config.meta = `creation-qemu=10.0.2,ctime=${nowSeconds()}`;
+      vm.config = config;
+      if (!start) return log;
+      log.push('Execute autostart');
+      try {
+        startVm(lab, vm);
+      } catch (error) {
+        log.push(error instanceof Error ? error.message : String(error));
+      }
+      return log;
     },
     finally: () => {
       if (vm.config.lock === 'create') delete vm.config.lock;
@@ -171,6 +116,8 @@ function updateConfig(ctx: RouteContext): SimVm {
     delete vm.pending[key];
     vm.pendingDelete.delete(key);
   }
+  checkDriveParams(ctx.lab, ctx.params);
+  checkSshKeys(str(ctx.params, 'sshkeys'));
   if (vm.status !== 'running') {
     applyPending(vm);
     deleteKeys(ctx.lab, vm, str(ctx.params, 'delete'));
@@ -282,6 +229,7 @@ export const qemuRoutes: RouteTable = {
     if (vm.status === 'running') fail(`VM ${vm.vmid} is running - destroy failed`);
     return lockedTask(ctx, vm, 'destroyed', 'qmdestroy', [], () => {
       ctx.lab.vms.delete(vm.vmid);
+      ctx.lab.guestSystem.forget(vm.vmid);
       for (let i = ctx.lab.volumes.length - 1; i >= 0; i--) if (ctx.lab.volumes[i]!.vmid === vm.vmid && ctx.lab.volumes[i]!.content === 'images') ctx.lab.volumes.splice(i, 1);
       if (bool(ctx.params, 'purge')) {
         for (const job of ctx.lab.backupJobs.values()) {
@@ -327,9 +275,11 @@ export const qemuRoutes: RouteTable = {
     ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
     return ctx.lab.tasks.start('qmstart', String(vm.vmid), ctx.user, { run: () => startVm(ctx.lab, vm) });
   },
+  // The guest goes down as soon as the request is taken: its agent is gone from then until it has booted again.
   'POST /nodes/{node}/qemu/{vmid}/status/stop': (ctx) => {
     const vm = vmCtx(ctx);
     ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    powerOff(ctx.lab, vm);
     return ctx.lab.tasks.start('qmstop', String(vm.vmid), ctx.user, {
       run: () => {
         vm.status = 'stopped';
@@ -340,26 +290,32 @@ export const qemuRoutes: RouteTable = {
   'POST /nodes/{node}/qemu/{vmid}/status/shutdown': (ctx) => {
     const vm = vmCtx(ctx);
     ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    const booted = vm.boot?.os !== undefined;
+    powerOff(ctx.lab, vm);
     return ctx.lab.tasks.start('qmshutdown', String(vm.vmid), ctx.user, {
       run: () => {
         if (vm.status !== 'running') fail(`VM ${vm.vmid} not running`);
+        const lines = guestPowerdown(booted, bool(ctx.params, 'forceStop'));
         vm.status = 'stopped';
         delete vm.startedAt;
+        return lines;
       },
     });
   },
   'POST /nodes/{node}/qemu/{vmid}/status/reboot': (ctx) => {
     const vm = vmCtx(ctx);
     ctx.lab.assertUnlocked(vm, bool(ctx.params, 'skiplock'));
+    const booted = vm.boot?.os !== undefined;
+    powerOff(ctx.lab, vm);
     return ctx.lab.tasks.start('qmreboot', String(vm.vmid), ctx.user, {
       run: () => {
         if (vm.status !== 'running') fail(`VM ${vm.vmid} not running`);
-        applyPending(vm);
-        vm.startedAt = nowSeconds();
+        guestPowerdown(booted, false);
+        vm.status = 'stopped';
+        startVm(ctx.lab, vm);
       },
     });
   },
-
 };
 
 const NUMERIC_KEYS = new Set(['cores', 'sockets', 'vcpus', 'onboot', 'numa', 'balloon', 'shares', 'template', 'protection', 'tablet', 'kvm', 'acpi', 'cpulimit', 'cpuunits', 'migrate_downtime', 'migrate_speed', 'localtime', 'reboot', 'freeze', 'autostart']);

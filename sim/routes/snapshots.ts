@@ -7,6 +7,7 @@ import { bool, fail, str } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
 import { vmDigest } from '../pending.ts';
 import { DISK_KEY, type VmConfig } from '../vm-config.ts';
+import { powerOff, powerOn } from '../boot.ts';
 import { lockedTask, nowSeconds, typedConfig, vmCtx } from './qemu.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
@@ -108,13 +109,11 @@ export const snapshotRoutes: RouteTable = {
       Object.assign(vm.config, restored, { lock: 'rollback' });
       vm.pending = {};
       vm.pendingDelete.clear();
-      if (snapshot.vmstate || bool(ctx.params, 'start')) {
-        vm.status = 'running';
-        vm.startedAt = nowSeconds();
-      } else {
-        vm.status = 'stopped';
-        delete vm.startedAt;
-      }
+      // The disks are back as they were: whatever ran is gone; a started VM boots again from them.
+      powerOff(ctx.lab, vm);
+      vm.status = 'stopped';
+      delete vm.startedAt;
+      if (snapshot.vmstate || bool(ctx.params, 'start')) powerOn(ctx.lab, vm);
     });
   },
 };

@@ -2,6 +2,7 @@
 import { checkPruneBackups, parsePropertyString } from '../../lib/pve-formats.ts';
 import { bool, fail, str, type Params } from '../http.ts';
 import type { SimDisk, SimLab, SimZpool, StorageConfig } from '../lab.ts';
+import { contentDir } from '../volumes.ts';
 import { checkNode } from './cluster.ts';
 import type { RouteTable } from './types.ts';
 
@@ -116,6 +117,8 @@ export const storageRoutes: RouteTable = {
           size: raidlevel === 'mirror' ? smallest : smallest * disks.length,
           alloc: 1_146_880,
         });
+        // zpool create mounts the pool's root dataset at /<name> on the node.
+        lab.nodeFiles.mkdir(`/${name}`);
         if (bool(params, 'add_storage')) lab.storages.set(name, { storage: name, type: 'zfspool', pool: name, content: 'images,rootdir', nodes: lab.node });
       },
     });
@@ -180,28 +183,29 @@ export const storageRoutes: RouteTable = {
   'GET /nodes/{node}/storage/{storage}/content': ({ lab, path, params }) => {
     checkNode(path.node, lab);
     const id = path.storage ?? '';
-    lab.storage(id);
+    const storage = lab.storage(id);
     const content = str(params, 'content');
     const vmid = str(params, 'vmid');
-    return lab.volumes
+    const rows: Array<Record<string, unknown>> = lab.volumes
       .filter((v) => v.volid.startsWith(`${id}:`))
-      .filter((v) => !content || v.content === content)
-      .filter((v) => !vmid || String(v.vmid) === vmid)
       .map((v) => {
         const row: Record<string, unknown> = { volid: v.volid, content: v.content, format: v.format, size: v.size, ctime: v.ctime };
         if (v.vmid !== undefined) row.vmid = v.vmid;
         if (v.notes) row.notes = v.notes;
         return row;
       });
+    rows.push(...fileVolumes(lab, id, storage));
+    return rows.filter((row) => !content || row.content === content).filter((row) => !vmid || String(row.vmid) === vmid);
   },
 
   'GET /cluster/mapping': () => ['dir', 'pci', 'usb'].map((name) => ({ name })),
   'GET /cluster/mapping/dir': ({ lab }) => [...lab.dirMappings.values()].map((m) => ({ ...m, digest: lab.firewallDigest(m) })),
   'POST /cluster/mapping/dir': ({ lab, params }) => {
     const id = str(params, 'id') ?? '';
-    if (lab.dirMappings.has(id)) fail(`dir mapping '${id}' already defined`);
     const map = params.map;
     const entry: { id: string; description?: string; map: string[] } = { id, map: Array.isArray(map) ? map : map === undefined ? [] : [map] };
+    assertValidMapList(lab, entry.map);
+    if (lab.dirMappings.has(id)) fail(`create directory mapping failed: dir ID '${id}' already defined`);
     const description = str(params, 'description');
     if (description !== undefined) entry.description = description;
     lab.dirMappings.set(id, entry);
@@ -216,6 +220,43 @@ export const storageRoutes: RouteTable = {
     return null;
   },
 };
+
+/**
+ * pve-guest-common PVE/Mapping/Dir.pm assert_valid_map_list: this node's entry must name an existing directory on it;
+ * a node may appear once.
+ */
+function assertValidMapList(lab: SimLab, map: string[]): void {
+  const count = new Map<string, number>();
+  for (const item of map) {
+    const entry = parsePropertyString(item);
+    if (entry.node === lab.node) {
+      const kind = lab.nodeFiles.kind(entry.path ?? '');
+      if (kind === undefined) fail(`Path ${entry.path} does not exist`);
+      if (kind !== 'dir') fail(`Path ${entry.path} exists, but is not a directory`);
+    }
+    count.set(entry.node ?? '', (count.get(entry.node ?? '') ?? 0) + 1);
+  }
+  for (const [node, times] of count) if (times > 1) fail(`Node '${node}' is specified ${times} times.`);
+}
+
+/** Plugin.pm list_volumes for file storages: the files in the import/, snippets/ and template/iso/ directories. */
+function fileVolumes(lab: SimLab, id: string, storage: StorageConfig): Array<Record<string, unknown>> {
+  const rows: Array<Record<string, unknown>> = [];
+  const kinds: Array<['import' | 'snippets' | 'iso', (name: string) => string | undefined]> = [
+    ['import', (name) => /\.(ova|ovf|qcow2|raw|vmdk)$/.exec(name)?.[1]],
+    ['snippets', () => 'snippet'],
+    ['iso', (name) => (/\.(iso|img)$/i.test(name) ? 'iso' : undefined)],
+  ];
+  for (const [content, format] of kinds) {
+    const dir = contentDir(storage, content);
+    if (!dir || !String(storage.content).split(',').includes(content)) continue;
+    for (const name of lab.nodeFiles.list(dir)) {
+      const kind = format(name);
+      if (kind) rows.push({ volid: `${id}:${content}/${name}`, content, format: kind, size: lab.nodeFiles.read(`${dir}/${name}`)!.length, ctime: Math.floor(Date.now() / 1000) });
+    }
+  }
+  return rows;
+}
 
 function addStorageConflicts(lab: SimLab, params: Params, name: string): boolean {
   return bool(params, 'add_storage') && lab.storages.has(name);

@@ -7,7 +7,7 @@ export interface RouteContext {
   params: Params;
   /** Decoded path placeholders. */
   path: Record<string, string>;
-  /** Authenticated id as PVE writes it into UPIDs: `root@pam` or `root@pam!jarvis`. */
+  /** Authenticated id as PVE writes it into UPIDs: `root@pam` (ticket) or a token id such as `jarvis@pve!chatops`. */
   user: string;
 }
 

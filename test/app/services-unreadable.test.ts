@@ -9,10 +9,20 @@ import { openSimLab, type Lab } from '../../app/lab.ts';
 import { createServices, type RunningServices } from '../../app/services.ts';
 import type { ApprovalRecord, Requester } from '../../commands/services.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { planContent, planContentHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
 
 const owner: Requester = { platform: 'discord', id: '111111111111111111', displayName: 'owner' };
-const approvalOf = (plan: Plan): ApprovalRecord => ({ approver: `discord:${owner.id}`, planId: plan.id, planHash: plan.planHash, at: new Date().toISOString(), via: 'reaction' });
+const approvalOf = (plan: Plan): ApprovalRecord => ({
+  approver: `discord:${owner.id}`,
+  planId: plan.id,
+  planHash: plan.planHash,
+  contentHash: planContentHash(plan),
+  at: new Date().toISOString(),
+  via: 'reaction',
+});
+/** What the approval store hands apply: the approvals and the plan as it was shown. */
+const approved = (plan: Plan) => ({ approvals: [approvalOf(plan)], approvedPlan: planContent(plan), requester: owner });
 
 let lab: Lab;
 let running: RunningServices;
@@ -46,7 +56,7 @@ describe('apply: could not read is not stale', () => {
     const plan = await dockerPlan();
     lab.sim!.lab.agentsDown.add(300);
     const before = lab.sim!.requests.length;
-    const first = await running.services.apply(plan.id, { approvals: [approvalOf(plan)], requester: owner });
+    const first = await running.services.apply(plan.id, approved(plan));
     expect(first).toMatchObject({ outcome: 'not-started', completed: [] });
     expect(first.message).toMatch(/^could not read guest\/300: .*QEMU guest agent is not running.*; nothing was changed, try again$/);
     expect(first.message).not.toContain('stale');
@@ -56,7 +66,7 @@ describe('apply: could not read is not stale', () => {
     expect(probes).toHaveLength(4);
 
     lab.sim!.lab.agentsDown.delete(300);
-    const second = await running.services.apply(plan.id, { approvals: [approvalOf(plan)], requester: owner });
+    const second = await running.services.apply(plan.id, approved(plan));
     expect(second).toMatchObject({ outcome: 'applied', validated: true, completed: ['guest.docker.install:300'] });
   }, 60_000);
 
@@ -64,7 +74,7 @@ describe('apply: could not read is not stale', () => {
     const plan = await dockerPlan();
     await lab.ports.pve.request('POST', '/nodes/proxmox/qemu/300/status/stop', {});
     await expect.poll(() => lab.sim!.lab.vm('300').status, { timeout: 10_000 }).toBe('stopped');
-    const report = await running.services.apply(plan.id, { approvals: [approvalOf(plan)], requester: owner });
+    const report = await running.services.apply(plan.id, approved(plan));
     expect(report.outcome).toBe('refused');
     expect(report.message).toContain(`plan ${plan.id} is stale: 1 target(s) changed since it was made (guest/300)`);
   }, 60_000);

@@ -11,6 +11,7 @@ import type { Requester } from '../../commands/services.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import type { Alert } from '../../monitor/types.ts';
+import { planContent, planContentHash } from '../../planner/artifact.ts';
 import { runWatchers } from '../../monitor/watch.ts';
 
 const owner: Requester = { platform: 'discord', id: '111111111111111111', displayName: 'owner' };
@@ -27,8 +28,8 @@ beforeAll(async () => {
   running = createServices({ lab, config: loadConfig(env()), cwd: process.cwd(), env: env() });
   const made = await running.services.plan('phase0', owner);
   if (!made.ok) throw new Error(made.message);
-  const approval = { approver: `discord:${owner.id}`, planId: made.plan.id, planHash: made.plan.planHash, at: new Date().toISOString(), via: 'reaction' as const };
-  const applied = await running.services.apply(made.plan.id, { approvals: [approval], requester: owner });
+  const approval = { approver: `discord:${owner.id}`, planId: made.plan.id, planHash: made.plan.planHash, contentHash: planContentHash(made.plan), at: new Date().toISOString(), via: 'reaction' as const };
+  const applied = await running.services.apply(made.plan.id, { approvals: [approval], approvedPlan: planContent(made.plan), requester: owner });
   if (applied.outcome !== 'applied') throw new Error(applied.message);
 }, 180_000);
 afterAll(async () => {

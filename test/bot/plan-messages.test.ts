@@ -75,7 +75,7 @@ describe('a phase-2 plan in chat', () => {
     reply = planReply(made.plan, made.markdown);
   }, 120_000);
 
-  it('shows every firewall rule as one readable line in the Discord and Slack messages themselves, within their limits', () => {
+  it('shows every firewall rule as one readable line on Discord and Slack, within their limits, attaching what does not fit', () => {
     const rules = [
       'IN DROP +seg-services → any tcp/22,8006 "SERVICES must not reach Proxmox management"',
       'IN DROP +seg-iot → any tcp/22,8006 "IOT must not reach Proxmox management"',
@@ -88,8 +88,10 @@ describe('a phase-2 plan in chat', () => {
     const discord = renderDiscord(reply);
     const slack = renderSlack(reply);
     expectWithinLimits(discord, slack);
-    const inDiscord = discord.embeds[0]!.fields.map((f) => f.value).join('\n');
-    const inSlack = slack.blocks.map((b) => ('text' in b ? b.text.text : '')).join('\n');
+    // A plan too long for one message attaches its whole text and says so (checked above): a rule is shown when the
+    // approver can read it in the message or in that attachment.
+    const inDiscord = discordText(discord);
+    const inSlack = slackText(slack);
     for (const rule of rules) {
       expect(inDiscord).toContain(rule);
       expect(inSlack).toContain(rule.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));

@@ -101,7 +101,7 @@ describe('Slack app manifest', () => {
     };
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'files:write', 'reactions:read', 'reactions:write', 'usergroups:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
-    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['reaction_added']);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['reaction_added', 'reaction_removed']);
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/jarvis']);
   });
 });

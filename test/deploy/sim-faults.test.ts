@@ -78,8 +78,8 @@ describe('jarvis apply under simulator faults', () => {
     for (const run of runs) expect(`${run.stdout}${run.stderr}`).not.toMatch(/stale/i);
     const accepted = writes(requestLog).filter((r) => r.status < 400);
     const seen = new Set<string>();
-    // The guest agent's exec and ping are POSTs that also carry read-only probes (facts, health), which every scan
-    // and validation sends again by design.
+    // The guest agent's exec and ping are POSTs that also carry read-only probes (facts, health, waiting for a guest
+    // to boot), which every scan, validation and agent wait sends again by design.
     for (const write of accepted.filter((r) => r.method === 'POST' && !r.path.endsWith('/vzdump') && !/\/agent\/(exec|ping)$/.test(r.path))) {
       const key = `${write.method} ${write.path} ${JSON.stringify(write.params)}`;
       expect(seen.has(key), `sent twice: ${key}`).toBe(false);

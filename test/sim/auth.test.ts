@@ -41,7 +41,8 @@ describe('authentication and privileges', () => {
     expect((await call(sim, agent, 'GET', '/nodes/proxmox/qemu/100/config', {}, ro)).status).toBe(200);
     const denied = await call(sim, agent, 'PUT', '/nodes/proxmox/qemu/100/config', { memory: '4096' }, ro);
     expect(denied.status).toBe(403);
-    expect(denied.statusText).toBe('Permission check failed (/vms/100, VM.Allocate)');
+    // qemu-server update_vm declares any VM.Config.* on the VM (pve-access-control check_any names them all).
+    expect(denied.statusText).toBe('Permission check failed (/vms/100, VM.Config.Disk|VM.Config.CDROM|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.HWType|VM.Config.Options|VM.Config.Cloudinit)');
     expect(sim.lab.vms.get(100)!.config.memory).toBe('2048');
     const perms = await call(sim, agent, 'GET', '/access/permissions', {}, ro);
     expect((perms.body.data as Record<string, Record<string, number>>)['/']).not.toHaveProperty('VM.Allocate');

@@ -3,13 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { agentFor, call, waitTask } from './helpers.ts';
+import { agentFor, call, IMAGE_TOKEN, debianVmParams, prepareDebianImage, waitForAgent, waitTask } from './helpers.ts';
 
 let sim: RunningSim;
 let agent: Agent;
 
 beforeAll(async () => {
-  sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05 });
+  sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05, tokens: IMAGE_TOKEN });
   agent = agentFor(sim);
 });
 afterAll(async () => {
@@ -91,7 +91,9 @@ describe('third-party client flow', () => {
     const pending = (await ok('GET', '/nodes/proxmox/qemu/214/pending')) as Array<{ key: string; value?: string; pending?: string }>;
     expect(pending.filter((row) => row.pending !== undefined).map((row) => [row.key, row.value, row.pending])).toEqual([['cores', '1', '2'], ['memory', '1024', '2048']]);
     expect(((await ok('GET', '/nodes/proxmox/qemu/214/status/current')) as { maxmem: number }).maxmem).toBe(1024 * 1024 ** 2);
-    await task('POST', '/nodes/proxmox/qemu/214/status/reboot');
+    // An empty disk boots nothing that could act on a reboot request: stop and start instead.
+    await task('POST', '/nodes/proxmox/qemu/214/status/stop');
+    await task('POST', '/nodes/proxmox/qemu/214/status/start');
     expect(((await ok('GET', '/nodes/proxmox/qemu/214/status/current')) as { maxmem: number }).maxmem).toBe(2048 * 1024 ** 2);
     expect(((await ok('GET', '/nodes/proxmox/qemu/214/pending')) as Array<{ pending?: string }>).some((row) => row.pending !== undefined)).toBe(false);
   });
@@ -104,11 +106,13 @@ describe('third-party client flow', () => {
     expect(((await ok('GET', '/nodes/proxmox/qemu/211/config')) as Record<string, string>).memory).toBe('1024');
   });
 
-  it('runs guest-agent calls only when the agent is on and the VM runs', async () => {
-    await task('POST', '/nodes/proxmox/qemu', { vmid: '212', name: 'agent', memory: '1024', scsi0: 'local-lvm:4', net0: 'virtio,bridge=vmbr0', agent: '1' });
+  it('runs guest-agent calls only when the agent is on and the booted guest runs it', async () => {
+    await prepareDebianImage(sim, agent);
+    await task('POST', '/nodes/proxmox/qemu', debianVmParams(sim, 212, { name: 'agent' }));
     const stopped = await call(sim, agent, 'POST', '/nodes/proxmox/qemu/212/agent/ping');
     expect(stopped.statusText).toBe('VM 212 is not running');
     await task('POST', '/nodes/proxmox/qemu/212/status/start');
+    await waitForAgent(sim, agent, 212);
     sim.lab.guestExec = async (vmid, argv, input) => ({ exitcode: 0, out: `${vmid}:${argv.join(' ')}:${input ?? ''}`, err: '' });
     const { pid } = (await ok('POST', '/nodes/proxmox/qemu/212/agent/exec', { command: ['cat', '-'], 'input-data': 'hello' })) as { pid: number };
     let result: Record<string, unknown> = { exited: false };

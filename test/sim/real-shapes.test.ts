@@ -118,7 +118,12 @@ describe('vzdump, as PVE/VZDump.pm logs a guest that fails before it starts', ()
   it('a job naming a deleted guest runs and fails it "visibly": an ERROR line, no Starting line', async () => {
     const { api } = await open('phase0');
     await api('POST', '/cluster/backup', { id: 'with-ghost', schedule: '03:00', storage: 'local', vmid: '100,999', mode: 'snapshot' });
-    const upid = (await api('POST', '/nodes/proxmox/vzdump', { 'job-id': 'with-ghost' })).data;
+    // `job-id` is root@pam's (pve-manager Backup.pm assert_param_permission_common): the scheduler runs jobs as root.
+    const login = await call(sim!, agent!, 'POST', '/access/ticket', { username: 'root@pam', password: sim!.lab.passwords.get('root@pam')! }, {});
+    const { ticket, CSRFPreventionToken } = login.body.data as { ticket: string; CSRFPreventionToken: string };
+    const asRoot = { cookie: `PVEAuthCookie=${encodeURIComponent(ticket)}`, CSRFPreventionToken };
+    expect((await call(sim!, agent!, 'POST', '/nodes/proxmox/vzdump', { 'job-id': 'with-ghost' })).body.errors).toEqual({ 'job-id': 'Only root may set this option.' });
+    const upid = (await call(sim!, agent!, 'POST', '/nodes/proxmox/vzdump', { 'job-id': 'with-ghost' }, asRoot)).body.data as string;
     expect((await waitTask(sim!, agent!, upid)).exitstatus).toBe('job errors');
     const log = ((await api('GET', `/nodes/proxmox/tasks/${encodeURIComponent(upid)}/log`, { limit: '500' })).data as Array<{ n: number; t: string }>);
     const text = log.map((l) => l.t);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Agent } from 'undici';
 import { startSim, type RunningSim } from '../../sim/server.ts';
 import { HDD_IDS } from '../../sim/scenarios.ts';
-import { agentFor, call } from './helpers.ts';
+import { agentFor, call, waitTask } from './helpers.ts';
 
 let sim: RunningSim | undefined;
 let agent: Agent | undefined;
@@ -62,6 +62,38 @@ describe('scenarios', () => {
     expect(sim!.lab.guests[300]!.facts).toMatchObject({ docker: { installed: true, compose: true }, naasLayout: { stacks: ['plex', 'jarvis', 'monitoring', 'kargo-preprod'] } });
     expect([...sim!.lab.tailnet.devices.values()].map((d) => d.hostname)).toEqual(['edge-gateway', 'home-assistant']);
     expect(sim!.schemaViolations).toEqual([]);
+  });
+
+  it('phase0: guests built as the product builds them, booted, their agents answering', async () => {
+    const get = await open('phase0');
+    const edge: Record<string, string> = await get('/nodes/proxmox/qemu/100/config');
+    expect(edge).toMatchObject({
+      scsi0: 'local-lvm:vm-100-disk-0,cache=none,discard=on,iothread=1,size=32G,ssd=1',
+      ide2: 'local-lvm:vm-100-cloudinit,media=cdrom',
+      boot: 'order=scsi0',
+      ciuser: 'jarvis',
+      ipconfig0: 'ip=dhcp',
+      cicustom: 'vendor=local:snippets/jarvis-vendor-100.yaml',
+    });
+    expect(sim!.lab.volumes.find((v) => v.volid === 'local-lvm:vm-100-disk-0')!.image!.name).toBe('debian-13-genericcloud-amd64');
+    expect(sim!.lab.volumes.find((v) => v.volid === 'local-lvm:vm-400-disk-1')!.image!.name).toBe('haos_ova-16.3');
+    const imports: Array<{ volid: string }> = await get('/nodes/proxmox/storage/local/content', { content: 'import' });
+    expect(imports.map((v) => v.volid)).toEqual(['local:import/debian-13-genericcloud-amd64.qcow2']);
+    const snippets: Array<{ volid: string }> = await get('/nodes/proxmox/storage/local/content', { content: 'snippets' });
+    expect(snippets.map((v) => v.volid)).toEqual(['local:snippets/jarvis-vendor-100.yaml', 'local:snippets/jarvis-vendor-300.yaml']);
+    for (const vmid of [100, 300, 400]) expect((await call(sim!, agent!, 'POST', `/nodes/proxmox/qemu/${vmid}/agent/ping`)).status).toBe(200);
+    const osinfo = async (vmid: number) => ((await get(`/nodes/proxmox/qemu/${vmid}/agent/get-osinfo`)) as { result: { id: string } }).result.id;
+    expect([await osinfo(100), await osinfo(300), await osinfo(400)]).toEqual(['debian', 'debian', 'haos']);
+  });
+
+  it('builds with task-fail faults configured: they hit the client’s tasks, not the scenario’s', async () => {
+    const get = await open('phase0', { faults: ['task-fail:qmstart'] });
+    const vms: Array<{ vmid: number; status: string }> = await get('/nodes/proxmox/qemu');
+    expect(vms.every((v) => v.status === 'running')).toBe(true);
+    const stop = await call(sim!, agent!, 'POST', '/nodes/proxmox/qemu/100/status/stop');
+    await waitTask(sim!, agent!, stop.body.data);
+    const start = await call(sim!, agent!, 'POST', '/nodes/proxmox/qemu/100/status/start');
+    expect((await waitTask(sim!, agent!, start.body.data)).exitstatus).toContain('fault injection');
   });
 
   it('is deterministic for a seed (MACs, UUIDs)', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SOURCE, OUTPUT, readApidoc, renderSchemaFile } from '../../scripts/gen-pve-schema.ts';
+import { DEFAULT_SOURCE, OUTPUT, PERMISSIONS_OUTPUT, readApidoc, renderPermissionsFile, renderSchemaFile } from '../../scripts/gen-pve-schema.ts';
 
 // sha256 of the official apidoc.json (lib/pve-schema/source/README.md, Provenance).
 const OFFICIAL_SHA256 = 'f144b67b1b3c2ba872f194c3ea5feb32c2d6acdbe4a3a0deb2463a34d2d13542';
@@ -13,6 +13,18 @@ describe('lib/pve-schema/schema.json', () => {
     const source = readApidoc(DEFAULT_SOURCE);
     expect(createHash('sha256').update(source).digest('hex')).toBe(OFFICIAL_SHA256);
     expect(readFileSync(OUTPUT, 'utf8')).toBe(renderSchemaFile(source));
+  });
+
+  it('permissions.json is up to date too, and keeps each method’s check as the schema declares it', () => {
+    expect(readFileSync(PERMISSIONS_OUTPUT, 'utf8')).toBe(renderPermissionsFile(readApidoc(DEFAULT_SOURCE)));
+    const { methods } = JSON.parse(readFileSync(PERMISSIONS_OUTPUT, 'utf8')) as { methods: Record<string, { check?: unknown; user?: string }> };
+    expect(methods['POST /nodes/{node}/qemu']).toEqual({ user: 'all' });
+    expect(methods['PUT /nodes/{node}/qemu/{vmid}/resize']).toEqual({ check: ['perm', '/vms/{vmid}', ['VM.Config.Disk']] });
+    expect(methods['POST /nodes/{node}/storage/{storage}/download-url']!.check).toEqual([
+      'and',
+      ['perm', '/storage/{storage}', ['Datastore.AllocateTemplate']],
+      ['or', ['perm', '/', ['Sys.Audit', 'Sys.Modify']], ['perm', '/nodes/{node}', ['Sys.AccessNetwork']]],
+    ]);
   });
 
   it('keeps names, types, ranges and inline formats but no prose', () => {

@@ -61,7 +61,8 @@ describe('tasks', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ type: 'qmshutdown', id: '400' });
     expect(String(errors[0]!.status)).toContain('fault injection');
-    expect((await list({ vmid: '300' })).map((t) => t.type)).toEqual(['qmstop', 'qmcreate']);
+    // The scenario built VM 300 as the product does: create (disk imported from the cloud image), resize, start.
+    expect((await list({ vmid: '300' })).map((t) => t.type)).toEqual(['qmstop', 'qmstart', 'resize', 'qmcreate']);
     expect(await list({ limit: '2' })).toHaveLength(2);
     expect(await list({ since: String(Math.floor(Date.now() / 1000) + 60) })).toEqual([]);
   });

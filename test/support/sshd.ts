@@ -7,6 +7,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHIMS_DIR } from '../../sim/guest/runner.ts';
+import { Internet } from '../../sim/internet.ts';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -62,6 +63,9 @@ export async function startTestSshd(): Promise<TestSshd> {
   const guestRoots = join(dir, 'guests');
   mkdirSync(root);
   mkdirSync(guestRoots);
+  // What the curl stand-in can fetch: the simulator's internet table.
+  const internet = join(dir, 'internet');
+  new Internet().writeTo(internet);
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = join(dir, 'ssh_host_ed25519_key');
   const clientKey = join(dir, 'id_ed25519');
@@ -88,7 +92,7 @@ export async function startTestSshd(): Promise<TestSshd> {
       'AllowUsers root',
       'Subsystem sftp internal-sftp',
       // The stand-ins come first; JARVIS_ROOT points every provisioning path into the sandbox.
-      `SetEnv PATH=${SHIMS_DIR}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin JARVIS_ROOT=${root} JARVIS_GUEST_ROOTS=${guestRoots}`,
+      `SetEnv PATH=${SHIMS_DIR}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin JARVIS_ROOT=${root} JARVIS_GUEST_ROOTS=${guestRoots} JARVIS_SIM_INTERNET=${internet}`,
       '',
     ].join('\n'),
   );

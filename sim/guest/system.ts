@@ -1,0 +1,83 @@
+// What happens inside a simulated guest when it boots, on the files of its sandbox: the disk decides the system (a
+// new boot disk means a fresh root filesystem from its image), systemd starts the enabled units, udev starts the
+// guest agent when its virtio port is there, and on Debian cloud-init runs the seed PVE wrote. The agent answers
+// while its unit runs and the port exists.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BootPlan, GuestOs } from '../guest-runtime.ts';
+import { runCloudInit, type GuestCommand } from './cloud-init.ts';
+import { AGENT_PORT, seedDebianCloudImage, seedHaos } from './seed.ts';
+
+const mark = (root: string, name: string): string => join(root, '.shim', name);
+const units = (root: string): string => join(root, '.shim', 'state', 'systemd');
+
+function readMark(root: string, name: string): string | undefined {
+  return existsSync(mark(root, name)) ? readFileSync(mark(root, name), 'utf8').trim() : undefined;
+}
+
+function writeMark(root: string, name: string, value: string): void {
+  mkdirSync(join(root, '.shim'), { recursive: true });
+  writeFileSync(mark(root, name), `${value}\n`);
+}
+
+/** The system a guest's sandbox holds (written when it was made from its boot disk). */
+export function sandboxOs(root: string): GuestOs | undefined {
+  const os = readMark(root, 'os');
+  return os === 'debian-13' || os === 'haos' ? os : undefined;
+}
+
+/** The boot disk the sandbox was made from. */
+export function sandboxDisk(root: string): string | undefined {
+  return readMark(root, 'disk');
+}
+
+/** A sandbox for this boot disk: kept when it is the same disk, else a fresh root filesystem from the image. */
+export function prepareRoot(root: string, plan: BootPlan, path: string): void {
+  if (sandboxDisk(root) === plan.diskId && sandboxOs(root) === plan.os) return;
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  if (plan.os === 'haos') seedHaos(root);
+  else seedDebianCloudImage(root);
+  writeMark(root, 'disk', plan.diskId);
+  writeMark(root, 'os', plan.os);
+  // What `qm guest exec` on the node gives commands run in this guest.
+  writeMark(root, 'path', path);
+}
+
+/** The unit that runs qemu-ga: Debian's qemu-guest-agent package, HAOS's qemu-guest. */
+const agentUnit = (os: GuestOs): string => (os === 'haos' ? 'qemu-guest' : 'qemu-guest-agent');
+
+/**
+ * A boot as systemd does it: nothing runs any more from the last boot; enabled units start, and those bound to the
+ * agent port only when QEMU has it. Debian's qemu-guest-agent is a static unit that udev starts when the port
+ * appears (debian/qemu-guest-agent.udev: SYSTEMD_WANTS), provided the package is installed.
+ */
+export function systemdBoot(root: string, os: GuestOs, agentPort: boolean): void {
+  const dir = units(root);
+  mkdirSync(dir, { recursive: true });
+  const portFile = join(root, '.shim', 'state', 'devices', AGENT_PORT);
+  if (agentPort) {
+    mkdirSync(join(portFile, '..'), { recursive: true });
+    writeFileSync(portFile, '');
+  } else if (existsSync(portFile)) unlinkSync(portFile);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.active'))) unlinkSync(join(dir, file));
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.enabled'))) {
+    const unit = file.slice(0, -'.enabled'.length);
+    if (!existsSync(join(dir, `${unit}.bindsto`)) || agentPort) writeFileSync(join(dir, `${unit}.active`), '');
+  }
+  if (os === 'debian-13' && agentPort && existsSync(join(root, '.shim', 'state', 'dpkg', 'qemu-guest-agent'))) writeFileSync(join(dir, 'qemu-guest-agent.active'), '');
+}
+
+/** qemu-ga answers guest-ping: its unit runs and the port is there. */
+export function agentActive(root: string): boolean {
+  const os = sandboxOs(root);
+  if (!os) return false;
+  return existsSync(join(units(root), `${agentUnit(os)}.active`)) && existsSync(join(root, '.shim', 'state', 'devices', AGENT_PORT));
+}
+
+/** Boots the guest's system in its sandbox: systemd, then cloud-init on Debian when a seed is attached. */
+export async function bootSandbox(root: string, plan: BootPlan, path: string, run: GuestCommand): Promise<void> {
+  prepareRoot(root, plan, path);
+  systemdBoot(root, plan.os, plan.agentPort);
+  if (plan.os === 'debian-13' && plan.cloudInit) await runCloudInit(root, plan.cloudInit, run);
+}
