@@ -17,7 +17,7 @@ import { FACT_READERS } from '../infra/facts/readers.ts';
 import { createProxmoxClient } from '../infra/proxmox/client.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import { Secret, registerSecret } from '../lib/secret.ts';
-import { buildPlan, fingerprintTargets, phaseNumberOf, recheckPlan, scanLab, type ScanPorts } from '../planner/index.ts';
+import { buildPlan, phaseNumberOf, readTargets, recheckPlan, scanLab, type ScanPorts } from '../planner/index.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
 import { bootDelaySeconds } from '../sim/guest-runtime.ts';
@@ -131,7 +131,7 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
       steps: benchSteps(stepMs),
       stepSecrets: noSecrets,
       journal,
-      fingerprint: (keys) => fingerprintTargets(ports, keys, spec),
+      fingerprint: (keys) => readTargets(ports, keys, spec),
       validate: async () => ({ remaining: [], probes: [] }),
       // Phase 0 changes no firewall: the guardrails need no live read.
       guardrails: async () => recheckPlan({ plan, spec: loaded }),

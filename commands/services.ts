@@ -73,8 +73,11 @@ export interface ApplyProgress {
 }
 
 export interface ApplyReport {
-  /** applied: all actions ran and validation re-planned to nothing; failed: stopped (journal has where). */
-  outcome: 'applied' | 'failed' | 'refused';
+  /**
+   * applied: all actions ran and validation re-planned to nothing; failed: stopped (journal has where); not-started:
+   * a target could not be read before the first write, nothing changed and the plan stays approved for another try.
+   */
+  outcome: 'applied' | 'failed' | 'refused' | 'not-started';
   planId: string;
   message: string;
   completed: string[];

@@ -6,7 +6,7 @@ import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
 import { isAbsolute, join } from 'node:path';
 import { EXIT, JarvisError } from '../lib/errors.ts';
-import { changesFirewall, fingerprintTargets, phaseNumberOf, readLiveFirewall, recheckPlan, resolvePhase, type ScanPorts } from '../planner/index.ts';
+import { changesFirewall, phaseNumberOf, readLiveFirewall, readTargets, recheckPlan, resolvePhase, type ScanPorts } from '../planner/index.ts';
 import type { Plan } from '../planner/plan.ts';
 import { loadSpec, type LoadedSpec } from '../planner/spec/load.ts';
 import type { Journal } from './journal.ts';
@@ -74,7 +74,7 @@ export function createApplyContext(wiring: ApplyWiring): ApplyContext {
     steps: getStep,
     stepSecrets: secretsFromEnv(wiring.env),
     journal: wiring.journal,
-    fingerprint: (keys) => fingerprintTargets(scanPorts, keys, spec),
+    fingerprint: (keys) => readTargets(scanPorts, keys, spec),
     validate: makeValidator({ plan, spec, scanPorts, pve: lab.pve, now: Date.now }),
     guardrails: async () => {
       if (!changesFirewall(plan)) return recheckPlan({ plan, spec: wiring.spec });

@@ -18,7 +18,8 @@ import { checkPlanShape, checkStale } from './preflight.ts';
 import { redactValue, safeText } from './redact.ts';
 import { resourceKeys } from './resources.ts';
 import { pruneJarvisSnapshots, takePreSnapshot } from './snapshots.ts';
-import type { ActionReport, ApplyContext, ApplyEvent, ApplyReport, ApplyStatus, Refusal } from './types.ts';
+import type { ActionReport, ApplyContext, ApplyEvent, ApplyReport, ApplyStatus, Refusal, ValidationReport } from './types.ts';
+import { validateRereading } from './validate.ts';
 
 const DEFAULT_CONCURRENCY = 3;
 
@@ -110,7 +111,9 @@ async function dryRun(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {
   const records = new Map(ctx.journal.actionRecords(plan.planHash).map((record) => [record.actionId, record]));
   let stale: Refusal | undefined;
   try {
-    stale = await checkStale(plan, records, ctx.fingerprint);
+    const check = await checkStale(plan, records, ctx.fingerprint, { sleep: ctx.sleep });
+    if (check?.code === 'unreadable') ctx.onProgress({ type: 'warning', message: `could not check staleness: ${check.message}` });
+    else stale = check;
   } catch (error) {
     ctx.onProgress({ type: 'warning', message: `could not check staleness: ${error instanceof Error ? error.message : String(error)}` });
   }
@@ -142,7 +145,7 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
       message: `action ${reverted.actionId} of this plan cut management off and was reverted (${reverted.detail}); applying the same plan again would do it again`,
     });
   }
-  const stale = await checkStale(plan, records, ctx.fingerprint);
+  const stale = await checkStale(plan, records, ctx.fingerprint, { sleep: ctx.sleep });
   if (stale) return refused(plan, ctx, stale);
   const broken = await recheckGuardrails(plan, ctx);
   if (broken) return refused(plan, ctx, broken);
@@ -212,9 +215,9 @@ async function pruneSnapshots(ctx: ApplyContext, taken: ApplyReport['snapshots']
 }
 
 async function validate(ctx: ApplyContext, plan: Plan, report: ApplyReport): Promise<void> {
-  let validation;
+  let validation: ValidationReport;
   try {
-    validation = await ctx.validate();
+    validation = await validateRereading(ctx.validate, ctx.sleep);
   } catch (error) {
     const detail = `validation could not re-scan the lab: ${error instanceof Error ? error.message : String(error)}`;
     ctx.onProgress({ type: 'validation', ok: false, detail });
@@ -379,7 +382,7 @@ class Scheduler {
     const keys = new Set([action.targetKey]);
     for (const other of this.plan.actions) if (other.dependsOn.includes(action.id)) keys.add(other.targetKey);
     try {
-      const live = await this.ctx.fingerprint([...keys]);
+      const live = (await this.ctx.fingerprint([...keys])).fingerprints;
       return Object.fromEntries([...keys].map((key) => [key, live[key] ?? null]));
     } catch {
       return undefined;

@@ -134,6 +134,8 @@ export class SimLab {
   /** The node's time zone (/etc/timezone), as the installer set it. */
   timezone = 'UTC';
   sslFingerprint = '';
+  /** Running VMs whose qemu-ga hangs: guest-ping gets no answer although its unit still runs (tests set it). */
+  readonly agentsDown = new Set<number>();
   /** Guest-agent exec pids are per guest in QEMU; one counter keeps them unique and simple. */
   nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });

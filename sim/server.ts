@@ -14,7 +14,7 @@ import { generate } from 'selfsigned';
 import { InputError } from '../lib/errors.ts';
 import { Authenticator, type SimToken } from './auth.ts';
 import { checkRequest, runRoute } from './dispatch.ts';
-import { decideFault, parseFaults } from './faults.ts';
+import { createFaultInjector, parseFaults } from './faults.ts';
 import { HANDLER_CHECKS } from './permission-checks.ts';
 import { checkValues } from './permissions.ts';
 import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from './http.ts';
@@ -125,9 +125,9 @@ function listen(server: TcpServer, host: string, port: number): Promise<number> 
 export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const host = opts.host ?? '127.0.0.1';
   const random = seededRandom(opts.seed ?? 1);
-  // A stream of its own, so injected faults do not shift the lab's MACs and ids.
-  const faultRandom = seededRandom((opts.seed ?? 1) ^ 0x5eed);
   const faults = parseFaults(opts.faults ?? []);
+  // Keyed by request, apart from the lab's stream, so injected faults do not shift the lab's MACs and ids.
+  const faultInjector = createFaultInjector(faults, opts.seed ?? 1);
   const taskSeconds = opts.taskSeconds ?? 3;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
   // The README's setup: a privilege-separated token of jarvis@pve holding the JarvisOps role on /.
@@ -184,7 +184,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         throw error;
       }
       record.template = checked.template;
-      const fault = decideFault(faults, path, faultRandom);
+      const fault = faultInjector.decide(method, path);
       if (fault.kind === 'timeout') {
         record.status = 0;
         remember(requests, record);

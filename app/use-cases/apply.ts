@@ -44,7 +44,11 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
   const completed = report.actions.filter((a) => a.outcome === 'done' || a.outcome === 'already-done').map((a) => a.actionId);
   const failedAction = report.actions.find((a) => a.outcome === 'failed' || a.outcome === 'reverted');
   const validated = report.validation?.ok ?? false;
-  // Refused before any write: by a gate, or because what the checks need could not be read (status unreachable).
+  // A target that could not be read: nothing was written, so the approved plan may simply be applied again.
+  if (report.refusal?.code === 'unreadable') {
+    return { outcome: 'not-started', planId: plan.id, message: report.refusal.message, completed, validated: false };
+  }
+  // Refused before any write by a gate.
   if (report.status === 'refused' || report.refusal) {
     return { outcome: 'refused', planId: plan.id, message: report.refusal?.message ?? 'refused', completed, validated: false };
   }

@@ -54,7 +54,7 @@ export const command = defineCommand(
       [EXIT.refused, 'refused (unapproved, stale, locked, frozen, tampered)'],
       [EXIT.invalidInput, 'invalid input'],
       [EXIT.failed, 'failed (the report says where and what next)'],
-      [EXIT.unreachable, 'lab unreachable'],
+      [EXIT.unreachable, 'lab unreachable, or a target could not be read before the first write (nothing was changed: run the same apply again)'],
     ],
   },
   async ({ values, positionals }, io) => {

@@ -5,6 +5,7 @@
 //   pending ──approve (enough distinct approvers)──► approved ──beginApply──► applying ──► applied | failed
 //      │   └─(critical, typed confirmation)──► awaiting-confirmation ──confirm <hash>──► approved
 //      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase (or VM) and channel──► superseded
+//   applying ──not-started (a target could not be read before the first write)──► approved again, for another try
 //
 // A newer plan supersedes only plans its presenter may replace: an approver's replaces any, a viewer's only their own;
 // otherwise it stands beside them, and a decision without a plan id must then name one.
@@ -280,8 +281,9 @@ export class Approvals {
     });
   }
 
-  finishApply(planId: string, outcome: 'applied' | 'failed'): void {
-    this.#store.setState(planId, outcome);
+  /** `not-started`: apply wrote nothing (a target could not be read), so the plan is approved again for another try. */
+  finishApply(planId: string, outcome: 'applied' | 'failed' | 'not-started'): void {
+    this.#store.setState(planId, outcome === 'not-started' ? 'approved' : outcome);
     this.#audit({ type: 'approval.apply-end', at: iso(this.#now()), planId, outcome });
   }
 

@@ -81,7 +81,10 @@ const mutated = fc
   )
   .map(([text, steps]) => steps.reduce((t, step) => (MUTATIONS[step.kind] as Mutation)(t, step), text));
 
-describe('spec loader fuzz', () => {
+// Fixed, seeded work that only takes longer on a slower or busier machine: the timeout guards against a hang, nothing more.
+const CPU_BOUND = { timeout: 180_000 };
+
+describe('spec loader fuzz', CPU_BOUND, () => {
   it('accepts the canonical specs unchanged (the mutations start from valid input)', () => {
     for (const text of CANONICAL) expect(parseSpecBytes(encoder.encode(text), FILE, SIM_SITE).ok).toBe(true);
   });
