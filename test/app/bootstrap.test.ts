@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnv } from 'node:util';
+import { startBot } from '../../cli/commands/bot.ts';
 import { main } from '../../cli/main.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { createLogger } from '../../lib/log.ts';
+import { FakeDiscord, subcommand } from '../fakes/discord.ts';
+import { DISCORD_OWNER, discordCommand } from '../support/chat-lab.ts';
 import { readShimCalls } from '../../sim/guest/seed.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
 import { SIM_SITE_FILE } from '../support/site.ts';
@@ -59,15 +65,20 @@ describe('jarvis bootstrap: a bare node to Jarvis running on VM 100', () => {
   let sim: RunningSim;
   let scratch: string;
   let env: NodeJS.ProcessEnv;
+  let discord: FakeDiscord;
   const guest = (path: string): string => join(sim.lab.sandboxDir!, 'guests', '100', path);
   const node = (path: string): string => join(sim.lab.sandboxDir!, 'host', path);
 
   beforeAll(async () => {
     sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05 });
+    discord = await new FakeDiscord().start();
+    discord.users.set(DISCORD_OWNER.id, DISCORD_OWNER.username);
+    discord.members.set(DISCORD_OWNER.id, []);
     scratch = mkdtempSync(join(tmpdir(), 'jarvis-bootstrap-'));
-    env = envFor(sim, scratch);
+    env = envFor(sim, scratch, { JARVIS_APPROVERS: `discord:${DISCORD_OWNER.id}`, DISCORD_API_BASE: discord.apiBase });
   });
   afterAll(async () => {
+    await discord.stop();
     await sim.close();
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -90,7 +101,7 @@ describe('jarvis bootstrap: a bare node to Jarvis running on VM 100', () => {
     const gatewayEnv = readFileSync(guest('etc/jarvis/jarvis.env'), 'utf8');
     expect(mode(guest('etc/jarvis/jarvis.env'))).toBe('640');
     for (const line of [
-      'JARVIS_APPROVERS=discord:400000000000000400',
+      `JARVIS_APPROVERS=discord:${DISCORD_OWNER.id}`,
       `DISCORD_TOKEN=${DISCORD_TOKEN}`,
       'DISCORD_GUILD_ID=200000000000000001',
       `PROXMOX_URL=${sim.url}`,
@@ -108,6 +119,24 @@ describe('jarvis bootstrap: a bare node to Jarvis running on VM 100', () => {
     expect(readFileSync(guest('etc/jarvis/specs/nas.desired.yaml'), 'utf8')).toBe(readFileSync(join(REPO, 'specs/nas.desired.yaml'), 'utf8'));
     const gatewayKey = readFileSync(guest('etc/jarvis/id_ed25519.pub'), 'utf8').trim();
     expect(readFileSync(node('root/.ssh/authorized_keys'), 'utf8').split('\n')).toContain(gatewayKey);
+  });
+
+  it('the settings it installed are a bot that answers in chat: the gateway’s env file, its specs and its own key', { timeout: 60_000 }, async () => {
+    // The gateway's files as its service reads them; only their location differs here (the guest's sandbox).
+    const installed = parseEnv(readFileSync(guest('etc/jarvis/jarvis.env'), 'utf8')) as NodeJS.ProcessEnv;
+    const gatewayEnv = { ...installed, JARVIS_DATA_DIR: join(scratch, 'gateway-data'), JARVIS_SPECS_DIR: guest('etc/jarvis/specs'), SSH_KEY_PATH: guest('etc/jarvis/id_ed25519'), TAILSCALE_AUTHKEY_FILE: guest('etc/jarvis/tailscale-authkey'), JARVIS_DRIFT_PHASE: 'off' };
+    const bot = await startBot({ config: loadConfig(gatewayEnv), env: gatewayEnv, cwd: REPO, logger: createLogger('silent') });
+    try {
+      const status = await discordCommand(discord, DISCORD_OWNER, subcommand('status', {}));
+      expect(status).toMatch(/VM 100|edge-gateway/);
+      // The node accepts the gateway's own key: what the bot's host shell logs in with.
+      const check = await discordCommand(discord, DISCORD_OWNER, subcommand('plan', { phase: 'phase0' }));
+      // Phase 0 as the gateway's bot sees it, through its own SSH key to the node: only the owner's manual step is left.
+      expect(check).toContain('Actions: 🟢 + vm/400 (home-assistant) — by the owner — manual.step');
+      expect(check).not.toMatch(/refused|could not be read/);
+    } finally {
+      await bot.stop();
+    }
   });
 
   it('is the upgrade path: run again, it applies nothing, reinstalls the code and keeps the env file and the specs', { timeout: 120_000 }, async () => {
