@@ -11,7 +11,7 @@ const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta
 
 describe('machine prerequisites', () => {
   it('names every missing tool and one install line for their packages', () => {
-    const present = new Set(['python3', 'make', 'g++', 'ssh-keygen', 'ssh-agent', 'ssh-add']);
+    const present = new Set(['python3', 'make', 'g++', 'ssh-keygen', 'ssh-agent', 'ssh-add', 'tar', 'gzip', 'git']);
     const missing = missingPrerequisites(PREREQUISITES, (tool) => present.has(tool));
     expect(missing.map((item) => item.tool)).toEqual(['/usr/sbin/sshd', 'systemd-analyze', 'xz']);
     const message = missingMessage(missing);
@@ -36,10 +36,10 @@ describe('machine prerequisites', () => {
       expect(check.stdout).toBe('');
       const onPath = PREREQUISITES.filter((item) => item.neededBy === 'test' && !item.tool.startsWith('/'));
       for (const item of onPath) expect(check.stderr).toContain(`  ${item.tool} (package ${item.package}): `);
-      expect(check.stderr).toMatch(/^  sudo apt-get install -y --no-install-recommends (\S+ )*openssh-client systemd xz-utils$/m);
+      expect(check.stderr).toMatch(/^  sudo apt-get install -y --no-install-recommends (\S+ )*openssh-client systemd xz-utils tar gzip git$/m);
       expect(check.stderr.match(/apt-get install/g)).toHaveLength(1);
       const packages = spawnSync(process.execPath, [script, '--missing-packages'], { env: { PATH: empty }, encoding: 'utf8' });
-      expect(packages.stdout.trim().split('\n')).toEqual(expect.arrayContaining(['python3', 'make', 'g++', 'openssh-client', 'systemd', 'xz-utils']));
+      expect(packages.stdout.trim().split('\n')).toEqual(expect.arrayContaining(['python3', 'make', 'g++', 'openssh-client', 'systemd', 'xz-utils', 'tar', 'gzip', 'git']));
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
