@@ -155,7 +155,7 @@ export interface HistoryEntry {
    * pending: awaits a decision (within the approval TTL); superseded: replaced by a newer plan; no-change: nothing
    * to do; drift: made by /jarvis drift to show differences, never offered for approval.
    */
-  outcome: 'pending' | 'applying' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
+  outcome: 'pending' | 'applying' | 'not-started' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
   summary: string;
 }
 
