@@ -9,7 +9,7 @@ const TIMESTAMP_SLACK_MS = 2_000;
 
 /**
  * The bundle's entry file when dist/ under `root` is current, or `{ stale: why }`.
- * Costs one stat per source file the bundle holds and a read per inlined package (a few milliseconds).
+ * Costs one stat per source file the bundle holds and a read per bundled package (~140: a few milliseconds).
  */
 export function freshBuild(root) {
   const dist = join(root, 'dist');
@@ -23,7 +23,7 @@ export function freshBuild(root) {
   if (typeof builtAtMs !== 'number' || typeof entry !== 'string' || !Array.isArray(inputs) || typeof packages !== 'object' || packages === null) {
     return { stale: 'dist/manifest.json is not a build manifest' };
   }
-  // npm gives installed files a fixed date, so an upgraded package that dist/ inlines shows in its version only.
+  // npm gives installed files a fixed date, so an upgraded package that dist/ bundles shows in its version only.
   for (const [name, version] of Object.entries(packages)) {
     let installed;
     try {
@@ -31,7 +31,7 @@ export function freshBuild(root) {
     } catch {
       installed = 'none';
     }
-    if (installed !== version) return { stale: `${name} ${installed} is installed, the build inlined ${version}` };
+    if (installed !== version) return { stale: `${name} ${installed} is installed, the build bundled ${version}` };
   }
   const newerThan = builtAtMs - TIMESTAMP_SLACK_MS;
   for (const input of inputs) {

@@ -1,7 +1,7 @@
 // `npm run build` (also run by `npm ci` through `prepare`): bundles the CLI into dist/ so `jarvis` starts without
 // tsx transforming every module on each start. Code splitting keeps each command a separate chunk, loaded only when
-// that command runs. Packages stay in node_modules, except the few pure-JavaScript ones every command loads.
-// bin/jarvis.js uses dist/ only while it is newer than every source it was built from and the inlined packages are
+// that command runs. The packages are bundled too, except native addons and what loads files by path at run time.
+// bin/jarvis.js uses dist/ only while it is newer than every source it was built from and the bundled packages are
 // the installed versions (dist/manifest.json); otherwise it runs the sources through tsx.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,11 +13,13 @@ export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 export const MANIFEST = 'manifest.json';
 
 /**
- * Packages bundled into dist/: pure JavaScript loaded by every command (specs, config, API answers). Node 20 loads
- * each of their files as a module of its own; inlined they cost about 50 ms less CPU per start (`jarvis check`).
- * Native addons and the chat SDKs stay in node_modules.
+ * Packages that stay in node_modules, loaded from there at run time: native addons (better-sqlite3; ssh2 and its
+ * optional cpu-features, with node-ssh over them, loaded on the first SSH command) and pino, whose transports start
+ * worker threads from files of its own. Everything else is bundled and minified: V8 keeps the source text of every
+ * module it loads for as long as the process runs, so `jarvis bot` holds ~4 MB less heap than with the packages'
+ * commented sources (bench/bot.ts), and one file per chunk starts faster than hundreds of package files.
  */
-export const INLINED_PACKAGES = ['zod', 'yaml'];
+export const EXTERNAL_PACKAGES = ['better-sqlite3', 'ssh2', 'cpu-features', 'node-ssh', 'pino'];
 
 /** What bin/jarvis.js reads to decide whether dist/ is current. */
 export interface BuildManifest {
@@ -27,7 +29,7 @@ export interface BuildManifest {
   entry: string;
   /** Every source file the bundle holds, relative to the package root. */
   inputs: string[];
-  /** Version of each inlined package, as installed at build time. */
+  /** Version of each bundled package, by its directory under node_modules (`zod`, `a/node_modules/b`), at build time. */
   packages: Record<string, string>;
 }
 
@@ -37,11 +39,39 @@ function packageOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
+/**
+ * The directory under node_modules of a bundled file (`node_modules/a/node_modules/@b/c/x.js` → `a/node_modules/@b/c`),
+ * or undefined for the project's own sources.
+ */
+export function packageDirOf(input: string): string | undefined {
+  const parts = input.split('/');
+  const first = parts.indexOf('node_modules');
+  if (first < 0) return undefined;
+  let end = first + 1;
+  for (let i = first; i < parts.length - 1; i++) {
+    if (parts[i] !== 'node_modules') continue;
+    end = i + (parts[i + 1]!.startsWith('@') ? 3 : 2);
+  }
+  return parts.slice(first + 1, end).join('/');
+}
+
+const EXTERNAL_CHECKED = Symbol('external-checked');
+
+/**
+ * Keeps EXTERNAL_PACKAGES and Node's built-ins out of the bundle, and the optional dependencies that are not installed
+ * (discord.js's zlib-sync, ws's bufferutil…): the packages require them inside try/catch, so they stay run-time
+ * requires that fail as they would unbundled.
+ */
 function externalPackages(): Plugin {
   return {
     name: 'external-packages',
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => (INLINED_PACKAGES.includes(packageOf(args.path)) ? undefined : { path: args.path, external: true }));
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === EXTERNAL_CHECKED) return undefined;
+        if (args.path.startsWith('node:') || EXTERNAL_PACKAGES.includes(packageOf(args.path))) return { path: args.path, external: true };
+        const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: EXTERNAL_CHECKED });
+        return found.errors.length > 0 ? { path: args.path, external: true } : found;
+      });
     },
   };
 }
@@ -83,13 +113,20 @@ export async function buildDist(root = PACKAGE_ROOT, outdir = join(root, 'dist')
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
-    // yaml's Node build is CommonJS and requires node:process; an ES module has no `require` of its own.
+    // Whitespace and syntax only: names stay, so stack traces (and JARVIS_DEBUG's source maps) still read. Comments go,
+    // and with them the odd non-ASCII character that makes V8 keep a whole chunk's source at two bytes a character.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    charset: 'ascii',
+    // The bundled CommonJS packages require Node's built-ins and the external packages; an ES module has no `require`.
     banner: { js: "import { createRequire as __jarvisCreateRequire } from 'node:module'; const require = __jarvisCreateRequire(import.meta.url);" },
     plugins: [externalPackages(), sourceImportMetaUrl(root)],
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((path) => !path.split('/').includes('node_modules')).sort();
+  const all = Object.keys(result.metafile.inputs);
+  const inputs = all.filter((path) => packageDirOf(path) === undefined).sort();
+  const packageDirs = [...new Set(all.map(packageDirOf).filter((dir): dir is string => dir !== undefined))].sort();
   const packages = Object.fromEntries(
-    INLINED_PACKAGES.map((name) => [name, (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]),
+    packageDirs.map((dir) => [dir, (JSON.parse(readFileSync(join(root, 'node_modules', dir, 'package.json'), 'utf8')) as { version: string }).version]),
   );
   const manifest: BuildManifest = { builtAtMs, entry: 'main.js', inputs, packages };
   mkdirSync(outdir, { recursive: true });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshBuild } from '../../bin/fresh-build.js';
-import { buildDist } from '../../scripts/build.ts';
+import { buildDist, EXTERNAL_PACKAGES } from '../../scripts/build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGE = ['app', 'bin', 'bot', 'cli', 'commands', 'deploy', 'infra', 'lib', 'monitor', 'planner', 'sim', 'scripts', 'specs', 'package.json', 'slack-app-manifest.yaml', 'tsconfig.json'];
@@ -121,6 +121,7 @@ describe('freshBuild', () => {
     expect(freshBuild(dir)).toEqual({ entry: join(dir, 'dist', 'main.js') });
     const manifest = JSON.parse(readFileSync(join(dir, 'dist', 'manifest.json'), 'utf8')) as { inputs: string[] };
     expect(manifest.inputs).toEqual(expect.arrayContaining(['cli/main.ts', 'cli/commands/check.ts', 'lib/pve-schema/index.ts']));
+    expect(manifest.inputs.some((input) => input.includes('node_modules'))).toBe(false);
     utimesSync(join(dir, 'lib', 'config.ts'), new Date(), new Date());
     expect(freshBuild(dir)).toEqual({ stale: 'lib/config.ts changed after the build' });
     utimesSync(join(dir, 'lib', 'config.ts'), AN_HOUR_AGO, AN_HOUR_AGO);
@@ -128,14 +129,17 @@ describe('freshBuild', () => {
     expect(freshBuild(dir)).toEqual({ stale: 'lib/errors.ts is gone' });
   });
 
-  it('treats the build as stale when an inlined package is not the installed version', async () => {
+  it('treats the build as stale when a bundled package is not the installed version', async () => {
     const dir = await packageCopy();
     const path = join(dir, 'dist', 'manifest.json');
     const manifest = JSON.parse(readFileSync(path, 'utf8')) as { packages: Record<string, string> };
     const installed = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'zod', 'package.json'), 'utf8')) as { version: string }).version;
     expect(manifest.packages.zod).toBe(installed);
+    // The chat SDKs are bundled and recorded like zod; the native addons and pino stay in node_modules.
+    expect(Object.keys(manifest.packages)).toEqual(expect.arrayContaining(['discord.js', '@slack/bolt', 'yaml', 'undici']));
+    for (const name of EXTERNAL_PACKAGES) expect(manifest.packages[name]).toBeUndefined();
     writeFileSync(path, JSON.stringify({ ...manifest, packages: { ...manifest.packages, zod: '0.0.1' } }));
-    expect(freshBuild(dir)).toEqual({ stale: `zod ${installed} is installed, the build inlined 0.0.1` });
+    expect(freshBuild(dir)).toEqual({ stale: `zod ${installed} is installed, the build bundled 0.0.1` });
   });
 
   it('treats a missing or foreign manifest as no build', async () => {
