@@ -1,7 +1,9 @@
 // RemoteShell over SSH (node-ssh, wrapped). The host-key pin is mandatory: ssh2 accepts any key when no verifier is
 // given, so this wrapper always installs one and refuses unknown or changed keys, showing the key it saw.
 // One connection per host is opened lazily, kept alive and reused; a dropped connection is reopened on next use.
-import { NodeSSH } from 'node-ssh';
+// node-ssh (with ssh2 and its WebAssembly) is loaded with the first connection: a bot that has not used SSH yet
+// does not hold it (bench/bot.ts).
+import type { NodeSSH } from 'node-ssh';
 import { z } from 'zod';
 import { JarvisError, InputError, UnreachableError } from '../../lib/errors.ts';
 import { Secret, scrubSecrets } from '../../lib/secret.ts';
@@ -149,6 +151,7 @@ class SshShell implements RemoteShell {
     const cfg = this.#config;
     const pinned = cfg.fingerprint;
     let seen: string | undefined;
+    const { NodeSSH } = await import('node-ssh');
     const ssh = new NodeSSH();
     const auth =
       cfg.auth.kind === 'agent'
