@@ -13,6 +13,7 @@ import {
   type MessageReaction,
   type PartialMessageReaction,
   type PartialUser,
+  type RESTOptions,
   type User,
 } from 'discord.js';
 import type { Dispatcher } from '../../commands/dispatcher.ts';
@@ -51,10 +52,10 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User, Partials.Channel],
     rest: {
-      // @discordjs/rest sends through undici 6's request() on the process-wide dispatcher, which the undici 7 our
-      // Proxmox and Tailscale clients load installs first; undici 7 cannot read undici 6's multipart bodies, so every
-      // upload (Details, a plan too long for one message) failed. Node's fetch encodes the body itself.
-      makeRequest: (url: string, init: RequestInit) => fetch(url, init),
+      // @discordjs/rest builds uploads (Details, a plan too long for one message) as the global FormData, which only
+      // Node's own fetch encodes: the undici package's request() rejects it and its fetch sends it as text. The cast
+      // only bridges two copies of the same WHATWG types (Node's and the undici package's, see package.json overrides).
+      makeRequest: ((url: string, init: RequestInit) => fetch(url, init)) as unknown as RESTOptions['makeRequest'],
       ...(options.apiBase && { api: options.apiBase, retries: 0 }),
     },
   });
