@@ -173,6 +173,9 @@ export interface ScheduleHooks {
   heartbeat?: string;
 }
 
+/** setInterval's longest delay: a longer one (a monthly schedule's ~30 days) becomes 1 ms, a busy loop. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Runs the watchers on a cron schedule; `protect` skips a tick while the previous pass still runs. */
 export function scheduleWatchers(schedule: string, options: Omit<WatchOptions, 'now'>, hooks: ScheduleHooks = {}): ScheduledWatch {
   const name = hooks.heartbeat;
@@ -191,7 +194,7 @@ export function scheduleWatchers(schedule: string, options: Omit<WatchOptions, '
   if (name) {
     options.store.startWatcher(name, everyMs, Date.now());
     // The watchdog runs beside the rounds, so a round that hangs (a request, a delivery) is reported, not waited for.
-    watchdog = setInterval(() => void checkStalled(options, name).catch((error: unknown) => hooks.onError?.(error)), everyMs);
+    watchdog = setInterval(() => void checkStalled(options, name).catch((error: unknown) => hooks.onError?.(error)), Math.min(everyMs, MAX_TIMER_MS));
     watchdog.unref();
   }
   return {

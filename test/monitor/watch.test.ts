@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlertStore, watcherSummaries } from '../../monitor/alert-store.ts';
 import type { Alert, DriftSummary } from '../../monitor/types.ts';
 import { runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
@@ -148,6 +148,28 @@ describe('runWatchers', () => {
     expect(store.watchers()).toEqual([]);
     store.close();
   }, 20_000);
+});
+
+describe('scheduleWatchers on a long schedule', () => {
+  it('checks a monthly loop for stalls within setInterval\'s limit, not every millisecond', () => {
+    const store = AlertStore.open(dir);
+    const delays: number[] = [];
+    const realSetInterval = globalThis.setInterval;
+    const spy = vi.spyOn(globalThis, 'setInterval').mockImplementation(((handler: () => void, delay?: number) => {
+      delays.push(delay ?? 0);
+      return realSetInterval(handler, 2 ** 31 - 1);
+    }) as typeof setInterval);
+    try {
+      const { now: _now, ...base } = options(store);
+      const job = scheduleWatchers('0 3 1 * *', base, { heartbeat: 'bot' });
+      expect(store.watchers()[0]!.everyMs).toBeGreaterThan(2 ** 31 - 1);
+      expect(delays).toEqual([2 ** 31 - 1]);
+      job.stop();
+    } finally {
+      spy.mockRestore();
+      store.close();
+    }
+  });
 });
 
 async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
