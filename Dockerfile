@@ -28,5 +28,5 @@ RUN install -d -o node -g node -m 0700 /data && install -d -o root -g node -m 07
   && cp /opt/jarvis/specs/*.yaml /specs/ && chown root:node /specs/*.yaml && chmod 0640 /specs/*.yaml
 USER node
 VOLUME ["/data"]
-ENTRYPOINT ["node", "--max-semi-space-size=2", "/opt/jarvis/bin/jarvis.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--liftoff-only", "/opt/jarvis/bin/jarvis.js"]
 CMD ["bot"]

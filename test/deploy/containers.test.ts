@@ -42,8 +42,8 @@ describe('Dockerfile', () => {
     expect(runtime.slice(userAt).some((i) => i.op === 'RUN')).toBe(false);
     expect(runtime.find((i) => i.op === 'VOLUME')?.args).toBe('["/data"]');
     const unit = readFileSync(`${ROOT}deploy/edge-gateway/jarvis.service`, 'utf8');
-    expect(unit).toContain('ExecStart=/usr/bin/node --max-semi-space-size=2 /opt/jarvis/bin/jarvis.js bot');
-    expect(runtime.find((i) => i.op === 'ENTRYPOINT')?.args).toBe('["node", "--max-semi-space-size=2", "/opt/jarvis/bin/jarvis.js"]');
+    expect(unit).toContain('ExecStart=/usr/bin/node --max-semi-space-size=2 --liftoff-only /opt/jarvis/bin/jarvis.js bot');
+    expect(runtime.find((i) => i.op === 'ENTRYPOINT')?.args).toBe('["node", "--max-semi-space-size=2", "--liftoff-only", "/opt/jarvis/bin/jarvis.js"]');
     expect(runtime.find((i) => i.op === 'CMD')?.args).toBe('["bot"]');
   });
 
