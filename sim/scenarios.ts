@@ -281,6 +281,8 @@ export async function buildScenario(lab: SimLab, name: ScenarioName, opts: { lar
   await buildContent(lab, name, opts);
   // The lab has been up for a while: guests were started days ago, not during the build, and have booted.
   await lab.boots.drain();
+  // pve-firewall has loaded the configuration long ago.
+  lab.firewall.runCycle();
   lab.tasks.injectFaults = true;
   const bootedAt = Math.floor(Date.now() / 1000) - 3 * DAY;
   for (const vm of lab.vms.values()) if (vm.status === 'running') vm.startedAt = bootedAt;

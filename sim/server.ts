@@ -15,6 +15,7 @@ import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from 
 import { SimLab } from './lab.ts';
 import { networkChanges } from './routes/network.ts';
 import { seededRandom } from './random.ts';
+import { DEFAULT_TASK_SECONDS } from './sim-time.ts';
 import { redactParams, RequestLog, type SimRequestRecord } from './request-log.ts';
 import type { ScenarioName } from './scenario-names.ts';
 import { buildScenario } from './scenarios.ts';
@@ -104,7 +105,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   // A stream of its own, so injected faults do not shift the lab's MACs and ids.
   const faultRandom = seededRandom((opts.seed ?? 1) ^ 0x5eed);
   const faults = parseFaults(opts.faults ?? []);
-  const taskSeconds = opts.taskSeconds ?? 3;
+  const taskSeconds = opts.taskSeconds ?? DEFAULT_TASK_SECONDS;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
   // The README's setup: a privilege-separated token of jarvis@pve holding the JarvisOps role on /.
   const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'jarvis@pve!chatops', secret: randomUUID(), privileges: 'admin' }];
@@ -210,6 +211,8 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const apiPort = await listen(https, host, opts.port ?? 0);
 
   const hostSsh = await startSimHostSsh({ runner: shellRunner, host, admits: () => lab.firewallAdmits(22) });
+  // pve-firewall.service: applies configuration changes on its update cycle from now on.
+  lab.firewall.start();
   const tailnet = await startTailnetServer(lab.tailnet, host);
 
   let closed = false;
@@ -233,6 +236,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       closed = true;
       lab.tasks.stop();
       lab.boots.stop();
+      lab.firewall.stop();
       for (const socket of sockets) socket.destroy();
       https.closeAllConnections();
       tailnet.server.closeAllConnections();

@@ -16,6 +16,9 @@ import { applyQmOps, linkSharedDirectories, materialiseGuest, materialiseHost, s
 import { seedBaseSystem, seedPool, seedPveAptSources } from './seed.ts';
 import { agentActive, bootSandbox, sandboxDisk, sandboxOs } from './system.ts';
 import { lastInstance } from './cloud-init.ts';
+import { startOracle } from './oracle.ts';
+import { runTool } from '../net/tools.ts';
+import type { Asker } from '../net/tool-answer.ts';
 
 export const SHIMS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'shims');
 
@@ -70,6 +73,15 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
 
   const guestRoot = (vmid: number): string => join(guestsDir, String(vmid));
 
+  /** The machine a stand-in runs on, from its sandbox root. */
+  const identify = (root: string): Asker | undefined => {
+    const path = resolve(root);
+    if (path === resolve(hostRoot)) return { kind: 'node' };
+    const vmid = path.startsWith(`${resolve(guestsDir)}/`) ? Number(basename(path)) : NaN;
+    return Number.isInteger(vmid) && dirname(path) === resolve(guestsDir) ? { kind: 'guest', vmid } : undefined;
+  };
+  const oracle = startOracle(identify, (asker, tool, args) => runTool(lab, asker, tool, args));
+
   /** The scenario's facts of a booted guest, written once at its first use. */
   function ensureGuest(vmid: number): string {
     const root = guestRoot(vmid);
@@ -104,15 +116,16 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     }
   }
 
-  function run(argv: string[], root: string, path: string, extraEnv: Record<string, string>, io: RunIo): Promise<number> {
+  async function run(argv: string[], root: string, path: string, extraEnv: Record<string, string>, io: RunIo): Promise<number> {
     if (lab.internet.revision !== internetRevision) {
       lab.internet.writeTo(internetDir);
       internetRevision = lab.internet.revision;
     }
+    const oraclePort = String(await oracle.port);
     return new Promise((resolveRun) => {
       const child = spawn(argv[0]!, argv.slice(1), {
         cwd: root,
-        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
+        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, JARVIS_SIM_ORACLE: oraclePort, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       running.add(child);
@@ -182,6 +195,7 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     },
     async close() {
       for (const child of running) child.kill('SIGKILL');
+      await oracle.close();
       if (ownsBase) rmSync(base, { recursive: true, force: true });
     },
   };
