@@ -33,6 +33,8 @@ export type ApplyPve = Pick<
   | 'firewallAliases'
   | 'listBackupJobs'
   | 'agentPing'
+  | 'agentExec'
+  | 'agentExecStatus'
   | 'storageContent'
 > & {
   /** Sends one request exactly as given (path below /api2/json); returns PVE's `data` (a UPID for task calls). */

@@ -50,6 +50,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     violations: specViolations(input.specFindings ?? [], desired),
     chains: new Map(),
     pendingReboot: new Set(),
+    installers: new Map(),
   };
   const drafts = diffAll(ctx);
   const ordered = orderActions(drafts);

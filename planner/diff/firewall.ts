@@ -199,6 +199,7 @@ function diffOptions(ctx: DiffContext, scope: Scope, live: Record<string, string
     facts: { firewallLevel: scope.level, vmid: scope.vmid },
     // Allow rules first: a DROP policy is switched on only once the ACCEPTs are in place.
     requires: [`fw-rules:${scope.chainKey}`, ...(scope.level === 'vm' ? [`vm:${scope.vmid}`] : [])],
+    provides: [`fw-options:${scope.chainKey}`],
   });
   return [chain(ctx, `fw:${scope.chainKey}`, action)];
 }
