@@ -55,6 +55,8 @@ export interface DesiredSegmentation {
 
 export interface DesiredState {
   phase: PhaseNumber;
+  /** The spec's owner name: the tag its firewall rules carry (planner/firewall-owner.ts). */
+  owner: string;
   scope: 'full' | 'firewall';
   node: string;
   ssdStorage: string;

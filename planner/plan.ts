@@ -134,9 +134,7 @@ export interface MoveCheck {
   to: { bridge: string; segment: string; cidr: string; gateway: string; dnsName: string };
   /** Services the spec says the guest serves, each checked from a guest allowed to reach it (or the guest itself). */
   services: Array<{ port: number; what: string; fromVmid: number }>;
-  /** How long the guest gets to be fully on its new network (safetyGuards.confirmWindowSeconds). */
-  windowSeconds: number;
-  /** The wait for the guest's agent after a reboot (agentWaitSeconds). */
+  /** The wait for the guest's agent after a reboot (agentWaitSeconds); the checks then get the confirm window. */
   agentWaitSeconds: number;
 }
 

@@ -4,6 +4,7 @@ import type { BackupJobSpec, FirewallRuleSpec, Spec, VmSpec } from './spec/schem
 import type { DesiredBackupJob, DesiredFirewall, DesiredFirewallRule, DesiredState, DesiredVm, PhaseNumber } from './desired-state.ts';
 import { compileSegmentation } from './segmentation.ts';
 import { lanBridge, segmentsOf } from './segments.ts';
+import { ownerName } from './firewall-owner.ts';
 
 const upTo = (phase: PhaseNumber) => (item: { phase?: number }) => (item.phase ?? 0) <= phase;
 
@@ -91,6 +92,7 @@ export function resolvePhase(spec: Spec, phase: PhaseNumber): DesiredState {
   const firewall = resolveFirewall(spec, phase, vms, problems);
   const base = {
     phase,
+    owner: ownerName(spec.metadata.name),
     scope: spec.metadata.scope,
     node: spec.node.name,
     ssdStorage: spec.node.ssdStorage,

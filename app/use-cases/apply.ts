@@ -117,6 +117,7 @@ async function runApply(ctx: UseCaseContext, planId: string, dryRun: boolean, op
     onProgress: progressMapper(opts?.onProgress, plan.actions.length),
     snapshotRetention: ctx.config.snapshotRetention,
     confirmWindowMs: (ctx.config.apply.confirmWindowSeconds ?? spec.spec.safetyGuards.confirmWindowSeconds) * 1000,
+    firewallCycleMs: ctx.lab.firewallCycleMs,
     backupStorage: ctx.config.apply.backupStorage,
   });
   return { plan, report: await applyPlan(plan, applyContext) };

@@ -65,7 +65,8 @@ export const command = defineCommand(
     },
     description:
       'Serves the simulated Proxmox VE node (and its tailnet) and prints the environment a Jarvis process needs to use it,\n' +
-      'as lines a shell can source (PROXMOX_*, SSH_*, TAILSCALE_*, JARVIS_MGMT_*). Runs until SIGINT or SIGTERM.',
+      'as lines a shell can source (PROXMOX_*, SSH_*, TAILSCALE_*, JARVIS_MGMT_*, JARVIS_FIREWALL_CYCLE_SECONDS). Runs until SIGINT\n' +
+      'or SIGTERM.',
     exitCodes: [
       [EXIT.ok, 'stopped by SIGINT or SIGTERM'],
       [EXIT.invalidInput, 'invalid input'],
@@ -95,6 +96,8 @@ export const command = defineCommand(
       ['SSH_USER', 'root'],
       ['JARVIS_MGMT_HOST', host],
       ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
+      // pve-firewall's update cycle, scaled like every simulated duration: commit-confirm waits for it.
+      ['JARVIS_FIREWALL_CYCLE_SECONDS', sim.lab.firewall.cycleSeconds()],
     ];
     // Listen for the stop signals before printing: a caller may stop the simulator as soon as it has the variables.
     const stopped = new Promise<void>((resolve) => {

@@ -56,7 +56,6 @@ export function nicMove(ctx: DiffContext, vm: DesiredVm, netIndex: number, oldVa
     from: { bridge: oldBridge ?? '', ...(from ? { cidr: from.cidr } : {}) },
     to: { bridge: newBridge, segment: target.name, cidr: target.cidr, gateway: target.gateway, dnsName: seg.dnsCheckName },
     services,
-    windowSeconds: ctx.desired.guards.confirmWindowSeconds,
     agentWaitSeconds: vm.agentWaitSeconds,
   };
   return { requires: [...new Set(requires)], revert, moveCheck };
