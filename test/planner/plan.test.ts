@@ -4,7 +4,7 @@ import { orderActions, DependencyCycleError } from '../../planner/order.ts';
 import { draft } from '../../planner/diff/types.ts';
 import { renderPlanText } from '../../planner/render.ts';
 import type { Spec } from '../../planner/spec/schema.ts';
-import type { LiveState } from '../../planner/state.ts';
+import type { GuestFacts, LiveState } from '../../planner/state.ts';
 import { known } from '../../planner/state.ts';
 import { OPNSENSE_INSTALLER } from '../../planner/boot-media.ts';
 import { loadReference, phase0State } from './fixtures.ts';
@@ -86,7 +86,7 @@ describe('phase 2 over phase 1', () => {
     state.vms[300]!.config.virtiofs1 = 'docker-appdata';
     state.publishedSums = { [OPNSENSE_INSTALLER.sums]: known({ 'OPNsense-25.7-dvd-amd64.iso.bz2': 'a'.repeat(64) }) };
     // Phase 1's migrations are done: the datasets are mounted in app-host.
-    const appHost = state.guests[300] as { value: NonNullable<LiveState['guests'][number]> extends { value: infer V } ? V : never };
+    const appHost = state.guests[300] as { value: GuestFacts };
     appHost.value.mounts = [
       { target: '/mnt/media', source: 'plex-media', fstype: 'virtiofs' },
       { target: '/opt/naas/appdata', source: 'docker-appdata', fstype: 'virtiofs' },
