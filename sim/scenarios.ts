@@ -73,24 +73,31 @@ async function phase0(lab: SimLab): Promise<void> {
     enabled: '1',
   });
   const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway' });
+  // The owner gave the LAN's fixed guests DHCP reservations on the home router (by MAC).
+  for (const [vmid, ip] of Object.entries(LAN_ADDRESSES)) lab.netState.lanReservations.set(macOf(lab, Number(vmid)), ip);
   // Home Assistant OS joins the tailnet through the Tailscale add-on the owner installed by hand.
   await lab.boots.drain();
   lab.ownerInstallsTailscaleAddon(400);
   lab.guests[100] = {
     facts: {
-      ipAddress: '192.168.1.20/24',
       tailscale: { installed: true, joined: true, hostname: edge.hostname, advertisedRoutes: [], funnel: false },
     },
   };
   lab.guests[300] = {
     facts: {
-      ipAddress: '192.168.1.30/24',
       docker: { installed: true, compose: true },
-      naasLayout: { present: true, root: '/opt/naas', stacks: [...NAAS_STACKS] },
+      // The reference spec's published ports (specs/jarvis-homelab.desired.yaml): Plex and Grafana answer.
+      naasLayout: { present: true, root: '/opt/naas', stacks: [...NAAS_STACKS], running: { plex: ['32400:32400'], monitoring: ['3000:3000'] } },
     },
   };
-  lab.guests[400] = { facts: { ipAddress: '192.168.1.40/24', homeAssistant: { running: true } } };
+  lab.guests[400] = { facts: { homeAssistant: { running: true } } };
 }
+
+/** The LAN addresses the home router reserves for the phase-0 guests. */
+const LAN_ADDRESSES: Record<number, string> = { 100: '192.168.1.20', 300: '192.168.1.30', 400: '192.168.1.40' };
+
+/** The MAC qemu-server gave a VM's first NIC. */
+const macOf = (lab: SimLab, vmid: number): string => /([0-9A-F]{2}(?::[0-9A-F]{2}){5})/i.exec(lab.vm(vmid).config.net0 ?? '')![1]!.toUpperCase();
 
 async function phase1(lab: SimLab): Promise<void> {
   await phase0(lab);
@@ -139,8 +146,6 @@ async function phase2(lab: SimLab): Promise<void> {
   });
   await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { net0: 'virtio,bridge=vmbr1,firewall=1', tags: sortedTags(['env-lab', 'role-app-host', 'tier-services', 'owner-loic']) });
   await callInternal(lab, 'PUT', `${NODE}/qemu/400/config`, { net0: 'virtio,bridge=vmbr2,firewall=1', tags: sortedTags(['env-lab', 'role-home-assistant', 'tier-iot', 'owner-loic']) });
-  lab.guests[300]!.facts.ipAddress = '10.10.20.30/24';
-  lab.guests[400]!.facts.ipAddress = '10.10.30.40/24';
   await callInternal(lab, 'PUT', '/cluster/backup/jarvis-daily', { vmid: '100,150,300,400' });
 
   // Firewall: the reference spec's firewall.cluster, the firewall wave's alias and node options, segmentation.

@@ -14,7 +14,9 @@ import type { GuestExecResult, SimLab } from '../lab.ts';
 import { SandboxNodeFiles } from '../node-files.ts';
 import { applyQmOps, linkSharedDirectories, materialiseGuest, materialiseHost, syncTailnet, writeQmConfigs } from './materialise.ts';
 import { seedBaseSystem, seedPool, seedPveAptSources } from './seed.ts';
-import { agentActive, bootSandbox, sandboxDisk, sandboxOs } from './system.ts';
+import { agentActive, bootSandbox, netplanTexts, sandboxDisk, sandboxOs } from './system.ts';
+import { bringUp } from '../net/guest-net.ts';
+import { listening } from './listening.ts';
 import { lastInstance } from './cloud-init.ts';
 import { startOracle } from './oracle.ts';
 import { runTool } from '../net/tools.ts';
@@ -64,10 +66,13 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
   const guestsDir = join(base, 'guests');
   const hostRoot = join(base, 'host');
   const internetDir = join(base, 'internet');
-  for (const dir of [binDir, haosShims, guestsDir, hostRoot]) mkdirSync(dir, { recursive: true });
+  // OPNsense guests: nothing the simulator runs is on their PATH.
+  const emptyDir = join(base, 'no-tools');
+  for (const dir of [binDir, haosShims, guestsDir, hostRoot, emptyDir]) mkdirSync(dir, { recursive: true });
   linkHarmlessTools(binDir);
   for (const shim of ['_shim.sh', ...HAOS_SHIMS]) if (!existsSync(join(haosShims, shim))) symlinkSync(join(SHIMS_DIR, shim), join(haosShims, shim));
-  const pathOf = (os: GuestOs | undefined): string => `${os === 'haos' ? haosShims : SHIMS_DIR}:${binDir}`;
+  const pathOf = (os: GuestOs | undefined): string =>
+    os === 'opnsense' || os === 'opnsense-installer' ? emptyDir : `${os === 'haos' ? haosShims : SHIMS_DIR}:${binDir}`;
   let internetRevision = -1;
   const running = new Set<ReturnType<typeof spawn>>();
 
@@ -159,10 +164,16 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     async boot(plan) {
       const root = guestRoot(plan.vmid);
       const path = pathOf(plan.os);
-      await bootSandbox(root, plan, path, async (argv) => {
-        const result = await capture(argv, root, path);
-        return { code: result.exitcode, output: result.out + result.err };
-      });
+      await bootSandbox(
+        root,
+        plan,
+        path,
+        async (argv) => {
+          const result = await capture(argv, root, path);
+          return { code: result.exitcode, output: result.out + result.err };
+        },
+        () => bringUp(lab, plan.vmid, netplanTexts(root)),
+      );
       syncTailnet(lab, plan.vmid, root);
     },
     agentRunning: (vmid) => agentActive(guestRoot(vmid)),
@@ -174,6 +185,8 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
       return dirs.some((dir) => existsSync(join(dir, basename(command))));
     },
     forget: (vmid) => rmSync(guestRoot(vmid), { recursive: true, force: true }),
+    netplan: (vmid) => netplanTexts(guestRoot(vmid)),
+    listening: (vmid) => listening(ensureGuest(vmid)),
   };
 
   const runner: SimShellRunner = {

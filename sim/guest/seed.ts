@@ -57,6 +57,11 @@ export function seedHaos(root: string): void {
   write(stateDir(root, 'systemd', 'qemu-guest.bindsto'), `${AGENT_PORT}\n`);
 }
 
+/** OPNsense (FreeBSD): its os-release-like identification only; the simulator runs nothing inside it. */
+export function seedOpnsense(root: string): void {
+  write(join(root, 'usr/local/opnsense/version/core'), '{"product_name":"OPNsense","product_version":"25.7"}\n');
+}
+
 /** The virtio-serial port QEMU gives a VM with `agent` enabled, as the guest sees it under /dev/virtio-ports. */
 export const AGENT_PORT = 'virtio-ports/org.qemu.guest_agent.0';
 
