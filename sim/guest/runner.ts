@@ -33,10 +33,13 @@ const HARMLESS_TOOLS = [
 ];
 
 /**
- * The stand-ins Home Assistant OS has (operating-system ova_defconfig: systemd, Docker, curl, busybox); no apt, no
- * dpkg, no Tailscale.
+ * The stand-ins Home Assistant OS has (operating-system ova_defconfig: systemd, Docker, curl, iproute2, busybox's
+ * ping; busybox.config has no nc); no apt, no dpkg, no Tailscale, no networkctl (NetworkManager).
  */
-const HAOS_SHIMS = ['systemctl', 'docker', 'curl', 'mount', 'umount', 'findmnt', 'getent', 'sysctl'];
+const HAOS_SHIMS = ['systemctl', 'docker', 'curl', 'mount', 'umount', 'findmnt', 'getent', 'sysctl', 'ip', 'ping'];
+
+/** Programs whose stand-in exists only once their package is installed (for qemu-ga's spawn of the binary). */
+const PACKAGE_OF: Record<string, string> = { nc: 'netcat-openbsd' };
 
 /** A runaway script in the simulator is killed after this, whatever it asked for. */
 const HARD_LIMIT_MS = 60 * 60 * 1000;
@@ -180,6 +183,9 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     cloudInitDone: (vmid, diskId, instanceId) => sandboxDisk(guestRoot(vmid)) === diskId && lastInstance(guestRoot(vmid)) === instanceId,
     hasCommand(vmid, command) {
       const os = sandboxOs(guestRoot(vmid));
+      // A program its package ships is not on the disk until the package is installed.
+      const needs = PACKAGE_OF[basename(command)];
+      if (needs && !existsSync(join(guestRoot(vmid), '.shim', 'state', 'dpkg', needs))) return false;
       const dirs = pathOf(os).split(':');
       // /bin/sh and friends: the system's own copy of the program of that name.
       return dirs.some((dir) => existsSync(join(dir, basename(command))));

@@ -91,10 +91,10 @@ function nodeAttachments(lab: SimLab): Attachment[] {
   return out;
 }
 
-/** A guest whose OS is up (booted; its network stack running). */
+/** A guest whose network stack runs (from the moment its boot brought the network up, before cloud-init's packages). */
 export function guestUp(lab: SimLab, vmid: number): boolean {
   const vm = lab.vms.get(vmid);
-  return !!vm && vm.status === 'running' && !!vm.boot?.ready && lab.netState.guests.has(vmid);
+  return !!vm && vm.status === 'running' && !!vm.boot && lab.netState.guests.has(vmid);
 }
 
 /** The addresses a running guest has configured now, per NIC (static, or a bound DHCP lease). */
