@@ -19,11 +19,11 @@ import { vmNics } from './segments.ts';
 export function ownerConfiguresRouter(lab: SimLab, vmid: number, config: RouterConfig): void {
   const vm = lab.vm(vmid);
   if (vm.status !== 'running') throw new Error(`VM ${vmid} is not running: start it to reach the OPNsense console`);
-  if (!vm.boot?.ready) throw new Error(`VM ${vmid} has not finished booting`);
-  const os = vm.boot.os;
+  const os = vm.boot?.os;
   if (os !== 'opnsense' && os !== 'opnsense-installer') {
     throw new Error(`VM ${vmid} ${os ? `runs ${os}` : 'booted nothing'}: attach the OPNsense installer ISO as a CD-ROM and boot from it`);
   }
+  if (!vm.boot?.ready) throw new Error(`VM ${vmid} has not finished booting`);
   checkRouterConfig(config, vmNics(vm));
   lab.netState.router = { ...structuredClone(config), vmid };
   if (os === 'opnsense') return;
@@ -35,7 +35,8 @@ export function ownerConfiguresRouter(lab: SimLab, vmid: number, config: RouterC
   const volume = disk ? lab.volumes.find((v) => v.volid === disk) : undefined;
   if (!volume) throw new Error(`VM ${vmid} has no disk to install OPNsense on`);
   volume.image = OPNSENSE_INSTALLED;
-  // The installer's last step: reboot. What boots next is the firmware's choice (boot order).
+  // The installer's last step: reboot (from inside the guest: [PENDING] changes are not applied). What boots next is
+  // the firmware's choice (boot order).
   powerOff(lab, vm);
   powerOn(lab, vm);
 }

@@ -13,6 +13,7 @@ import { natSource, routerInbound, routerListens } from './router.ts';
 import { lookup, routeTable } from './routes.ts';
 import { attachmentsOf, onSegment, routerAttachments, type Attachment, type HostRef } from './segments.ts';
 
+/** `src` is the address the sender used (before any NAT on the way). */
 export type ProbeResult =
   | { kind: 'ok'; src: string }
   /** A TCP RST or ICMP port unreachable came back (nothing listens, or a REJECT). */
@@ -60,55 +61,56 @@ const failed = (verdict: Verdict | 'block' | 'reject', src: string): ProbeResult
 export function probe(lab: SimLab, from: HostRef, dst: string, proto: Packet['proto'], dport?: number, now = Date.now()): ProbeResult {
   const fw = lab.firewall.active;
   let host: HostRef = from;
-  const packet: Packet = { src: '', dst, proto, ...(dport !== undefined ? { dport } : {}), sport: proto === 'icmp' ? undefined : 43210 };
+  const packet: Packet = { src: '', dst, proto, ...(dport !== undefined ? { dport } : {}), ...(proto === 'icmp' ? {} : { sport: 43210 }) };
+  let origin = '';
   if (attachmentsOf(lab, from, now).some((a) => a.ip === dst) || dst.startsWith('127.')) {
     return listens(lab, from, packet) ? { kind: 'ok', src: dst } : { kind: 'refused', src: dst };
   }
   for (let hop = 0; hop < MAX_HOPS; hop++) {
     const route = lookup(routeTable(lab, host, now), packet.dst);
-    if (!route) return hop === 0 ? { kind: 'net-unreachable' } : { kind: 'timeout', src: packet.src };
+    if (!route) return hop === 0 ? { kind: 'net-unreachable' } : { kind: 'timeout', src: origin };
     if (host.kind === 'home-router' && route.dev === 'wan') {
       // The home router's NAT to the ISP: public addresses are the internet's; private ones go nowhere.
-      if (isPrivate(packet.dst) || internetListens(lab, packet.dst, proto, dport) === undefined) return { kind: 'timeout', src: packet.src };
-      return listens(lab, { kind: 'internet', ip: packet.dst }, packet) ? { kind: 'ok', src: packet.src } : { kind: 'refused', src: packet.src };
+      if (isPrivate(packet.dst) || internetListens(lab, packet.dst, proto, dport) === undefined) return { kind: 'timeout', src: origin };
+      return listens(lab, { kind: 'internet', ip: packet.dst }, packet) ? { kind: 'ok', src: origin } : { kind: 'refused', src: origin };
     }
     const egress: Attachment | undefined = attachmentsOf(lab, host, now).find((a) => a.dev === route.dev);
-    if (!egress) return hop === 0 ? { kind: 'net-unreachable' } : { kind: 'timeout', src: packet.src };
-    if (hop === 0) packet.src = route.src ?? egress.ip;
+    if (!egress) return hop === 0 ? { kind: 'net-unreachable' } : { kind: 'timeout', src: origin };
+    if (hop === 0) packet.src = origin = route.src ?? egress.ip;
     if (host.kind === 'router' && lab.netState.router) {
       const iface = routerAttachments(lab).find((a) => a.dev === egress.dev)?.iface;
       if (iface) packet.src = natSource(lab.netState.router, iface, packet.src);
     }
     if (egress.vmNic) {
       const verdict = vmNic(fw, egress.vmNic.vmid, egress.vmNic.netKey, 'out', packet);
-      if (verdict !== 'ACCEPT') return failed(verdict, packet.src);
+      if (verdict !== 'ACCEPT') return failed(verdict, origin);
     }
     const target = onSegment(lab, egress.segment, route.via ?? packet.dst, now);
-    if (!target) return hop === 0 ? { kind: 'host-unreachable', src: packet.src } : { kind: 'timeout', src: packet.src };
+    if (!target) return hop === 0 ? { kind: 'host-unreachable', src: origin } : { kind: 'timeout', src: origin };
     if (target.vmNic) {
       const verdict = vmNic(fw, target.vmNic.vmid, target.vmNic.netKey, 'in', packet);
-      if (verdict !== 'ACCEPT') return failed(verdict, packet.src);
+      if (verdict !== 'ACCEPT') return failed(verdict, origin);
     }
     if (target.host.kind === 'router') {
       const router = lab.netState.router;
       const iface = routerAttachments(lab).find((a) => a.ip === target.ip)?.iface;
-      if (!router || !iface) return { kind: 'timeout', src: packet.src };
+      if (!router || !iface) return { kind: 'timeout', src: origin };
       const verdict = routerInbound(router, iface, packet);
-      if (verdict !== 'pass') return failed(verdict, packet.src);
+      if (verdict !== 'pass') return failed(verdict, origin);
     }
     const destination = attachmentsOf(lab, target.host, now).some((a) => a.ip === packet.dst);
     if (destination) {
       if (target.host.kind === 'node') {
         const verdict = hostInput(fw, { ...packet, iface: target.dev });
-        if (verdict !== 'ACCEPT') return failed(verdict, packet.src);
+        if (verdict !== 'ACCEPT') return failed(verdict, origin);
       }
-      if (!listens(lab, target.host, packet)) return { kind: 'refused', src: packet.src };
-      return canReply(lab, target.host, packet.src, now) ? { kind: 'ok', src: packet.src } : { kind: 'timeout', src: packet.src };
+      if (!listens(lab, target.host, packet)) return { kind: 'refused', src: origin };
+      return canReply(lab, target.host, packet.src, now) ? { kind: 'ok', src: origin } : { kind: 'timeout', src: origin };
     }
     // Not for this host: only routers forward (guests and the node have ip_forward off).
     const forwards = target.host.kind === 'home-router' || (target.host.kind === 'router' && !lab.netState.faults.routerNotRouting);
-    if (!forwards) return { kind: 'timeout', src: packet.src };
+    if (!forwards) return { kind: 'timeout', src: origin };
     host = target.host;
   }
-  return { kind: 'timeout', src: packet.src };
+  return { kind: 'timeout', src: origin };
 }
