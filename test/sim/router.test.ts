@@ -6,9 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { callInternal } from '../../sim/dispatch.ts';
 import { ownerConfiguresRouter } from '../../sim/net/owner.ts';
 import { probe } from '../../sim/net/path.ts';
-import { guestAttachments } from '../../sim/net/segments.ts';
-import { buildRouterVm, nicMac, referenceRouterConfig } from '../../sim/scenario-router.ts';
-import { startSim, type RunningSim, type SimOptions } from '../../sim/server.ts';
+import { nicMac, referenceRouterConfig } from '../../sim/scenario-router.ts';
+import type { RunningSim } from '../../sim/server.ts';
+import { addressesOf as addressesFor, guest, labWithRouterVm, moveNic, rebootGuest, routerMacs } from './net-helpers.ts';
 
 let sim: RunningSim | undefined;
 afterEach(async () => {
@@ -16,26 +16,11 @@ afterEach(async () => {
   sim = undefined;
 });
 
-/** Phase 0 plus the two internal-only bridges and the router VM booted from its installer. */
-async function labWithRouterVm(faults: SimOptions['faults'] = []): Promise<RunningSim> {
-  const s = await startSim({ scenario: 'phase0', taskSeconds: 0.05, faults });
-  for (const iface of ['vmbr1', 'vmbr2']) await callInternal(s.lab, 'POST', '/nodes/proxmox/network', { iface, type: 'bridge', autostart: '1' });
-  await callInternal(s.lab, 'PUT', '/nodes/proxmox/network', {});
-  await buildRouterVm(s.lab);
-  await s.lab.boots.drain();
-  return s;
-}
-
-const macs = (s: RunningSim) => ({ wan: nicMac(s.lab, 150, 'net0'), services: nicMac(s.lab, 150, 'net1'), iot: nicMac(s.lab, 150, 'net2') });
-const addressesOf = (s: RunningSim, vmid: number): string[] => guestAttachments(s.lab, vmid, Number.MAX_SAFE_INTEGER).map((a) => `${a.ip}/${a.prefix} on ${a.segment}`);
-const move = async (s: RunningSim, vmid: number, bridge: string): Promise<void> => {
-  await callInternal(s.lab, 'PUT', `/nodes/proxmox/qemu/${vmid}/config`, { net0: `virtio,bridge=${bridge},firewall=1` });
-};
-const reboot = async (s: RunningSim, vmid: number): Promise<void> => {
-  await callInternal(s.lab, 'POST', `/nodes/proxmox/qemu/${vmid}/status/reboot`);
-  await s.lab.boots.drain();
-};
-const from = (vmid: number) => ({ kind: 'guest' as const, vmid });
+const macs = routerMacs;
+const addressesOf = addressesFor;
+const move = (s: RunningSim, vmid: number, bridge: string): Promise<void> => moveNic(s, vmid, bridge);
+const reboot = rebootGuest;
+const from = guest;
 
 describe('the router VM before the owner’s step', () => {
   it('boots the OPNsense installer from its CD-ROM and serves nothing: a guest moved to vmbr1 gets no address', async () => {
