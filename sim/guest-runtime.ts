@@ -59,6 +59,8 @@ export interface GuestSystem {
   netplan(vmid: number): string[];
   /** What listens on the guest's network (sshd, Home Assistant, published container ports). */
   listening(vmid: number): Array<{ proto: 'tcp' | 'udp'; port: number }>;
+  /** A kernel setting as the guest has it (`sysctl -p` of its /etc/sysctl.d files), e.g. net.ipv4.ip_forward. */
+  sysctl(vmid: number, key: string): string | undefined;
 }
 
 /** Boots in progress: one per VM, each ending after its delay; scenarios finish them at once with drain(). */

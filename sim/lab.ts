@@ -130,7 +130,7 @@ export class SimLab {
   nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });
   /** What runs inside guests (boot, cloud-init, the agent); the shell runner attaches the real one. */
-  guestSystem: GuestSystem = { boot: async () => undefined, agentRunning: () => false, cloudInitDone: () => false, hasCommand: () => false, forget: () => undefined, netplan: () => [], listening: () => [] };
+  guestSystem: GuestSystem = { boot: async () => undefined, agentRunning: () => false, cloudInitDone: () => false, hasCommand: () => false, forget: () => undefined, netplan: () => [], listening: () => [], sysctl: () => undefined };
   /** The node's own filesystem (snippets, import files, directory mappings); the shell runner attaches its sandbox. */
   nodeFiles: NodeFiles = new MemoryNodeFiles();
   /** The URLs the node and its guests can fetch. */

@@ -5,7 +5,7 @@
 // truth. The runner attaches itself to the lab (guest exec, the guests' system, the node's files); runners made for
 // the same lab share its sandboxes.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,6 +193,10 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     forget: (vmid) => rmSync(guestRoot(vmid), { recursive: true, force: true }),
     netplan: (vmid) => netplanTexts(guestRoot(vmid)),
     listening: (vmid) => listening(ensureGuest(vmid)),
+    sysctl(vmid, key) {
+      const file = join(ensureGuest(vmid), '.shim', 'state', 'sysctl', key);
+      return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+    },
   };
 
   const runner: SimShellRunner = {
