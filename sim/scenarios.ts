@@ -2,10 +2,10 @@
 // Jarvis would build goes through the simulator's own handlers (callInternal), so stored configs look exactly as
 // after a real create.
 import { callInternal } from './dispatch.ts';
-import type { Params } from './http.ts';
 import { DAY, recordNightlyRuns } from './backup-history.ts';
 import type { NetIface, SimLab } from './lab.ts';
-import { buildBlankVm, buildDebianVm, buildHaosVm, prepareImages, type ScenarioVm } from './scenario-guests.ts';
+import { buildDebianVm, buildHaosVm, prepareImages, type ScenarioVm } from './scenario-guests.ts';
+import { addSegmentsAndRouterVm, edgeGatewayRoutes, moveGuestsToSegments, ownerFinishesRouter, segmentationFirewall } from './scenario-phase2.ts';
 import type { ScenarioName } from './scenario-names.ts';
 
 const TB = 1000 ** 4;
@@ -45,8 +45,6 @@ function installNode(lab: SimLab): void {
     { devpath: '/dev/sdb', by_id_link: HDD_IDS[1], size: 4 * TB, model: 'WDC_WD40EFPX-68C6CN0', serial: 'WD-WX12D3456790', vendor: 'ATA', wwn: '0x50014ee2b1c2d3e5', type: 'hdd', rpm: 5400 },
   );
 }
-
-const sortedTags = (tags: string[]): string => [...tags].sort().join(';');
 
 const PHASE0_VMS: ScenarioVm[] = [
   { vmid: 100, name: 'edge-gateway', cores: 2, memory: 2048, disk: 32, description: 'Tailscale entry point; runs Jarvis.', tags: ['env-lab', 'role-edge-gateway', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
@@ -135,50 +133,24 @@ async function phase1(lab: SimLab): Promise<void> {
   ];
 }
 
-async function phase2(lab: SimLab): Promise<void> {
+/**
+ * Phase 2 started: the bridges and the router VM booted from the OPNsense installer, waiting for the owner's manual
+ * step; app-host and Home Assistant are still on the LAN.
+ */
+async function phase2RouterPending(lab: SimLab): Promise<void> {
   await phase1(lab);
-  await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr1', type: 'bridge', autostart: '1', comments: 'SERVICES internal-only' });
-  await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr2', type: 'bridge', autostart: '1', comments: 'IOT internal-only' });
-  await callInternal(lab, 'PUT', `${NODE}/network`, {});
-  await buildBlankVm(lab, {
-    vmid: 150, name: 'firewall-router', cores: 2, memory: 2048, disk: 16, description: 'OPNsense router between LAN, SERVICES and IOT.',
-    tags: ['env-lab', 'role-firewall-router', 'tier-lan', 'owner-loic'], bridges: ['vmbr0', 'vmbr1', 'vmbr2'], ostype: 'other', firewall: false,
-  });
-  await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { net0: 'virtio,bridge=vmbr1,firewall=1', tags: sortedTags(['env-lab', 'role-app-host', 'tier-services', 'owner-loic']) });
-  await callInternal(lab, 'PUT', `${NODE}/qemu/400/config`, { net0: 'virtio,bridge=vmbr2,firewall=1', tags: sortedTags(['env-lab', 'role-home-assistant', 'tier-iot', 'owner-loic']) });
-  await callInternal(lab, 'PUT', '/cluster/backup/jarvis-daily', { vmid: '100,150,300,400' });
+  await addSegmentsAndRouterVm(lab);
+}
 
-  // Firewall: the reference spec's firewall.cluster, the firewall wave's alias and node options, segmentation.
-  await callInternal(lab, 'POST', '/cluster/firewall/aliases', { name: 'proxmox-host', cidr: '192.168.1.10', comment: 'the node' });
-  for (const [name, comment, cidr] of [
-    ['mgmt-admins', 'admin LAN', '192.168.1.0/24'],
-    ['seg-services', 'SERVICES segment', '10.10.20.0/24'],
-    ['seg-iot', 'IOT segment', '10.10.30.0/24'],
-  ] as const) {
-    await callInternal(lab, 'POST', '/cluster/firewall/ipset', { name, comment });
-    await callInternal(lab, 'POST', `/cluster/firewall/ipset/${name}`, { cidr });
-  }
-  const rules: Params[] = [
-    { action: 'DROP', source: '+seg-services', proto: 'tcp', dport: '22,8006', comment: 'SERVICES must not reach Proxmox management' },
-    { action: 'DROP', source: '+seg-iot', proto: 'tcp', dport: '22,8006', comment: 'IOT must not reach Proxmox management' },
-    { action: 'ACCEPT', source: '192.168.1.0/24', proto: 'tcp', dport: '22', comment: 'admin LAN to SSH' },
-    { action: 'ACCEPT', source: '192.168.1.0/24', proto: 'tcp', dport: '8006', comment: 'admin LAN to the web UI' },
-    { action: 'ACCEPT', source: '100.64.0.0/10', proto: 'tcp', dport: '22,8006', comment: 'Tailscale management' },
-  ];
-  for (const [pos, rule] of rules.entries()) await callInternal(lab, 'POST', '/cluster/firewall/rules', { type: 'in', enable: '1', pos: String(pos), ...rule });
-  await callInternal(lab, 'PUT', `${NODE}/firewall/options`, { enable: '1' });
-  await callInternal(lab, 'PUT', `${NODE}/qemu/400/firewall/options`, { enable: '1', policy_in: 'DROP' });
-  const allowed: Array<[string, string]> = [['8123', 'IOT to Home Assistant'], ['1883', 'IOT to MQTT']];
-  for (const [pos, [dport, comment]] of allowed.entries()) {
-    await callInternal(lab, 'POST', `${NODE}/qemu/400/firewall/rules`, { type: 'in', action: 'ACCEPT', enable: '1', source: '+seg-iot', proto: 'tcp', dport, comment, pos: String(pos) });
-  }
-  await callInternal(lab, 'PUT', '/cluster/firewall/options', { enable: '1', policy_in: 'DROP', policy_out: 'ACCEPT' });
-
-  const routes = ['10.10.20.0/24', '10.10.30.0/24'];
-  const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway', advertisedRoutes: routes });
-  edge.enabledRoutes = [...routes];
-  const tailscale = lab.guests[100]!.facts.tailscale as { advertisedRoutes: string[] };
-  tailscale.advertisedRoutes = [...routes];
+/** Phase 2 done: the owner configured OPNsense, the guests are on their segments, firewalls and tailnet routes set. */
+async function phase2(lab: SimLab): Promise<void> {
+  await phase2RouterPending(lab);
+  await ownerFinishesRouter(lab);
+  // The owner also installed the Mosquitto add-on (IOT → MQTT on 1883).
+  (lab.guests[400]!.facts.homeAssistant as Record<string, unknown>).addons = ['core_mosquitto'];
+  await moveGuestsToSegments(lab);
+  await segmentationFirewall(lab);
+  await edgeGatewayRoutes(lab);
 }
 
 async function drifted(lab: SimLab): Promise<void> {
@@ -297,6 +269,8 @@ async function buildContent(lab: SimLab, name: ScenarioName, opts: { largeCount:
       return phase1(lab);
     case 'phase2':
       return phase2(lab);
+    case 'phase2-router-pending':
+      return phase2RouterPending(lab);
     case 'drifted':
       return drifted(lab);
     case 'backup-failures':

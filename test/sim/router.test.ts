@@ -7,7 +7,8 @@ import { callInternal } from '../../sim/dispatch.ts';
 import { ownerConfiguresRouter } from '../../sim/net/owner.ts';
 import { probe } from '../../sim/net/path.ts';
 import { nicMac, referenceRouterConfig } from '../../sim/scenario-router.ts';
-import type { RunningSim } from '../../sim/server.ts';
+import { startSim, type RunningSim } from '../../sim/server.ts';
+import { tailnetReaches } from '../../sim/net/tailnet-routes.ts';
 import { addressesOf as addressesFor, guest, labWithRouterVm, moveNic, rebootGuest, routerMacs } from './net-helpers.ts';
 
 let sim: RunningSim | undefined;
@@ -135,5 +136,20 @@ describe('router faults', () => {
     expect(addressesOf(sim, 400)).toEqual([]);
     await move(sim, 300, 'vmbr1');
     expect(addressesOf(sim, 300)[0]).toMatch(/ on vmbr1$/);
+  });
+});
+
+describe('the phase2 scenario with a router that does not route', () => {
+  it('app-host keeps its SERVICES lease and reaches its gateway, but nothing beyond it, and the tailnet route is dead', async () => {
+    sim = await startSim({ scenario: 'phase2', taskSeconds: 0.05, faults: ['router:no-routing'] });
+    const run = (...argv: string[]) => sim!.lab.guestExec(300, argv);
+    expect((await run('ping', '-c', '1', '-W', '2', '10.10.20.1')).exitcode).toBe(0);
+    const lan = await run('ping', '-c', '1', '-W', '2', '192.168.1.1');
+    expect(lan.exitcode).toBe(1);
+    expect(lan.out).toContain('1 packets transmitted, 0 received, 100% packet loss');
+    // Unbound on the router still resolves (it asks from the router itself), but nothing gets through the router.
+    expect((await run('getent', 'ahostsv4', 'deb.debian.org')).exitcode).toBe(0);
+    expect(await run('curl', '-fsS', 'https://pkgs.tailscale.com/stable/debian/trixie.noarmor.gpg')).toMatchObject({ exitcode: 28 });
+    expect(tailnetReaches(sim.lab, '10.10.20.30', 'tcp', 32400)).toMatchObject({ kind: 'timeout', device: 'edge-gateway' });
   });
 });
