@@ -1,6 +1,6 @@
 // A watcher's alert as a platform-neutral chat reply with its buttons (bot/ renders it per platform): Show log,
 // Plan a retry, Plan a fix, Snooze. A condition that can persist (a missing backup, a full storage, drift) can also be
-// snoozed; a failed task is alerted once anyway, so it gets no Snooze.
+// snoozed; a failed task or a recovery is said once anyway, so it gets no Snooze.
 import { planFixButton, planRetryButton, showLogButton, snoozeButton } from '../commands/buttons.ts';
 import { PHASES } from '../commands/grammar.ts';
 import type { Reply, ReplyButton } from '../commands/reply.ts';
@@ -31,7 +31,8 @@ function actionButton(action: AlertAction): ReplyButton | undefined {
 
 export function alertButtons(alert: Alert): ReplyButton[] {
   const buttons = alert.actions.map(actionButton).filter((b): b is ReplyButton => b !== undefined);
-  const snoozable = alert.kind !== 'backup-failed' && alert.kind !== 'test';
+  // A failed task and a recovery are said once anyway; a test is a test.
+  const snoozable = alert.kind !== 'backup-failed' && alert.kind !== 'recovered' && alert.kind !== 'test';
   if (snoozable && !buttons.some((b) => b.action === 'snooze')) buttons.push(snoozeButton(alert.key));
   return buttons;
 }

@@ -2,8 +2,8 @@
 // (`/jarvis plan`), the drift watch and `jarvis status`, so every path plans the same way.
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
-import { readGuestFacts } from '../infra/facts/guest.ts';
 import { readHostFacts } from '../infra/facts/host.ts';
+import { FACT_READERS } from '../infra/facts/readers.ts';
 import { InputError, UnreachableError } from '../lib/errors.ts';
 import { buildPlan, phaseNumberOf, scanLab, type ScanPorts } from '../planner/index.ts';
 import type { Plan, PlanPhase } from '../planner/plan.ts';
@@ -24,7 +24,7 @@ export const PLAN_PHASES = Object.keys(PHASE_SPECS) as PlanPhase[];
 export const defaultSpecFor = (phase: PlanPhase): string => PHASE_SPECS[phase];
 
 export function scanPortsOf(ports: LabPorts): ScanPorts {
-  return { ...ports, facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts } };
+  return { ...ports, facts: FACT_READERS };
 }
 
 /** What status and the watchers read: the API, the tailnet, and host facts when there is a host shell. */

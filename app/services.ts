@@ -71,10 +71,10 @@ export function createServices(options: ServicesOptions): RunningServices {
     snoozeAlert: async (key, hours, requester) => snoozeAlert(ctx, key, hours, requester),
     gates: async () => gateState(journal),
     lock: async (requester, reason) => lockLab(ctx, requester, reason),
-    unlock: async (requester) => unlockLab(ctx, requester),
+    unlock: async (requester, options) => unlockLab(ctx, requester, options),
     freeze: async (requester, reason) => freezeLab(ctx, requester, reason),
     unfreeze: async (requester) => unfreezeLab(ctx, requester),
-    history: async (limit) => planHistory(journal, limit),
+    history: async (limit) => planHistory(journal, limit, { now: Date.now(), ttlMs: config.approvalTtlMinutes * 60_000 }),
   };
 
   return { services, journal, dataDir, close: () => journal.close() };

@@ -7,8 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { createProxmoxClient } from '../infra/proxmox/client.ts';
 import { createAgentShell } from '../infra/proxmox/agent-shell.ts';
 import { createTailnetClient } from '../infra/tailscale/client.ts';
-import { readGuestFacts } from '../infra/facts/guest.ts';
-import { readHostFacts } from '../infra/facts/host.ts';
+import { FACT_READERS } from '../infra/facts/readers.ts';
 import { Secret } from '../lib/secret.ts';
 import { buildPlan, instrumentApi, scanLab, type ScanPorts } from '../planner/index.ts';
 import { loadSpec } from '../planner/spec/load.ts';
@@ -62,7 +61,7 @@ async function planOnce(
       ...(hostShell
         ? {
             hostShell,
-            facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts },
+            facts: FACT_READERS,
             guestShell: (vmid: number) => (names.has(vmid) ? createAgentShell(api, vmid, names.get(vmid)!) : undefined),
           }
         : {}),

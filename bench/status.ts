@@ -43,7 +43,7 @@ export async function benchStatus(opts: { runs?: number; latencyMs?: number } = 
   const snapshot = async (ports: MonitorPorts) => {
     const now = Date.now();
     const collected = await collect(ports, { now, historyHours: historyHours(THRESHOLDS) });
-    if (collected.unreachable) throw new Error(collected.unreachable);
+    if (collected.unreadable) throw new Error(collected.unreadable.reason);
     renderStatusText(buildStatus(collected, { now, thresholds: THRESHOLDS }));
     return collected.proxmoxRequests;
   };

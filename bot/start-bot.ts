@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JarvisConfig } from '../lib/config.ts';
 import { InputError } from '../lib/errors.ts';
+import { parseListenAddress } from '../lib/addresses.ts';
 import type { CommandDeps } from '../commands/context.ts';
 import { createDispatcher, type Dispatcher } from '../commands/dispatcher.ts';
 import type { Reply } from '../commands/reply.ts';
@@ -45,9 +46,8 @@ function loopbackOnly(variable: string, url: string | undefined): string | undef
 function slackMode(slack: NonNullable<JarvisConfig['slack']>): SlackMode {
   if (slack.appToken) return { kind: 'socket', appToken: slack.appToken };
   if (!slack.signingSecret || !slack.httpListen) throw new InputError('Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET with SLACK_HTTP_LISTEN (HTTP mode)');
-  const match = /^(.+):(\d{1,5})$/.exec(slack.httpListen);
-  if (!match) throw new InputError(`SLACK_HTTP_LISTEN=${slack.httpListen}: must be HOST:PORT with a LAN or tailnet address`);
-  return { kind: 'http', signingSecret: slack.signingSecret, host: (match[1] as string).replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+  const { host, port } = parseListenAddress('SLACK_HTTP_LISTEN', slack.httpListen);
+  return { kind: 'http', signingSecret: slack.signingSecret, host, port };
 }
 
 export async function startChatBot(options: ChatBotOptions): Promise<ChatBot> {

@@ -2,17 +2,22 @@
 // Shared by the typed commands (approve/confirm/apply) and by reactions and button clicks on every platform.
 import type { Decision } from './approvals/state-machine.ts';
 import type { CommandContext, MessageRef } from './context.ts';
+import { criticalWarnings } from './plan-details.ts';
 import { errorReply, reply, type Reply } from './reply.ts';
 import type { ApplyProgress, ApplyReport } from './services.ts';
 
-/** The answer to a decision, or undefined when nothing should be said (ignored events, double clicks). */
-export function decisionReply(decision: Decision): Reply | undefined {
+/**
+ * The answer to a decision, or undefined when nothing should be said (ignored events; a double click or a replayed
+ * reaction). A typed command always gets an answer, a duplicate too: where the plan is and what to run next.
+ */
+export function decisionReply(decision: Decision, typed = false): Reply | undefined {
   switch (decision.outcome) {
     case 'ignored':
-    case 'duplicate':
       return undefined;
+    case 'duplicate':
+      return typed ? reply('info', `Plan ${decision.planId}`, [{ lines: [decision.message] }], decision.next) : undefined;
     case 'refused':
-      return { ...errorReply('Not applied', [decision.message], nextAfterRefusal(decision)), private: false };
+      return errorReply('Not applied', [decision.message], nextAfterRefusal(decision));
     case 'recorded':
       return reply('info', 'Approval recorded', [{ lines: [decision.message] }], `another approver: ✅ or /jarvis approve ${decision.planId}`);
     case 'needs-confirmation':
@@ -28,9 +33,12 @@ function nextAfterRefusal(decision: Extract<Decision, { outcome: 'refused' }>): 
   switch (decision.reason) {
     case 'expired':
     case 'superseded':
-    case 'closed':
     case 'no-plan':
       return '/jarvis plan <phase>';
+    case 'closed':
+      return '/jarvis history';
+    case 'ambiguous':
+      return '/jarvis history';
     case 'wrong-hash':
     case 'not-awaiting-confirmation':
       return '/jarvis confirm <shortHash>';
@@ -42,10 +50,19 @@ function nextAfterRefusal(decision: Extract<Decision, { outcome: 'refused' }>): 
   }
 }
 
-/** Answers a decision in the channel and, when it approved a plan, queues the apply. */
-export async function answerDecision(decision: Decision, ctx: CommandContext): Promise<Reply | undefined> {
-  const answer = decisionReply(decision);
+/**
+ * Answers a decision and, when it approved a plan, queues the apply. `typed`: a command, not a reaction or click. The
+ * prompt for a critical plan's typed confirmation restates what cannot be undone (the disks a pool erases), so nobody
+ * confirms a hash blind.
+ */
+export async function answerDecision(decision: Decision, ctx: CommandContext, typed = false): Promise<Reply | undefined> {
+  const answer = decisionReply(decision, typed);
   if (decision.outcome === 'approved') queueApply(decision.planId, ctx);
+  if (decision.outcome === 'needs-confirmation' && answer) {
+    const saved = await ctx.deps.services.getPlan(decision.planId);
+    const warnings = saved ? criticalWarnings(saved.plan) : [`the plan file of ${decision.planId} could not be read: read it with /jarvis details ${decision.planId} before you confirm`];
+    return { ...answer, sections: [...answer.sections, { title: 'You confirm that this plan', lines: warnings.map((w) => `⚠️ ${w}`) }] };
+  }
   return answer;
 }
 
@@ -62,7 +79,7 @@ export function queueApply(planId: string, ctx: CommandContext): void {
     await progress.open();
     let report: ApplyReport;
     try {
-      report = await deps.services.apply(planId, { approvals: start.approvals, requester: ctx.requester, onProgress: (event) => progress.update(event) });
+      report = await deps.services.apply(planId, { approvals: start.approvals, approvedPlan: start.plan, requester: ctx.requester, onProgress: (event) => progress.update(event) });
     } catch (error) {
       deps.log('error', 'apply threw', { planId, requestId: ctx.requestId, error: error instanceof Error ? error.message : String(error) });
       report = { outcome: 'failed', planId, message: `apply stopped unexpectedly (request ${ctx.requestId})`, completed: [], validated: false };
@@ -90,7 +107,7 @@ class ProgressMessage {
   }
 
   update(event: ApplyProgress): void {
-    const icon = { started: '⏳', done: '✅', failed: '❌', skipped: '⏭️' }[event.state];
+    const icon = { started: '⏳', done: '✅', failed: '❌', skipped: '⏭️', waiting: '⏸️' }[event.state];
     this.#total = event.total;
     this.#lines.set(event.actionId, `${icon} ${event.index}/${event.total} ${event.target}${event.detail ? ` — ${event.detail}` : ''}`);
     if (this.#dirty) return;
@@ -104,12 +121,18 @@ class ProgressMessage {
   async close(report: ApplyReport): Promise<void> {
     await this.#chain;
     const ok = report.outcome === 'applied';
+    const owner = report.waitingForOwner ?? [];
     const lines = [report.message];
     if (report.outcome === 'applied') lines.push(validationLine(report));
+    for (const step of owner) lines.push(`⏸️ waiting for the owner — ${step.step}:`, ...step.instructions.map((i) => `  • ${i}`));
     if (report.failed) lines.push(`Failed at ${report.failed.actionId}: ${report.failed.error}`);
     for (const hint of report.rollbackHints ?? []) lines.push(`↩ ${hint}`);
     const final: Reply = {
-      ...this.#render(ok ? (report.validated ? 'Applied and validated' : 'Applied, not validated') : report.outcome === 'refused' ? 'Apply refused' : 'Apply failed', ok && report.validated ? 'ok' : 'error'),
+      ...this.#render(
+        ok ? (!report.validated ? 'Applied, not validated' : owner.length > 0 ? 'Applied and validated — waiting for the owner' : 'Applied and validated') : report.outcome === 'refused' ? 'Apply refused' : 'Apply failed',
+        // Jarvis's part is done either way; the manual steps are listed in the reply.
+        ok && report.validated ? 'ok' : 'error',
+      ),
       next: ok ? '/jarvis status' : report.outcome === 'refused' ? '/jarvis plan <phase>' : '/jarvis history',
     };
     final.sections.push({ lines });

@@ -17,7 +17,7 @@ export const SNOOZE_HOURS = 24;
 
 export const isPlanButton = (action: ButtonAction): boolean => action === 'approve' || action === 'reject' || action === 'dry-run' || action === 'details';
 
-export const showLogButton = (upid: string): ReplyButton => ({ action: 'show-log', arg: upid, label: 'Show log', style: 'secondary' });
+export const showLogButton = (upid: string, label = 'Show log'): ReplyButton => ({ action: 'show-log', arg: upid, label, style: 'secondary' });
 export const planRetryButton = (vmid: number, label = `Plan a retry of VM ${vmid}`): ReplyButton => ({ action: 'plan-retry', arg: String(vmid), label, style: 'primary' });
 export const planFixButton = (phase: PlanPhase, label = 'Plan a fix'): ReplyButton => ({ action: 'plan-fix', arg: phase, label, style: 'primary' });
 export const snoozeButton = (alertKey: string, label = `Snooze ${SNOOZE_HOURS} h`): ReplyButton => ({ action: 'snooze', arg: alertKey, label, style: 'secondary' });
@@ -25,21 +25,17 @@ export const reportButton = (report: (typeof BUTTON_REPORTS)[number], label: str
 
 /** A report's follow-ups as buttons. */
 export function followUpButtons(followUps: readonly FollowUp[]): ReplyButton[] {
-  return followUps.map((f) => (f.kind === 'plan-fix' ? planFixButton(f.phase, `Plan ${f.phase} drift fix`) : planRetryButton(f.vmid)));
+  return followUps.map((f) => (f.kind === 'plan-fix' ? planFixButton(f.phase, `Plan ${f.phase} drift fix`) : f.kind === 'plan-retry' ? planRetryButton(f.vmid) : showLogButton(f.upid, f.label)));
 }
 
-/**
- * The words after `/jarvis` a follow-up button stands for; undefined for `details`, which is a file, not a command.
- * The grammar validates the argument when the click runs it.
- */
-export function buttonCommand(button: { action: ButtonAction; arg: string }): string | undefined {
+/** The words after `/jarvis` a button stands for. The grammar validates the argument when the click runs it. */
+export function buttonCommand(button: { action: ButtonAction; arg: string }): string {
   switch (button.action) {
     case 'approve':
     case 'reject':
     case 'dry-run':
-      return `${button.action} ${button.arg}`;
     case 'details':
-      return undefined;
+      return `${button.action} ${button.arg}`;
     case 'show-log':
       return `log ${button.arg}`;
     case 'plan-retry':

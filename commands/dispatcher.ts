@@ -7,7 +7,7 @@ import { APPROVER_ONLY, BUTTON_REPORTS, buttonCommand } from './buttons.ts';
 import { messageKey, type CommandContext, type CommandDeps, type Conversation, type MessageRef } from './context.ts';
 import { parseCommand, type ParsedCommand } from './grammar.ts';
 import { runCommand } from './handlers/index.ts';
-import { errorReply, reply, type ButtonAction, type Reply } from './reply.ts';
+import { errorReply, type ButtonAction, type Reply } from './reply.ts';
 import type { Requester } from './services.ts';
 
 /** A command as an adapter received it. */
@@ -31,6 +31,8 @@ export interface DecisionInput {
   message: MessageRef;
   /** The platform's id of the event; a replay of the same id does nothing. */
   eventKey: string;
+  /** Answers only the person who reacted or clicked (refusals), where the platform can; otherwise the channel is told. */
+  respondPrivately?: (reply: Reply) => Promise<void>;
 }
 
 /** A click on any button but Approve/Reject (those are decisions): the button's action and argument. */
@@ -49,8 +51,8 @@ export interface ButtonArgs {
 export interface Dispatcher {
   handle(input: CommandInput): Promise<void>;
   decide(input: DecisionInput): Promise<void>;
-  /** The Details button: the full Markdown plan as a file. */
-  details(planId: string, input: Omit<CommandInput, 'text' | 'prefixed'>): Promise<void>;
+  /** A ✅/❌ was taken back: adding it again is a new event (a vote still counts once per person). */
+  reactionRemoved(eventKey: string): void;
   /** Dry-run, Details and the alert and report buttons: each runs the command it stands for (commands/buttons.ts). */
   click(input: ClickInput): Promise<void>;
   buttonArgs: ButtonArgs;
@@ -64,6 +66,21 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
   let holder: { who: string; what: string; since: string } | undefined;
 
   const pendingEffects = new WeakMap<CommandContext, Array<() => void>>();
+  // Plan messages being posted, per channel: until one is linked to its plan, a ✅ on it would find no plan, so a
+  // decision on an unknown message waits for these posts to finish (Discord rate-limits the bot's own reaction PUTs:
+  // the window is hundreds of milliseconds) and is then decided again, instead of being lost.
+  const posting = new Map<string, Set<Promise<void>>>();
+  const startPosting = (channelKey: string): (() => void) => {
+    let done!: () => void;
+    const post = new Promise<void>((resolve) => (done = resolve));
+    const set = posting.get(channelKey) ?? new Set();
+    posting.set(channelKey, set.add(post));
+    return () => {
+      set.delete(post);
+      if (set.size === 0) posting.delete(channelKey);
+      done();
+    };
+  };
   const context = (requester: Requester, conversation: Conversation): CommandContext => {
     const effects: Array<() => void> = [];
     const ctx: CommandContext = {
@@ -78,10 +95,12 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
   };
 
   async function deliver(ctx: CommandContext, answer: Reply | undefined, respond: CommandInput['respond']): Promise<void> {
+    const posted = answer?.approvalRequest ? startPosting(ctx.conversation.channelKey) : undefined;
     try {
       const ref = answer && (await respond(answer));
       if (answer?.approvalRequest && ref) deps.approvals.attachMessage(answer.approvalRequest.plan.id, messageKey(ref));
     } finally {
+      posted?.();
       for (const effect of pendingEffects.get(ctx)?.splice(0) ?? []) effect();
     }
   }
@@ -126,19 +145,25 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
       const ctx = context(input.requester, input.conversation);
       const target = { messageKey: messageKey(input.message) };
       const approvalInput = { actor: input.requester, via: input.via, target, eventKey: input.eventKey };
-      await guarded(ctx, (answer) => input.conversation.post(answer), async () => {
-        const decision = input.kind === 'approve' ? deps.approvals.approve(approvalInput) : deps.approvals.reject(approvalInput);
+      const respond = async (answer: Reply): Promise<MessageRef | undefined> => {
+        if (!answer.private || !input.respondPrivately) return input.conversation.post(answer);
+        await input.respondPrivately(answer);
+        return undefined;
+      };
+      await guarded(ctx, respond, async () => {
+        const decide = () => (input.kind === 'approve' ? deps.approvals.approve(approvalInput) : deps.approvals.reject(approvalInput));
+        let decision = decide();
+        const beingPosted = posting.get(input.conversation.channelKey);
+        if (decision.outcome === 'ignored' && decision.unlinked && beingPosted) {
+          await Promise.all([...beingPosted]);
+          decision = decide();
+        }
         return input.kind === 'approve' ? answerDecision(decision, ctx) : decisionReply(decision);
       });
     },
 
-    async details(planId, input) {
-      const ctx = context(input.requester, input.conversation);
-      await guarded(ctx, input.respond, async () => {
-        const saved = await deps.services.getPlan(planId);
-        if (!saved) return errorReply(`No plan ${planId}`, [], '/jarvis history');
-        return { ...reply('info', `Plan ${planId} in full`, [], `react ✅ or /jarvis approve ${planId}`), attachments: [{ filename: `plan-${planId}.md`, content: saved.markdown }] };
-      });
+    reactionRemoved(eventKey) {
+      deps.approvals.forgetEvent(eventKey);
     },
 
     async click(input) {
@@ -152,14 +177,12 @@ export function createDispatcher(deps: CommandDeps): Dispatcher {
       if (/\s/.test(arg) || (action === 'report' && !(BUTTON_REPORTS as readonly string[]).includes(arg))) {
         return deliver(ctx, errorReply('Not a button of Jarvis', [`"${arg.slice(0, 60)}" is not a ${action} argument.`], '/jarvis help'), input.respond);
       }
-      if (action === 'details') return dispatcher.details(arg, input);
       // Planning from an alert or silencing one is for approvers, even where the typed command is open to everyone.
       if (APPROVER_ONLY.has(action) && !isApprover(deps.approvals.policy, requester)) {
         deps.log('info', 'refused: not an approver', { requestId: ctx.requestId, button: action, requester: `${requester.platform}:${requester.id}` });
-        return deliver(ctx, { ...errorReply(`${requester.displayName} is not an approver`, ['Only approvers may plan or snooze from an alert; anyone may read a log.'], '/jarvis help'), private: false }, input.respond);
+        return deliver(ctx, errorReply(`${requester.displayName} is not an approver`, ['Only approvers may plan or snooze from an alert; anyone may read a log.'], '/jarvis help'), input.respond);
       }
-      const text = buttonCommand({ action, arg });
-      if (text) await dispatcher.handle({ text, prefixed: false, requester, conversation: input.conversation, respond: input.respond });
+      await dispatcher.handle({ text: buttonCommand({ action, arg }), prefixed: false, requester, conversation: input.conversation, respond: input.respond });
     },
 
     buttonArgs: {

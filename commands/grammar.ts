@@ -1,6 +1,6 @@
 // The `/jarvis` grammar shared by chat, console and CLI. Parsing gives a command, an immediate reply (usage
 // error, did-you-mean) or nothing (text not addressed to Jarvis), Atlantis style. No I/O here.
-import type { PlanPhase } from '../planner/plan.ts';
+import { PLAN_ID_PATTERN, type PlanPhase } from '../planner/plan.ts';
 import { errorReply, type Reply } from './reply.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -13,7 +13,7 @@ type WithReason<N extends string> = N extends string ? { name: N; reason?: strin
 
 export type ParsedCommand =
   | { name: 'plan'; phase: PlanPhase }
-  | WithPlan<'apply' | 'dry-run'>
+  | WithPlan<'apply' | 'dry-run' | 'details'>
   | MaybePlan<'approve' | 'reject'>
   | { name: 'confirm'; hash: string; planId?: string }
   | { name: 'snapshots'; vmid: number }
@@ -24,7 +24,8 @@ export type ParsedCommand =
   | WithReason<'lock' | 'freeze'>
   | { name: 'history'; limit: number }
   | { name: 'help'; topic?: CommandName }
-  | Bare<'status' | 'backups' | 'check' | 'drift' | 'unlock' | 'unfreeze' | 'alerts-test'>;
+  | { name: 'unlock'; force: boolean }
+  | Bare<'status' | 'backups' | 'check' | 'drift' | 'unfreeze' | 'alerts-test'>;
 
 export type CommandName = ParsedCommand['name'];
 
@@ -41,7 +42,6 @@ export interface CommandSpec {
   build: (args: string[]) => ParsedCommand | { error: string; suggestion?: string };
 }
 
-const PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SNAPSHOT = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 const HASH = /^[0-9a-f]{4,64}$/i;
 /** `UPID:node:pid:pstart:starttime:type:id:user:` as Proxmox writes task ids. */
@@ -55,7 +55,7 @@ const tooMany = (extra: string[]): BuildResult => ({ error: `unexpected argument
 
 function planIdArg(value: string | undefined, what = 'a plan id'): string | { error: string } {
   if (value === undefined) return { error: `needs ${what}` };
-  return PLAN_ID.test(value) ? value : { error: `"${value}" is not a plan id (letters, digits, . _ -)` };
+  return PLAN_ID_PATTERN.test(value) ? value : { error: `"${value.slice(0, 80)}" is not a plan id (letters, digits, _ and -)` };
 }
 
 function vmidArg(value: string | undefined): number | { error: string } {
@@ -67,7 +67,7 @@ function vmidArg(value: string | undefined): number | { error: string } {
 }
 
 const noArgs =
-  (name: 'status' | 'backups' | 'check' | 'drift' | 'unlock' | 'unfreeze') =>
+  (name: 'status' | 'backups' | 'check' | 'drift' | 'unfreeze') =>
   (args: string[]): BuildResult =>
     args.length ? tooMany(args) : { name };
 
@@ -138,6 +138,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       return typeof planId === 'string' ? { name: 'dry-run', planId } : planId;
     },
   },
+  {
+    name: 'details',
+    usage: 'details <planId>',
+    summary: 'the whole plan, every action in full, as a Markdown file',
+    role: 'viewer',
+    build: ([id, ...rest]) => {
+      if (rest.length) return tooMany(rest);
+      const planId = planIdArg(id);
+      return typeof planId === 'string' ? { name: 'details', planId } : planId;
+    },
+  },
   { name: 'status', usage: 'status', summary: 'how the lab is, headline first', role: 'viewer', build: noArgs('status') },
   { name: 'backups', usage: 'backups', summary: 'backup jobs and their last runs', role: 'viewer', build: noArgs('backups') },
   { name: 'check', usage: 'check', summary: 'validate the specs (schema + guardrails)', role: 'viewer', build: noArgs('check') },
@@ -206,7 +217,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   { name: 'lock', usage: 'lock [reason]', summary: 'hold the lab: only you may apply until unlock', role: 'approver', build: withReason('lock') },
-  { name: 'unlock', usage: 'unlock', summary: 'release the lab lock', role: 'approver', build: noArgs('unlock') },
+  {
+    name: 'unlock',
+    usage: 'unlock [force]',
+    summary: "release the lab lock (force: override another approver's lock; audited)",
+    role: 'approver',
+    build: ([word, ...rest]) => {
+      if (rest.length) return tooMany(rest);
+      if (word === undefined) return { name: 'unlock', force: false };
+      if (word.toLowerCase() === 'force') return { name: 'unlock', force: true };
+      return { error: `unexpected argument "${word}" (only "force")`, suggestion: 'unlock force' };
+    },
+  },
   { name: 'freeze', usage: 'freeze [reason]', summary: 'stop all applies until unfreeze', role: 'approver', build: withReason('freeze') },
   { name: 'unfreeze', usage: 'unfreeze', summary: 'allow applies again', role: 'approver', build: noArgs('unfreeze') },
   {

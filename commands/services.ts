@@ -31,6 +31,8 @@ export interface ServiceRefusal {
   violations?: readonly PlanViolation[];
   /** The refused plan, when one was built (violations are part of it). */
   plan?: Plan;
+  /** The command that helps next, when it is not the usual one for `code` (commands/handlers/refusal.ts). */
+  next?: string;
 }
 
 /** A plan made and saved; `markdown` is the full human twin (attached as a file when a message cannot hold it). */
@@ -45,12 +47,14 @@ export interface DryRunReport {
   problems: string[];
 }
 
-/** One recorded approval that apply receives; apply re-checks planHash against the plan. */
+/** One recorded approval that apply receives; apply checks that it binds to the plan it runs. */
 export interface ApprovalRecord {
   /** Qualified id (`discord:1234`). */
   approver: string;
   planId: string;
   planHash: string;
+  /** planContentHash (planner/artifact.ts) of the whole plan as it was shown to the approver. */
+  contentHash: string;
   /** ISO time. */
   at: string;
   via: 'reaction' | 'button' | 'text' | 'typed-confirmation';
@@ -60,7 +64,8 @@ export interface ApprovalRecord {
 export interface ApplyProgress {
   actionId: string;
   target: string;
-  state: 'started' | 'done' | 'failed' | 'skipped';
+  /** `waiting`: a manual step the owner has not done yet (the apply goes on). */
+  state: 'started' | 'done' | 'failed' | 'skipped' | 'waiting';
   /** 1-based position and total, for "3/7". */
   index: number;
   total: number;
@@ -80,16 +85,23 @@ export interface ApplyReport {
   validatedBy?: 'rescan' | 'vm-checks';
   /** Rollback hints of the actions that ran, most recent first, for a failed apply. */
   rollbackHints?: string[];
+  /** Manual steps left to the owner (applied: Jarvis's part is done and validated; these are not failures). */
+  waitingForOwner?: Array<{ step: string; instructions: string[] }>;
 }
 
 export interface ApplyOptions {
   approvals: readonly ApprovalRecord[];
+  /**
+   * The plan exactly as it was shown and approved (planContent, kept by the approval store): apply runs this content
+   * and refuses, as tampered, a saved plan file whose content differs from it.
+   */
+  approvedPlan: string;
   requester: Requester;
   onProgress?: (event: ApplyProgress) => void;
 }
 
 /** A next step a report offers: a button on chat, the command it stands for on the console. */
-export type FollowUp = { kind: 'plan-fix'; phase: PlanPhase } | { kind: 'plan-retry'; vmid: number };
+export type FollowUp = { kind: 'plan-fix'; phase: PlanPhase } | { kind: 'plan-retry'; vmid: number } | { kind: 'show-log'; upid: string; label: string };
 
 /** A generic read-only report (status, backups, check, drift): headline first, then titled sections. */
 export interface Report {
@@ -131,10 +143,16 @@ export type GateResult = { ok: true; state: GateState } | ServiceRefusal;
 export interface HistoryEntry {
   at: string;
   planId: string;
-  phase: PlanPhase | 'rollback';
+  /** The plan's phase, `rollback` / `backup-retry` for those plans, `?` when only its apply was recorded. */
+  phase: string;
   requestedBy: string;
+  /** Approvals that counted; empty for a rejected plan. */
   approvedBy: string[];
-  outcome: 'applied' | 'failed' | 'refused' | 'rejected' | 'expired';
+  /**
+   * pending: awaits a decision (within the approval TTL); superseded: replaced by a newer plan; no-change: nothing
+   * to do; drift: made by /jarvis drift to show differences, never offered for approval.
+   */
+  outcome: 'pending' | 'applying' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
   summary: string;
 }
 
@@ -145,7 +163,7 @@ export interface JarvisServices {
   /** A saved plan by id, with its Markdown; undefined if unknown. */
   getPlan(planId: string): Promise<{ plan: Plan; markdown: string } | undefined>;
   dryRun(planId: string): Promise<DryRunReport | ServiceRefusal>;
-  /** Apply a saved plan; the caller has checked the approvals, apply re-checks planHash and staleness. */
+  /** Apply an approved plan; the caller has checked the approvals, apply checks they bind to it, then staleness. */
   apply(planId: string, options: ApplyOptions): Promise<ApplyReport>;
   status(): Promise<Report>;
   backups(): Promise<Report>;
@@ -163,7 +181,8 @@ export interface JarvisServices {
   snoozeAlert(key: string, hours: number, requester: Requester): Promise<{ ok: true; key: string; until: string } | ServiceRefusal>;
   gates(): Promise<GateState>;
   lock(requester: Requester, reason?: string): Promise<GateResult>;
-  unlock(requester: Requester): Promise<GateResult>;
+  /** Releases the lab lock: its holder may; someone else only with `force` (audited). */
+  unlock(requester: Requester, options?: { force?: boolean }): Promise<GateResult>;
   freeze(requester: Requester, reason?: string): Promise<GateResult>;
   unfreeze(requester: Requester): Promise<GateResult>;
   history(limit: number): Promise<HistoryEntry[]>;

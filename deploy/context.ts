@@ -1,12 +1,11 @@
 // Wires the apply engine to a lab: the planner's fingerprints for the stale check, the re-scan for validation, the
 // provisioning steps, secrets from the environment and the TCP management probe. Used by `jarvis apply` and by chat.
-import { readGuestFacts } from '../infra/facts/guest.ts';
-import { readHostFacts } from '../infra/facts/host.ts';
+import { FACT_READERS } from '../infra/facts/readers.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
 import { EXIT, JarvisError } from '../lib/errors.ts';
-import { fingerprintTargets, type ScanPorts } from '../planner/index.ts';
+import { changesFirewall, fingerprintTargets, phaseNumberOf, readLiveFirewall, recheckPlan, resolvePhase, type ScanPorts } from '../planner/index.ts';
 import type { Plan } from '../planner/plan.ts';
 import { loadSpec, type LoadedSpec } from '../planner/spec/load.ts';
 import type { Journal } from './journal.ts';
@@ -64,7 +63,7 @@ export function createApplyContext(wiring: ApplyWiring): ApplyContext {
     hostShell: lab.hostShell,
     guestShell: lab.guestShell,
     tailnet: lab.tailnet,
-    facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts },
+    facts: FACT_READERS,
   };
   const spec = wiring.spec.spec;
   return {
@@ -76,6 +75,12 @@ export function createApplyContext(wiring: ApplyWiring): ApplyContext {
     journal: wiring.journal,
     fingerprint: (keys) => fingerprintTargets(scanPorts, keys, spec),
     validate: makeValidator({ plan, spec, scanPorts, pve: lab.pve, now: Date.now }),
+    guardrails: async () => {
+      if (!changesFirewall(plan)) return recheckPlan({ plan, spec: wiring.spec });
+      const firewall = await readLiveFirewall(scanPorts, resolvePhase(spec, phaseNumberOf(plan.phase, spec)));
+      if (!firewall.known) throw new Error(`the firewall could not be read for the lock-out check (${firewall.reason})`);
+      return recheckPlan({ plan, spec: wiring.spec, liveFirewall: firewall.value });
+    },
     requester: wiring.requester,
     via: wiring.via,
     approved: wiring.approved,

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS actions (
   plan_hash TEXT NOT NULL,
   action_id TEXT NOT NULL,
   plan_id TEXT NOT NULL,
-  status TEXT NOT NULL,              -- running | done | failed | reverted | refused
+  status TEXT NOT NULL,              -- running | done | waiting | failed | reverted | refused
   detail TEXT NOT NULL DEFAULT '',
   started_at TEXT NOT NULL,
   finished_at TEXT,
@@ -75,6 +75,9 @@ export function openApplyDb(path: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  // The manual lock's reason lives beside its holder (whose id is compared exactly); stores made before get the column.
+  const lockColumns = (db.prepare('PRAGMA table_info(apply_lock)').all() as Array<{ name: string }>).map((c) => c.name);
+  if (!lockColumns.includes('reason')) db.exec('ALTER TABLE apply_lock ADD COLUMN reason TEXT');
   return db;
 }
 

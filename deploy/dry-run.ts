@@ -45,10 +45,13 @@ export function dryRunAction(plan: Plan, action: PlanAction): DryRunAction {
       operations.push(`run step ${params.step} on the node ${plan.node} with ${safeJson(params.args)} (check first, apply if not done)`);
       break;
     case 'guest':
-      operations.push(`run step ${params.step} in VM ${params.vmid} with ${safeJson(params.args)} (check first, apply if not done)`);
+      operations.push(`wait for VM ${params.vmid}'s guest agent (up to ${params.agentWait?.seconds ?? 0} s), then run step ${params.step} in it with ${safeJson(params.args)} (check first, apply if not done)`);
       break;
     case 'tailnet':
       operations.push(`Tailscale API: approve routes ${params.routes.join(', ')} for device ${params.hostname} (POST /api/v2/device/{id}/routes)`);
+      break;
+    case 'owner':
+      operations.push(`manual step for the owner (Jarvis sends nothing, it looks for the result): ${params.instructions.join(' ')}`);
       break;
   }
   return { actionId: action.id, target: action.target, requests, operations };

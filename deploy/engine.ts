@@ -8,6 +8,7 @@ import { confirmOrRevert } from './executors/confirm.ts';
 import { executePve } from './executors/pve.ts';
 import { ActionFailure, ActionRun, type ExecutorResult } from './executors/run.ts';
 import { executeStep } from './executors/step.ts';
+import { executeManual } from './executors/owner.ts';
 import { executeTailnet } from './executors/tailnet.ts';
 import { dryRunPlan } from './dry-run.ts';
 import type { ActionRecord } from './journal.ts';
@@ -23,14 +24,18 @@ const DEFAULT_CONCURRENCY = 3;
 
 function refused(plan: Plan, ctx: ApplyContext, refusal: Refusal): ApplyReport {
   ctx.journal.audit({ kind: 'apply.refused', planId: plan.id, planHash: plan.planHash, actor: ctx.requester, data: { via: ctx.via, ...refusal } });
-  ctx.onProgress({ type: 'apply.finished', status: 'refused' });
+  // A target that could not be read is the lab not answering (exit 4), not a refusal of the plan.
+  const status: ApplyStatus = refusal.code === 'unreadable' ? 'unreachable' : 'refused';
+  ctx.onProgress({ type: 'apply.finished', status });
   const next =
     refusal.code === 'stale' || refusal.code === 'format' || refusal.code === 'reverted-before'
       ? [`re-plan: jarvis plan ${plan.phase}`]
       : refusal.code === 'not-approved'
         ? [ctx.via === 'cli' ? `approve by running: jarvis apply ${plan.id} --yes` : 'approve the plan message in chat first']
-        : [];
-  return { planId: plan.id, planHash: plan.planHash, status: 'refused', refusal, actions: [], snapshots: [], next };
+        : refusal.code === 'unreadable'
+          ? [ctx.via === 'cli' ? `try again: jarvis apply ${plan.id} --yes` : `try again: /jarvis apply ${plan.id}`]
+          : [];
+  return { planId: plan.id, planHash: plan.planHash, status, refusal, actions: [], snapshots: [], next };
 }
 
 /** Wraps the caller's progress sink so no event can carry a secret. */
@@ -65,6 +70,19 @@ export async function applyPlan(plan: Plan, callerCtx: ApplyContext): Promise<Ap
   }
 }
 
+/** The plan guardrails again, on the spec and the live lab: an edited plan file cannot drop its violations. */
+async function recheckGuardrails(plan: Plan, ctx: ApplyContext): Promise<Refusal | undefined> {
+  let violations;
+  try {
+    violations = await ctx.guardrails();
+  } catch (error) {
+    return { code: 'unreadable', message: `could not check plan ${plan.id} against the guardrails (${error instanceof Error ? error.message : String(error)}); nothing was changed, try again` };
+  }
+  if (violations.length === 0) return undefined;
+  const list = violations.map((v) => `${v.ruleId}${v.actionId ? ` (${v.actionId})` : ''}: ${v.message}`).join('; ');
+  return { code: 'violations', message: `plan ${plan.id} breaks ${violations.length} guardrail(s) and cannot be applied: ${list}` };
+}
+
 /** A step that needs a secret (an auth key file) must find it before anything is written, not halfway through. */
 function missingSecrets(plan: Plan, ctx: ApplyContext): Refusal | undefined {
   const problems = new Set<string>();
@@ -96,16 +114,21 @@ async function dryRun(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {
   } catch (error) {
     ctx.onProgress({ type: 'warning', message: `could not check staleness: ${error instanceof Error ? error.message : String(error)}` });
   }
+  let violations = await recheckGuardrails(plan, ctx);
+  if (violations?.code === 'unreadable') {
+    ctx.onProgress({ type: 'warning', message: violations.message });
+    violations = undefined;
+  }
   const result = dryRunPlan(plan);
   ctx.onProgress({ type: 'apply.finished', status: 'dry-run' });
-  const next = stale ? [`the plan is stale: re-plan with jarvis plan ${plan.phase}`] : [`apply it: jarvis apply ${plan.id} --yes`];
+  const next = stale || violations ? [`${stale ? 'the plan is stale' : 'the plan breaks a guardrail'}: re-plan with jarvis plan ${plan.phase}`] : [`apply it: jarvis apply ${plan.id} --yes`];
   return {
     planId: plan.id,
     planHash: plan.planHash,
     status: 'dry-run',
     actions: [],
     snapshots: [],
-    dryRun: stale ? { ...result, stale } : result,
+    dryRun: { ...result, ...(stale ? { stale } : {}), ...(violations ? { violations } : {}) },
     next: result.schemaErrors > 0 ? [`${result.schemaErrors} request(s) would be rejected by Proxmox: fix the planner before applying`, ...next] : next,
   };
 }
@@ -121,6 +144,8 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
   }
   const stale = await checkStale(plan, records, ctx.fingerprint);
   if (stale) return refused(plan, ctx, stale);
+  const broken = await recheckGuardrails(plan, ctx);
+  if (broken) return refused(plan, ctx, broken);
 
   ctx.journal.audit({
     kind: 'apply.started',
@@ -148,7 +173,7 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
     next: [],
   };
   if (scheduler.snapshots.length > 0) await pruneSnapshots(ctx, scheduler.snapshots);
-  if (report.status === 'applied') await validate(ctx, plan, report);
+  if (report.status === 'applied' || report.status === 'waiting-for-owner') await validate(ctx, plan, report);
   report.next = nextSteps(plan, report);
   ctx.journal.audit({
     kind: 'apply.finished',
@@ -199,20 +224,27 @@ async function validate(ctx: ApplyContext, plan: Plan, report: ApplyReport): Pro
   }
   const ok = validation.remaining.length === 0 && validation.probes.every((probe) => probe.ok);
   report.validation = { ...validation, ok };
+  const waiting = validation.waiting ?? [];
   for (const action of plan.actions) {
     const entry = report.actions.find((candidate) => candidate.actionId === action.id);
     if (!entry) continue;
+    if (action.channel === 'owner') {
+      entry.achieved = !waiting.some((w) => w.actionId === action.id);
+      continue;
+    }
     const left = validation.remaining.some((r) => r.actionId === action.id || r.targetKey === action.targetKey);
     const probesFail = validation.probes.some((probe) => probe.targetKey === action.targetKey && !probe.ok);
     entry.achieved = !left && !probesFail;
   }
   const failedProbes = validation.probes.filter((probe) => !probe.ok);
+  const owner = waiting.length > 0 ? `; waiting for the owner: ${waiting.map((w) => w.summary).join('; ')}` : '';
   const detail = ok
-    ? `re-scan: nothing left to do; ${validation.probes.length} health probe(s) pass`
-    : `re-scan: ${validation.remaining.length} change(s) still pending, ${failedProbes.length} probe(s) failing`;
+    ? `re-scan: nothing left for Jarvis to do; ${validation.probes.length} health probe(s) pass${owner}`
+    : `re-scan: ${validation.remaining.length} change(s) still pending, ${failedProbes.length} probe(s) failing${owner}`;
   ctx.onProgress({ type: 'validation', ok, detail });
-  ctx.journal.audit({ kind: 'validation', planId: plan.id, planHash: plan.planHash, data: { ok, remaining: validation.remaining, probes: validation.probes } });
+  ctx.journal.audit({ kind: 'validation', planId: plan.id, planHash: plan.planHash, data: { ok, remaining: validation.remaining, waiting, probes: validation.probes } });
   if (!ok) report.status = 'failed';
+  else report.status = waiting.length > 0 ? 'waiting-for-owner' : 'applied';
 }
 
 /** Runs actions in dependency order with bounded parallelism; the first failure stops new starts. */
@@ -224,6 +256,7 @@ class Scheduler {
   private readonly running = new Map<string, Promise<void>>();
   private exclusive = false;
   private stopped: ApplyStatus | undefined;
+  private waitingCount = 0;
   private startedCount = 0;
 
   constructor(
@@ -259,7 +292,7 @@ class Scheduler {
       if (this.running.size === 0) break;
       await Promise.race(this.running.values());
     }
-    return { status: this.stopped ?? 'applied' };
+    return { status: this.stopped ?? (this.waitingCount > 0 ? 'waiting-for-owner' : 'applied') };
   }
 
   private ready(action: PlanAction): boolean {
@@ -295,6 +328,10 @@ class Scheduler {
         if (!taken.earlier) ctx.onProgress({ type: 'snapshot.taken', actionId: action.id, vmid: taken.vmid, name: taken.name, kind: taken.kind });
       }
       const result = await this.executor(run, action);
+      if (result.waitingForOwner) {
+        this.waiting(action, result.detail, result.waitingForOwner, ctx.now() - started);
+        return;
+      }
       const confirm = action.commitConfirm && !result.alreadyDone ? await confirmOrRevert(run, action.params.channel === 'pve' ? action.params.revert : undefined) : undefined;
       const detail = confirm ? `${result.detail}; ${confirm.detail}` : result.detail;
       const post = await this.postFingerprint(action);
@@ -313,13 +350,25 @@ class Scheduler {
     const params = action.params;
     switch (params.channel) {
       case 'pve':
-        return executePve(run, params.requests);
+        return executePve(run, params.requests, params.agentWait);
       case 'host':
       case 'guest':
         return executeStep(run, params);
       case 'tailnet':
         return executeTailnet(run, params);
+      case 'owner':
+        return executeManual(run, params);
     }
+  }
+
+  /** A manual step not done yet: reported, journaled as waiting (a later run looks again), never a failure. */
+  private waiting(action: PlanAction, detail: string, instructions: string[], durationMs: number): void {
+    const { ctx, plan } = this;
+    ctx.journal.finishAction(plan.planHash, action.id, 'waiting', detail);
+    ctx.journal.audit({ kind: 'action.result', planId: plan.id, planHash: plan.planHash, data: { actionId: action.id, outcome: 'waiting', detail } });
+    this.reports.set(action.id, { actionId: action.id, target: action.target, outcome: 'waiting', accepted: false, detail: safeText(detail), logTail: instructions, durationMs });
+    this.waitingCount += 1;
+    ctx.onProgress({ type: 'action.waiting', actionId: action.id, target: action.target, instructions });
   }
 
   /**

@@ -6,7 +6,7 @@ import { appendAudit, listAudit, verifyAuditChain, type AuditEntry, type AuditIn
 import { openApplyDb, type Db } from './db.ts';
 import { safeJson, safeText } from './redact.ts';
 
-export type ActionStatus = 'running' | 'done' | 'failed' | 'reverted' | 'refused';
+export type ActionStatus = 'running' | 'done' | 'waiting' | 'failed' | 'reverted' | 'refused';
 export type StepPhase = 'intent' | 'upid' | 'done' | 'failed';
 
 export interface ActionRecord {

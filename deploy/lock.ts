@@ -9,9 +9,12 @@ import { safeText } from './redact.ts';
 export interface LockHolder {
   pid: number;
   host: string;
+  /** Exactly who holds it (a qualified id such as `discord:1234`, or `cli:<login>`): compared as a whole, never as a prefix. */
   who: string;
   planId: string;
   since: string;
+  /** Why, when the holder said (`/jarvis lock <reason>`). */
+  reason?: string;
 }
 
 export interface ApplyLock {
@@ -57,9 +60,10 @@ interface LockRow {
   plan_id: string;
   since: string;
   proc_start: string | null;
+  reason: string | null;
 }
 
-const toHolder = (row: LockRow): LockHolder => ({ pid: row.pid, host: row.host, who: row.who, planId: row.plan_id, since: row.since });
+const toHolder = (row: LockRow): LockHolder => ({ pid: row.pid, host: row.host, who: row.who, planId: row.plan_id, since: row.since, ...(row.reason ? { reason: row.reason } : {}) });
 
 export function describeHolder(holder: LockHolder): string {
   return `${holder.who} (pid ${holder.pid} on ${holder.host}) is applying plan ${holder.planId} since ${holder.since}`;
@@ -70,7 +74,7 @@ export function readLockHolder(journal: Journal): LockHolder | undefined {
   return row && toHolder(row);
 }
 
-export function acquireApplyLock(journal: Journal, request: { who: string; planId: string; now: () => number }): LockAttempt {
+export function acquireApplyLock(journal: Journal, request: { who: string; planId: string; now: () => number; reason?: string }): LockAttempt {
   const db = journal.db;
   const me = { pid: process.pid, host: hostname(), start: processStartTime(process.pid) ?? null };
   const attempt = db.transaction((): LockAttempt => {
@@ -86,15 +90,17 @@ export function acquireApplyLock(journal: Journal, request: { who: string; planI
     }
     const since = new Date(request.now()).toISOString();
     const who = safeText(request.who);
-    db.prepare('INSERT INTO apply_lock (id, pid, host, who, plan_id, since, proc_start) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
+    const reason = request.reason === undefined ? undefined : safeText(request.reason);
+    db.prepare('INSERT INTO apply_lock (id, pid, host, who, plan_id, since, proc_start, reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?)').run(
       me.pid,
       me.host,
       who,
       request.planId,
       since,
       me.start,
+      reason ?? null,
     );
-    const holder: LockHolder = { pid: me.pid, host: me.host, who, planId: request.planId, since };
+    const holder: LockHolder = { pid: me.pid, host: me.host, who, planId: request.planId, since, ...(reason ? { reason } : {}) };
     const lock: ApplyLock = {
       holder,
       release: () => {

@@ -13,6 +13,12 @@ export function nextSteps(plan: Plan, report: ApplyReport): string[] {
     next.push(...keptSnapshots(report));
     return next;
   }
+  if (report.status === 'waiting-for-owner') {
+    next.push(`Jarvis's part is applied and validated; waiting for the owner (manual steps, seen done once their result shows; jarvis plan ${plan.phase} stops listing them):`);
+    for (const step of report.validation?.waiting ?? []) next.push(`${step.actionId}: ${step.instructions.join(' ')}`);
+    next.push(...keptSnapshots(report));
+    return next;
+  }
   const stopped = report.actions.filter((a) => a.outcome === 'failed' || a.outcome === 'reverted' || a.outcome === 'refused');
   for (const action of stopped) {
     if (action.outcome === 'reverted') {

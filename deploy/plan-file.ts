@@ -1,14 +1,14 @@
-// Loading a saved plan for apply: by id from `<data dir>/plans/<id>.json`, or from a file path. The JSON is checked
-// with zod (a garbled plan is refused with the field that is wrong) and its planHash is recomputed the way the
-// planner computes it (planner/artifact.ts), so an edited plan cannot borrow the approval of the original.
-import { readFile } from 'node:fs/promises';
+// Loading a saved plan for apply: by id from `<data dir>/plans/<id>.json` (chat and the CLI), or from a file the CLI
+// names explicitly. An id is an id (PLAN_ID_PATTERN: no dot, no slash), never a path; a file must be a regular file
+// of at most 10 MB. The JSON is checked with zod (a garbled plan is refused with the field that is wrong) and its
+// planHash is recomputed the way the planner computes it (planner/artifact.ts), so an edited plan cannot pass as made.
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, JarvisError, EXIT } from '../lib/errors.ts';
-import { hashOf } from '../planner/hash.ts';
-import type { Plan } from '../planner/plan.ts';
+import { formatBytes, readRegularFile } from '../lib/files.ts';
+import { computePlanHash, planContentHash } from '../planner/artifact.ts';
+import { PLAN_FORMAT_VERSION, PLAN_ID_PATTERN, type Plan } from '../planner/plan.ts';
 
-const PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MAX_PLAN_BYTES = 10 * 1024 * 1024;
 
 const risk = z.enum(['low', 'medium', 'high', 'critical']);
@@ -18,17 +18,23 @@ const pveRequest = z.looseObject({
   params: z.record(z.string(), z.union([z.string(), z.number()])),
   async: z.boolean(),
 });
+const agentWait = z.object({ vmid: z.number().int().min(100), seconds: z.number().int().min(1).max(7200), os: z.enum(['debian-13', 'haos', 'none']) }).optional();
+const observe = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tailnet-device-online'), hostname: z.string().min(1) }),
+  z.object({ kind: z.literal('guest-agent-answers'), vmid: z.number().int().min(100) }),
+]);
 const params = z.discriminatedUnion('channel', [
-  z.looseObject({ channel: z.literal('pve'), requests: z.array(pveRequest), revert: z.array(pveRequest).optional() }),
-  z.looseObject({ channel: z.literal('host'), step: z.string().min(1), args: z.record(z.string(), z.unknown()) }),
-  z.looseObject({ channel: z.literal('guest'), vmid: z.number().int().min(100), step: z.string().min(1), args: z.record(z.string(), z.unknown()) }),
+  z.looseObject({ channel: z.literal('pve'), requests: z.array(pveRequest), revert: z.array(pveRequest).optional(), agentWait }),
+  z.looseObject({ channel: z.literal('host'), step: z.string().min(1), args: z.record(z.string(), z.unknown()), agentWait }),
+  z.looseObject({ channel: z.literal('guest'), vmid: z.number().int().min(100), step: z.string().min(1), args: z.record(z.string(), z.unknown()), agentWait }),
   z.looseObject({ channel: z.literal('tailnet'), op: z.literal('routes.approve'), hostname: z.string().min(1), routes: z.array(z.string()) }),
+  z.looseObject({ channel: z.literal('owner'), instructions: z.array(z.string()), observe }),
 ]);
 const action = z.looseObject({
   id: z.string().min(1),
   type: z.string().min(1),
   kind: z.enum(['create', 'update', 'delete', 'replace']),
-  channel: z.enum(['pve', 'host', 'guest', 'tailnet']),
+  channel: z.enum(['pve', 'host', 'guest', 'tailnet', 'owner']),
   target: z.string(),
   targetKey: z.string().min(1),
   risk,
@@ -44,7 +50,7 @@ const action = z.looseObject({
 });
 export const planSchema = z.looseObject({
   formatVersion: z.number().int(),
-  id: z.string().regex(PLAN_ID),
+  id: z.string().regex(PLAN_ID_PATTERN, 'must be a plan id (letters, digits, _ and -)'),
   createdAt: z.string(),
   requestedBy: z.string(),
   phase: z.enum(['phase0', 'phase1', 'phase2', 'firewall']),
@@ -59,12 +65,7 @@ export const planSchema = z.looseObject({
   actions: z.array(action),
 });
 
-/** The hash the planner gives a plan (planner/artifact.ts): format, spec, phase, state fingerprint and actions. */
-export function planHashOf(plan: Plan): string {
-  return hashOf({ formatVersion: plan.formatVersion, spec: plan.spec.sha256, phase: plan.phase, fingerprint: plan.stateFingerprint, actions: plan.actions });
-}
-
-/** A plan whose content does not match its hash: refused (exit 1), not merely invalid input. */
+/** A plan whose content does not match its hash, or not the plan that was approved: refused (exit 1). */
 export class TamperedPlanError extends JarvisError {
   constructor(message: string) {
     super('plan-tampered', message, EXIT.refused);
@@ -72,10 +73,10 @@ export class TamperedPlanError extends JarvisError {
   }
 }
 
-export function planPath(ref: string, dataDir: string): string {
-  if (ref.endsWith('.json') || ref.includes('/')) return ref;
-  if (!PLAN_ID.test(ref)) throw new InputError(`"${ref}" is neither a plan id (letters, digits, . _ -) nor a .json file`);
-  return join(dataDir, 'plans', `${ref}.json`);
+/** Where the plan with this id is saved; anything but an id is refused (it must never become a path). */
+export function planPath(id: string, dataDir: string): string {
+  if (!PLAN_ID_PATTERN.test(id)) throw new InputError(`"${id.slice(0, 80)}" is not a plan id (letters, digits, _ and -, as \`jarvis plan\` prints it)`);
+  return join(dataDir, 'plans', `${id}.json`);
 }
 
 export function parsePlan(text: string, where: string): Plan {
@@ -85,13 +86,17 @@ export function parsePlan(text: string, where: string): Plan {
   } catch (error) {
     throw new InputError(`${where}: not a plan: the JSON does not parse (${(error as Error).message})`);
   }
+  const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
+  if (typeof version === 'number' && version !== PLAN_FORMAT_VERSION) {
+    throw new JarvisError('plan-format', `${where}: plan format version ${version}; this Jarvis reads version ${PLAN_FORMAT_VERSION} only: make a new plan`, EXIT.refused);
+  }
   const parsed = planSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new InputError(`${where}: not a valid plan: ${issues.join('; ')}`);
   }
   const plan = parsed.data as unknown as Plan;
-  const hash = planHashOf(plan);
+  const hash = computePlanHash(plan);
   if (hash !== plan.planHash) {
     throw new TamperedPlanError(
       `${where}: plan ${plan.id} was changed after it was made (its content hashes to ${hash.slice(0, 12)}…, the plan says ${plan.planHash.slice(0, 12)}…); make a new plan with: jarvis plan ${plan.phase}`,
@@ -100,17 +105,41 @@ export function parsePlan(text: string, where: string): Plan {
   return plan;
 }
 
-export async function loadPlan(ref: string, dataDir: string): Promise<Plan> {
-  const path = planPath(ref, dataDir);
-  let text: string;
-  try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_PLAN_BYTES) throw new Error(`larger than ${MAX_PLAN_BYTES} bytes`);
-    text = bytes.toString('utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such plan (list them in the plans/ folder of JARVIS_DATA_DIR)' : (error as Error).message;
-    throw new InputError(`cannot read plan ${path}: ${why}`);
-  }
-  return parsePlan(text, path);
+async function readPlanText(path: string, missing: string): Promise<string> {
+  const read = await readRegularFile(path, MAX_PLAN_BYTES);
+  if (read.ok) return read.bytes.toString('utf8');
+  const why = read.problem === 'not-found' ? missing : read.problem === 'too-large' ? `larger than ${formatBytes(MAX_PLAN_BYTES)}` : read.message;
+  throw new InputError(`cannot read plan ${path}: ${why}`);
+}
+
+/**
+ * The plan saved under `id` in the data dir (chat's only way to name a plan), with the content hash of the file as
+ * written (planContentHash of its JSON, every field included, even ones the schema does not know).
+ */
+export async function readSavedPlan(id: string, dataDir: string): Promise<{ plan: Plan; path: string; contentHash: string }> {
+  const path = planPath(id, dataDir);
+  const text = await readPlanText(path, 'no such plan (list them in the plans/ folder of JARVIS_DATA_DIR)');
+  const plan = parsePlan(text, path);
+  if (plan.id !== id) throw new TamperedPlanError(`${path} holds plan ${plan.id}, not ${id}; a saved plan is never renamed`);
+  return { plan, path, contentHash: planContentHash(JSON.parse(text)) };
+}
+
+export async function loadPlanById(id: string, dataDir: string): Promise<Plan> {
+  return (await readSavedPlan(id, dataDir)).plan;
+}
+
+/** A plan file the CLI was given explicitly (`jarvis apply ./plan.json`). */
+export async function loadPlanFile(path: string): Promise<Plan> {
+  return parsePlan(await readPlanText(path, 'no such file'), path);
+}
+
+/**
+ * The CLI's `<PLAN_ID|FILE>`: a plan id names a saved plan in the data dir; an argument with a `/` or ending in
+ * `.json` is a file path (relative to the working directory); anything else is refused. So `plan-1.json` is a file
+ * in the working directory, never the saved plan `plan-1`.
+ */
+export function planReference(arg: string): { id: string } | { file: string } {
+  if (PLAN_ID_PATTERN.test(arg)) return { id: arg };
+  if (arg.includes('/') || arg.endsWith('.json')) return { file: arg };
+  throw new InputError(`"${arg.slice(0, 80)}" is neither a plan id (letters, digits, _ and -) nor a .json file`);
 }

@@ -93,7 +93,8 @@ export async function checkStale(
   records: Map<string, ActionRecord>,
   fingerprint: (keys: string[]) => Promise<Record<string, string>>,
 ): Promise<Refusal | undefined> {
-  const remaining = new Set(plan.actions.filter((action) => records.get(action.id)?.status !== 'done').map((action) => action.targetKey));
+  // A manual step writes nothing, so there is nothing for it to find stale.
+  const remaining = new Set(plan.actions.filter((action) => records.get(action.id)?.status !== 'done' && action.channel !== 'owner').map((action) => action.targetKey));
   const expected = expectedFingerprints(plan, records);
   const keys = [...remaining].filter((key) => expected.has(key));
   if (keys.length === 0) return undefined;

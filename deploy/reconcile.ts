@@ -153,6 +153,12 @@ export async function requestEffect(pve: ApplyPve, request: PveRequest, sentAfte
     }
     return 'unknown';
   }
+  if (method === 'POST' && (m = re(`${NODE}/storage/([^/]+)/download-url`).exec(path))) {
+    // The file appears only once the download is verified; sending it again is harmless (PVE keeps a matching file).
+    const storage = decodeURIComponent(m[1]!);
+    const volumes = await pve.storageContent(storage, { content: String(params.content ?? 'import') });
+    return volumes.some((volume) => volume.volid === `${storage}:${String(params.content ?? 'import')}/${String(params.filename)}`) ? 'applied' : 'not-applied';
+  }
   if (method === 'POST' && re(`${NODE}/vzdump`).test(path)) return 'not-applied';
   // A PUT sets values: sending it again gives the same result.
   if (method === 'PUT') return 'not-applied';

@@ -18,6 +18,10 @@ export function renderEvent(event: ApplyEvent): string {
       return `· ${event.actionId}: skipped, ${event.reason}`;
     case 'action.reverted':
       return `↺ ${event.actionId}: ${event.detail}`;
+    case 'action.progress':
+      return `  ${event.actionId}: ${event.detail}`;
+    case 'action.waiting':
+      return [`⏸ ${event.actionId}: waiting for the owner (a manual step; the rest goes on):`, ...event.instructions.map((line) => `    - ${line}`)].join('\n');
     case 'snapshot.taken':
       return `  snapshot ${event.name} of VM ${event.vmid} taken (${event.kind}) before ${event.actionId}`;
     case 'snapshot.pruned':
@@ -53,6 +57,7 @@ export function renderReport(report: ApplyReport): string {
       for (const operation of action.operations) lines.push(`  ${operation}`);
     }
     if (report.dryRun.stale) lines.push(`Stale: ${report.dryRun.stale.message}`);
+    if (report.dryRun.violations) lines.push(`Refused: ${report.dryRun.violations.message}`);
   } else {
     lines.push(`Plan ${report.planId}: ${report.status}`);
     for (const action of report.actions) {

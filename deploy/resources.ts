@@ -31,6 +31,9 @@ export function resourceKeys(plan: Plan, action: PlanAction): string[] {
     case 'tailnet':
       keys.add(`tailnet:${params.hostname}`);
       break;
+    case 'owner':
+      // Nothing is touched: a manual step only looks.
+      break;
   }
   return [...keys];
 }

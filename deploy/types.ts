@@ -1,6 +1,6 @@
 // The apply engine's contract with its callers (CLI, chat) and with the ports it drives. Everything the engine touches
 // is passed in, so tests can run it against an in-memory Proxmox and the CLI against the real client.
-import type { PveRequest } from '../planner/plan.ts';
+import type { PlanViolation, PveRequest } from '../planner/plan.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
@@ -32,6 +32,8 @@ export type ApplyPve = Pick<
   | 'firewallIpsetEntries'
   | 'firewallAliases'
   | 'listBackupJobs'
+  | 'agentPing'
+  | 'storageContent'
 > & {
   /** Sends one request exactly as given (path below /api2/json); returns PVE's `data` (a UPID for task calls). */
   request(method: PveRequest['method'], path: string, params: PveRequest['params']): Promise<unknown>;
@@ -48,6 +50,8 @@ export interface ValidationProbe {
 /** Re-scan after apply: what the planner would still do for the same spec, and the health probes. */
 export interface ValidationReport {
   remaining: Array<{ actionId: string; targetKey: string; summary: string }>;
+  /** Manual steps the re-plan still lists: the owner's to do, not a failure of the apply. */
+  waiting?: Array<{ actionId: string; summary: string; instructions: string[] }>;
   probes: ValidationProbe[];
   /** Facts the re-scan could not read about targets this plan did not touch: reported, not held against it. */
   unverified?: Array<{ what: string; reason: string }>;
@@ -65,6 +69,11 @@ export interface ApplyContext {
   /** Current fingerprints of the given targets (the planner's fingerprintTargets). */
   fingerprint: (targetKeys: string[]) => Promise<Record<string, string>>;
   validate: () => Promise<ValidationReport>;
+  /**
+   * The plan guardrails run again on the plan's spec and the live lab (planner/recheck.ts), right before the first
+   * write: a plan file's own `violations` are not trusted. Throws when what they need cannot be read.
+   */
+  guardrails: () => Promise<PlanViolation[]>;
   /** Who asks (chat user or CLI login) and through what; both go to the audit trail. */
   requester: string;
   via: 'cli' | 'chat';
@@ -96,6 +105,10 @@ export type ApplyEvent =
   | { type: 'action.failed'; actionId: string; target: string; error: string; logTail: string[] }
   | { type: 'action.skipped'; actionId: string; target: string; reason: string }
   | { type: 'action.reverted'; actionId: string; target: string; detail: string }
+  /** A long wait inside an action (the guest agent after a boot), reported while it lasts. */
+  | { type: 'action.progress'; actionId: string; target: string; detail: string }
+  /** A manual step the owner has not done yet: the rest of the plan goes on. */
+  | { type: 'action.waiting'; actionId: string; target: string; instructions: string[] }
   | { type: 'snapshot.taken'; actionId: string; vmid: number; name: string; kind: 'snapshot' | 'vzdump' }
   | { type: 'snapshot.pruned'; vmid: number; name: string }
   | { type: 'task.log'; actionId: string; line: string }
@@ -104,9 +117,11 @@ export type ApplyEvent =
   | { type: 'warning'; message: string }
   | { type: 'apply.finished'; status: ApplyStatus };
 
-export type ApplyStatus = 'applied' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
+/** `waiting-for-owner`: everything Jarvis does is applied and validated; manual steps of the owner remain. */
+export type ApplyStatus = 'applied' | 'waiting-for-owner' | 'refused' | 'failed' | 'unreachable' | 'dry-run';
 
-export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
+/** `unreadable`: a target could not be read before the first write (nothing changed; the same apply may be retried). */
+export type RefusalCode = 'not-approved' | 'locked' | 'stale' | 'unreadable' | 'frozen' | 'format' | 'violations' | 'reverted-before' | 'uncertain' | 'missing-secret';
 
 export interface Refusal {
   code: RefusalCode;
@@ -115,7 +130,7 @@ export interface Refusal {
   moved?: Array<{ targetKey: string; planned: string | null; now: string | null; /** The plan's actions on it that would have run. */ actions: string[] }>;
 }
 
-export type ActionOutcome = 'done' | 'already-done' | 'failed' | 'reverted' | 'refused' | 'not-run';
+export type ActionOutcome = 'done' | 'already-done' | 'waiting' | 'failed' | 'reverted' | 'refused' | 'not-run';
 
 export interface ActionReport {
   actionId: string;
@@ -155,7 +170,8 @@ export interface ApplyReport {
   actions: ActionReport[];
   snapshots: Array<{ vmid: number; name: string; kind: 'snapshot' | 'vzdump'; actionId: string }>;
   validation?: ValidationReport & { ok: boolean };
-  dryRun?: { actions: DryRunAction[]; schemaErrors: number; stale?: Refusal };
+  /** `stale`: targets moved since the plan; `violations`: the plan guardrails, run again, refuse it. */
+  dryRun?: { actions: DryRunAction[]; schemaErrors: number; stale?: Refusal; violations?: Refusal };
   /** What to do next, in order: commands, rollback hints, snapshot names. */
   next: string[];
 }

@@ -35,6 +35,7 @@ function unknownTarget(what: string): string | undefined {
   if (what.startsWith('directory mapping')) return 'mappings';
   if (what.startsWith('backup job')) return 'backup';
   if (what.startsWith('tailnet')) return 'tailnet';
+  if (what.startsWith('apt sources')) return 'apt';
   const vm = /^vm\/(\d+).* config$/.exec(what);
   return vm ? `vm/${vm[1]}` : undefined;
 }
@@ -44,7 +45,7 @@ const vmidOf = (key: string): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-async function healthProbes(input: ValidatorInput, state: LiveState): Promise<ValidationProbe[]> {
+async function healthProbes(input: ValidatorInput, state: LiveState, ownerInstalls: Set<number>): Promise<ValidationProbe[]> {
   const { plan, spec } = input;
   const desired = resolvePhase(spec, phaseNumberOf(plan.phase, spec));
   const probes: ValidationProbe[] = [];
@@ -61,7 +62,8 @@ async function healthProbes(input: ValidatorInput, state: LiveState): Promise<Va
       if (!want.running) return;
       const running = live.status === 'running';
       probes.push({ name: `vm/${vmid} running`, targetKey: `vm/${vmid}`, ok: running, detail: `status ${live.status}` });
-      if (!want.agent || !running) return;
+      // An `os: none` VM whose system the owner has not installed yet has no agent to ask: that is its manual step.
+      if (!want.agent || !running || ownerInstalls.has(vmid)) return;
       try {
         await input.pve.agentPing(vmid);
         probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: true, detail: 'answers' });
@@ -127,8 +129,15 @@ export function makeValidator(input: ValidatorInput): () => Promise<ValidationRe
       now: new Date(input.now()).toISOString(),
       id: `${plan.id}-validate`,
     });
-    const remaining = again.actions.map((action) => ({ actionId: action.id, targetKey: action.targetKey, summary: describeAction(action) }));
-    const probes = await healthProbes(input, state);
+    // Manual steps the re-plan still lists are the owner's to do: reported as waiting, not as Jarvis's unfinished work.
+    const remaining = again.actions
+      .filter((action) => action.channel !== 'owner')
+      .map((action) => ({ actionId: action.id, targetKey: action.targetKey, summary: describeAction(action) }));
+    const waiting = again.actions.flatMap((action) =>
+      action.params.channel === 'owner' ? [{ actionId: action.id, summary: `${action.target}: ${action.changes.map((c) => String(c.to)).join(', ')}`, instructions: action.params.instructions }] : [],
+    );
+    const ownerInstalls = new Set(again.actions.flatMap((action) => (action.params.channel === 'owner' && action.params.observe.kind === 'guest-agent-answers' ? [action.params.observe.vmid] : [])));
+    const probes = await healthProbes(input, state, ownerInstalls);
     const touched = new Set(plan.actions.map((action) => action.targetKey));
     const unverified: ValidationReport['unverified'] = [];
     for (const unknown of again.unknowns) {
@@ -136,6 +145,6 @@ export function makeValidator(input: ValidatorInput): () => Promise<ValidationRe
       if (key && touched.has(key)) probes.push({ name: `read ${unknown.what}`, targetKey: key, ok: false, detail: `not verified: ${unknown.reason}` });
       else unverified.push(unknown);
     }
-    return { remaining, probes, unverified };
+    return { remaining, waiting, probes, unverified };
   };
 }

@@ -3,6 +3,7 @@
 // variable's name and the reason, never its value.
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
+import { isLoopbackHost } from './addresses.ts';
 import { InputError } from './errors.ts';
 import { Secret, registerSecret } from './secret.ts';
 
@@ -58,7 +59,15 @@ const envSchema = z.object({
   /** Addresses for SSH hosts: `name=host[:port]` comma-separated. */
   SSH_HOSTS: z.string().optional(),
 
-  TAILSCALE_API_URL: z.string().url().default('https://api.tailscale.com'),
+  /** https only: the API key or OAuth token travels with every request. Plain http only for a test server on loopback. */
+  TAILSCALE_API_URL: z
+    .string()
+    .url()
+    .refine((u) => {
+      const url = new URL(u);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+    }, 'must start with https:// (plain http:// only for a test server on 127.0.0.1 or localhost)')
+    .default('https://api.tailscale.com'),
   TAILSCALE_TAILNET: z.string().default('-'),
   TAILSCALE_OAUTH_CLIENT_ID: optionalString,
   TAILSCALE_AUTHKEY_FILE: optionalString,

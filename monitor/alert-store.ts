@@ -5,7 +5,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decide, type AlertRecord, type Decision, type Hygiene } from './alerts.ts';
-import type { Alert, DriftSummary, Severity } from './types.ts';
+import type { Alert, DriftSummary, Severity, WatcherSummary } from './types.ts';
+
+/** A watcher loop's heartbeat (Unix ms). */
+export interface WatcherBeat {
+  name: string;
+  everyMs: number;
+  since: number;
+  lastRoundAt?: number;
+}
 
 interface Row {
   key: string;
@@ -37,6 +45,12 @@ export class AlertStore {
     CREATE TABLE IF NOT EXISTS last_drift (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       summary_json TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS watchers (
+      name TEXT PRIMARY KEY,
+      every_ms INTEGER NOT NULL,
+      since INTEGER NOT NULL,
+      last_round_at INTEGER
     )`);
   }
 
@@ -60,6 +74,42 @@ export class AlertStore {
   lastDrift(): DriftSummary | undefined {
     const row = this.#db.prepare('SELECT summary_json FROM last_drift WHERE id = 1').get() as { summary_json: string } | undefined;
     return row && (JSON.parse(row.summary_json) as DriftSummary);
+  }
+
+  /** A watcher loop starts: status reports it, and reports it stalled if no round completes in twice `everyMs`. */
+  startWatcher(name: string, everyMs: number, now: number): void {
+    this.#db.prepare('INSERT OR REPLACE INTO watchers (name, every_ms, since, last_round_at) VALUES (?, ?, ?, NULL)').run(name, everyMs, now);
+  }
+
+  /** The heartbeat: a round of the watcher completed. */
+  watcherRound(name: string, now: number): void {
+    this.#db.prepare('UPDATE watchers SET last_round_at = ? WHERE name = ?').run(now, name);
+  }
+
+  /** A watcher loop stopped on purpose: it is no longer expected to beat. */
+  stopWatcher(name: string): void {
+    this.#db.prepare('DELETE FROM watchers WHERE name = ?').run(name);
+  }
+
+  watchers(): WatcherBeat[] {
+    const rows = this.#db.prepare('SELECT name, every_ms, since, last_round_at FROM watchers ORDER BY name').all() as Array<{ name: string; every_ms: number; since: number; last_round_at: number | null }>;
+    return rows.map((r) => ({ name: r.name, everyMs: r.every_ms, since: r.since, ...(r.last_round_at !== null ? { lastRoundAt: r.last_round_at } : {}) }));
+  }
+
+  /**
+   * A condition is over. If its alert was delivered, forget it (the next occurrence is news again) and return when
+   * it was first raised, so the caller announces the recovery exactly once, even with two watchers racing; an alert
+   * only held for after quiet hours is dropped unsent. Undefined when there is nothing to announce.
+   */
+  recover(key: string): number | undefined {
+    return this.#db
+      .transaction((): number | undefined => {
+        const row = this.#db.prepare('SELECT first_raised_at, delivered_at FROM alerts WHERE key = ?').get(key) as { first_raised_at: number; delivered_at: number | null } | undefined;
+        if (!row) return undefined;
+        this.#db.prepare('UPDATE alerts SET fingerprint = NULL, held_json = NULL, delivered_at = NULL WHERE key = ?').run(key);
+        return row.delivered_at !== null ? row.first_raised_at : undefined;
+      })
+      .immediate();
   }
 
   get(key: string): AlertRecord | undefined {
@@ -121,6 +171,7 @@ export class AlertStore {
         `INSERT INTO alerts (key, severity, fingerprint, first_raised_at, delivered_at, held_json, times)
          VALUES (@key, @severity, @fingerprint, @now, @deliveredAt, @held, @times)
          ON CONFLICT(key) DO UPDATE SET severity = excluded.severity, fingerprint = excluded.fingerprint,
+           first_raised_at = CASE WHEN alerts.delivered_at IS NULL AND alerts.held_json IS NULL THEN excluded.first_raised_at ELSE alerts.first_raised_at END,
            delivered_at = COALESCE(excluded.delivered_at, alerts.delivered_at), held_json = excluded.held_json,
            times = alerts.times + excluded.times`,
       )
@@ -145,4 +196,28 @@ function toRecord(row: Row): AlertRecord {
     snoozedUntil: row.snoozed_until ?? undefined,
     held: row.held_json !== null,
   };
+}
+
+/** Heartbeats as status shows them: a loop with no completed round in twice its interval is stalled. */
+export function watcherSummaries(beats: readonly WatcherBeat[], now: number): WatcherSummary[] {
+  return beats.map((b) => ({
+    name: b.name,
+    everySeconds: Math.round(b.everyMs / 1000),
+    since: new Date(b.since).toISOString(),
+    ...(b.lastRoundAt !== undefined ? { lastRoundAt: new Date(b.lastRoundAt).toISOString() } : {}),
+    level: now - (b.lastRoundAt ?? b.since) > 2 * b.everyMs ? 'critical' : 'ok',
+  }));
+}
+
+/** What status shows from the watchers' store, without creating it: the drift watch's last result, the heartbeats. */
+export function readWatchState(dataDir: string, now: number): { drift?: DriftSummary; watchers?: WatcherSummary[] } {
+  const store = AlertStore.openExisting(dataDir);
+  if (!store) return {};
+  try {
+    const drift = store.lastDrift();
+    const watchers = watcherSummaries(store.watchers(), now);
+    return { ...(drift ? { drift } : {}), ...(watchers.length > 0 ? { watchers } : {}) };
+  } finally {
+    store.close();
+  }
 }

@@ -1,7 +1,9 @@
 // What the watchers raise: pure functions from what collect() read (and the status built from it) to Alerts, and
 // the hygiene rules (once per UPID, cooldown per key, change-only drift, snooze, quiet hours) as a pure decision.
 // The store (alert-store.ts) applies the decision atomically across runs, restarts and the webhook path.
-import { backupOutcomes, failedBackupTasks, jobCovers } from './backups.ts';
+import { backupLateness } from './attention.ts';
+import { jobCovers } from './backup-jobs.ts';
+import { backupOutcomes, failedBackupTasks, recoveredSince } from './backups.ts';
 import type { Collected } from './collect.ts';
 import { formatAge, formatDuration } from './render-status.ts';
 import type { Alert, AlertAction, DriftSummary, Severity, StatusReport } from './types.ts';
@@ -22,12 +24,15 @@ const vmLabel = (vmid: number, names: Map<number, string>): string => (names.has
 export const showLogAction = (upid: string): AlertAction => ({ id: `show-log:${upid}`, label: 'Show log' });
 export const planRetryAction = (vmid: number): AlertAction => ({ id: `plan-retry:${vmid}`, label: `Plan a retry of VM ${vmid}` });
 
-/** One alert per failed vzdump task, keyed by its UPID (the webhook path uses the same key). */
+/**
+ * One alert per failed vzdump task, keyed by its UPID (the webhook path uses the same key). A failure every guest of
+ * which was backed up fine since is history, as in status: it raises nothing.
+ */
 export function backupFailureAlerts(collected: Collected, now: number): Alert[] {
   const names = vmNames(collected);
   const outcomes = backupOutcomes(collected);
   const jobs = collected.backupJobs.known ? collected.backupJobs.value : [];
-  return failedBackupTasks(collected).map((failed) => {
+  return failedBackupTasks(collected).filter((failed) => !recoveredSince(failed, outcomes)).map((failed) => {
     const { task } = failed;
     const vms = failed.vmids.map((vmid) => vmLabel(vmid, names));
     const lastGood = failed.vmids.map((vmid) => {
@@ -93,21 +98,20 @@ export function conditionAlerts(report: StatusReport, thresholds: { backupWarnHo
     }
     for (const vm of report.backups.value.perVm) {
       if (silent.some((g) => g.vmid === vm.vmid)) continue;
-      const age = vm.lastGood?.ageHours;
-      if (age !== undefined && age < thresholds.backupWarnHours) continue;
-      const critical = age !== undefined ? age >= thresholds.backupCritHours : window >= thresholds.backupCritHours;
-      const since = age !== undefined ? `last good backup ${formatAge(age)}` : `none in the last ${Math.round(window)} h`;
+      // The same judgement as the status headline: a guest whose first backup is not due yet is not late.
+      const late = backupLateness(vm, window, thresholds);
+      if (!late) continue;
       out.push({
         key: `backup-missing:${vm.vmid}`,
         kind: 'backup-missing',
-        severity: critical ? 'critical' : 'warning',
-        title: `No successful backup of VM ${vm.vmid} (${vm.name}) within ${critical ? thresholds.backupCritHours : thresholds.backupWarnHours} h`,
+        severity: late.level === 'critical' ? 'critical' : 'warning',
+        title: `No successful backup of VM ${vm.vmid} (${vm.name}) within ${late.hours} h`,
         lines: [
-          since,
+          late.since,
           vm.jobs.length > 0 ? `jobs: ${vm.jobs.join(', ')}` : 'not covered by any backup job',
-          ...(vm.last && !vm.last.ok ? [`last attempt failed ${formatAge(vm.last.ageHours)}: ${vm.last.error ?? 'unknown error'}`] : []),
+          ...(vm.last && !vm.last.ok ? [`last attempt failed ${formatAge(vm.last.ageHours)}: ${vm.last.error ?? 'unknown error'}`, `task: ${vm.last.upid}`] : []),
         ],
-        actions: [planRetryAction(vm.vmid)],
+        actions: [...(vm.last && !vm.last.ok ? [showLogAction(vm.last.upid)] : []), planRetryAction(vm.vmid)],
         raisedAt,
       });
     }
@@ -188,6 +192,52 @@ export function driftAlert(drift: DriftSummary, now: number): Alert {
   };
 }
 
+/** Key of the alert that Jarvis cannot read Proxmox: one condition, re-sent only after the cooldown. */
+export const LAB_UNREADABLE_KEY = 'lab-unreadable';
+/** Key of the alert that a watcher loop stopped completing rounds. */
+export const watcherStalledKey = (name: string): string => `watcher-stalled:${name}`;
+
+export function labUnreadableAlert(unreadable: { reason: string; fix: string }, now: number): Alert {
+  return {
+    key: LAB_UNREADABLE_KEY,
+    kind: 'lab-unreadable',
+    severity: 'critical',
+    title: 'Jarvis cannot read Proxmox: no backup, storage or drift alert can be raised until it can',
+    lines: [`error: ${unreadable.reason}`, `fix: ${unreadable.fix}`],
+    actions: [],
+    raisedAt: new Date(now).toISOString(),
+  };
+}
+
+export function watcherStalledAlert(watcher: { name: string; everySeconds: number; lastRoundAt?: string; since: string }, now: number): Alert {
+  return {
+    key: watcherStalledKey(watcher.name),
+    kind: 'watcher-stalled',
+    severity: 'critical',
+    title: `The ${watcher.name} watchers have not completed a round in ${formatDuration((now - Date.parse(watcher.lastRoundAt ?? watcher.since)) / 1000)} (they run every ${formatDuration(watcher.everySeconds)})`,
+    lines: [
+      watcher.lastRoundAt ? `last completed round: ${watcher.lastRoundAt}` : `no round completed since it started at ${watcher.since}`,
+      'a round is stuck (a hung request or chat delivery); no new alert is raised meanwhile: check the log, restart the bot if it stays stuck',
+    ],
+    actions: [],
+    raisedAt: new Date(now).toISOString(),
+  };
+}
+
+/** Said once when a condition announced earlier (lab unreadable, watchers stalled) is over. */
+export function recoveredAlert(key: string, since: number, now: number): Alert {
+  const what = key === LAB_UNREADABLE_KEY ? 'Jarvis can read Proxmox again' : `The ${key.slice(key.indexOf(':') + 1)} watchers complete their rounds again`;
+  return {
+    key: `recovered:${key}:${now}`,
+    kind: 'recovered',
+    severity: 'info',
+    title: what,
+    lines: [`since ${new Date(since).toISOString()} (${formatDuration((now - since) / 1000)}); alerts are current again`],
+    actions: [],
+    raisedAt: new Date(now).toISOString(),
+  };
+}
+
 /** For `/jarvis alerts test`: always new, so delivery can be checked end to end. */
 export function testAlert(now: number): Alert {
   return {
@@ -224,7 +274,7 @@ export interface Hygiene {
 export type Decision = 'deliver' | 'hold' | 'suppress';
 
 /** Alerts that are news once: a failed task (by UPID) or a test. */
-const ONCE_KINDS = new Set<Alert['kind']>(['backup-failed', 'test']);
+const ONCE_KINDS = new Set<Alert['kind']>(['backup-failed', 'recovered', 'test']);
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 export function inQuietHours(quietHours: string | undefined, now: number, timeZone?: string): boolean {

@@ -1,5 +1,5 @@
 // Backup facts derived from what collect() read: per-VM outcomes, failed tasks, job coverage. Pure.
-import type { BackupJob, TaskSummary } from '../infra/proxmox/api.ts';
+import type { TaskSummary } from '../infra/proxmox/api.ts';
 import type { Collected } from './collect.ts';
 import type { BackupOutcome } from './types.ts';
 import { outcomesOfTask, parseVzdumpLog, taskFinished, taskSucceeded } from './vzdump-log.ts';
@@ -51,22 +51,8 @@ export function failedBackupTasks(collected: Collected, tailLines = 12): FailedB
     });
 }
 
-/** `all guests`, `all except 101`, `100,300`, `pool media`. */
-export function jobSelection(job: BackupJob): string {
-  if (job.all) return job.exclude ? `all except ${String(job.exclude)}` : 'all guests';
-  if (job.vmid) return String(job.vmid);
-  if (job.pool) return `pool ${String(job.pool)}`;
-  return 'nothing';
-}
-
-/** Does the job select this VM? (Pool membership is not read: a pool job is reported as not known to cover it.) */
-export function jobCovers(job: BackupJob, vmid: number): boolean {
-  if (job.enabled === 0) return false;
-  const list = (value: unknown): number[] =>
-    String(value ?? '')
-      .split(/[,\s]+/)
-      .filter(Boolean)
-      .map(Number);
-  if (job.all) return !list(job.exclude).includes(vmid);
-  return list(job.vmid).includes(vmid);
+/** Every guest that failed in the task had a good backup since: the failure is history. */
+export function recoveredSince(failed: FailedBackupTask, outcomes: readonly BackupOutcome[]): boolean {
+  const at = failed.task.endtime ?? failed.task.starttime;
+  return failed.vmids.length > 0 && failed.vmids.every((vmid) => outcomes.some((o) => o.vmid === vmid && o.ok && o.at > at));
 }

@@ -1,12 +1,14 @@
 // The change gates for the status snapshot, read from the data dir without creating anything: the apply lock and the
 // freeze (apply store, deploy/lock.ts) and the plans waiting for approval (data/plans/*.json written by `jarvis plan`
-// that are younger than the approval TTL, have actions, and that apply has not started).
+// that are younger than the approval TTL, have actions, and that the audit trail has not settled: not superseded,
+// rejected, applied or refused, and not a drift check (deploy/plan-lifecycle.ts)).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { applyDbPath } from '../deploy/db.ts';
 import { Journal } from '../deploy/journal.ts';
 import { freezeState, readLockHolder } from '../deploy/lock.ts';
+import { planLifecycles } from '../deploy/plan-lifecycle.ts';
 import type { GateSummary, PendingPlanSummary } from './types.ts';
 
 const planHead = z.object({
@@ -43,16 +45,16 @@ export function readGates(dataDir: string, now: number, approvalTtlMinutes: numb
   try {
     const holder = readLockHolder(journal);
     const frozen = freezeState(journal);
-    const started = new Set(
-      journal
-        .auditEntries()
-        .filter((e) => e.kind === 'apply.started' || e.kind === 'apply.finished')
-        .map((e) => e.planId),
+    // A plan the audit trail has settled (superseded, rejected, applied, a drift check…) no longer waits for anyone.
+    const settled = new Set(
+      planLifecycles(journal.auditEntries(), { now, ttlMs: approvalTtlMinutes * 60_000 })
+        .filter((plan) => plan.outcome !== 'pending')
+        .map((plan) => plan.planId),
     );
     return {
       lock: holder && { holder: holder.who, since: holder.since, reason: `applying plan ${holder.planId} (pid ${holder.pid} on ${holder.host})` },
       freeze: frozen && { by: frozen.who, since: frozen.since, reason: frozen.why },
-      pendingPlans: plans.filter((p) => !started.has(p.id)),
+      pendingPlans: plans.filter((p) => !settled.has(p.id)),
     };
   } finally {
     journal.db.close();

@@ -26,6 +26,16 @@ export function formatDuration(seconds: number): string {
   return `${s} s`;
 }
 
+/** Failed tasks listed by status; older ones are counted. */
+const FAILED_TASKS_SHOWN = 8;
+
+/** `2026-12-06 02:30 UTC (in 14 h)`: a future time, absolute and relative to the report. */
+export function formatWhen(iso: string, fromIso: string): string {
+  const hours = (Date.parse(iso) - Date.parse(fromIso)) / 3_600_000;
+  const relative = hours < 1 ? `in ${Math.max(0, Math.round(hours * 60))} min` : `in ${Math.round(hours)} h`;
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC (${relative})`;
+}
+
 export const formatAge = (hours: number): string => (hours < 1 ? `${Math.max(0, Math.round(hours * 60))} min ago` : `${Math.round(hours)} h ago`);
 
 const listFirst = (items: string[], max: number): string =>
@@ -62,29 +72,48 @@ export function statusSections(report: StatusReport): StatusSection[] {
       return `${MARK[s.level]} ${s.storage.padEnd(12)} ${usage}${s.active ? '' : '  (inactive)'}`;
     }),
   );
-  section(lines, 'Guests', report.vms, (list) =>
-    list.length === 0
-      ? ['none']
-      : list.map((vm) => {
-          const bits = [`${String(vm.vmid).padEnd(4)} ${vm.name.padEnd(16)} ${vm.status}`];
-          if (vm.status === 'running' && vm.uptimeSeconds !== undefined) bits.push(`up ${formatDuration(vm.uptimeSeconds)}`);
-          if (vm.agent !== undefined) bits.push(vm.agent ? 'agent' : 'no agent');
-          if (vm.lock) bits.push(`lock: ${vm.lock}`);
-          if (vm.template) bits.push('template');
-          if (vm.tags.length > 0) bits.push(`tags: ${vm.tags.join(',')}`);
-          return bits.join('  ');
-        }),
-  );
+  section(lines, 'Guests', report.vms, (list) => {
+    // A large lab lists the guests Jarvis manages and counts the others, so status stays one message.
+    const shown = list.filter((vm) => vm.managed);
+    const others = list.filter((vm) => !vm.managed);
+    const running = others.filter((vm) => vm.status === 'running').length;
+    return [
+      ...(list.length === 0 ? ['none'] : []),
+      ...shown.map((vm) => {
+        const bits = [`${String(vm.vmid).padEnd(4)} ${vm.name.padEnd(16)} ${vm.status}`];
+        if (vm.status === 'running' && vm.uptimeSeconds !== undefined) bits.push(`up ${formatDuration(vm.uptimeSeconds)}`);
+        if (vm.agent !== undefined) bits.push(vm.agent ? 'agent' : 'no agent');
+        if (vm.lock) bits.push(`lock: ${vm.lock}`);
+        if (vm.template) bits.push('template');
+        if (vm.tags.length > 0) bits.push(`tags: ${vm.tags.join(',')}`);
+        return bits.join('  ');
+      }),
+      ...(others.length > 0
+        ? [`+ ${others.length} other guest${others.length === 1 ? '' : 's'} not in the spec or a backup job (${running} running, ${others.length - running} stopped)`]
+        : []),
+    ];
+  });
   section(lines, `Backups`, report.backups, (b) => [
     // Guests no job covers and with no backup are named once, in the not-covered line.
     ...b.perVm.filter((vm) => vm.last || vm.jobs.length > 0).map((vm) => {
-      const last = vm.last ? `${vm.last.ok ? 'ok' : 'FAILED'} ${formatAge(vm.last.ageHours)}` : `none in ${Math.round(b.windowHours)} h`;
+      const last = vm.last
+        ? `${vm.last.ok ? 'ok' : 'FAILED'} ${formatAge(vm.last.ageHours)}`
+        : vm.firstBackupDue
+          ? `first backup due ${formatWhen(vm.firstBackupDue, report.generatedAt)}`
+          : `none in ${Math.round(b.windowHours)} h`;
       const good = vm.last && !vm.last.ok ? (vm.lastGood ? `, last good ${formatAge(vm.lastGood.ageHours)}` : ', no good one seen') : '';
       const jobs = vm.jobs.length > 0 ? `  job: ${vm.jobs.join(',')}` : '';
       return `${MARK[vm.level]} ${String(vm.vmid).padEnd(4)} ${vm.name.padEnd(16)} ${last}${good}${jobs}`;
     }),
     ...(b.notCovered.length > 0 ? [`⚠ not covered by any job: ${listFirst(b.notCovered.map((g) => `${g.vmid}${g.name ? ` (${g.name})` : ''}`), 20)}`] : []),
     ...b.jobs.map((j) => `job ${j.id}: ${j.selection} → ${j.storage ?? '?'} at ${j.schedule ?? '?'}${j.enabled ? '' : ' (disabled)'}`),
+    // Every failed task with its UPID (for /jarvis log), those a later backup fixed marked as history.
+    ...b.failedTasks.slice(0, FAILED_TASKS_SHOWN).map((f) => {
+      const vms = f.vmids.length > 0 ? `VM ${f.vmids.join(', ')}` : 'guests unknown (log not read)';
+      const error = f.error.replace(/^ERROR: Backup of VM \d+ failed - /, '');
+      return `${f.recovered ? '↺' : '✗'} ${formatAge(f.ageHours)} ${vms} failed: ${error}${f.recovered ? ' (fixed by a later backup)' : ''} · task ${f.upid}`;
+    }),
+    ...(b.failedTasks.length > FAILED_TASKS_SHOWN ? [`… ${b.failedTasks.length - FAILED_TASKS_SHOWN} older failed tasks in the last ${Math.round(b.windowHours)} h`] : []),
   ]);
   section(lines, 'ZFS', report.zfsPools, (pools) =>
     pools.length === 0 ? ['no pools'] : pools.map((p) => `${MARK[p.level]} ${p.name} ${p.health} ${bar(p.usedPercent)} ${p.usedPercent}%${p.detail ? `  ${p.detail}` : ''}`),
@@ -109,6 +138,15 @@ export function statusSections(report: StatusReport): StatusSection[] {
         `${g.pendingPlans.length} pending plan${g.pendingPlans.length === 1 ? '' : 's'}${g.pendingPlans.length > 0 ? ` (${g.pendingPlans.map((p) => `${p.id} ${p.phase}`).join(', ')})` : ''}`,
     ],
   });
+  if (report.watchers) {
+    lines.push({
+      title: 'Watchers',
+      lines: report.watchers.map((w) => {
+        const last = w.lastRoundAt ? `last round ${formatAge((Date.parse(report.generatedAt) - Date.parse(w.lastRoundAt)) / 3_600_000)}` : `no round yet (started ${w.since})`;
+        return `${MARK[w.level]} ${w.name}: ${last}, every ${formatDuration(w.everySeconds)}${w.level === 'critical' ? ' — STALLED: no alert is raised' : ''}`;
+      }),
+    });
+  }
   section(lines, 'Drift', report.drift, (d) => {
     const when = d.checkedAt ? ` (checked ${d.checkedAt})` : '';
     return d.actionCount === 0 ? [`none${when}`] : [`${d.actionCount} change(s) against the ${d.phase} spec${when}`, ...d.lines.slice(0, 8)];

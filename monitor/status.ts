@@ -1,11 +1,11 @@
 // The lab snapshot: a pure function of what collect() read, the clock and the thresholds. Headline first ("all good"
 // or "N things need attention", each named), then one section per part of the lab.
-import type { JarvisConfig } from '../lib/config.ts';
 import { known, unknown, type Fact } from '../planner/state.ts';
-import { backupOutcomes, failedBackupTasks, jobCovers, jobSelection } from './backups.ts';
+import { attentionOf, type Thresholds } from './attention.ts';
+import { firstBackupDue, jobCovers, jobSelection } from './backup-jobs.ts';
+import { backupOutcomes, failedBackupTasks, recoveredSince } from './backups.ts';
 import type { Collected } from './collect.ts';
 import type {
-  Attention,
   BackupsSummary,
   DatasetStatus,
   DriftSummary,
@@ -17,13 +17,11 @@ import type {
   TailnetSummary,
   VmBackupSummary,
   VmSummary,
+  WatcherSummary,
   ZfsPoolStatus,
 } from './types.ts';
 
-export type Thresholds = Pick<
-  JarvisConfig['alerts'],
-  'backupWarnHours' | 'backupCritHours' | 'snapshotMaxAgeHours' | 'storageWarnPercent' | 'keyExpiryWarnDays'
->;
+export type { Thresholds } from './attention.ts';
 
 export interface StatusInputs {
   /** Unix milliseconds. */
@@ -33,11 +31,11 @@ export interface StatusInputs {
   lock?: GateSummary['lock'];
   freeze?: GateSummary['freeze'];
   drift?: Fact<DriftSummary>;
+  watchers?: WatcherSummary[];
+  /** The guests the managed spec names; status lists them (and those a backup job selects) and counts the rest. */
+  managedVmids?: readonly number[];
 }
 
-/** A failed backup stays in the headline this long, even after a later one succeeded: a weekend's failure is still
- * seen on Monday. */
-const RECENT_FAILURE_HOURS = 72;
 /** Storage usage at or above this is critical, whatever the warning threshold. */
 const STORAGE_CRITICAL_PERCENT = 95;
 const HOUR = 3600;
@@ -98,8 +96,10 @@ function storageSummaries(c: Collected, t: Thresholds): Fact<StorageSummary[]> {
   );
 }
 
-function vmSummaries(c: Collected): Fact<VmSummary[]> {
+function vmSummaries(c: Collected, inputs: StatusInputs): Fact<VmSummary[]> {
   if (!c.resources.known) return unknown(c.resources.reason);
+  const jobs = c.backupJobs.known ? c.backupJobs.value : [];
+  const managed = (vmid: number): boolean => inputs.managedVmids?.includes(vmid) === true || jobs.some((job) => jobCovers(job, vmid));
   return known(
     c.resources.value
       .filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined)
@@ -117,9 +117,18 @@ function vmSummaries(c: Collected): Fact<VmSummary[]> {
           template: r.template === 1,
           cpu: r.cpu,
           memory: r.maxmem !== undefined ? { used: r.mem ?? 0, total: r.maxmem } : undefined,
+          managed: managed(r.vmid!),
         };
       }),
   );
+}
+
+/** The earliest first backup a new guest gets from the jobs that select it (Unix seconds), if it is not late yet. */
+function firstDue(c: Collected, jobs: Parameters<typeof firstBackupDue>[0][] | undefined, vmid: number, nowMs: number): number | undefined {
+  const created = c.createdAt[vmid];
+  if (!jobs || !created?.known || created.value === undefined) return undefined;
+  const dues = jobs.filter((job) => jobCovers(job, vmid)).flatMap((job) => firstBackupDue(job, created.value!, nowMs / 1000) ?? []);
+  return dues.length > 0 ? Math.min(...dues) : undefined;
 }
 
 function backupsSummary(c: Collected, vms: Fact<VmSummary[]>, inputs: StatusInputs): Fact<BackupsSummary> {
@@ -145,9 +154,13 @@ function backupsSummary(c: Collected, vms: Fact<VmSummary[]>, inputs: StatusInpu
         level: 'ok',
       };
       const goodAge = summary.lastGood?.ageHours;
+      const due = goodAge === undefined && !last ? firstDue(c, jobs, vm.vmid, inputs.now) : undefined;
       if (last && !last.ok) {
         summary.level = 'critical';
         summary.note = `last backup failed: ${last.error ?? 'unknown error'}`;
+      } else if (due !== undefined) {
+        summary.firstBackupDue = iso(due);
+        summary.note = `first backup due ${iso(due)}`;
       } else if (goodAge === undefined) {
         // Nothing seen in the window: critical only if the window is long enough to be sure.
         summary.level = windowHours >= t.backupCritHours ? 'critical' : 'warn';
@@ -174,8 +187,7 @@ function backupsSummary(c: Collected, vms: Fact<VmSummary[]>, inputs: StatusInpu
     })),
     failedTasks: failedBackupTasks(c).map((f) => {
       const at = f.task.endtime ?? f.task.starttime;
-      const recovered = f.vmids.length > 0 && f.vmids.every((vmid) => outcomes.some((o) => o.vmid === vmid && o.ok && o.at > at));
-      return { upid: f.task.upid, vmids: f.vmids, at: iso(at), ageHours: ageHours(inputs.now, at), error: f.errorLine, jobId: f.jobId, recovered };
+      return { upid: f.task.upid, vmids: f.vmids, at: iso(at), ageHours: ageHours(inputs.now, at), error: f.errorLine, jobId: f.jobId, recovered: recoveredSince(f, outcomes) };
     }),
   });
 }
@@ -244,105 +256,11 @@ function tailnetSummary(c: Collected, inputs: StatusInputs): Fact<TailnetSummary
   });
 }
 
-const vmLabel = (vmid: number, name?: string): string => (name ? `VM ${vmid} (${name})` : `VM ${vmid}`);
-/** A headline stays readable with a thousand guests: name a few, count the rest. */
-const NAMED_IN_HEADLINE = 5;
-const listSome = (items: string[]): string =>
-  items.length <= NAMED_IN_HEADLINE ? items.join(', ') : `${items.slice(0, NAMED_IN_HEADLINE).join(', ')} and ${items.length - NAMED_IN_HEADLINE} more`;
-const formatAgeShort = (hours: number): string => (hours < 1 ? `${Math.max(0, Math.round(hours * 60))} min ago` : `${Math.round(hours)} h ago`);
-
-function attentionOf(report: Omit<StatusReport, 'headline' | 'level' | 'attention'>, thresholds: Thresholds): Attention[] {
-  const out: Attention[] = [];
-  const unknownPart = (section: Attention['section'], what: string, fact: Fact<unknown> | undefined): void => {
-    if (fact && !fact.known) out.push({ level: 'unknown', section, text: `${what} unknown: ${fact.reason}` });
-  };
-  unknownPart('node', 'node status', report.node);
-  unknownPart('storage', 'storage usage', report.storages);
-  unknownPart('vms', 'guests', report.vms);
-  unknownPart('backups', 'backups', report.backups);
-  unknownPart('zfs', 'ZFS pools', report.zfsPools);
-  unknownPart('datasets', 'datasets', report.datasets);
-  unknownPart('tailnet', 'tailnet', report.tailnet);
-  unknownPart('drift', 'drift', report.drift);
-
-  if (report.storages.known) {
-    for (const s of report.storages.value) {
-      if (s.level === 'warn' || s.level === 'critical') out.push({ level: s.level, section: 'storage', text: `storage ${s.storage}: ${s.notes.join(', ')}` });
-    }
-  }
-  if (report.backups.known) {
-    const { notCovered, windowHours } = report.backups.value;
-    const uncovered = new Set(notCovered.map((g) => g.vmid));
-    const names = new Map(report.backups.value.perVm.map((b) => [b.vmid, b.name]));
-    for (const f of report.backups.value.failedTasks.filter((x) => x.ageHours <= RECENT_FAILURE_HOURS)) {
-      const vms = f.vmids.length > 0 ? f.vmids.map((vmid) => vmLabel(vmid, names.get(vmid))).join(', ') : 'unknown guests (log not read)';
-      const error = f.error.replace(/^ERROR: Backup of VM \d+ failed - /, '');
-      const text = `backup of ${vms} failed ${formatAgeShort(f.ageHours)}: ${error}${f.recovered ? ' (a later backup succeeded)' : ''}`;
-      out.push({ level: f.recovered ? 'warn' : 'critical', section: 'backups', text });
-    }
-    for (const b of report.backups.value.perVm) {
-      // A guest no job covers and that never had a backup is one problem, named once below.
-      if (uncovered.has(b.vmid) && !b.last) continue;
-      const goodAge = b.lastGood?.ageHours;
-      if (goodAge !== undefined && goodAge < thresholds.backupWarnHours) continue;
-      const critical = goodAge === undefined ? windowHours >= thresholds.backupCritHours : goodAge >= thresholds.backupCritHours;
-      const text =
-        goodAge === undefined
-          ? `no successful backup of ${vmLabel(b.vmid, b.name)} in the last ${Math.round(windowHours)} h`
-          : `last good backup of ${vmLabel(b.vmid, b.name)} was ${formatAgeShort(goodAge)} (${critical ? 'critical' : 'warning'} after ${critical ? thresholds.backupCritHours : thresholds.backupWarnHours} h)`;
-      out.push({ level: critical ? 'critical' : 'warn', section: 'backups', text });
-    }
-    const backedUp = new Set(report.backups.value.perVm.filter((b) => b.last).map((b) => b.vmid));
-    const labels = notCovered.map((g) => vmLabel(g.vmid, g.name));
-    const unbacked = notCovered.filter((g) => !backedUp.has(g.vmid)).length;
-    if (notCovered.length === 1) {
-      const suffix = unbacked === 1 ? ` (no backup in ${Math.round(windowHours)} h)` : '';
-      out.push({ level: 'warn', section: 'backups', text: `${labels[0]} is not covered by any backup job${suffix}` });
-    } else if (notCovered.length > 1) {
-      const suffix = unbacked > 0 ? ` (${unbacked} without a backup in ${Math.round(windowHours)} h)` : '';
-      out.push({ level: 'warn', section: 'backups', text: `${notCovered.length} guests are not covered by any backup job${suffix}: ${listSome(labels)}` });
-    }
-  }
-  if (report.zfsPools.known) {
-    for (const p of report.zfsPools.value) {
-      if (p.level === 'warn' || p.level === 'critical') {
-        out.push({ level: p.level, section: 'zfs', text: `pool ${p.name}: ${p.health}, ${p.usedPercent}% used${p.detail ? ` (${p.detail})` : ''}` });
-      }
-    }
-  }
-  if (report.datasets?.known) {
-    for (const d of report.datasets.value) {
-      if (d.level === 'warn') {
-        const age = d.newestSnapshot ? `newest snapshot ${Math.round(d.newestSnapshot.ageHours)} h old` : 'no snapshot';
-        out.push({ level: 'warn', section: 'datasets', text: `dataset ${d.name}: ${age} (max ${thresholds.snapshotMaxAgeHours} h)` });
-      }
-    }
-  }
-  if (report.tailnet?.known) {
-    const tn = report.tailnet.value;
-    if (tn.funnelTargets.length > 0) {
-      out.push({ level: 'critical', section: 'tailnet', text: `Funnel allowed for ${tn.funnelTargets.join(', ')} (public exposure breaks the Tailscale-only rule)` });
-    }
-    for (const k of tn.keysExpiringSoon) {
-      const when = k.inDays <= 0 ? 'has expired' : `expires in ${k.inDays} d`;
-      out.push({ level: k.inDays <= 0 ? 'critical' : 'warn', section: 'tailnet', text: `tailnet key of ${k.hostname} ${when}` });
-    }
-    for (const r of tn.routesAwaitingApproval) {
-      out.push({ level: 'warn', section: 'tailnet', text: `routes of ${r.hostname} await approval: ${r.routes.join(', ')}` });
-    }
-  }
-  if (report.drift?.known && report.drift.value.actionCount > 0) {
-    const d = report.drift.value;
-    out.push({ level: 'warn', section: 'drift', text: `drift from the ${d.phase} spec: ${d.actionCount} change${d.actionCount === 1 ? '' : 's'}` });
-  }
-  const rank = { critical: 0, warn: 1, unknown: 2 } as const;
-  return out.sort((a, b) => rank[a.level] - rank[b.level]);
-}
-
 export function buildStatus(collected: Collected, inputs: StatusInputs): StatusReport {
-  const vms = vmSummaries(collected);
+  const vms = vmSummaries(collected, inputs);
   const body = {
     generatedAt: new Date(inputs.now).toISOString(),
+    ...(collected.unreadable ? { unreadable: collected.unreadable } : {}),
     node: nodeSummary(collected),
     storages: storageSummaries(collected, inputs.thresholds),
     vms,
@@ -352,6 +270,7 @@ export function buildStatus(collected: Collected, inputs: StatusInputs): StatusR
     tailnet: tailnetSummary(collected, inputs),
     gates: { lock: inputs.lock, freeze: inputs.freeze, pendingPlans: inputs.pendingPlans ?? [] },
     drift: inputs.drift,
+    ...(inputs.watchers ? { watchers: inputs.watchers } : {}),
     proxmoxRequests: collected.proxmoxRequests,
   };
   const attention = attentionOf(body, inputs.thresholds);

@@ -14,7 +14,7 @@ export interface Attention {
   /** Short, e.g. `backup of VM 300 (media) failed 3 h ago`. */
   text: string;
   /** Which section of the report it comes from. */
-  section: 'node' | 'storage' | 'vms' | 'backups' | 'zfs' | 'datasets' | 'tailnet' | 'gates' | 'drift';
+  section: 'node' | 'storage' | 'vms' | 'backups' | 'zfs' | 'datasets' | 'tailnet' | 'gates' | 'drift' | 'watchers';
 }
 
 export interface NodeSummary {
@@ -55,6 +55,8 @@ export interface VmSummary {
   template: boolean;
   cpu?: number;
   memory?: { used: number; total: number };
+  /** In the managed spec (or, without one, selected by a backup job): status lists it; the others are counted. */
+  managed: boolean;
 }
 
 /** One VM's backup outcome as read from a vzdump task (and its log for multi-guest runs). */
@@ -77,6 +79,8 @@ export interface VmBackupSummary {
   lastGood?: { at: string; ageHours: number; upid: string };
   /** Backup jobs whose selection includes this VM. */
   jobs: string[];
+  /** ISO time of the first backup of a guest younger than one run interval of its job (its job's next run). */
+  firstBackupDue?: string;
   level: Level;
   note?: string;
 }
@@ -87,8 +91,25 @@ export interface BackupsSummary {
   perVm: VmBackupSummary[];
   notCovered: Array<{ vmid: number; name?: string; type: string }>;
   jobs: Array<{ id: string; schedule?: string; storage?: string; enabled: boolean; selection: string }>;
-  /** Failed vzdump tasks in the window, newest first; `recovered`: each of its VMs had a good backup since. */
+  /**
+   * Failed vzdump tasks in the window, newest first. `recovered`: each of its VMs had a good backup since, so it is
+   * history; the others are what a retry or a look at the log (by UPID) is for.
+   */
   failedTasks: Array<{ upid: string; vmids: number[]; at: string; ageHours: number; error: string; jobId?: string; recovered: boolean }>;
+}
+
+/** A watcher loop (the bot's, or `jarvis watch`) as its heartbeat in the alert store tells it. */
+export interface WatcherSummary {
+  /** `bot` or `watch`. */
+  name: string;
+  /** Seconds between two rounds of its schedule. */
+  everySeconds: number;
+  /** ISO time of its last completed round; absent until the first one completes. */
+  lastRoundAt?: string;
+  /** ISO time it started. */
+  since: string;
+  /** ok; critical when no round completed in twice its interval (it is stuck, or died without saying so). */
+  level: 'ok' | 'critical';
 }
 
 export interface ZfsPoolStatus {
@@ -150,6 +171,8 @@ export interface DriftSummary {
 export interface StatusReport {
   generatedAt: string;
   level: 'ok' | 'warn' | 'critical';
+  /** Jarvis could not read Proxmox (unreachable, TLS pin, 401/403, timeout): why, and the fix. The report is critical then. */
+  unreadable?: { reason: string; fix: string };
   /** `all good` or `N things need attention: a; b; c`. */
   headline: string;
   attention: Attention[];
@@ -164,6 +187,8 @@ export interface StatusReport {
   tailnet?: Fact<TailnetSummary>;
   gates: GateSummary;
   drift?: Fact<DriftSummary>;
+  /** The watcher loops that run in this data dir (absent when none ever ran here). */
+  watchers?: WatcherSummary[];
   /** Proxmox requests the snapshot cost. */
   proxmoxRequests: number;
 }
@@ -185,6 +210,9 @@ export type AlertKind =
   | 'tailnet-key-expiring'
   | 'funnel-exposure'
   | 'drift'
+  | 'lab-unreadable'
+  | 'watcher-stalled'
+  | 'recovered'
   | 'test';
 
 export interface Alert {

@@ -5,9 +5,19 @@
 import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
 import type { JarvisConfig } from '../lib/config.ts';
-import { backupFailureAlerts, conditionAlerts, driftAlert, inQuietHours } from './alerts.ts';
-import type { AlertStore } from './alert-store.ts';
-import { collect, type Collected, type MonitorPorts } from './collect.ts';
+import {
+  backupFailureAlerts,
+  conditionAlerts,
+  driftAlert,
+  inQuietHours,
+  LAB_UNREADABLE_KEY,
+  labUnreadableAlert,
+  recoveredAlert,
+  watcherStalledAlert,
+  watcherStalledKey,
+} from './alerts.ts';
+import { watcherSummaries, type AlertStore } from './alert-store.ts';
+import { collect, type Collected, type MonitorPorts, type Unreadable } from './collect.ts';
 import { buildStatus, type Thresholds } from './status.ts';
 import { scrubSecrets } from '../lib/secret.ts';
 import { known, unknown, type Fact } from '../planner/state.ts';
@@ -33,9 +43,10 @@ export interface WatchResult {
   /** Held for after quiet hours. */
   held: Alert[];
   suppressed: number;
-  /** Parts that could not be read (drift, unreachable node). */
+  /** Parts that could not be read (drift, unreadable node). */
   problems: string[];
-  unreachable?: string;
+  /** Proxmox could not be read: the watchers raised (or had already raised) the lab-unreadable alert. */
+  unreadable?: Unreadable;
   report: StatusReport;
 }
 
@@ -74,12 +85,19 @@ export async function runWatchers(options: WatchOptions): Promise<WatchResult> {
   ]);
   const driftFact = drift && (drift.fact.known ? (drift.fact.value ? known(drift.fact.value) : undefined) : unknown<DriftSummary>(drift.fact.reason));
   const report = buildStatus(collected, { now: options.now, thresholds: options.thresholds, drift: driftFact });
-  const result = { delivered: [] as Alert[], held: [] as Alert[], suppressed: 0, problems: [] as string[], unreachable: collected.unreachable, report };
+  const result: WatchResult = { delivered: [], held: [], suppressed: 0, problems: [], ...(collected.unreadable ? { unreadable: collected.unreadable } : {}), report };
   if (drift && !drift.fact.known) result.problems.push(`drift: ${drift.fact.reason}`);
-  if (collected.unreachable) result.problems.push(collected.unreachable);
+  if (collected.unreadable) result.problems.push(collected.unreadable.reason);
 
   await releaseHeld(options, result.delivered);
-  const alerts = [...backupFailureAlerts(collected, options.now), ...conditionAlerts(report, options.thresholds, options.now)];
+  // Not being able to read the lab is itself the most urgent alert; its end is said once.
+  const since = collected.unreadable ? undefined : options.store.recover(LAB_UNREADABLE_KEY);
+  const alerts = [
+    ...(collected.unreadable ? [labUnreadableAlert(collected.unreadable, options.now)] : []),
+    ...(since !== undefined ? [recoveredAlert(LAB_UNREADABLE_KEY, since, options.now)] : []),
+    ...backupFailureAlerts(collected, options.now),
+    ...conditionAlerts(report, options.thresholds, options.now),
+  ];
   if (drift?.fact.known) {
     const summary = drift.fact.value;
     if (summary) options.store.saveDrift(summary);
@@ -130,7 +148,7 @@ function notificationAlert(n: WebhookNotification, collected: Collected, now: nu
       `job: ${n.jobId ?? 'not named by the notification'}`,
       `VM: ${n.vmids.length > 0 ? n.vmids.join(', ') : 'not named by the notification'}`,
       `error: ${errorLine ?? n.title}`,
-      ...(collected.unreachable ? [`Proxmox not readable for details: ${collected.unreachable}`] : []),
+      ...(collected.unreadable ? [`Proxmox not readable for details: ${collected.unreadable.reason}`] : []),
       ...(n.upid ? [`task: ${n.upid}`] : []),
     ],
     logTail: n.message.split('\n').slice(-12),
@@ -144,19 +162,58 @@ export interface ScheduledWatch {
   nextRun(): Date | null;
 }
 
+export interface ScheduleHooks {
+  onResult?: (result: WatchResult) => void;
+  onError?: (error: unknown) => void;
+  timezone?: string;
+  /**
+   * The loop's name in the heartbeat table (`bot`, `watch`): each completed round is recorded, status shows it, and a
+   * loop that completes no round in twice its interval is alerted (and its return announced once).
+   */
+  heartbeat?: string;
+}
+
 /** Runs the watchers on a cron schedule; `protect` skips a tick while the previous pass still runs. */
-export function scheduleWatchers(
-  schedule: string,
-  options: Omit<WatchOptions, 'now'>,
-  hooks: { onResult?: (result: WatchResult) => void; onError?: (error: unknown) => void; timezone?: string } = {},
-): ScheduledWatch {
+export function scheduleWatchers(schedule: string, options: Omit<WatchOptions, 'now'>, hooks: ScheduleHooks = {}): ScheduledWatch {
+  const name = hooks.heartbeat;
   const job = new Cron(
     schedule,
     { protect: true, timezone: hooks.timezone, catch: (error: unknown) => hooks.onError?.(error) },
     async () => {
       const result = await runWatchers({ ...options, now: Date.now() });
+      if (name) await beat(options, name);
       hooks.onResult?.(result);
     },
   );
-  return { stop: () => job.stop(), nextRun: () => job.nextRun() };
+  const [first, second] = job.nextRuns(2);
+  const everyMs = first && second ? second.getTime() - first.getTime() : 60_000;
+  let watchdog: NodeJS.Timeout | undefined;
+  if (name) {
+    options.store.startWatcher(name, everyMs, Date.now());
+    // The watchdog runs beside the rounds, so a round that hangs (a request, a delivery) is reported, not waited for.
+    watchdog = setInterval(() => void checkStalled(options, name).catch((error: unknown) => hooks.onError?.(error)), everyMs);
+    watchdog.unref();
+  }
+  return {
+    stop: () => {
+      job.stop();
+      clearInterval(watchdog);
+      if (name) options.store.stopWatcher(name);
+    },
+    nextRun: () => job.nextRun(),
+  };
+}
+
+/** A round completed: record it, and say once that a loop reported stalled works again. */
+async function beat(options: Omit<WatchOptions, 'now'>, name: string): Promise<void> {
+  const now = Date.now();
+  options.store.watcherRound(name, now);
+  const since = options.store.recover(watcherStalledKey(name));
+  if (since !== undefined) await admitAll({ ...options, now }, [recoveredAlert(watcherStalledKey(name), since, now)], { delivered: [], held: [], suppressed: 0 });
+}
+
+async function checkStalled(options: Omit<WatchOptions, 'now'>, name: string): Promise<void> {
+  const now = Date.now();
+  const stalled = watcherSummaries(options.store.watchers(), now).find((w) => w.name === name && w.level === 'critical');
+  if (stalled) await admitAll({ ...options, now }, [watcherStalledAlert(stalled, now)], { delivered: [], held: [], suppressed: 0 });
 }

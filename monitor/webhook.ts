@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { pveObject } from '../infra/proxmox/schemas.ts';
 import { InputError } from '../lib/errors.ts';
+import { boundToEveryAddress, parseListenAddress, type ListenAddress } from '../lib/addresses.ts';
 import type { Secret } from '../lib/secret.ts';
 
 export const SECRET_HEADER = 'x-jarvis-secret';
@@ -66,23 +67,9 @@ export function parseNotification(body: unknown): WebhookNotification {
   };
 }
 
-const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '*', '']);
-
-/** `host:port` or `[v6]:port`; a wildcard host only with allowWildcard. */
-export function parseListen(listen: string, allowWildcard = false): { host: string; port: number; wildcard: boolean } {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d{1,5})$/.exec(listen.trim());
-  if (!m) throw new InputError(`JARVIS_WEBHOOK_LISTEN=${listen}: must be host:port (e.g. 192.168.1.20:8787 or a tailnet 100.x address)`);
-  const host = m[1] ?? m[2] ?? '';
-  const port = Number(m[3]);
-  if (port > 65535) throw new InputError(`JARVIS_WEBHOOK_LISTEN=${listen}: port ${port} is out of range`);
-  const wildcard = WILDCARDS.has(host);
-  if (wildcard && !allowWildcard) {
-    throw new InputError(
-      `JARVIS_WEBHOOK_LISTEN=${listen}: refusing to listen on every address; name your LAN or tailnet address ` +
-        '(or set JARVIS_WEBHOOK_ALLOW_WILDCARD=1 if you really mean it)',
-    );
-  }
-  return { host: host === '' || host === '*' ? '0.0.0.0' : host, port, wildcard };
+/** `host:port` or `[v6]:port`, any spelling of "every address" caught (lib/addresses.ts); a wildcard only with allowWildcard. */
+export function parseListen(listen: string, allowWildcard = false): ListenAddress {
+  return parseListenAddress('JARVIS_WEBHOOK_LISTEN', listen, { allowWildcard, wildcardHint: '(or set JARVIS_WEBHOOK_ALLOW_WILDCARD=1 if you really mean it)' });
 }
 
 /** Constant-time comparison of the presented secret (hashing first makes the lengths equal). */
@@ -154,6 +141,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  // A host name can still resolve to "every address": what the socket is bound to is what counts.
+  if (boundToEveryAddress(address.address) && !options.allowWildcard) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new InputError(`JARVIS_WEBHOOK_LISTEN=${options.listen}: resolves to every address (${address.address}); name your LAN or tailnet address`);
+  }
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}`,

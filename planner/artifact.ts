@@ -1,12 +1,12 @@
 // buildPlan: spec + live state → the Plan artifact (planner/plan.ts). Pure: the clock and the id come in as inputs.
-// planHash covers what the plan would do (format version, spec hash, state fingerprint, actions), never its id,
-// time or requester, so the same spec against the same lab gives the same hash and approvals can bind to it.
+// planHash covers what the plan would do and what an approver decides on (computePlanHash), never its id, time or
+// requester, so the same spec against the same lab gives the same hash; approvals bind to the whole content.
 import { formatDowntime, rate } from './catalogue.ts';
 import { diffAll } from './diff/index.ts';
 import type { DiffContext } from './diff/types.ts';
 import { fingerprintState } from './fingerprint.ts';
-import { checkPlan } from './guardrails.ts';
-import { hashOf } from './hash.ts';
+import { checkPlan, specViolations, type SpecFinding } from './guardrails.ts';
+import { canonicalJson, hashOf, sha256Hex } from './hash.ts';
 import { orderActions } from './order.ts';
 import { PLAN_FORMAT_VERSION, RISK_ORDER, type Plan, type PlanAction, type PlanPhase, type PlanSummary, type Risk } from './plan.ts';
 import { phaseNumberOf, resolvePhase } from './resolve.ts';
@@ -25,7 +25,7 @@ export interface BuildPlanInput {
   now: string;
   id: string;
   /** Findings of the spec guardrails (planner/spec/guardrails.ts `checkSpec`): errors refuse the plan. */
-  specFindings?: ReadonlyArray<{ severity: 'error' | 'warning'; ruleId: string; file: string; line: number; col: number; path: string; message: string }>;
+  specFindings?: ReadonlyArray<SpecFinding>;
 }
 
 /** The VM ids whose state the plan depends on (spec VMs and VM firewalls). */
@@ -47,12 +47,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       // The plan reports SSD backup space itself, for the resolved phase and with the storage's real usage.
       .filter((f) => f.severity === 'warning' && f.ruleId !== 'backups.ssd-space')
       .map((f) => ({ code: f.ruleId, message: `${f.file}:${f.line}:${f.col}: ${f.path ? `${f.path}: ` : ''}${f.message}` })),
-    violations: [
-      ...(input.specFindings ?? [])
-        .filter((f) => f.severity === 'error')
-        .map((f) => ({ ruleId: f.ruleId, message: f.path ? `${f.path}: ${f.message}` : f.message, location: `${f.file}:${f.line}:${f.col}` })),
-      ...desired.problems.map((p) => ({ ruleId: p.ruleId, message: p.message, location: p.location })),
-    ],
+    violations: specViolations(input.specFindings ?? [], desired),
     chains: new Map(),
     pendingReboot: new Set(),
   };
@@ -95,8 +90,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     ...checkPlan({ desired, phase: input.phase, liveFirewall: input.state.firewall.known ? input.state.firewall.value : undefined, actions }),
   ];
   for (const u of ctx.unknowns) ctx.warnings.push({ code: 'unknown', message: `${u.what} could not be read (${u.reason}); nothing is planned for it` });
-  const planHash = computePlanHash({ formatVersion: PLAN_FORMAT_VERSION, spec: { sha256: input.specSha256 }, phase: input.phase, stateFingerprint: fingerprint, actions });
-  return {
+  const unsealed: Omit<Plan, 'planHash'> = {
     formatVersion: PLAN_FORMAT_VERSION,
     id: input.id,
     createdAt: input.now,
@@ -105,19 +99,57 @@ export function buildPlan(input: BuildPlanInput): Plan {
     node: desired.node,
     spec: { path: input.specPath, sha256: input.specSha256 },
     stateFingerprint: fingerprint,
-    planHash,
     summary: summarize(actions, fingerprint),
     unknowns: ctx.unknowns,
     warnings: ctx.warnings,
     violations,
     actions,
   };
+  return sealPlan(unsealed);
 }
 
-/** The hash approvals bind to; apply recomputes it with this same function to detect an edited plan file. */
-export function computePlanHash(plan: Pick<Plan, 'formatVersion' | 'phase' | 'stateFingerprint' | 'actions'> & { spec: { sha256: string } }): string {
-  return hashOf({ formatVersion: plan.formatVersion, spec: plan.spec.sha256, phase: plan.phase, fingerprint: plan.stateFingerprint, actions: plan.actions });
+/** The fields of a plan that `planHash` leaves out (see computePlanHash). */
+type Unhashed = 'id' | 'createdAt' | 'requestedBy' | 'planHash';
+
+/**
+ * The hash approvals bind to and the journal keys apply by; apply recomputes it with this same function to detect an
+ * edited plan file. It covers everything that steers apply or the approver's decision and follows from the spec and
+ * the lab alone: format, spec content (its sha256; apply reads the spec by path and refuses it if the sha256 differs),
+ * phase, node, state fingerprint, actions, summary (its max risk sets how many approvals and whether a typed
+ * confirmation is needed), warnings and unknowns (what the approver read), and violations (any refuses the plan).
+ * It leaves out the plan's id, time and requester, so the same spec against the same lab gives the same hash. Those
+ * three steer the decision too (TTL, self-approval): the approval store keeps the whole plan as it was shown and apply
+ * refuses a file whose content hash (planContentHash) differs from it.
+ */
+export function computePlanHash(plan: Omit<Plan, Unhashed>): string {
+  return hashOf({
+    formatVersion: plan.formatVersion,
+    spec: plan.spec.sha256,
+    phase: plan.phase,
+    node: plan.node,
+    fingerprint: plan.stateFingerprint,
+    actions: plan.actions,
+    summary: plan.summary,
+    warnings: plan.warnings,
+    unknowns: plan.unknowns,
+    violations: plan.violations,
+  });
 }
+
+/** The plan with its planHash. */
+export function sealPlan(plan: Omit<Plan, 'planHash'>): Plan {
+  const { formatVersion, id, createdAt, requestedBy, phase, node, spec, stateFingerprint, summary, unknowns, warnings, violations, actions } = plan;
+  return { formatVersion, id, createdAt, requestedBy, phase, node, spec, stateFingerprint, planHash: computePlanHash(plan), summary, unknowns, warnings, violations, actions };
+}
+
+/**
+ * The whole plan as canonical JSON, every field included (id, time and requester too): what the approval store keeps
+ * of the plan an approver was shown, and what apply compares the saved file with.
+ */
+export const planContent = (plan: unknown): string => canonicalJson(plan);
+
+/** SHA-256 of planContent: two plans with the same content hash are the same plan, field for field. */
+export const planContentHash = (plan: unknown): string => sha256Hex(planContent(plan));
 
 /** Counts by kind and risk; `noop` = scanned targets that no action touches (already as the spec wants, or unmanaged here). */
 export function summarize(actions: PlanAction[], fingerprint: Record<string, string> = {}): PlanSummary {

@@ -168,6 +168,25 @@ const CATALOGUE: Record<ActionType, Entry> = {
     downtime: none,
     rollback: (f) => `detach and delete the imported disk of ${vm(f)} (a fresh VM: nothing else is lost)`,
   },
+  // Adding a content type to a storage only lets PVE keep more kinds of files there; nothing existing changes.
+  'storage.content': { risk: () => 'low', downtime: none, rollback: (f) => `set the content types back: ${undo(f, 'the previous list')}` },
+  'image.download': {
+    risk: () => 'low',
+    downtime: none,
+    rollback: (f) => `delete the downloaded image when no VM is being created from it: ${undo(f, 'pvesm free <volume>')} (VMs made from it keep their own copy)`,
+  },
+  'vm.cloudinit.vendor': {
+    risk: () => 'low',
+    downtime: none,
+    rollback: (f) => `${undo(f, 'remove the snippet')} once ${vm(f)} is destroyed (PVE reads it whenever it regenerates the cloud-init drive)`,
+  },
+  'host.apt.sources': {
+    risk: () => 'medium',
+    downtime: none,
+    rollback: (f) => `restore the original apt sources: ${undo(f, 'copy back the files kept in /var/lib/jarvis/apt-sources.orig')}, then apt-get update`,
+  },
+  // Jarvis changes nothing: the owner acts, and Jarvis only watches for the result.
+  'manual.step': { risk: () => 'low', downtime: none, rollback: (f) => `Jarvis did nothing to undo; by hand: ${undo(f, 'undo what you did')}` },
 };
 
 const bump = (risk: Risk): Risk => RISK_ORDER[Math.min(RISK_ORDER.indexOf(risk) + 1, RISK_ORDER.length - 1)]!;

@@ -47,6 +47,7 @@ export interface DesiredState {
   node: string;
   ssdStorage: string;
   ssdBackupStorage: string;
+  imageStorage: string;
   guards: SafetyGuards;
   bridges: BridgeSpec[];
   vms: DesiredVm[];

@@ -1,7 +1,8 @@
 // Desired Proxmox values for a spec VM: the create request and each config value, in PVE's own parameter format,
 // following the build standards (VirtIO NIC, VirtIO SCSI, cache=none, guest agent).
 import { formatPropertyString } from '../lib/pve-formats.ts';
-import type { DiskSpec, NicSpec } from './spec/schema.ts';
+import { ipconfigValue, sshKeysValue } from './boot-media.ts';
+import type { CloudInitSpec, DiskSpec, NicSpec } from './spec/schema.ts';
 import type { DesiredVm } from './desired-state.ts';
 import { tagSet } from './pve-values.ts';
 
@@ -23,11 +24,18 @@ export function netValue(nic: NicSpec, macaddr?: string): string {
 export const tagsValue = (tags: string[]): string => tagSet(tags).join(';');
 
 /** The HAOS image is imported into the first disk after create, so the VM is created without it. */
-export const importsHaos = (vm: DesiredVm): boolean =>
-  vm.provision?.homeAssistant?.flavor === 'haos' && vm.provision.homeAssistant.image !== undefined;
+export const importsHaos = (vm: DesiredVm): boolean => vm.os === 'haos';
+
+/** How the boot disk of a new VM is made, beyond an empty allocation. */
+export interface CreateMedia {
+  /** scsi0 is a copy of this `import` volume (PVE's import-from), grown to the spec's size afterwards. */
+  importFrom?: string;
+  /** The cloud-init drive's settings and the vendor-data snippet volume (`local:snippets/jarvis-vendor-100.yaml`). */
+  cloudInit?: { spec: CloudInitSpec; vendorVolid: string };
+}
 
 /** POST /nodes/{node}/qemu parameters. */
-export function createParams(vm: DesiredVm): Record<string, string | number> {
+export function createParams(vm: DesiredVm, media: CreateMedia = {}): Record<string, string | number> {
   const params: Record<string, string | number> = {
     vmid: vm.vmid,
     name: vm.name,
@@ -49,11 +57,26 @@ export function createParams(vm: DesiredVm): Record<string, string | number> {
   if (vm.tags.length > 0) params.tags = tagsValue(vm.tags);
   vm.disks.forEach((disk, i) => {
     if (i === 0 && importsHaos(vm)) return;
-    params[diskSlot(i)] = newDiskValue(disk);
+    // import-from wants the special size 0 (qemu-server: "use <storage ID>:0,import-from=<source>").
+    params[diskSlot(i)] =
+      i === 0 && media.importFrom
+        ? formatPropertyString({ file: `${disk.storage}:0`, 'import-from': media.importFrom, ...diskOptions(disk) }, 'file')
+        : newDiskValue(disk);
   });
   vm.net.forEach((nic, i) => {
     params[netSlot(i)] = netValue(nic, nic.macaddr);
   });
+  if (media.cloudInit) {
+    const ci = media.cloudInit.spec;
+    // The cloud-init drive lives beside the boot disk; PVE regenerates it from ciuser/sshkeys/ipconfigN/cicustom.
+    params.ide2 = `${vm.disks[0]!.storage}:cloudinit`;
+    params.ciuser = ci.user;
+    if (ci.sshKeys.length > 0) params.sshkeys = sshKeysValue(ci.sshKeys);
+    ci.ipconfig.forEach((entry, i) => {
+      params[`ipconfig${i}`] = ipconfigValue(entry);
+    });
+    params.cicustom = `vendor=${media.cloudInit.vendorVolid}`;
+  }
   params.boot = `order=${importsHaos(vm) || vm.disks.length > 0 ? diskSlot(0) : netSlot(0)}`;
   return params;
 }

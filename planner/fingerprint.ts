@@ -22,6 +22,7 @@ export function fingerprintState(state: LiveState, vmids: number[]): Record<stri
   out['zfs/snapshot-policies'] = ofFact(state.snapshotPolicies);
   out.mappings = ofFact(state.dirMappings);
   out.backup = ofFact(state.backupJobs);
+  if (state.aptSources) out.apt = ofFact(state.aptSources);
   out.tailnet = ofFact(state.tailnet, (t) => ({
     devices: t.devices.map((d) => ({ hostname: d.hostname, authorized: d.authorized, advertisedRoutes: d.advertisedRoutes, enabledRoutes: d.enabledRoutes })),
     funnelTargets: t.funnelTargets,

@@ -107,6 +107,9 @@ function reachView(fw: HostFirewall): ReachFirewall {
   };
 }
 
+/** A request to the datacenter or a node firewall (VM firewalls do not govern the node's own ports). */
+export const touchesHostFirewall = (request: Pick<PveRequest, 'path'>): boolean => /^\/(?:cluster|nodes\/[^/]+)\/firewall(?:\/|$)/.test(request.path);
+
 export function managementSources(desired: DesiredState): string[] {
   const guards = desired.guards;
   return [...guards.managementAccessCidrs, ...(guards.tailscaleManagement.expected ? [guards.tailscaleManagement.cidr] : [])];
@@ -115,6 +118,19 @@ export function managementSources(desired: DesiredState): string[] {
 function blocked(fw: HostFirewall, sources: string[]): string[] {
   const view = reachView(fw);
   return sources.flatMap((source) => MANAGEMENT_PORTS.filter((port) => !reachesManagement(view, source, port)).map((port) => `${source} → ${port}`));
+}
+
+/** A spec guardrail finding (planner/spec/guardrails.ts checkSpec), as much of it as a plan needs. */
+export type SpecFinding = { severity: 'error' | 'warning'; ruleId: string; file: string; line: number; col: number; path: string; message: string };
+
+/** What refuses a plan before its actions are looked at: the spec's guardrail errors and the resolved phase's problems. */
+export function specViolations(findings: ReadonlyArray<SpecFinding>, desired: Pick<DesiredState, 'problems'>): PlanViolation[] {
+  return [
+    ...findings
+      .filter((f) => f.severity === 'error')
+      .map((f) => ({ ruleId: f.ruleId, message: f.path ? `${f.path}: ${f.message}` : f.message, location: `${f.file}:${f.line}:${f.col}` })),
+    ...desired.problems.map((p) => ({ ruleId: p.ruleId, message: p.message, location: p.location })),
+  ];
 }
 
 export function checkPlan(input: { desired: DesiredState; phase: PlanPhase; liveFirewall?: LiveFirewall; actions: PlanAction[] }): PlanViolation[] {
@@ -129,7 +145,8 @@ export function checkPlan(input: { desired: DesiredState; phase: PlanPhase; live
       });
     }
   }
-  const firewallActions = actions.filter((a) => a.type.startsWith('firewall.') && a.params.channel === 'pve');
+  // By what the requests do, not by the action's type: an edited plan could hide a firewall request in any pve action.
+  const firewallActions = actions.filter((a) => a.params.channel === 'pve' && a.params.requests.some(touchesHostFirewall));
   if (firewallActions.length === 0 || !input.liveFirewall) return violations;
   const sources = managementSources(desired);
   const fw = fromLive(input.liveFirewall);

@@ -1,6 +1,10 @@
 // The plan artifact: an immutable value made by pure functions. Apply replays exactly these actions.
 
-export const PLAN_FORMAT_VERSION = 1;
+/** 2: planHash also covers node, summary, warnings, unknowns and violations (planner/artifact.ts computePlanHash). */
+export const PLAN_FORMAT_VERSION = 2;
+
+/** A plan id (`plan-20261126-1a2b3c4d`): letters, digits, `_` and `-`, never a `.` or a `/`, so it is never a path. */
+export const PLAN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export type Risk = 'low' | 'medium' | 'high' | 'critical';
 export const RISK_ORDER: readonly Risk[] = ['low', 'medium', 'high', 'critical'];
@@ -57,10 +61,31 @@ export type ActionType =
   | 'guest.docker.install'
   | 'guest.naas.layout'
   | 'guest.stack.scaffold'
-  | 'vm.haos.import';
+  | 'vm.haos.import'
+  | 'storage.content'
+  | 'image.download'
+  | 'vm.cloudinit.vendor'
+  | 'host.apt.sources'
+  | 'manual.step';
 
-/** Where an action runs: the Proxmox API, the node's shell, inside a guest, or the Tailscale API. */
-export type ActionChannel = 'pve' | 'host' | 'guest' | 'tailnet';
+/** Where an action runs: the Proxmox API, the node's shell, inside a guest, the Tailscale API, or the owner's hands. */
+export type ActionChannel = 'pve' | 'host' | 'guest' | 'tailnet' | 'owner';
+
+/** How Jarvis sees that the owner did a manual step: it never takes a typed "done" for it. */
+export type ManualObservation =
+  | { kind: 'tailnet-device-online'; hostname: string }
+  | { kind: 'guest-agent-answers'; vmid: number };
+
+/**
+ * The guest agent of `vmid` must answer: a step that works inside a guest waits for it first; a start or reboot waits
+ * for it after its task, so the action ends when the guest is really back. Up to the VM's limit (`agentWaitSeconds`).
+ */
+export interface AgentWait {
+  vmid: number;
+  seconds: number;
+  /** What the guest is expected to be doing meanwhile, for the wait's messages. */
+  os: 'debian-13' | 'haos' | 'none';
+}
 
 /** One Proxmox API request, exactly as apply will send it (path below /api2/json). */
 export interface PveRequest {
@@ -77,10 +102,11 @@ export interface PveRequest {
  * provisioning step of deploy/steps with its arguments; a `tailnet` action names a Tailscale API operation.
  */
 export type ActionParams =
-  | { channel: 'pve'; requests: PveRequest[]; revert?: PveRequest[] }
-  | { channel: 'host'; step: string; args: Record<string, unknown> }
-  | { channel: 'guest'; vmid: number; step: string; args: Record<string, unknown> }
-  | { channel: 'tailnet'; op: 'routes.approve'; hostname: string; routes: string[] };
+  | { channel: 'pve'; requests: PveRequest[]; revert?: PveRequest[]; agentWait?: AgentWait }
+  | { channel: 'host'; step: string; args: Record<string, unknown>; agentWait?: AgentWait }
+  | { channel: 'guest'; vmid: number; step: string; args: Record<string, unknown>; agentWait?: AgentWait }
+  | { channel: 'tailnet'; op: 'routes.approve'; hostname: string; routes: string[] }
+  | { channel: 'owner'; instructions: string[]; observe: ManualObservation };
 
 export interface PlanAction {
   /** Stable within a plan and across re-plans of the same change, e.g. `vm.create:100`. */

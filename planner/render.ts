@@ -37,6 +37,7 @@ export function renderPlanText(plan: Plan): string {
       if (a.preSnapshot) lines.push(`        snapshot first: ${a.preSnapshot.name} (VM ${a.preSnapshot.vmid})`);
       lines.push(`        downtime: ${a.expectedDowntime} · rollback: ${a.rollbackHint}${a.commitConfirm ? ' · commit-confirmed' : ''}`);
       if (a.note) lines.push(`        note: ${a.note}`);
+      if (a.params.channel === 'owner') for (const step of a.params.instructions) lines.push(`        by hand: ${step}`);
     }
   }
   if (plan.unknowns.length) {
@@ -73,7 +74,9 @@ export function renderPlanMarkdown(plan: Plan): string {
   lines.push('', '## Changes', '');
   for (const a of plan.actions) {
     lines.push(`### ${a.id}`, '');
+    if (a.note) lines.push(`- **${cell(a.note)}**`);
     for (const c of a.changes) lines.push(`- \`${c.path}\`: ${cell(fmt(c.from))} → ${cell(fmt(c.to))}`);
+    if (a.params.channel === 'owner') for (const step of a.params.instructions) lines.push(`- by hand: ${cell(step)}`);
     if (a.dependsOn.length) lines.push(`- after: ${a.dependsOn.map((d) => `\`${d}\``).join(', ')}`);
     lines.push('');
   }

@@ -93,6 +93,7 @@ export function resolvePhase(spec: Spec, phase: PhaseNumber): DesiredState {
     node: spec.node.name,
     ssdStorage: spec.node.ssdStorage,
     ssdBackupStorage: spec.node.ssdBackupStorage,
+    imageStorage: spec.node.imageStorage,
     guards: spec.safetyGuards,
     firewall,
     problems,

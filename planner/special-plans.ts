@@ -1,10 +1,10 @@
 // Plans that do not come from a spec diff: a VM rollback to a snapshot (`/jarvis rollback`) and a backup retry (an
 // alert's "Plan a retry"). Pure, like buildPlan: the caller reads the lab and passes the facts, the clock and the id.
 // The result is an ordinary Plan, approved, stale-checked, replayed and journaled like any other.
-import { computePlanHash, summarize } from './artifact.ts';
+import { sealPlan, summarize } from './artifact.ts';
 import { formatDowntime, rate } from './catalogue.ts';
 import { hashOf } from './hash.ts';
-import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PlanPhase } from './plan.ts';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PlanPhase, type PlanViolation, type PlanWarning } from './plan.ts';
 
 /** What every special plan needs to be a plan: where, made from which managed spec, by whom, when. */
 export interface SpecialPlanBase {
@@ -40,6 +40,50 @@ export interface BackupRunPlanInput extends SpecialPlanBase {
   pruneBackups?: string;
   /** The backup job the retry stands in for, for the plan text. */
   jobId?: string;
+  /** What the target storage can hold, when it could be read: the plan warns or refuses on it. */
+  space?: BackupSpace;
+}
+
+/** Room for one backup on its target storage, as read just before planning. */
+export interface BackupSpace {
+  /** Free bytes on the target storage. */
+  availBytes: number;
+  totalBytes?: number;
+  /** Bytes the backup is expected to take. */
+  estimateBytes: number;
+  /** `last-backup`: the VM's newest archive there (a good estimate); `disk-size`: its disks, uncompressed (an upper bound). */
+  basis: 'last-backup' | 'disk-size';
+}
+
+const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+
+/**
+ * A backup that cannot fit is refused: vzdump would fail with "No space left on device" after minutes of work. One
+ * estimated from uncompressed disk sizes that may not fit, or that leaves the storage nearly full, is a warning.
+ */
+function spaceFindings(input: BackupRunPlanInput, actionId: string): { warnings: PlanWarning[]; violations: PlanViolation[] } {
+  const space = input.space;
+  if (!space) return { warnings: [{ code: 'backup-space-unknown', message: `the free space on ${input.storage} could not be read: the backup may not fit`, actionId }], violations: [] };
+  const what = space.basis === 'last-backup' ? `the last backup of VM ${input.vmid} there was ${gib(space.estimateBytes)}` : `the disks of VM ${input.vmid} hold up to ${gib(space.estimateBytes)} before compression`;
+  const room = `${input.storage} has ${gib(space.availBytes)} free`;
+  if (space.estimateBytes > space.availBytes && space.basis === 'last-backup') {
+    return {
+      warnings: [],
+      violations: [
+        {
+          ruleId: 'backup.storage-full',
+          message: `${room} and ${what}: the backup cannot fit. Free space on ${input.storage} (older archives, other content) or move the job to a storage with room in the spec, then Plan a fix`,
+          actionId,
+        },
+      ],
+    };
+  }
+  if (space.estimateBytes > space.availBytes) return { warnings: [{ code: 'backup-space', message: `${room} and ${what}: the backup may not fit once compressed`, actionId }], violations: [] };
+  const after = space.totalBytes ? (space.totalBytes - space.availBytes + space.estimateBytes) / space.totalBytes : undefined;
+  if (after !== undefined && after >= 0.95) {
+    return { warnings: [{ code: 'backup-space', message: `${room} and ${what}: the storage will be ${Math.round(after * 100)}% full afterwards`, actionId }], violations: [] };
+  }
+  return { warnings: [], violations: [] };
 }
 
 /**
@@ -50,10 +94,9 @@ export const vmFingerprint = (digest: string, running: boolean): string => `dige
 
 const vmLabel = (vmid: number, name: string | undefined): string => `vm/${vmid}${name ? ` (${name})` : ''}`;
 
-function assemble(base: SpecialPlanBase, fingerprint: Record<string, string>, action: PlanAction): Plan {
+function assemble(base: SpecialPlanBase, fingerprint: Record<string, string>, action: PlanAction, findings: { warnings: PlanWarning[]; violations: PlanViolation[] } = { warnings: [], violations: [] }): Plan {
   const actions = [action];
-  const planHash = computePlanHash({ formatVersion: PLAN_FORMAT_VERSION, spec: base.spec, phase: base.phase, stateFingerprint: fingerprint, actions });
-  return {
+  return sealPlan({
     formatVersion: PLAN_FORMAT_VERSION,
     id: base.id,
     createdAt: base.now,
@@ -62,13 +105,12 @@ function assemble(base: SpecialPlanBase, fingerprint: Record<string, string>, ac
     node: base.node,
     spec: base.spec,
     stateFingerprint: fingerprint,
-    planHash,
     summary: summarize(actions, fingerprint),
     unknowns: [],
-    warnings: [],
-    violations: [],
+    warnings: findings.warnings,
+    violations: findings.violations,
     actions,
-  };
+  });
 }
 
 /** Rolls `vmid` back to `snapshot`, after a snapshot of the current state (`jarvis-pre-<hash8>`) that undoes it. */
@@ -139,7 +181,7 @@ export function buildBackupRunPlan(input: BackupRunPlanInput): Plan {
     commitConfirm: false,
     note: `back up VM ${input.vmid} now${input.jobId ? ` as job ${input.jobId} would` : ''}, to ${input.storage}`,
   };
-  return assemble(input, fingerprint, action);
+  return assemble(input, fingerprint, action, spaceFindings(input, action.id));
 }
 
 /** True for plans made here: apply validates them by probing their VM instead of re-planning the spec. */

@@ -173,6 +173,26 @@ export interface GuestFacts {
   homeAssistant?: { running: boolean };
 }
 
+/** A volume on a file storage as PVE lists it (GET /nodes/{node}/storage/{storage}/content). */
+export interface LiveVolume {
+  volid: string;
+  content: string;
+  size?: number;
+}
+
+/** The node's package sources as apt reads them. */
+export interface LiveAptSources {
+  /**
+   * Files with an enabled enterprise.proxmox.com repository apt has no credentials for (no subscription key set, so
+   * no /etc/apt/auth.conf.d entry): it answers 401 and `apt-get update` fails.
+   */
+  unauthorizedFiles: string[];
+  /** An enabled pve-no-subscription repository is configured. */
+  noSubscription: boolean;
+  /** The Debian codename of the node's PVE repositories (trixie on PVE 9). */
+  suite: string;
+}
+
 export interface LiveState {
   node: string;
   pveVersion?: string;
@@ -194,4 +214,12 @@ export interface LiveState {
   backupJobs: Fact<LiveBackupJob[]>;
   tailnet: Fact<LiveTailnet>;
   guests: Record<number, Fact<GuestFacts>>;
+  /** `import` and `snippets` volumes on the node's file storages (cloud images kept for VM creation, vendor data). */
+  storageContent?: Fact<LiveVolume[]>;
+  /** Checksum lists published beside images, read on the node (which downloads them), by URL: file name → hex sum. */
+  publishedSums?: Record<string, Fact<Record<string, string>>>;
+  /** Read only when the plan has a host step that installs packages. */
+  aptSources?: Fact<LiveAptSources>;
+  /** Whether the guest agent answers, for `os: none` VMs that run (the owner's install is done when it does). */
+  agentAnswers?: Record<number, Fact<boolean>>;
 }

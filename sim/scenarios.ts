@@ -164,7 +164,9 @@ async function drifted(lab: SimLab): Promise<void> {
 
 /**
  * Six nightly runs of jarvis-daily: three good ones, VM 300 failing for lack of space two days ago, a lock timeout
- * (VM 100) and a snapshot lock (VM 300) a day ago, then a good run a few hours ago. Good runs leave archives.
+ * (VM 100) and a snapshot lock (VM 300) a day ago, then last night VM 300 out of space again while 100 and 400 were
+ * backed up: VM 100's failure is history, VM 300's is not. Good runs leave archives; installer ISOs kept on `local`
+ * are what leaves no room for VM 300's next backup.
  */
 async function backupFailures(lab: SimLab): Promise<void> {
   await phase0(lab);
@@ -176,10 +178,14 @@ async function backupFailures(lab: SimLab): Promise<void> {
       { ago: 3 * DAY, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
       { ago: 2 * DAY, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
       { ago: DAY, outcomes: { 100: 'lock-timeout', 300: 'locked-snapshot', 400: 'ok' } },
-      { ago: 0, outcomes: { 100: 'ok', 300: 'ok', 400: 'ok' } },
+      { ago: 0, outcomes: { 100: 'ok', 300: 'no-space', 400: 'ok' } },
     ],
     { storage: 'local', dumpdir: '/var/lib/vz/dump' },
   );
+  const monthAgo = Math.floor(Date.now() / 1000) - 30 * DAY;
+  for (const [name, gib] of [['ubuntu-24.04.1-live-server-amd64.iso', 2.6], ['Win11_24H2_English_x64.iso', 5.4]] as const) {
+    lab.volumes.push({ volid: `local:iso/${name}`, size: Math.round(gib * 1024 ** 3), format: 'iso', content: 'iso', ctime: monthAgo });
+  }
 }
 
 /**

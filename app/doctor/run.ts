@@ -6,6 +6,7 @@ import { createSshShell } from '../../infra/ssh/client.ts';
 import type { TailnetApi } from '../../infra/tailscale/api.ts';
 import { createTailnetClient } from '../../infra/tailscale/client.ts';
 import type { JarvisConfig, ProxmoxConfig } from '../../lib/config.ts';
+import { checkPackageSources } from './apt-check.ts';
 import { checkConfiguration } from './config-check.ts';
 import { checkDataDir } from './data-dir-check.ts';
 import { checkDiscord } from './discord-check.ts';
@@ -56,15 +57,29 @@ function nonLoopback(variable: string, url: string | undefined): CheckResult | u
   return fail(variable.toLowerCase(), `${variable}=${url}: only for tests; it must point at 127.0.0.1 or localhost`, `remove ${variable} from the environment`);
 }
 
-async function proxmoxChecks(px: ProxmoxConfig, ports: DoctorPorts): Promise<CheckResult[]> {
+async function proxmoxChecks(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports: DoctorPorts): Promise<CheckResult[]> {
   const pve = ports.proxmox(px);
   try {
     const reach = await checkProxmoxReachable(pve, px);
-    // Privileges and clock would only repeat why the node cannot be reached.
+    // Privileges, clock and package sources would only repeat why the node cannot be reached.
     if (reach.status === 'fail') return [reach];
-    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px))];
+    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px)), await nodePackageSources(px, ssh, ports)];
   } finally {
     await pve.close();
+  }
+}
+
+/** The apt sources over the node's SSH (when SSH_HOSTS names it, pinned). */
+async function nodePackageSources(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports: DoctorPorts): Promise<CheckResult> {
+  const entry = ssh.hosts[px.node];
+  const pin = ssh.pins[px.node];
+  const key = ssh.keyPath ? { kind: 'key' as const, privateKeyPath: ssh.keyPath, passphrase: ssh.keyPassphrase } : undefined;
+  // Without a pin or a key the SSH checks already say what is missing.
+  const shell = entry && pin && key ? ports.openSsh({ host: px.node, address: entry.host, port: entry.port, username: ssh.user, fingerprint: pin, auth: key, connectTimeoutMs: 10_000 }) : undefined;
+  try {
+    return await checkPackageSources(px.node, shell);
+  } finally {
+    await shell?.close();
   }
 }
 
@@ -83,7 +98,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv, cwd: string, ports: Doct
   const discordBase = nonLoopback('DISCORD_API_BASE', config.discord?.apiBase);
   const slackBase = nonLoopback('SLACK_API_URL', config.slack?.apiUrl);
   const groups = await Promise.all([
-    config.proxmox ? guarded('proxmox.reach', 'Proxmox', () => proxmoxChecks(config.proxmox!, ports)) : [],
+    config.proxmox ? guarded('proxmox.reach', 'Proxmox', () => proxmoxChecks(config.proxmox!, config.ssh, ports)) : [],
     guarded('ssh', 'SSH', () => checkSshHosts(config.ssh, ports.openSsh, env.SSH_AUTH_SOCK)),
     guarded('tailscale', 'Tailscale API', () => tailnetChecks(config.tailscale, ports)),
     discordBase ? [discordBase] : guarded('discord', 'Discord API', () => checkDiscord(config.discord, ports.http)),

@@ -4,7 +4,8 @@ import type { ApplyOptions, ApplyProgress, ApplyReport as ChatApplyReport, DryRu
 import { qualifiedId } from '../../commands/services.ts';
 import { createApplyContext, loadPlanSpec } from '../../deploy/context.ts';
 import { applyPlan } from '../../deploy/engine.ts';
-import { loadPlan } from '../../deploy/plan-file.ts';
+import { parsePlan, readSavedPlan, TamperedPlanError } from '../../deploy/plan-file.ts';
+import { planContentHash } from '../../planner/artifact.ts';
 import type { ApplyEvent, ApplyReport } from '../../deploy/types.ts';
 import type { Plan } from '../../planner/plan.ts';
 import { isSpecialPlan } from '../../planner/special-plans.ts';
@@ -28,6 +29,10 @@ function progressMapper(onProgress: ((p: ApplyProgress) => void) | undefined, to
         return onProgress({ actionId: event.actionId, target: event.target, state: 'skipped', index: index.get(event.actionId) ?? 0, total, detail: event.reason });
       case 'action.reverted':
         return onProgress({ actionId: event.actionId, target: event.target, state: 'failed', index: index.get(event.actionId) ?? 0, total, detail: `reverted: ${event.detail}` });
+      case 'action.progress':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'started', index: index.get(event.actionId) ?? 0, total, detail: event.detail });
+      case 'action.waiting':
+        return onProgress({ actionId: event.actionId, target: event.target, state: 'waiting', index: index.get(event.actionId) ?? 0, total, detail: 'waiting for the owner (manual step)' });
       default:
         return;
     }
@@ -38,7 +43,8 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
   const completed = report.actions.filter((a) => a.outcome === 'done' || a.outcome === 'already-done').map((a) => a.actionId);
   const failedAction = report.actions.find((a) => a.outcome === 'failed' || a.outcome === 'reverted');
   const validated = report.validation?.ok ?? false;
-  if (report.status === 'refused') {
+  // Refused before any write: by a gate, or because what the checks need could not be read (status unreachable).
+  if (report.status === 'refused' || report.refusal) {
     return { outcome: 'refused', planId: plan.id, message: report.refusal?.message ?? 'refused', completed, validated: false };
   }
   if (report.status === 'applied' && isSpecialPlan(plan)) {
@@ -49,11 +55,13 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
       : `applied, but a check fails: ${failing.map((p) => `${p.name} (${p.detail})`).join('; ')}`;
     return { outcome: 'applied', planId: plan.id, message, completed, validated, validatedBy: 'vm-checks' };
   }
-  if (report.status === 'applied') {
+  if (report.status === 'applied' || report.status === 'waiting-for-owner') {
+    const waiting = report.validation?.waiting ?? [];
     const message = validated
-      ? `applied ${completed.length} action(s); re-scan: nothing left to do`
+      ? `applied ${completed.length} action(s); re-scan: nothing left for Jarvis to do${waiting.length ? `; ${waiting.length} manual step(s) wait for the owner` : ''}`
       : `applied, but the re-scan still finds work: ${(report.validation?.remaining ?? []).map((r) => r.summary).join('; ') || 'health probes failed'}`;
-    return { outcome: 'applied', planId: plan.id, message, completed, validated };
+    const waitingForOwner = waiting.map((w) => ({ step: w.summary, instructions: w.instructions }));
+    return { outcome: 'applied', planId: plan.id, message, completed, validated, ...(waitingForOwner.length ? { waitingForOwner } : {}) };
   }
   const hints = plan.actions.filter((a) => completed.includes(a.id)).map((a) => `${a.id}: ${a.rollbackHint}`).reverse();
   return {
@@ -67,9 +75,31 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
   };
 }
 
-/** Loads the saved plan and its spec and runs the apply engine (or its dry run) on the lab. */
+/**
+ * The plan an apply runs: for a dry run the saved file; for an approved apply the plan as it was shown and approved
+ * (the approval store's copy), and only if the saved file is still that same plan and every approval binds to it.
+ */
+async function planToRun(ctx: UseCaseContext, planId: string, opts: ApplyOptions | undefined): Promise<Plan> {
+  const saved = await readSavedPlan(planId, ctx.dataDir);
+  if (!opts) return saved.plan;
+  const approved = parsePlan(opts.approvedPlan, `the approved plan ${planId}`);
+  const approvedHash = planContentHash(JSON.parse(opts.approvedPlan));
+  const unbound = opts.approvals.find((a) => a.planId !== planId || a.planHash !== approved.planHash || a.contentHash !== approvedHash);
+  if (approved.id !== planId || unbound) {
+    throw new TamperedPlanError(`the approvals given for plan ${planId} are not approvals of the plan that was shown; nothing was applied`);
+  }
+  if (saved.contentHash !== approvedHash) {
+    throw new TamperedPlanError(
+      `${saved.path} is not the plan that was approved: it changed after it was shown (its content hashes to ${saved.contentHash.slice(0, 12)}…, ` +
+        `the approved plan to ${approvedHash.slice(0, 12)}…); nothing was applied. Make a new plan with /jarvis plan ${approved.phase}`,
+    );
+  }
+  return approved;
+}
+
+/** Loads the plan to run and its spec and runs the apply engine (or its dry run) on the lab. */
 async function runApply(ctx: UseCaseContext, planId: string, dryRun: boolean, opts?: ApplyOptions): Promise<{ plan: Plan; report: ApplyReport }> {
-  const plan = await loadPlan(planId, ctx.dataDir);
+  const plan = await planToRun(ctx, planId, opts);
   const spec = await loadPlanSpec(plan, ctx.cwd);
   const applyContext = createApplyContext({
     plan,
@@ -100,6 +130,7 @@ export async function dryRunPlan(ctx: UseCaseContext, planId: string): Promise<D
     if (!dry) return { ok: false, code: 'refused', message: report.refusal?.message ?? 'dry run refused' };
     const problems: string[] = [];
     if (dry.stale) problems.push(`stale: ${dry.stale.message}`);
+    if (dry.violations) problems.push(dry.violations.message);
     const lines = dry.actions.map((action) => {
       const bad = action.requests.filter((r) => !r.schema.ok);
       for (const r of bad) if (!r.schema.ok) problems.push(`${action.actionId}: ${r.method} ${r.path}: ${Object.entries(r.schema.errors).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
@@ -123,7 +154,10 @@ export async function applyApprovedPlan(ctx: UseCaseContext, planId: string, opt
         const { plan, report } = await runApply(ctx, planId, false, opts);
         return toChatReport(plan, report);
       } catch (error) {
-        return refused(refusal(error).message);
+        const { message } = refusal(error);
+        // Refused before the engine ran (a tampered file, a changed spec): the audit trail records it all the same.
+        ctx.journal.audit({ kind: 'apply.refused', planId, actor: qualifiedId(opts.requester), data: { via: 'chat', code: error instanceof TamperedPlanError ? 'tampered' : 'refused', message } });
+        return refused(message);
       }
     },
     refused,

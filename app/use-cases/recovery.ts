@@ -4,9 +4,11 @@ import { isAbsolute, join } from 'node:path';
 import { qualifiedId, type PlanResult, type Requester, type ServiceRefusal, type SnapshotList } from '../../commands/services.ts';
 import { halfMade, snapshotStates } from '../../deploy/snapshots.ts';
 import { JarvisError, UnreachableError } from '../../lib/errors.ts';
-import { jobCovers } from '../../monitor/backups.ts';
+import { jobCovers } from '../../monitor/backup-jobs.ts';
 import { loadSpec } from '../../planner/spec/load.ts';
-import { buildBackupRunPlan, buildRollbackPlan, type SpecialPlanBase } from '../../planner/special-plans.ts';
+import type { PveValue } from '../../infra/proxmox/api.ts';
+import { isDataDisk, parseDisk, sizeToGiB } from '../../planner/pve-values.ts';
+import { buildBackupRunPlan, buildRollbackPlan, type BackupSpace, type SpecialPlanBase } from '../../planner/special-plans.ts';
 import { PHASE_SPECS, newPlanId } from '../planning.ts';
 import { refusal, type UseCaseContext } from './context.ts';
 import { saveSpecialPlan } from './plans.ts';
@@ -25,7 +27,11 @@ function pruneString(value: unknown): string | undefined {
  * What a special plan stands on: the spec the lab is managed by (the drift watch's phase, phase0 when off), so
  * apply can load it for its stale check, and the VM's current config digest and run state.
  */
-async function specialBase(ctx: UseCaseContext, vmid: number, requester: Requester): Promise<{ base: SpecialPlanBase; digest: string; running: boolean; name?: string; inSpec: boolean }> {
+async function specialBase(
+  ctx: UseCaseContext,
+  vmid: number,
+  requester: Requester,
+): Promise<{ base: SpecialPlanBase; digest: string; running: boolean; name?: string; inSpec: boolean; config: Record<string, PveValue> }> {
   const { config, cwd, lab } = ctx;
   const phase = config.drift.phase === 'off' ? 'phase0' : config.drift.phase;
   const specPath = config.drift.spec ?? PHASE_SPECS[phase];
@@ -39,6 +45,30 @@ async function specialBase(ctx: UseCaseContext, vmid: number, requester: Request
     running: status.status === 'running',
     ...(name ? { name } : {}),
     inSpec: loaded.spec.vms.some((vm) => vm.vmid === vmid),
+    config: vmConfig,
+  };
+}
+
+/**
+ * Room for a backup of the VM on `storage`: its newest archive there, else its data disks (uncompressed, an upper
+ * bound), against the storage's free space. Undefined when the storage's usage cannot be read.
+ */
+async function backupSpace(ctx: UseCaseContext, vmid: number, storage: string, config: Record<string, PveValue>): Promise<BackupSpace | undefined> {
+  const [statuses, archives] = await Promise.all([
+    ctx.lab.ports.pve.nodeStorageStatus(),
+    ctx.lab.ports.pve.storageContent(storage, { content: 'backup', vmid }).catch(() => []),
+  ]);
+  const status = statuses.find((s) => s.storage === storage);
+  const avail = status?.avail ?? (status?.total !== undefined && status.used !== undefined ? status.total - status.used : undefined);
+  if (avail === undefined) return undefined;
+  const newest = archives.flatMap((a) => (a.size === undefined ? [] : [{ ...a, size: a.size }])).sort((a, b) => (b.ctime ?? 0) - (a.ctime ?? 0))[0];
+  const disks = Object.entries(config)
+    .filter(([key, value]) => typeof value === 'string' && isDataDisk(key, value))
+    .reduce((sum, [, value]) => sum + (sizeToGiB(parseDisk(String(value)).size) ?? 0) * 1024 ** 3, 0);
+  return {
+    availBytes: avail,
+    ...(status?.total !== undefined ? { totalBytes: status.total } : {}),
+    ...(newest ? { estimateBytes: newest.size, basis: 'last-backup' as const } : { estimateBytes: disks, basis: 'disk-size' as const }),
   };
 }
 
@@ -49,11 +79,25 @@ const unmanaged = (vmid: number, specPath: string, byHand: string): ServiceRefus
   message: `VM ${vmid} is not in ${specPath}, so Jarvis cannot check it has not changed before applying; ${byHand}`,
 });
 
+/**
+ * The VM as /cluster/resources lists it, or the refusal "no VM <vmid>": asked about a VM that does not exist, Proxmox
+ * answers 500 ("Configuration file … does not exist") or nothing useful, so Jarvis looks first.
+ */
+async function findVm(ctx: UseCaseContext, vmid: number): Promise<{ name?: string } | ServiceRefusal> {
+  const vm = (await ctx.lab.ports.pve.clusterResources('vm')).find((r) => r.vmid === vmid);
+  if (!vm) return { ok: false, code: 'not-found', message: `no VM ${vmid} on ${ctx.lab.ports.pve.node}`, next: '/jarvis status' };
+  return vm.name ? { name: vm.name } : {};
+}
+
+const refused = (value: object): value is ServiceRefusal => 'ok' in value && value.ok === false;
+
 /** `/jarvis snapshots <vmid>`: the VM's snapshots, newest state (`current`) left out. */
 export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<SnapshotList | ServiceRefusal> {
   try {
-    const [snapshots, resources] = await Promise.all([ctx.lab.ports.pve.listSnapshots(vmid), ctx.lab.ports.pve.clusterResources('vm')]);
-    const name = resources.find((r) => r.vmid === vmid)?.name;
+    const vm = await findVm(ctx, vmid);
+    if (refused(vm)) return vm;
+    const snapshots = await ctx.lab.ports.pve.listSnapshots(vmid);
+    const name = vm.name;
     return {
       vmid,
       ...(name ? { name } : {}),
@@ -75,6 +119,8 @@ export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<
 /** `/jarvis rollback <vmid> <snapshot>`: a plan that rolls the VM back (snapshotting its current state first). */
 export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: string, requester: Requester): Promise<PlanResult> {
   try {
+    const vm = await findVm(ctx, vmid);
+    if (refused(vm)) return vm;
     let states: ReturnType<typeof snapshotStates>;
     try {
       states = snapshotStates(await ctx.lab.ports.pve.listSnapshots(vmid));
@@ -105,6 +151,8 @@ export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: 
 /** `/jarvis retry <vmid>`: a plan that backs the VM up now, as its backup job would. */
 export async function planBackupRetry(ctx: UseCaseContext, vmid: number, requester: Requester): Promise<PlanResult> {
   try {
+    const vm = await findVm(ctx, vmid);
+    if (refused(vm)) return vm;
     const jobs = await ctx.lab.ports.pve.listBackupJobs();
     const job = jobs.find((candidate) => jobCovers(candidate, vmid));
     if (!job) return { ok: false, code: 'not-found', message: `VM ${vmid} is in no enabled backup job, so there is nothing to retry; add it to one in the spec` };
@@ -113,14 +161,17 @@ export async function planBackupRetry(ctx: UseCaseContext, vmid: number, request
     const mode = job.mode === 'stop' || job.mode === 'suspend' ? job.mode : 'snapshot';
     const compress = typeof job.compress === 'string' && ['0', '1', 'gzip', 'lzo', 'zstd'].includes(job.compress) ? (job.compress as '0' | '1' | 'gzip' | 'lzo' | 'zstd') : undefined;
     const prune = pruneString(job['prune-backups']);
+    // PVE's own default when a job names no storage.
+    const storage = job.storage ?? 'local';
+    const space = await backupSpace(ctx, vmid, storage, facts.config);
     const plan = buildBackupRunPlan({
       ...facts.base,
       vmid,
       ...(facts.name ? { vmName: facts.name } : {}),
       liveDigest: facts.digest,
       running: facts.running,
-      // PVE's own default when a job names no storage.
-      storage: job.storage ?? 'local',
+      storage,
+      ...(space ? { space } : {}),
       mode,
       ...(compress ? { compress } : {}),
       ...(prune ? { pruneBackups: prune } : {}),

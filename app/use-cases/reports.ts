@@ -3,22 +3,19 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FollowUp, Report } from '../../commands/services.ts';
-import { AlertStore } from '../../monitor/alert-store.ts';
-import { collect } from '../../monitor/collect.ts';
-import { readGates } from '../../monitor/gates.ts';
-import { buildStatus } from '../../monitor/status.ts';
-import type { DriftSummary, StatusReport } from '../../monitor/types.ts';
-import { historyHours } from '../../monitor/watch.ts';
+import type { StatusReport } from '../../monitor/types.ts';
 import type { PlanPhase } from '../../planner/plan.ts';
 import { formatDiagnostic } from '../../planner/spec/diagnostic.ts';
 import { checkSpec } from '../../planner/spec/guardrails.ts';
 import { readSpecFile } from '../../planner/spec/load.ts';
-import { known } from '../../planner/state.ts';
 import { PLAN_PHASES, monitorPortsOf } from '../planning.ts';
-import { statusToReport } from '../status-report.ts';
+import { labStatus, statusToReport } from '../status-report.ts';
 import type { UseCaseContext } from './context.ts';
 
-/** What a status suggests planning: a fix for known drift, a retry for each covered VM whose backup needs attention. */
+/**
+ * What a status offers: a fix for known drift, a retry for each covered VM whose backup needs attention, and the log
+ * of every failed backup task (those still failing first).
+ */
 function statusFollowUps(status: StatusReport): FollowUp[] {
   const out: FollowUp[] = [];
   const drift = status.drift?.known ? status.drift.value : undefined;
@@ -27,30 +24,18 @@ function statusFollowUps(status: StatusReport): FollowUp[] {
     for (const vm of status.backups.value.perVm) {
       if ((vm.level === 'warn' || vm.level === 'critical') && vm.jobs.length > 0) out.push({ kind: 'plan-retry', vmid: vm.vmid });
     }
+    const failed = [...status.backups.value.failedTasks].sort((a, b) => Number(a.recovered) - Number(b.recovered));
+    for (const task of failed) {
+      const age = task.ageHours < 1 ? `${Math.round(task.ageHours * 60)} min ago` : `${Math.round(task.ageHours)} h ago`;
+      out.push({ kind: 'show-log', upid: task.upid, label: `Show log: VM ${task.vmids.join(', ') || '?'} failed ${age}` });
+    }
   }
   return out;
 }
 
-/** The drift watch's last result, when a watcher has run in this data dir (status never creates the store). */
-function lastDrift(dataDir: string): DriftSummary | undefined {
-  const store = AlertStore.openExisting(dataDir);
-  try {
-    return store?.lastDrift();
-  } finally {
-    store?.close();
-  }
-}
-
 /** `/jarvis status`: the lab snapshot, headline first. */
 export async function statusReport(ctx: UseCaseContext): Promise<Report> {
-  const now = Date.now();
-  const collected = await collect(monitorPortsOf(ctx.lab.ports), { now, historyHours: historyHours(ctx.config.alerts) });
-  if (collected.unreachable) {
-    return { level: 'critical', headline: `Proxmox at ${ctx.lab.describe} is unreachable: ${collected.unreachable}`, sections: [] };
-  }
-  const gates = readGates(ctx.dataDir, now, ctx.config.approvalTtlMinutes);
-  const drift = lastDrift(ctx.dataDir);
-  const status = buildStatus(collected, { now, thresholds: ctx.config.alerts, ...gates, ...(drift ? { drift: known(drift) } : {}) });
+  const status = await labStatus({ ports: monitorPortsOf(ctx.lab.ports), config: ctx.config, dataDir: ctx.dataDir, cwd: ctx.cwd });
   return { ...statusToReport(status), followUps: statusFollowUps(status) };
 }
 
@@ -60,8 +45,8 @@ export async function backupsReport(ctx: UseCaseContext): Promise<Report> {
   const sections = report.sections.filter((s) => /backup|not covered|attention/i.test(s.title));
   return {
     ...report,
-    sections: sections.map((s) => (s.title === 'Needs attention' ? { ...s, lines: s.lines.filter((l) => /backup/i.test(l)) } : s)),
-    followUps: (report.followUps ?? []).filter((f) => f.kind === 'plan-retry'),
+    sections: sections.map((s) => (s.title === 'Needs attention' ? { ...s, lines: s.lines.filter((l) => /backup|cannot read Proxmox/i.test(l)) } : s)),
+    followUps: (report.followUps ?? []).filter((f) => f.kind === 'plan-retry' || f.kind === 'show-log'),
   };
 }
 

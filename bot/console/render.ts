@@ -10,10 +10,13 @@ export function renderText(reply: Reply): string {
     if (section.title) out.push('', `  ${section.title}`);
     for (const line of section.lines) out.push(...line.split('\n').map((l) => `  ${l}`));
   }
-  if (reply.approvalRequest) out.push('', `  (✅ = /jarvis approve, ❌ = /jarvis reject, details: /jarvis dry-run ${reply.approvalRequest.plan.id})`);
+  if (reply.approvalRequest) {
+    const id = reply.approvalRequest.plan.id;
+    out.push('', `  (✅ = /jarvis approve, ❌ = /jarvis reject; the whole plan: /jarvis details ${id}; its requests checked: /jarvis dry-run ${id})`);
+  }
   // A terminal has no buttons: each follow-up is shown as the command it stands for (plan buttons are the line above).
   const followUps = (reply.buttons ?? []).filter((button) => !isPlanButton(button.action));
-  if (followUps.length) out.push('', ...followUps.map((button) => `  [${button.label}] /jarvis ${buttonCommand(button) ?? ''}`));
+  if (followUps.length) out.push('', ...followUps.map((button) => `  [${button.label}] /jarvis ${buttonCommand(button)}`));
   for (const file of reply.attachments ?? []) out.push('', `--- ${file.filename} ---`, file.content.trimEnd(), `--- end of ${file.filename} ---`);
   out.push(`→ next: ${reply.next}`);
   return `${out.join('\n')}\n`;

@@ -91,6 +91,25 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
     }
   }
 
+  /**
+   * Answers a deferred interaction. A private reply (a refusal, help) after a public deferral cannot be made private
+   * in place: the deferred message is deleted and the caller alone gets the answer (an ephemeral follow-up).
+   */
+  async function answerInteraction(interaction: ChatInputCommandInteraction | ButtonInteraction, reply: Reply, deferredPrivately: boolean): Promise<MessageRef | undefined> {
+    const message = render(reply);
+    const payload = { embeds: message.embeds, components: message.components, files: message.files.map((file) => ({ attachment: file.data, name: file.name })) };
+    if (reply.private && !deferredPrivately) {
+      await interaction.deleteReply();
+      await interaction.followUp({ ...payload, flags: MessageFlags.Ephemeral });
+      return undefined;
+    }
+    const sent = await interaction.editReply(payload);
+    const ref: MessageRef = { platform: 'discord', channelId: interaction.channelId, messageId: sent.id };
+    // A plan (typed, or made by a click: Plan a retry, Plan a fix) is approved like any plan: ✅/❌ on its message.
+    if (reply.approvalRequest) await addDecisionReactions(ref);
+    return ref;
+  }
+
   async function onSlash(interaction: ChatInputCommandInteraction): Promise<void> {
     const text = optionsToText(interaction.options.data as Parameters<typeof optionsToText>[0]);
     // The 3-second deadline: defer before any I/O. Parsing is pure and instant; it tells whether the answer is
@@ -98,24 +117,12 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
     const parsed = parseCommand(text, { prefixed: false });
     const onlyForCaller = parsed.kind === 'reply' || (parsed.kind === 'command' && parsed.command.name === 'help');
     await interaction.deferReply(onlyForCaller ? { flags: MessageFlags.Ephemeral } : {});
-    const channelId = interaction.channelId;
-    const conversation = conversationFor(channelId);
     await dispatcher.handle({
       text,
       prefixed: false,
       requester: requesterOf(interaction.user, interaction.member),
-      conversation,
-      respond: async (reply) => {
-        const message = render(reply);
-        const sent = await interaction.editReply({
-          embeds: message.embeds,
-          components: message.components,
-          files: message.files.map((file) => ({ attachment: file.data, name: file.name })),
-        });
-        const ref: MessageRef = { platform: 'discord', channelId, messageId: sent.id };
-        if (reply.approvalRequest) await addDecisionReactions(ref);
-        return ref;
-      },
+      conversation: conversationFor(interaction.channelId),
+      respond: (reply) => answerInteraction(interaction, reply, onlyForCaller),
     });
   }
 
@@ -133,20 +140,19 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
         conversation,
         message: { platform: 'discord', channelId: interaction.channelId, messageId: interaction.message.id },
         eventKey: `discord:interaction:${interaction.id}`,
+        respondPrivately: async (reply) => {
+          const message = render(reply);
+          await interaction.followUp({ embeds: message.embeds, components: message.components, flags: MessageFlags.Ephemeral });
+        },
       });
       return;
     }
     await interaction.deferReply();
-    const respond = async (reply: Reply): Promise<MessageRef> => {
-      const message = render(reply);
-      const sent = await interaction.editReply({ embeds: message.embeds, components: message.components, files: message.files.map((f) => ({ attachment: f.data, name: f.name })) });
-      const ref: MessageRef = { platform: 'discord', channelId: interaction.channelId, messageId: sent.id };
-      // A plan made by a click (Plan a retry, Plan a fix) is approved like any plan: ✅/❌ on its message.
-      if (reply.approvalRequest) await addDecisionReactions(ref);
-      return ref;
-    };
-    await dispatcher.click({ action: button.action, arg: button.arg, requester, conversation, respond });
+    await dispatcher.click({ action: button.action, arg: button.arg, requester, conversation, respond: (reply) => answerInteraction(interaction, reply, false) });
   }
+
+  /** One key per person, message and emoji: a gateway replay of the same reaction is the same event. */
+  const reactionKey = (messageId: string, userId: string, emoji: string): string => `discord:reaction:${messageId}:${userId}:${emoji}`;
 
   async function onReaction(reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): Promise<void> {
     if (user.id === client.user?.id) return;
@@ -165,7 +171,7 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
       },
       conversation: conversationFor(channelId),
       message: { platform: 'discord', channelId, messageId: reaction.message.id },
-      eventKey: `discord:reaction:${reaction.message.id}:${user.id}:${emoji}`,
+      eventKey: reactionKey(reaction.message.id, user.id, emoji),
     });
   }
 
@@ -177,6 +183,10 @@ export async function startDiscord(options: DiscordAdapterOptions): Promise<Disc
     else if (interaction.isButton()) guard('button', onButton(interaction));
   });
   client.on(Events.MessageReactionAdd, (reaction, user) => guard('reaction', onReaction(reaction, user)));
+  client.on(Events.MessageReactionRemove, (reaction, user) => {
+    const emoji = reaction.emoji.name;
+    if (user.id !== client.user?.id && (emoji === APPROVE || emoji === REJECT)) dispatcher.reactionRemoved(reactionKey(reaction.message.id, user.id, emoji));
+  });
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(options.token.reveal());

@@ -34,6 +34,7 @@ export const JARVIS_COMMAND = {
       planId(false),
     ]),
     sub('dry-run', 'check a plan against Proxmox without writing', [planId(true)]),
+    sub('details', 'the whole plan as a Markdown file', [planId(true)]),
     sub('status', 'how the lab is, headline first'),
     sub('backups', 'backup jobs and their last runs'),
     sub('check', 'validate the specs'),
@@ -50,7 +51,9 @@ export const JARVIS_COMMAND = {
       { type: ApplicationCommandOptionType.Integer, name: 'hours', description: 'how long (default 24)', required: false, min_value: 1 },
     ]),
     sub('lock', 'hold the lab: only you may apply', [reason]),
-    sub('unlock', 'release the lab lock'),
+    sub('unlock', 'release the lab lock', [
+      { type: ApplicationCommandOptionType.Boolean, name: 'force', description: "override another approver's lock (audited)", required: false },
+    ]),
     sub('freeze', 'stop all applies until unfreeze', [reason]),
     sub('unfreeze', 'allow applies again'),
     sub('history', 'recent plans and their outcome', [{ type: ApplicationCommandOptionType.Integer, name: 'count', description: 'how many (1-50)', required: false, min_value: 1 }]),
@@ -67,12 +70,14 @@ const ARG_ORDER: Record<string, string[]> = {
   reject: ['plan'],
   confirm: ['hash', 'plan'],
   'dry-run': ['plan'],
+  details: ['plan'],
   snapshots: ['vmid'],
   rollback: ['vmid', 'snapshot'],
   retry: ['vmid'],
   log: ['upid'],
   snooze: ['key', 'hours'],
   lock: ['reason'],
+  unlock: ['force'],
   freeze: ['reason'],
   history: ['count'],
 };
@@ -86,6 +91,9 @@ export function optionsToText(options: ReadonlyArray<{ name: string; type: numbe
     return `${first.name} ${optionsToText(inner)}`.trim();
   }
   const values = new Map(((first.options ?? []) as typeof options).map((o) => [o.name, o.value]));
-  const args = (ARG_ORDER[first.name] ?? []).filter((name) => values.has(name)).map((name) => String(values.get(name)));
+  // A boolean option is a word of the grammar: `force: true` → `force`, `force: false` → nothing.
+  const args = (ARG_ORDER[first.name] ?? [])
+    .filter((name) => values.has(name) && values.get(name) !== false)
+    .map((name) => (values.get(name) === true ? name : String(values.get(name))));
   return [first.name, ...args].join(' ');
 }

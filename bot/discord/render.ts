@@ -1,5 +1,7 @@
 // A Reply as a Discord message within Discord's limits: one embed, summary first (colour by risk), sections as
-// fields, buttons as one action row. What does not fit (6,000 characters of embeds) goes into an attached file.
+// fields, buttons as one action row. Nothing is cut silently: when a line is left out (6,000 characters of embeds)
+// or shortened (1,024 a field, 4,096 the summary, 256 the title), the whole reply is attached as a file and a field
+// says so.
 import { replyAsMarkdown, type Reply, type ReplyButton, type ReplyLevel } from '../../commands/reply.ts';
 import { RISK_COLOUR } from '../../commands/plan-labels.ts';
 
@@ -91,12 +93,17 @@ export interface DiscordRenderOptions {
 
 export function renderDiscord(reply: Reply, options: DiscordRenderOptions = {}): DiscordMessage {
   const [summary, ...rest] = reply.sections;
+  let shortened = 0;
+  const fit = (text: string, max: number): string => {
+    if (text.length > max) shortened++;
+    return clip(text, max);
+  };
   const embed: DiscordEmbed = {
-    title: clip(reply.title, DISCORD_LIMITS.title),
+    title: fit(reply.title, DISCORD_LIMITS.title),
     color: COLOUR[reply.level],
-    description: clip([summary?.title ? `**${summary.title}**` : '', ...(summary?.lines ?? [])].filter(Boolean).join('\n') || '\u200b', DISCORD_LIMITS.description),
+    description: fit([summary?.title ? `**${summary.title}**` : '', ...(summary?.lines ?? [])].filter(Boolean).join('\n') || '\u200b', DISCORD_LIMITS.description),
     fields: [],
-    footer: { text: clip(`next: ${reply.next}`, DISCORD_LIMITS.footer) },
+    footer: { text: fit(`next: ${reply.next}`, DISCORD_LIMITS.footer) },
   };
   let used = embed.title.length + embed.description.length + embed.footer.text.length;
   const budget = DISCORD_LIMITS.embedTotal - CUT_NOTE_ROOM;
@@ -113,7 +120,7 @@ export function renderDiscord(reply: Reply, options: DiscordRenderOptions = {}):
       value = '';
     };
     for (const raw of section.lines) {
-      const line = clip(raw, DISCORD_LIMITS.fieldValue);
+      const line = fit(raw, DISCORD_LIMITS.fieldValue);
       const grown = value ? `${value}\n${line}` : line;
       const fits = used + name.length + grown.length <= budget && embed.fields.length < DISCORD_LIMITS.fields - 1;
       if (omitted || !fits) {
@@ -135,10 +142,11 @@ export function renderDiscord(reply: Reply, options: DiscordRenderOptions = {}):
   }
 
   const files = (reply.attachments ?? []).map((file) => ({ name: file.filename, data: Buffer.from(file.content) }));
-  if (omitted) {
+  if (omitted || shortened) {
     const planFile = reply.approvalRequest ? `plan-${reply.approvalRequest.plan.id}.md` : 'reply.md';
-    embed.fields.push({ name: 'Full text attached', value: `${omitted} more line(s) did not fit: see ${planFile}` });
-    files.push({ name: planFile, data: Buffer.from(reply.approvalRequest?.markdown || replyAsMarkdown(reply)) });
+    const what = [omitted && `${omitted} more line(s) did not fit`, shortened && `${shortened} line(s) were shortened`].filter(Boolean).join(', ');
+    embed.fields.push({ name: 'Full text attached', value: `${what}: see ${planFile}` });
+    if (!files.some((f) => f.name === planFile)) files.push({ name: planFile, data: Buffer.from(reply.approvalRequest?.markdown || replyAsMarkdown(reply)) });
   }
 
   const buttons = (reply.buttons ?? []).flatMap((button): DiscordButton[] => {

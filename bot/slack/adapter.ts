@@ -9,6 +9,7 @@ import type { Dispatcher } from '../../commands/dispatcher.ts';
 import type { Conversation, MessageRef } from '../../commands/context.ts';
 import { scrubReply, type Reply } from '../../commands/reply.ts';
 import type { Requester } from '../../commands/services.ts';
+import { boundToEveryAddress, isWildcardHost } from '../../lib/addresses.ts';
 import { scrubSecrets, type Secret } from '../../lib/secret.ts';
 import { renderSlack, slackAction, SLACK_ACTION_PATTERN } from './render.ts';
 
@@ -63,8 +64,8 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
     });
     receiver = socketReceiver;
   } else {
-    if (!options.mode.host || options.mode.host === '0.0.0.0' || options.mode.host === '::') {
-      throw new Error('Slack HTTP mode needs SLACK_HTTP_HOST set to a LAN or tailnet address (not 0.0.0.0)');
+    if (isWildcardHost(options.mode.host)) {
+      throw new Error(`Slack HTTP mode needs SLACK_HTTP_LISTEN on a LAN or tailnet address, not every address (${options.mode.host || 'empty'})`);
     }
     receiver = new HTTPReceiver({ signingSecret: options.mode.signingSecret.reveal(), endpoints: '/slack/events', logLevel: LogLevel.ERROR });
   }
@@ -94,6 +95,15 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
       await client.chat.update({ channel: ref.channelId, ts: ref.messageId, text: message.text, blocks: message.blocks });
     },
   });
+
+  /** Only `user` sees it (refusals to a click or a reaction): chat.postEphemeral in the channel. */
+  const privately = (client: WebClient, channel: string, user: string) => async (reply: Reply): Promise<void> => {
+    const message = render(reply);
+    await client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
+  };
+
+  /** Slack retries and socket redeliveries carry the same reaction: one key for all of them. */
+  const reactionKey = (channel: string, ts: string, user: string, reaction: string): string => `slack:reaction:${channel}:${ts}:${user}:${reaction}`;
 
   const groupCache = new Map<string, { members: Set<string>; at: number }>();
   async function groupsOf(client: WebClient, userId: string): Promise<string[]> {
@@ -152,10 +162,15 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
         conversation,
         message: { platform: 'slack', channelId: channel, messageId: String(body.message.ts) },
         eventKey: `slack:action:${channel}:${String(body.message.ts)}:${body.user.id}:${action.action_ts}`,
+        respondPrivately: privately(client, channel, body.user.id),
       });
       return;
     }
-    const respond = (reply: Reply) => conversation.post(reply);
+    const respond = async (reply: Reply): Promise<MessageRef | undefined> => {
+      if (!reply.private) return conversation.post(reply);
+      await privately(client, channel, body.user.id)(reply);
+      return undefined;
+    };
     await dispatcher.click({ action: kind, arg: action.value ?? '', requester: who, conversation, respond });
   });
 
@@ -168,9 +183,14 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
       requester: await requester(client, event.user, undefined),
       conversation: conversationFor(client, channel),
       message: { platform: 'slack', channelId: channel, messageId: event.item.ts },
-      // Slack retries and socket redeliveries carry the same reaction: one key for all of them.
-      eventKey: `slack:reaction:${channel}:${event.item.ts}:${event.user}:${event.reaction}`,
+      eventKey: reactionKey(channel, event.item.ts, event.user, event.reaction),
+      respondPrivately: privately(client, channel, event.user),
     });
+  });
+
+  app.event('reaction_removed', async ({ event }) => {
+    if (event.item.type !== 'message' || (event.reaction !== APPROVE && event.reaction !== REJECT)) return;
+    dispatcher.reactionRemoved(reactionKey(event.item.channel, event.item.ts, event.user, event.reaction));
   });
 
   app.error(async (error) => {
@@ -183,6 +203,11 @@ export async function startSlack(options: SlackAdapterOptions): Promise<SlackAda
   } else {
     const server = (await app.start({ port: options.mode.port, host: options.mode.host })) as Server;
     const address = server.address() as AddressInfo;
+    // A host name can still resolve to "every address": what the socket is bound to is what counts.
+    if (boundToEveryAddress(address.address)) {
+      await app.stop();
+      throw new Error(`Slack HTTP mode: SLACK_HTTP_LISTEN host ${options.mode.host} resolves to every address (${address.address}); name a LAN or tailnet address`);
+    }
     httpUrl = `http://${options.mode.host}:${address.port}/slack/events`;
   }
   log('info', 'slack adapter ready', { mode: options.mode.kind });

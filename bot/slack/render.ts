@@ -1,5 +1,6 @@
 // A Reply as Slack Block Kit within Slack's limits (50 blocks, 3,000 characters a section, 150 a header).
-// What does not fit is cut with a note, and the full text is uploaded as a file next to the message.
+// Nothing is cut silently: what does not fit, or had to be shortened, is named in a note and the full text is
+// uploaded as a file next to the message.
 import { replyAsMarkdown, type Reply, type ReplyButton, type ReplyLevel } from '../../commands/reply.ts';
 
 export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, header: 150, buttonText: 75, buttonValue: 2000, actionsPerBlock: 25 } as const;
@@ -55,28 +56,38 @@ const clip = (text: string, max: number): string => (text.length <= max ? text :
 const RESERVED_BLOCKS = 4;
 
 export function renderSlack(reply: Reply): SlackMessage {
-  const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: clip(`${MARK[reply.level]} ${reply.title}`, SLACK_LIMITS.header), emoji: true } }];
+  let shortened = 0;
+  const fit = (text: string, max: number): string => {
+    if (text.length > max) shortened++;
+    return clip(text, max);
+  };
+  const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: fit(`${MARK[reply.level]} ${reply.title}`, SLACK_LIMITS.header), emoji: true } }];
   let omitted = 0;
   let used = 0;
   const room = (): boolean => blocks.length < SLACK_LIMITS.blocks - RESERVED_BLOCKS;
 
   for (const section of reply.sections) {
     let text = section.title ? `*${escapeMrkdwn(section.title)}*` : '';
+    /** Lines of the section in `text`, so a block there is no room for counts them as left out. */
+    let pending = 0;
     const flush = (): void => {
       if (!text) return;
       if (room()) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+      else omitted += pending;
       used += text.length;
       text = '';
+      pending = 0;
     };
     for (const raw of section.lines) {
-      const line = clip(escapeMrkdwn(raw), SLACK_LIMITS.sectionText);
-      if (omitted || (!room() && !text) || used + text.length + line.length > SLACK_TEXT_BUDGET) {
+      const line = fit(escapeMrkdwn(raw), SLACK_LIMITS.sectionText);
+      if (omitted || !room() || used + text.length + line.length > SLACK_TEXT_BUDGET) {
         omitted++;
         continue;
       }
       const grown = text ? `${text}\n${line}` : line;
       if (grown.length <= SLACK_LIMITS.sectionText) {
         text = grown;
+        pending++;
         continue;
       }
       flush();
@@ -85,15 +96,17 @@ export function renderSlack(reply: Reply): SlackMessage {
         continue;
       }
       text = line;
+      pending = 1;
     }
     flush();
   }
 
   const files = (reply.attachments ?? []).map((file) => ({ filename: file.filename, content: file.content }));
-  if (omitted) {
+  if (omitted || shortened) {
     const filename = reply.approvalRequest ? `plan-${reply.approvalRequest.plan.id}.md` : 'reply.md';
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${omitted} more line(s) did not fit: see ${filename} (attached below)` }] });
-    files.push({ filename, content: reply.approvalRequest?.markdown || replyAsMarkdown(reply) });
+    const what = [omitted && `${omitted} more line(s) did not fit`, shortened && `${shortened} line(s) were shortened`].filter(Boolean).join(', ');
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${what}: see ${filename} (attached below)` }] });
+    if (!files.some((f) => f.filename === filename)) files.push({ filename, content: reply.approvalRequest?.markdown || replyAsMarkdown(reply) });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `next: \`${escapeMrkdwn(reply.next)}\`` }] });
   if (reply.buttons?.length) {

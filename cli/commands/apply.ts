@@ -6,7 +6,7 @@ import { createApplyContext, loadPlanSpec } from '../../deploy/context.ts';
 import { applyDbPath } from '../../deploy/db.ts';
 import { applyPlan } from '../../deploy/engine.ts';
 import { Journal } from '../../deploy/journal.ts';
-import { loadPlan } from '../../deploy/plan-file.ts';
+import { loadPlanById, loadPlanFile, planReference } from '../../deploy/plan-file.ts';
 import { renderEvent, renderReport } from '../../deploy/render.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import { loadConfig } from '../../lib/config.ts';
@@ -17,9 +17,10 @@ import { defineCommand } from '../args.ts';
 export function exitCodeOf(report: ApplyReport): ExitCode {
   switch (report.status) {
     case 'applied':
+    case 'waiting-for-owner':
       return EXIT.ok;
     case 'dry-run':
-      return report.dryRun && (report.dryRun.schemaErrors > 0 || report.dryRun.stale) ? EXIT.refused : EXIT.ok;
+      return report.dryRun && (report.dryRun.schemaErrors > 0 || report.dryRun.stale || report.dryRun.violations) ? EXIT.refused : EXIT.ok;
     case 'refused':
       return EXIT.refused;
     case 'failed':
@@ -40,14 +41,16 @@ export const command = defineCommand(
       json: { type: 'boolean', description: 'print the report as one JSON document on stdout' },
     },
     description:
-      'Applies a plan saved by `jarvis plan` (JARVIS_DATA_DIR/plans/<id>.json, or a file) to the lab named by PROXMOX_*.\n' +
+      'Applies a plan saved by `jarvis plan` to the lab named by PROXMOX_*. A plan id (letters, digits, _ and -) names\n' +
+      'JARVIS_DATA_DIR/plans/<id>.json; an argument with a / or ending in .json is a file (relative to the working\n' +
+      'directory), so `plan-1.json` is never read as the saved plan `plan-1`. Plan files must be regular files up to 10 MB.\n' +
       'Progress goes to stderr as each action starts and ends; the report (or JSON) to stdout. To try it on a simulated\n' +
       'lab, start one with `jarvis sim` and load the variables it prints (README: CLI).',
     environment:
       'PROXMOX_*, JARVIS_DATA_DIR, JARVIS_MGMT_HOST, JARVIS_SNAPSHOT_RETENTION, JARVIS_CONFIRM_WINDOW_SECONDS (default: the\n' +
       "spec's safetyGuards.confirmWindowSeconds), JARVIS_BACKUP_STORAGE (see .env.example)",
     exitCodes: [
-      [EXIT.ok, 'applied and validated (or a clean dry run)'],
+      [EXIT.ok, 'applied and validated, manual steps left to the owner listed (or a clean dry run)'],
       [EXIT.refused, 'refused (unapproved, stale, locked, frozen, tampered)'],
       [EXIT.invalidInput, 'invalid input'],
       [EXIT.failed, 'failed (the report says where and what next)'],
@@ -58,8 +61,8 @@ export const command = defineCommand(
     const options = { ref: positionals[0]!, yes: values.yes, dryRun: values['dry-run'], json: values.json };
     const config = loadConfig(io.env);
     const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(io.cwd, config.dataDir);
-    const ref = options.ref.endsWith('.json') || options.ref.includes('/') ? resolve(io.cwd, options.ref) : options.ref;
-    const plan = await loadPlan(ref, dataDir);
+    const ref = planReference(options.ref);
+    const plan = 'id' in ref ? await loadPlanById(ref.id, dataDir) : await loadPlanFile(resolve(io.cwd, ref.file));
     const spec = await loadPlanSpec(plan, io.cwd);
     const journal = Journal.open(applyDbPath(dataDir));
     try {

@@ -1,18 +1,77 @@
 // `jarvis bot`: the chat bot with the adapters the environment configures (Discord, Slack), over the lab named by
-// PROXMOX_*, plus the alert watchers on their schedule. Outbound connections only; runs until SIGINT/SIGTERM.
+// PROXMOX_*, plus the alert watchers on their schedule, whose every alert (Proxmox unreadable and stalled watchers
+// included) goes to the alert channels. Outbound connections only; runs until SIGINT/SIGTERM.
 import { alertToReply } from '../../app/alert-reply.ts';
 import { openConfiguredLab } from '../../app/lab.ts';
-import { defaultSpecFor, monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
+import { monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
 import { approvalAuditor, createServices } from '../../app/services.ts';
-import { startChatBot } from '../../bot/start-bot.ts';
-import { loadConfig } from '../../lib/config.ts';
+import { startWatchLoop } from '../../app/watchers.ts';
+import { startChatBot, type ChatBot } from '../../bot/start-bot.ts';
+import { loadConfig, type JarvisConfig } from '../../lib/config.ts';
 import { EXIT } from '../../lib/errors.ts';
-import { createLogger } from '../../lib/log.ts';
+import { createLogger, type Logger } from '../../lib/log.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
-import { scanDrift } from '../../monitor/drift.ts';
-import { scheduleWatchers } from '../../monitor/watch.ts';
 import { defineCommand } from '../args.ts';
-import { isAbsolute, join } from 'node:path';
+
+export interface RunningBot {
+  chat: ChatBot;
+  /** The Proxmox URL. */
+  lab: string;
+  nextWatch: Date | null;
+  stop(): Promise<void>;
+}
+
+/** Everything `jarvis bot` runs, started; `stop()` ends it in order (watchers, chat, stores, lab). */
+export async function startBot(input: { config: JarvisConfig; env: NodeJS.ProcessEnv; cwd: string; logger: Logger }): Promise<RunningBot> {
+  const { config, logger } = input;
+  const lab = await openConfiguredLab(config);
+  const running = createServices({ lab, config, cwd: input.cwd, env: input.env, log: (line) => logger.info(line) });
+  const store = AlertStore.open(running.dataDir);
+  let chat: ChatBot | undefined;
+  try {
+    const bot = await startChatBot({
+      config: { ...config, dataDir: running.dataDir },
+      env: input.env,
+      services: running.services,
+      audit: approvalAuditor(running.journal),
+      log: (level, message, fields) => logger[level](fields ?? {}, message),
+    });
+    chat = bot;
+    const watch = startWatchLoop({
+      name: 'bot',
+      ports: monitorPortsOf(lab.ports),
+      scanPorts: scanPortsOf(lab.ports),
+      config,
+      cwd: input.cwd,
+      store,
+      deliver: (alert) => bot.alert(alertToReply(alert)),
+      hooks: {
+        onResult: (result) => {
+          if (result.problems.length > 0) logger.warn({ problems: result.problems }, 'watchers could not read everything');
+        },
+        onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'watchers failed'),
+      },
+    });
+    return {
+      chat: bot,
+      lab: lab.describe,
+      nextWatch: watch.nextRun(),
+      async stop() {
+        watch.stop();
+        await bot.stop();
+        store.close();
+        running.close();
+        await lab.close();
+      },
+    };
+  } catch (error) {
+    await chat?.stop();
+    store.close();
+    running.close();
+    await lab.close();
+    throw error;
+  }
+}
 
 export const command = defineCommand(
   {
@@ -33,46 +92,9 @@ export const command = defineCommand(
   async (_args, io) => {
     const config = loadConfig(io.env);
     const logger = createLogger(config.logLevel);
-    const lab = await openConfiguredLab(config);
-    const running = createServices({ lab, config, cwd: io.cwd, env: io.env, log: (line) => logger.info(line) });
-    const store = AlertStore.open(running.dataDir);
-    let stopWatch: (() => void) | undefined;
-    let bot: Awaited<ReturnType<typeof startChatBot>> | undefined;
+    const bot = await startBot({ config, env: io.env, cwd: io.cwd, logger });
     try {
-      bot = await startChatBot({
-        config: { ...config, dataDir: running.dataDir },
-        env: io.env,
-        services: running.services,
-        audit: approvalAuditor(running.journal),
-        log: (level, message, fields) => logger[level](fields ?? {}, message),
-      });
-      const chat = bot;
-      const { phase, spec } = config.drift;
-      const driftSpec = phase === 'off' ? undefined : (spec ?? defaultSpecFor(phase));
-      const watch = scheduleWatchers(
-        config.alerts.schedule,
-        {
-          ports: monitorPortsOf(lab.ports),
-          store,
-          thresholds: config.alerts,
-          deliver: (alert) => chat.alert(alertToReply(alert)),
-          ...(phase !== 'off' && driftSpec
-            ? {
-                drift: () =>
-                  scanDrift({
-                    ports: scanPortsOf(lab.ports),
-                    specPath: isAbsolute(driftSpec) ? driftSpec : join(io.cwd, driftSpec),
-                    displayPath: driftSpec,
-                    phase,
-                    now: Date.now(),
-                  }),
-              }
-            : {}),
-        },
-        { onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'watchers failed') },
-      );
-      stopWatch = watch.stop;
-      logger.info({ adapters: bot.adapters, lab: lab.describe, nextWatch: watch.nextRun()?.toISOString() }, 'Jarvis is ready');
+      logger.info({ adapters: bot.chat.adapters, lab: bot.lab, nextWatch: bot.nextWatch?.toISOString() }, 'Jarvis is ready');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -80,11 +102,7 @@ export const command = defineCommand(
       logger.info('stopping');
       return EXIT.ok;
     } finally {
-      stopWatch?.();
-      await bot?.stop();
-      store.close();
-      running.close();
-      await lab.close();
+      await bot.stop();
     }
   },
 );

@@ -1,17 +1,15 @@
-// `jarvis status`: the lab snapshot, headline first. Exit 0, or 4 when the node cannot be reached (the message names
-// the URL and the reason).
+// `jarvis status`: the lab snapshot, headline first. Exit 0, or 4 when Proxmox cannot be read (unreachable, TLS pin
+// mismatch, token rejected or lacking privileges, timeout): the report still prints, headlined by that, and standard
+// error names the URL, the reason and the fix.
 import { EXIT } from '../../lib/errors.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { scrubSecrets } from '../../lib/secret.ts';
 import { openConfiguredLab, openSimLab } from '../../app/lab.ts';
 import { monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
-import { collect, type MonitorPorts } from '../../monitor/collect.ts';
+import { labStatus } from '../../app/status-report.ts';
+import type { MonitorPorts } from '../../monitor/collect.ts';
 import type { ScanPorts } from '../../planner/index.ts';
-import { AlertStore } from '../../monitor/alert-store.ts';
-import { readGates } from '../../monitor/gates.ts';
-import { known } from '../../planner/state.ts';
-import { buildStatus, renderStatusText } from '../../monitor/status.ts';
-import { historyHours } from '../../monitor/watch.ts';
+import { renderStatusText } from '../../monitor/status.ts';
 import { SCENARIOS } from '../../sim/scenario-names.ts';
 import { defineCommand } from '../args.ts';
 
@@ -35,17 +33,6 @@ export async function openMonitorLab(sim: string | undefined, config: ReturnType
   };
 }
 
-/** Drift at a glance: the drift watch's last result (status itself does not plan; `jarvis watch` does). */
-function lastDrift(dataDir: string) {
-  const store = AlertStore.openExisting(dataDir);
-  try {
-    const summary = store?.lastDrift();
-    return summary && known(summary);
-  } finally {
-    store?.close();
-  }
-}
-
 /** `--sim SCENARIO`, shared by status and watch. */
 export const SIM_OPTION = { type: 'string', value: 'SCENARIO', choices: SCENARIOS, description: 'read a simulated lab started in-process instead' } as const;
 
@@ -62,22 +49,19 @@ export const command = defineCommand(
     exitCodes: [
       [EXIT.ok, 'snapshot printed'],
       [EXIT.invalidInput, 'invalid input'],
-      [EXIT.unreachable, 'Proxmox unreachable'],
+      [EXIT.unreachable, 'Proxmox unreadable: unreachable, TLS pin mismatch, 401, 403 or timeout (the report says which and the fix)'],
     ],
   },
   async ({ values: options }, io) => {
     const config = loadConfig(io.env);
     const connection = await openMonitorLab(options.sim, config);
     try {
-      const now = Date.now();
-      const thresholds = config.alerts;
-      const collected = await collect(connection.ports, { now, historyHours: historyHours(thresholds) });
-      if (collected.unreachable) {
-        io.stderr(scrubSecrets(`jarvis status: Proxmox at ${connection.url} is unreachable: ${collected.unreachable}\n`));
+      const report = await labStatus({ ports: connection.ports, config, dataDir: config.dataDir, cwd: io.cwd });
+      io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report)));
+      if (report.unreadable) {
+        io.stderr(scrubSecrets(`jarvis status: cannot read Proxmox at ${connection.url}: ${report.unreadable.reason}\n  fix: ${report.unreadable.fix}\n`));
         return EXIT.unreachable;
       }
-      const report = buildStatus(collected, { now, thresholds, ...readGates(config.dataDir, now, config.approvalTtlMinutes), drift: lastDrift(config.dataDir) });
-      io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report)));
       return EXIT.ok;
     } finally {
       await connection.close();

@@ -1,21 +1,20 @@
-// `jarvis watch`: runs the alert watchers (failed backups, absence and freshness, storage, tailnet, Funnel) once or
-// on JARVIS_WATCH_SCHEDULE, and prints the alerts it raises. Alert memory lives in
-// JARVIS_DATA_DIR, so a second `--once` raises nothing already raised. The long-running mode also starts the Proxmox
-// webhook receiver when JARVIS_WEBHOOK_LISTEN and JARVIS_WEBHOOK_SECRET are set.
+// `jarvis watch`: runs the alert watchers (failed backups, absence and freshness, storage, tailnet, Funnel, and
+// Proxmox itself not being readable) once or on JARVIS_WATCH_SCHEDULE, and prints the alerts it raises. Alert memory
+// lives in JARVIS_DATA_DIR, so a second `--once` raises nothing already raised, and the end of an outage is said once.
+// The long-running mode also starts the Proxmox webhook receiver when JARVIS_WEBHOOK_LISTEN and JARVIS_WEBHOOK_SECRET
+// are set, and beats as `watch` in status.
 import { EXIT, InputError } from '../../lib/errors.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { scrubSecrets } from '../../lib/secret.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { renderAlertText } from '../../monitor/render-alert.ts';
 import type { Alert } from '../../monitor/types.ts';
-import { handleWebhookNotification, runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
+import { handleWebhookNotification, runWatchers, type WatchResult } from '../../monitor/watch.ts';
 import { startWebhookReceiver } from '../../monitor/webhook.ts';
-import { scanDrift } from '../../monitor/drift.ts';
-import { isAbsolute, join } from 'node:path';
-import { defaultSpecFor } from '../../app/planning.ts';
+import { startWatchLoop, watchOptions, type WatcherInputs } from '../../app/watchers.ts';
 import { defineCommand } from '../args.ts';
 import type { CliIo } from '../io.ts';
-import { SIM_OPTION, openMonitorLab, type MonitorLab } from './status.ts';
+import { SIM_OPTION, openMonitorLab } from './status.ts';
 
 function summary(result: WatchResult): string {
   const parts = [`${result.delivered.length} alert${result.delivered.length === 1 ? '' : 's'} raised`, `${result.suppressed} already raised`];
@@ -23,16 +22,9 @@ function summary(result: WatchResult): string {
   return `jarvis watch: ${parts.join(', ')}${result.problems.length > 0 ? `; could not read: ${result.problems.join('; ')}` : ''}\n`;
 }
 
-/** The drift watch plans JARVIS_DRIFT_PHASE (default phase0) against JARVIS_DRIFT_SPEC or the phase's spec; `off` turns it off. */
-function driftWatch(io: CliIo, lab: MonitorLab, config: ReturnType<typeof loadConfig>): WatchOptions['drift'] {
-  const { phase, spec } = config.drift;
-  if (phase === 'off') return undefined;
-  const display = spec ?? defaultSpecFor(phase);
-  const specPath = isAbsolute(display) ? display : join(io.cwd, display);
-  return () => scanDrift({ ports: lab.scanPorts, specPath, displayPath: display, phase, now: Date.now() });
-}
-
-async function runForever(io: CliIo, options: Omit<WatchOptions, 'now'>, config: ReturnType<typeof loadConfig>): Promise<number> {
+async function runForever(io: CliIo, inputs: WatcherInputs): Promise<number> {
+  const { config } = inputs;
+  const options = watchOptions(inputs);
   const { webhookListen, webhookSecret } = config.alerts;
   if (webhookListen && !webhookSecret) throw new InputError('JARVIS_WEBHOOK_LISTEN is set but JARVIS_WEBHOOK_SECRET (or _FILE) is not');
   const receiver = webhookListen
@@ -48,7 +40,7 @@ async function runForever(io: CliIo, options: Omit<WatchOptions, 'now'>, config:
   const report = (result: WatchResult): void => io.stderr(scrubSecrets(summary(result)));
   const fail = (error: unknown): void => io.stderr(scrubSecrets(`jarvis watch: pass failed: ${error instanceof Error ? error.message : String(error)}\n`));
   await runWatchers({ ...options, now: Date.now() }).then(report, fail);
-  const job = scheduleWatchers(config.alerts.schedule, options, { onResult: report, onError: fail });
+  const job = startWatchLoop({ ...inputs, name: 'watch', hooks: { onResult: report, onError: fail } });
   io.stderr(`jarvis watch: next pass ${job.nextRun()?.toISOString() ?? 'never'} (${config.alerts.schedule}); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -75,7 +67,7 @@ export const command = defineCommand(
     exitCodes: [
       [EXIT.ok, 'ok'],
       [EXIT.invalidInput, 'invalid input'],
-      [EXIT.unreachable, 'Proxmox unreachable'],
+      [EXIT.unreachable, 'Proxmox unreadable: unreachable, TLS pin mismatch, 401, 403 or timeout (raised as a critical alert too)'],
     ],
   },
   async ({ values: options }, io) => {
@@ -84,12 +76,12 @@ export const command = defineCommand(
     const store = AlertStore.open(config.dataDir);
     try {
       const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
-      const watch = { ports: connection.ports, store, thresholds: config.alerts, deliver, drift: driftWatch(io, connection, config) };
-      if (!options.once) return await runForever(io, watch, config);
-      const result = await runWatchers({ ...watch, now: Date.now() });
+      const inputs = { ports: connection.ports, scanPorts: connection.scanPorts, config, cwd: io.cwd, store, deliver };
+      if (!options.once) return await runForever(io, inputs);
+      const result = await runWatchers({ ...watchOptions(inputs), now: Date.now() });
       io.stderr(scrubSecrets(summary(result)));
-      if (result.unreachable) {
-        io.stderr(scrubSecrets(`jarvis watch: Proxmox at ${connection.url} is unreachable: ${result.unreachable}\n`));
+      if (result.unreadable) {
+        io.stderr(scrubSecrets(`jarvis watch: cannot read Proxmox at ${connection.url}: ${result.unreadable.reason}\n  fix: ${result.unreadable.fix}\n`));
         return EXIT.unreachable;
       }
       return EXIT.ok;

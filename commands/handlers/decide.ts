@@ -14,5 +14,5 @@ export async function decideCommand(command: DecideCommand, ctx: CommandContext)
   const input: ApprovalInput = { actor: ctx.requester, via: command.name === 'confirm' ? 'typed-confirmation' : 'text', target };
   const decision =
     command.name === 'approve' ? approvals.approve(input) : command.name === 'reject' ? approvals.reject(input) : approvals.confirm(input, command.hash);
-  return answerDecision(decision, ctx);
+  return answerDecision(decision, ctx, true);
 }

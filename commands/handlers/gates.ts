@@ -12,7 +12,7 @@ export async function gateCommand(command: GateCommand, ctx: CommandContext): Pr
   const reason = 'reason' in command ? command.reason : undefined;
   const result =
     command.name === 'lock' ? await services.lock(ctx.requester, reason)
-    : command.name === 'unlock' ? await services.unlock(ctx.requester)
+    : command.name === 'unlock' ? await services.unlock(ctx.requester, { force: command.force })
     : command.name === 'freeze' ? await services.freeze(ctx.requester, reason)
     : await services.unfreeze(ctx.requester);
   if (!result.ok) return refusalReply(`Cannot ${command.name}`, result);

@@ -5,6 +5,7 @@ import type { Reply } from '../reply.ts';
 import { alertsTestCommand } from './alerts-test.ts';
 import { applyCommand } from './apply.ts';
 import { decideCommand } from './decide.ts';
+import { detailsCommand } from './details.ts';
 import { dryRunCommand } from './dry-run.ts';
 import { gateCommand } from './gates.ts';
 import { helpCommand } from './help.ts';
@@ -38,6 +39,8 @@ export function runCommand(command: ParsedCommand, ctx: CommandContext): Promise
       return decideCommand(command, ctx);
     case 'dry-run':
       return dryRunCommand(command, ctx);
+    case 'details':
+      return detailsCommand(command, ctx);
     case 'status':
     case 'backups':
     case 'check':

@@ -17,8 +17,15 @@ export function showPlan(result: PlanResult, ctx: CommandContext, failureTitle: 
   return presentForApproval(result.plan, result.markdown, ctx);
 }
 
+/**
+ * Registers the plan for approval as it is shown here. A viewer's plan never replaces someone else's pending or
+ * approved plan of the same phase: both stand, and the reply says so (a decision without a plan id must then name one).
+ */
 export function presentForApproval(plan: Plan, markdown: string, ctx: CommandContext): Reply {
   const shown = planReply(plan, markdown);
-  if (shown.approvalRequest) ctx.deps.approvals.register(plan, ctx.conversation.channelKey);
-  return shown;
+  if (!shown.approvalRequest) return shown;
+  const { keptBeside } = ctx.deps.approvals.register(plan, ctx.conversation.channelKey, ctx.requester);
+  if (keptBeside.length === 0) return shown;
+  const lines = keptBeside.map((other) => `Plan ${other.planId} by ${other.requestedBy} (${other.state}) still stands: only an approver's plan replaces another person's. Name the plan when you approve: /jarvis approve ${plan.id}`);
+  return { ...shown, sections: [...shown.sections, { title: 'Also waiting', lines }] };
 }

@@ -14,5 +14,5 @@ const NEXT: Record<ServiceRefusal['code'], string> = {
 
 export function refusalReply(title: string, refusal: ServiceRefusal): Reply {
   const lines = [refusal.message, ...(refusal.violations ?? []).map((v) => `⛔ ${v.message}${v.location ? ` (${v.location})` : ''}`)];
-  return errorReply(title, lines, NEXT[refusal.code]);
+  return errorReply(title, lines, refusal.next ?? NEXT[refusal.code]);
 }

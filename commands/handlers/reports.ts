@@ -28,17 +28,20 @@ export async function reportCommand(command: ReportCommand, ctx: CommandContext)
 
 /** At most this many "Plan a retry" buttons on one report: more would crowd a phone screen. */
 const MAX_RETRY_BUTTONS = 3;
+/** "Show log" buttons, still-failing tasks first: as many as status lists failed tasks (monitor/render-status.ts). */
+const MAX_LOG_BUTTONS = 8;
 
-/** The plans a report suggests, then the reports that go deeper. */
+/** The plans a report suggests, the logs of failed tasks, then the reports that go deeper. */
 function reportButtons(name: ReportCommand['name'], report: Report): ReplyButton[] {
   const followUps = report.followUps ?? [];
   const fixes = followUpButtons(followUps.filter((f) => f.kind === 'plan-fix'));
   const retries = followUpButtons(followUps.filter((f) => f.kind === 'plan-retry')).slice(0, MAX_RETRY_BUTTONS);
+  const logs = followUpButtons(followUps.filter((f) => f.kind === 'show-log')).slice(0, MAX_LOG_BUTTONS);
   switch (name) {
     case 'status':
-      return [...fixes, ...retries, reportButton('backups', 'Backups'), reportButton('drift', 'Drift')];
+      return [...fixes, ...retries, ...logs, reportButton('backups', 'Backups'), reportButton('drift', 'Drift')];
     case 'backups':
-      return [...retries, reportButton('status', 'Status')];
+      return [...retries, ...logs, reportButton('status', 'Status')];
     case 'drift':
       return fixes;
     case 'check':

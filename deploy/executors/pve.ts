@@ -4,7 +4,8 @@
 // journaled UPID, and reconciles an intent without UPID by reading the target back (never a second create).
 import { PveError } from '../../infra/proxmox/errors.ts';
 import { EXIT, JarvisError } from '../../lib/errors.ts';
-import type { PveRequest } from '../../planner/plan.ts';
+import type { AgentWait, PveRequest } from '../../planner/plan.ts';
+import { awaitAgent } from './agent-wait.ts';
 import { requestEffect, requestVmid } from '../reconcile.ts';
 import { ActionFailure, type ActionRun, type ExecutorResult } from './run.ts';
 
@@ -118,9 +119,16 @@ export async function sendRequests(run: ActionRun, requests: PveRequest[], prefi
   return { sent, reconciled, logTail };
 }
 
-export async function executePve(run: ActionRun, requests: PveRequest[]): Promise<ExecutorResult> {
+export async function executePve(run: ActionRun, requests: PveRequest[], agentWait?: AgentWait): Promise<ExecutorResult> {
   const { sent, reconciled, logTail } = await sendRequests(run, requests, 'request');
   const parts = [`${sent} request${sent === 1 ? '' : 's'} sent`];
   if (reconciled > 0) parts.push(`${reconciled} reconciled from an interrupted run`);
+  // A start or reboot is over when the guest is back: its agent answers (nothing is written while waiting).
+  if (agentWait) parts.push(`guest agent answers${await waitedText(run, agentWait)}`);
   return { detail: parts.join(', '), logTail };
+}
+
+async function waitedText(run: ActionRun, wait: AgentWait): Promise<string> {
+  const { waitedMs } = await awaitAgent(run, wait);
+  return waitedMs >= 1000 ? ` after ${Math.round(waitedMs / 1000)} s` : '';
 }

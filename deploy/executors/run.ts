@@ -25,6 +25,8 @@ export interface ExecutorResult {
   detail: string;
   /** The target was already in the wanted state; nothing was sent. */
   alreadyDone?: boolean;
+  /** A manual step the owner has not done yet (nothing was sent; the apply goes on without it). */
+  waitingForOwner?: string[];
   logTail?: string[];
 }
 

@@ -1,6 +1,8 @@
-// Runs a provisioning step (deploy/steps, H5) on the node's shell or inside a guest: check first, apply only when the
-// check says not done, then check again, so a step is never applied twice and "accepted" really means "in place".
+// Runs a provisioning step (deploy/steps, H5) on the node's shell or inside a guest: wait for the guest's agent when
+// the step works inside a guest, check first, apply only when the check says not done, then check again, so a step is
+// never applied twice and "accepted" really means "in place".
 import type { PlanAction } from '../../planner/plan.ts';
+import { awaitAgent } from './agent-wait.ts';
 import { ActionFailure, type ActionRun, type ExecutorResult } from './run.ts';
 
 type StepParams = Extract<PlanAction['params'], { channel: 'host' | 'guest' }>;
@@ -13,6 +15,8 @@ export async function executeStep(run: ActionRun, params: StepParams): Promise<E
     throw new ActionFailure(`no shell to ${where} for step ${params.step} (SSH not configured, or the guest agent is not answering)`, 'failed');
   }
   const step = ctx.steps(params.step);
+  // A step that works inside a guest never starts before the guest's agent answers.
+  if (params.agentWait) await awaitAgent(run, params.agentWait);
   const before = await step.check(shell, params.args);
   if (before.done) return { detail: `already in place: ${before.detail}`, alreadyDone: true };
 

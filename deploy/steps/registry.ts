@@ -1,7 +1,9 @@
 // Step lookup for apply (H6) and the planner's catalogue: ids are the contract in planner/plan.ts ActionParams.
 import { InputError } from '../../lib/errors.ts';
 import { dockerInstall, naasLayout, stackScaffold } from './docker.ts';
-import { haosImage, migrationData, virtiofsMount } from './storage.ts';
+import { haosImage } from './haos.ts';
+import { aptNoSubscription, cloudInitVendor } from './node-files.ts';
+import { migrationData, virtiofsMount } from './storage.ts';
 import { tailscaleInstall, tailscaleJoin, tailscaleRoutes } from './tailscale.ts';
 import type { Step } from './types.ts';
 import { zfsDataset, zfsSnapshotPolicy } from './zfs.ts';
@@ -9,7 +11,21 @@ import { zfsDataset, zfsSnapshotPolicy } from './zfs.ts';
 export type { SecretSource, Step, StepCheck, StepContext } from './types.ts';
 
 const STEPS: ReadonlyMap<string, Step> = new Map(
-  [zfsDataset, zfsSnapshotPolicy, migrationData, haosImage, tailscaleInstall, tailscaleJoin, tailscaleRoutes, dockerInstall, naasLayout, stackScaffold, virtiofsMount].map(
+  [
+    zfsDataset,
+    zfsSnapshotPolicy,
+    migrationData,
+    haosImage,
+    cloudInitVendor,
+    aptNoSubscription,
+    tailscaleInstall,
+    tailscaleJoin,
+    tailscaleRoutes,
+    dockerInstall,
+    naasLayout,
+    stackScaffold,
+    virtiofsMount,
+  ].map(
     (s) => [s.id, s],
   ),
 );

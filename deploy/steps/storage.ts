@@ -1,6 +1,6 @@
-// Storage steps: a virtiofs share mounted in a guest; data migrations from a guest directory onto a host dataset
+// Storage steps: a virtiofs share mounted in a guest, and data migrations from a guest directory onto a host dataset
 // (copy while running, stop the stacks, final copy, checksum verification, switch-over, start; rollback = switch
-// back); and the Home Assistant OS disk image import.
+// back).
 import { z } from 'zod';
 import { JarvisError } from '../../lib/errors.ts';
 import type { RemoteShell } from '../../infra/shell.ts';
@@ -225,75 +225,3 @@ export async function rollbackMigration(shell: RemoteShell, args: Record<string,
     ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
   });
 }
-
-const haosArgs = z.object({
-  vmid: z.number().int().min(100),
-  image: z.string().regex(/^https:\/\/[A-Za-z0-9._~:\/?#@!$&'()*+,;=%-]+\.qcow2\.xz$/, 'must be an https URL of a .qcow2.xz image'),
-  storage: z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'must be a Proxmox storage id'),
-  /** SHA-256 of the .xz file when the release publishes one; xz's own integrity check runs always. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-  /** Drive options for scsi0 when the image becomes the boot disk, as the spec wants them (`cache=none,discard=on`). */
-  driveOptions: z
-    .string()
-    .regex(/^[a-z0-9_]+=[A-Za-z0-9_.-]+(,[a-z0-9_]+=[A-Za-z0-9_.-]+)*$/, 'must be key=value pairs separated by commas')
-    .refine((o) => !/(^|,)(file|size|volume)=/.test(o), 'must not set file, size or volume')
-    .optional(),
-});
-
-/** What stays manual: HAOS onboarding creates the owner account in its web UI, and nothing may do that for the owner. */
-export const HAOS_ONBOARDING_STEP =
-  'MANUAL STEP (cannot be automated): start VM {vmid} if it is not running, open http://<vm-address>:8123 and finish Home Assistant onboarding (owner account, location).';
-/** When scsi0 already holds a disk, Jarvis does not replace it: the switch is the owner's call. */
-export const HAOS_ATTACH_STEP =
-  'MANUAL STEP: VM {vmid} already has a scsi0 disk, so the imported image was left as {volume}. In the Proxmox UI open VM {vmid} > Hardware, detach the current scsi0, attach the imported disk as scsi0 and set Options > Boot Order to scsi0.';
-
-const HAOS_STATE = `
-DIR="$R/var/lib/jarvis/haos"
-MARK="$DIR/$VMID.imported"
-FILE="$DIR/$(basename "$IMAGE")"
-imported=false
-[[ -f $MARK && $(head -n1 "$MARK") == "$IMAGE" ]] && imported=true
-`;
-
-export const haosImage: Step = {
-  id: 'haos.image',
-  where: 'host',
-  async check(shell, args) {
-    const a = parseArgs('haos.image', haosArgs, args);
-    return runCheck(shell, buildScript({ VMID: a.vmid, IMAGE: a.image }, `${HAOS_STATE}
-$imported && echo "ok image imported for VM $VMID ($(sed -n 2p "$MARK"))" || echo "todo download, verify and import $(basename "$IMAGE") for VM $VMID"
-`), `haos.image ${a.vmid}`);
-  },
-  async apply(shell, args, ctx) {
-    const a = parseArgs('haos.image', haosArgs, args);
-    const fill = (text: string): string => text.replaceAll('{vmid}', String(a.vmid));
-    const vars = { VMID: a.vmid, IMAGE: a.image, STORAGE: a.storage, SHA: a.sha256 ?? '', OPTS: a.driveOptions ?? '', ONBOARDING: fill(HAOS_ONBOARDING_STEP), ATTACH: fill(HAOS_ATTACH_STEP).replace('{volume}', '%s') };
-    await runScript(shell, buildScript(vars, `${HAOS_STATE}
-if $imported; then echo "image already imported for VM $VMID"; echo "$ONBOARDING"; exit 0; fi
-mkdir -p "$DIR"
-if [[ ! -s $FILE ]]; then
-  curl -fL --retry 3 -o "$FILE.part" "$IMAGE"
-  mv "$FILE.part" "$FILE"
-fi
-if [[ -n $SHA ]]; then echo "$SHA  $FILE" | sha256sum -c --quiet - || { rm -f "$FILE"; echo "checksum mismatch: download removed" >&2; exit 3; }; fi
-xz -t "$FILE" || { rm -f "$FILE"; echo "the archive is corrupt (xz integrity check failed): download removed" >&2; exit 3; }
-qcow="\${FILE%.xz}"
-xz -dc "$FILE" >"$qcow.part" && mv "$qcow.part" "$qcow"
-result=$(qm disk import "$VMID" "$qcow" "$STORAGE")
-echo "$result"
-rm -f "$qcow"
-volume=$(printf '%s' "$result" | grep -o "unused[0-9]*:[^']*" | tail -n1 || true)
-volume=\${volume#*:}
-[[ -n $volume ]] || { echo "qm disk import did not name the imported volume" >&2; exit 3; }
-# A fresh HAOS VM has no scsi0 yet: the image becomes its boot disk. An existing disk is never replaced.
-if qm config "$VMID" | grep -q '^scsi0:'; then
-  printf "$ATTACH\\n" "$volume"
-else
-  qm set "$VMID" --scsi0 "$volume\${OPTS:+,$OPTS}" --boot order=scsi0
-  echo "attached $volume as scsi0 and made it the boot disk"
-fi
-printf '%s\\n%s\\n' "$IMAGE" "$volume" >"$MARK"
-echo "$ONBOARDING"
-`), { what: `haos.image ${a.vmid}`, timeoutSec: 1800, ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}) });
-  },
-};

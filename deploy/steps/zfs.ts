@@ -103,7 +103,12 @@ $enabled && $active && echo "ok sanoid.timer enabled and active" || echo "todo e
     const a = parseArgs('zfs.snapshot.policy', policyArgs, args);
     const script = buildScript(policyVars(a), `${POLICY_STATE}
 if ! $installed; then
-  apt-get update -q
+  # A failed update is the node's package sources, not sanoid: say so with apt's own last words.
+  if ! out=$(apt-get update -q 2>&1); then
+    printf '%s\n' "$out" | grep -E '^(E|W|Err):' | tail -n 4 >&2
+    echo "apt-get update failed on the node: its package sources do not answer (an unsubscribed node must use the pve-no-subscription repository; jarvis doctor checks it), so sanoid cannot be installed" >&2
+    exit 3
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q sanoid
 fi
 if [[ $current != "$SECTION" ]]; then

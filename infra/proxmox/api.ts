@@ -154,6 +154,17 @@ export interface StorageStatus {
   used_fraction?: number;
 }
 
+/** One volume of a storage (GET /nodes/{node}/storage/{storage}/content). */
+export interface StorageVolume {
+  volid: string;
+  content: string;
+  format?: string;
+  size?: number;
+  vmid?: number;
+  /** Unix seconds (backup archives carry it). */
+  ctime?: number;
+}
+
 export interface FirewallRule {
   pos: number;
   type: string;
@@ -186,6 +197,8 @@ export interface BackupJob {
   'prune-backups'?: Record<string, number> | string;
   comment?: string;
   type?: string;
+  /** Unix seconds of the job's next run, in the list only (pve-manager PVE/API2/Backup.pm computes it from `schedule`). */
+  'next-run'?: number;
   [key: string]: unknown;
 }
 
@@ -291,6 +304,8 @@ export interface ProxmoxApi {
   createStorage(params: PveParams): Promise<void>;
   updateStorage(storage: string, params: PveParams): Promise<void>;
   nodeStorageStatus(): Promise<StorageStatus[]>;
+  /** Volumes of one storage, optionally of one content type (`import`, `snippets`, `backup`…) and one guest. */
+  storageContent(storage: string, filter?: { content?: string; vmid?: number }): Promise<StorageVolume[]>;
 
   listDirMappings(): Promise<Array<{ id: string; map: string[]; description?: string }>>;
   createDirMapping(params: PveParams): Promise<void>;

@@ -118,6 +118,7 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     createStorage: (params) => write('POST', '/storage', {}, params),
     updateStorage: (storage, params) => write('PUT', '/storage/{storage}', { storage }, params),
     nodeStorageStatus: () => get('/nodes/{node}/storage', {}, S.storageStatus),
+    storageContent: (storage, filter = {}) => get('/nodes/{node}/storage/{storage}/content', { storage }, S.storageContent, filter),
 
     listDirMappings: () => get('/cluster/mapping/dir', {}, S.dirMappings),
     createDirMapping: (params) => write('POST', '/cluster/mapping/dir', {}, params),

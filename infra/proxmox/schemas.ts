@@ -254,6 +254,10 @@ export const dirMappings = z.array(
   pveObject({ id: text, map: z.array(text), description: text.optional() }),
 );
 
+export const storageContent: z.ZodType<Api.StorageVolume[]> = z.array(
+  pveObject({ volid: text, content: text, format: text.optional(), size: num.optional(), vmid: num.optional(), ctime: num.optional() }),
+);
+
 export const firewallOptions = z.record(z.string(), pveValue);
 
 export const firewallRules: z.ZodType<Api.FirewallRule[]> = z.array(
@@ -300,6 +304,7 @@ export const backupJobs: z.ZodType<Api.BackupJob[]> = z.array(
     'prune-backups': z.union([text, z.record(z.string(), num)]).optional(),
     comment: text.optional(),
     type: text.optional(),
+    'next-run': num.optional(),
   }),
 );
 

@@ -3,6 +3,7 @@
 import { Agent } from 'undici';
 import { z } from 'zod';
 import { InputError, JarvisError, UnreachableError } from '../../lib/errors.ts';
+import { isLoopbackHost } from '../../lib/addresses.ts';
 import type { Secret } from '../../lib/secret.ts';
 import { pathSegment } from '../proxmox/paths.ts';
 import type { TailnetApi, TailnetDevice, TailnetPolicy } from './api.ts';
@@ -34,7 +35,6 @@ export class TailnetError extends JarvisError {
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** Renew an OAuth token this long before it expires (tokens last an hour). */
 const RENEW_BEFORE_MS = 5 * 60_000;
 
@@ -198,8 +198,7 @@ function parseBase(baseUrl: string): { origin: string; prefix: string } {
   } catch {
     throw new InputError(`Invalid Tailscale API URL ${JSON.stringify(baseUrl)}: not a URL`);
   }
-  const loopback = LOOPBACK.has(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new InputError(
       `Invalid Tailscale API URL ${JSON.stringify(baseUrl)}: https is required (plain http only on loopback)`,
     );

@@ -42,7 +42,28 @@ function liveParams(job: LiveBackupJob): Record<string, string | number> {
   return params;
 }
 
+const GIB = 1024 ** 3;
+
+/**
+ * One run of the job writes at most the disks of its VMs (vzdump compresses, so usually much less): when even that
+ * is more than the target storage has free, the plan says the backups may not fit.
+ */
+function capacityWarning(ctx: DiffContext, job: DesiredBackupJob, actionId?: string): void {
+  const usage = ctx.state.resources.known ? ctx.state.resources.value.storages.find((s) => s.storage === job.storage) : undefined;
+  if (usage?.used === undefined || !usage.total) return;
+  const vms = ctx.desired.vms.filter((vm) => job.all || job.vmid?.includes(vm.vmid));
+  const diskGiB = vms.reduce((sum, vm) => sum + vm.disks.reduce((n, d) => n + d.size, 0), 0);
+  const freeGiB = (usage.total - usage.used) / GIB;
+  if (diskGiB <= freeGiB) return;
+  ctx.warnings.push({
+    code: 'backup-space',
+    message: `backup job ${job.id}: one run writes up to ${diskGiB} GiB (the disks of VM ${vms.map((vm) => vm.vmid).join(', ')}, before compression) and ${job.storage} has ${freeGiB.toFixed(1)} GiB free: the backups may not fit`,
+    ...(actionId ? { actionId } : {}),
+  });
+}
+
 function spaceWarning(ctx: DiffContext, job: DesiredBackupJob, actionId?: string): void {
+  capacityWarning(ctx, job, actionId);
   if (job.storage !== ctx.desired.ssdBackupStorage) return;
   const usage = ctx.state.resources.known ? ctx.state.resources.value.storages.find((s) => s.storage === job.storage) : undefined;
   const percent = usage?.used !== undefined && usage.total ? Math.round((usage.used / usage.total) * 100) : undefined;

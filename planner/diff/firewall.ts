@@ -7,6 +7,7 @@ import type { PveRequest } from '../plan.ts';
 import type { DesiredFirewallRule, FirewallOptions } from '../desired-state.ts';
 import type { LiveFirewall, LiveFirewallRule } from '../state.ts';
 import { canonicalJson } from '../hash.ts';
+import { ruleLine } from '../rule-text.ts';
 import { chain, change, draft, type DiffContext, type DraftAction } from './types.ts';
 
 type Level = 'cluster' | 'node' | 'vm';
@@ -44,9 +45,6 @@ const ruleParams = (rule: Comparable): Record<string, string | number> => {
   if (params.enable === undefined) params.enable = 0;
   return params;
 };
-
-const describe = (r: Comparable) =>
-  `${(r.type ?? 'in').toUpperCase()} ${r.action}${r.source ? ` from ${r.source}` : ''}${r.dest ? ` to ${r.dest}` : ''}${r.proto ? ` ${r.proto}` : ''}${r.dport ? `/${r.dport}` : ''}${r.macro ? ` (${r.macro})` : ''}${r.enable === '0' ? ' [disabled]' : ''}`;
 
 /** Edit script aligning live → desired. */
 type Op = { op: 'keep' } | { op: 'update'; live: Comparable; want: Comparable } | { op: 'delete'; live: Comparable } | { op: 'insert'; want: Comparable };
@@ -111,7 +109,7 @@ function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[]
         id: `firewall.rule.create:${wantId}`,
         type: 'firewall.rule.create',
         kind: 'create',
-        changes: [change(`rules[${at}]`, null, describe(op.want))],
+        changes: [change(`rules[${at}]`, null, ruleLine(op.want))],
         params: req([{ method: 'POST', path: scope.rulesPath, params, async: false }], [{ method: 'DELETE', path: `${scope.rulesPath}/${at}`, params: {}, async: false }]),
         requires: [...requires, ...refs(op.want)],
       });
@@ -122,7 +120,7 @@ function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[]
         id: `firewall.rule.delete:${scope.chainKey}:was${liveIndex}`,
         type: 'firewall.rule.delete',
         kind: 'delete',
-        changes: [change(`rules[${at}]`, describe(op.live), null)],
+        changes: [change(`rules[${at}]`, ruleLine(op.live), null)],
         params: req([{ method: 'DELETE', path: `${scope.rulesPath}/${at}`, params: {}, async: false }], [{ method: 'POST', path: scope.rulesPath, params: { ...ruleParams(op.live), pos: at }, async: false }]),
         requires,
       });

@@ -3,8 +3,16 @@
 // not be read the plan lists them as unknown and plans nothing for that guest.
 import type { DesiredVm } from '../desired-state.ts';
 import type { GuestFacts } from '../state.ts';
-import type { ActionType } from '../plan.ts';
+import type { ActionType, AgentWait } from '../plan.ts';
 import { change, chain, draft, type DiffContext, type DraftAction } from './types.ts';
+import { haosTailscaleStep, ownInstallStep } from './manual.ts';
+
+/** How long a guest step waits for the VM's agent, and what the guest is doing meanwhile (for the messages). */
+export const agentWaitOf = (vm: DesiredVm): AgentWait => ({ vmid: vm.vmid, seconds: vm.agentWaitSeconds, os: vm.os ?? 'none' });
+
+/** A start or reboot ends when the agent answers, where one is expected (not on `os: none`: the owner installs it). */
+export const agentWaitAfterBoot = (vm: DesiredVm | undefined): { agentWait?: AgentWait } =>
+  vm && vm.agent && vm.os !== undefined && vm.os !== 'none' ? { agentWait: agentWaitOf(vm) } : {};
 
 const FRESH: GuestFacts = {
   tailscale: { installed: false, joined: false, advertisedRoutes: [], funnel: false },
@@ -33,7 +41,18 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
   }
   for (const vm of ctx.desired.vms) {
     const provision = vm.provision;
+    if (vm.os === 'haos') {
+      // No shell, no apt: Home Assistant OS gets manual steps, never in-guest scripts.
+      out.push(...haosTailscaleStep(ctx, vm));
+      continue;
+    }
+    const ownInstall = vm.os === 'none' ? ownInstallStep(ctx, vm) : [];
+    out.push(...ownInstall);
     if (!provision?.tailscale && !provision?.docker) continue;
+    if (ownInstall.length > 0) {
+      ctx.warnings.push({ code: 'waiting-for-owner', message: `in-guest steps for VM ${vm.vmid} (${vm.name}) are planned once its system is installed and its guest agent answers` });
+      continue;
+    }
     const facts = guestFacts(ctx, vm);
     if (!facts) {
       const fact = ctx.state.guests[vm.vmid];
@@ -53,7 +72,7 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
             target: `vm/${vm.vmid} (${vm.name}) guest`,
             targetKey: `guest/${vm.vmid}`,
             changes,
-            params: { channel: 'guest', vmid: vm.vmid, step: stepId, args },
+            params: { channel: 'guest', vmid: vm.vmid, step: stepId, args, agentWait: agentWaitOf(vm) },
             facts: { vmid: vm.vmid, vmName: vm.name, undo: undo ?? String(args.name ?? '') },
             provides,
             // After a pending reboot too: in-guest work needs the applied config (agent on, devices attached).

@@ -2,9 +2,10 @@
 // running VM whose changes wait for it.
 import { diffBackups } from './backup.ts';
 import { diffFirewall } from './firewall.ts';
-import { diffGuests } from './guest.ts';
+import { agentWaitAfterBoot, diffGuests } from './guest.ts';
 import { diffMigrations } from './migration.ts';
 import { diffNetwork } from './network.ts';
+import { diffPackageSources } from './packages.ts';
 import { diffStorage } from './storage.ts';
 import { chain, change, draft, type DiffContext, type DraftAction } from './types.ts';
 import { diffVms } from './vm.ts';
@@ -12,6 +13,7 @@ import { diffVms } from './vm.ts';
 export function diffAll(ctx: DiffContext): DraftAction[] {
   const actions = [
     ...diffNetwork(ctx),
+    ...diffPackageSources(ctx),
     ...diffStorage(ctx),
     ...diffVms(ctx),
     ...diffMigrations(ctx),
@@ -29,7 +31,7 @@ export function diffAll(ctx: DiffContext): DraftAction[] {
       target: `vm/${vmid}${vm ? ` (${vm.name})` : ''}`,
       targetKey: `vm/${vmid}`,
       changes: [change('pending changes', 'pending', 'applied')],
-      params: { channel: 'pve', requests: [{ method: 'POST', path: `/nodes/${ctx.desired.node}/qemu/${vmid}/status/reboot`, params: {}, async: true }] },
+      params: { channel: 'pve', requests: [{ method: 'POST', path: `/nodes/${ctx.desired.node}/qemu/${vmid}/status/reboot`, params: {}, async: true }], ...agentWaitAfterBoot(vm) },
       facts: { vmid, vmName: vm?.name, existing: true, running: true },
       provides: [`vm-restarted:${vmid}`],
     });

@@ -5,7 +5,7 @@
 import { parsePropertyString } from '../../lib/pve-formats.ts';
 import type { MigrationSpec } from '../spec/schema.ts';
 import { change, chain, draft, type DiffContext, type DraftAction } from './types.ts';
-import { guestFacts } from './guest.ts';
+import { agentWaitOf, guestFacts } from './guest.ts';
 import { snapshotSupport } from './vm.ts';
 
 
@@ -70,7 +70,13 @@ export function diffMigrations(ctx: DiffContext): DraftAction[] {
           target: `migration/${migration.id} (VM ${migration.vmid} ${migration.from} → ${migration.to})`,
           targetKey: `guest/${migration.vmid}`,
           changes: [change(mountpoint, migration.from, `virtiofs:${id}`)],
-          params: { channel: 'host', step: 'migration.data', args: { id: migration.id, kind: migration.kind, from: migration.from, to: migration.to, mountpoint, stacks: migration.stacks, vmid: migration.vmid, tag: id, ...(migration.sizeGiB ? { sizeGiB: migration.sizeGiB } : {}) } },
+          params: {
+            channel: 'host',
+            step: 'migration.data',
+            args: { id: migration.id, kind: migration.kind, from: migration.from, to: migration.to, mountpoint, stacks: migration.stacks, vmid: migration.vmid, tag: id, ...(migration.sizeGiB ? { sizeGiB: migration.sizeGiB } : {}) },
+            // It runs in the guest through `qm guest exec`: after the reboot that attaches the share, the agent must be back.
+            ...(vm ? { agentWait: agentWaitOf(vm) } : {}),
+          },
           facts: { vmid: migration.vmid, vmName, existing: live !== undefined, sizeGiB: migration.sizeGiB, undo: migration.from, ...(live ? snapshotSupport(ctx, live) : {}) },
           requires: [`virtiofs:${migration.vmid}:${id}`, `vm-restarted:${migration.vmid}`, `vm-running:${migration.vmid}`, `dataset:${migration.to}`, ...migration.stacks.map((s) => `stack:${migration.vmid}:${s}`)],
         }),

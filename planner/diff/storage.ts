@@ -50,7 +50,7 @@ function poolAction(ctx: DiffContext, pool: ZfsPoolSpec): DraftAction[] {
       changes: [change('pool', null, `${pool.name} ${pool.raidlevel}`), ...pool.devices.map((d) => change('devices', null, d))],
       params: { channel: 'pve', requests: [{ method: 'POST', path: `/nodes/${ctx.desired.node}/disks/zfs`, params, async: true }] },
       provides: [`zfs-pool:${pool.name}`],
-      note: 'erases every device it is created on',
+      note: `ERASES ALL DATA ON ${pool.devices.join(', ')}`,
     }),
   ];
 }
@@ -115,7 +115,8 @@ export function diffStorage(ctx: DiffContext): DraftAction[] {
         changes: [change('frequency', current?.frequency, policy.frequency), change('retention', current?.retention, policy.retention)],
         params: { channel: 'host', step: 'zfs.snapshot.policy', args: { dataset: policy.dataset, frequency: policy.frequency, retention: policy.retention } },
         facts: { undo: policy.dataset },
-        requires: [`dataset:${policy.dataset}`],
+        // sanoid comes from apt on the node: its package sources must work first.
+        requires: [`dataset:${policy.dataset}`, 'apt-sources'],
       }),
     );
   }

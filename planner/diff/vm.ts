@@ -23,6 +23,9 @@ import {
 } from '../pve-values.ts';
 import { formatPropertyString } from '../../lib/pve-formats.ts';
 import { rate } from '../catalogue.ts';
+import { bootMedia } from '../boot-media.ts';
+import { prepareBootMedia, type VmBootPlan } from './boot.ts';
+import { agentWaitAfterBoot } from './guest.ts';
 import { chain, change, draft, type DiffContext, type DraftAction, type RatingFacts } from './types.ts';
 
 const vmTarget = (vm: DesiredVm) => `vm/${vm.vmid} (${vm.name})`;
@@ -67,7 +70,8 @@ export function snapshotSupport(ctx: DiffContext, live: LiveVm): Pick<RatingFact
 }
 
 export function diffVms(ctx: DiffContext): DraftAction[] {
-  const out: DraftAction[] = [];
+  const boot = prepareBootMedia(ctx);
+  const out: DraftAction[] = [...boot.actions];
   const routers = ctx.desired.vms.filter((vm) => vm.role === 'firewall-router');
   for (const vm of ctx.desired.vms) {
     const failure = ctx.state.vmReadFailures?.[vm.vmid];
@@ -76,16 +80,17 @@ export function diffVms(ctx: DiffContext): DraftAction[] {
       continue;
     }
     const live = ctx.state.vms[vm.vmid];
-    if (!live) out.push(...createVm(ctx, vm));
-    else out.push(...updateVm(ctx, vm, live, routers));
+    // A VM whose boot media cannot be prepared is not created (the reason is already a violation or an unknown).
+    if (!live && !boot.blocked.has(vm.vmid)) out.push(...createVm(ctx, vm, boot.byVm.get(vm.vmid)));
+    else if (live) out.push(...updateVm(ctx, vm, live, routers));
   }
   return out;
 }
 
-function createVm(ctx: DiffContext, vm: DesiredVm): DraftAction[] {
+function createVm(ctx: DiffContext, vm: DesiredVm, boot: VmBootPlan | undefined): DraftAction[] {
   const actions: DraftAction[] = [];
   const facts: RatingFacts = { vmid: vm.vmid, vmName: vm.name, existing: false };
-  const params = createParams(vm);
+  const params = createParams(vm, boot?.media);
   const create = draft({
     id: `vm.create:${vm.vmid}`,
     type: 'vm.create',
@@ -99,10 +104,13 @@ function createVm(ctx: DiffContext, vm: DesiredVm): DraftAction[] {
     params: { channel: 'pve', requests: [{ method: 'POST', path: `/nodes/${ctx.desired.node}/qemu`, params, async: true }] },
     facts,
     provides: [`vm:${vm.vmid}`],
-    requires: [...vm.net.map((n) => `bridge-active:${n.bridge}`), ...vm.disks.map((d) => `storage:${d.storage}`)],
+    requires: [...vm.net.map((n) => `bridge-active:${n.bridge}`), ...vm.disks.map((d) => `storage:${d.storage}`), ...(boot?.requires ?? [])],
+    ...(boot?.media.importFrom ? { note: `boots ${boot.media.importFrom} (a copy made by import-from); cloud-init sets user ${boot.media.cloudInit?.spec.user ?? '?'}, SSH keys and network at the first boot` } : {}),
   });
   actions.push(chain(ctx, `vm:${vm.vmid}`, create));
   if (importsHaos(vm)) for (const a of haosImport(ctx, vm, facts)) actions.push(chain(ctx, `vm:${vm.vmid}`, a));
+  // The imported cloud image is only a few GiB: it grows to the spec's size before the first boot (cloud-init grows the filesystem).
+  if (boot?.media.importFrom) actions.push(chain(ctx, `vm:${vm.vmid}`, resizeAction(ctx, vm, diskSlot(0), undefined, vm.disks[0]!.size, facts)));
   if (vm.running) actions.push(startAction(ctx, vm, facts));
   return actions;
 }
@@ -110,7 +118,9 @@ function createVm(ctx: DiffContext, vm: DesiredVm): DraftAction[] {
 /** HAOS: the image becomes the first disk (host step), then grows to the spec's size. */
 function haosImport(ctx: DiffContext, vm: DesiredVm, facts: RatingFacts): DraftAction[] {
   const disk = vm.disks[0]!;
-  const image = vm.provision!.homeAssistant!.image!;
+  const media = bootMedia(vm);
+  const image = media.kind === 'haos' ? media.url : '';
+  const checksum = media.kind === 'haos' ? media.checksum : undefined;
   const importAction = draft({
     id: `vm.haos.import:${vm.vmid}`,
     type: 'vm.haos.import',
@@ -123,10 +133,13 @@ function haosImport(ctx: DiffContext, vm: DesiredVm, facts: RatingFacts): DraftA
       channel: 'host',
       step: 'haos.image',
       // The imported disk gets the build standards' drive options, as a created one would (no drift on re-plan).
-      args: { vmid: vm.vmid, image, storage: disk.storage, driveOptions: formatPropertyString(diskOptions(disk)) },
+      args: { vmid: vm.vmid, image, storage: disk.storage, driveOptions: formatPropertyString(diskOptions(disk)), ...(checksum ? { checksum } : {}) },
     },
     facts,
     requires: [`vm:${vm.vmid}`, `storage:${disk.storage}`],
+    note: checksum
+      ? `downloaded on the node, checked against the pinned ${checksum.algorithm} and by xz, imported with qm disk import`
+      : 'downloaded on the node and checked by xz (Home Assistant publishes no checksum; pin image.sha256 to verify it), imported with qm disk import',
   });
   // Not chained here: each caller appends them to the VM's sequence.
   return [importAction, resizeAction(ctx, vm, diskSlot(0), undefined, disk.size, facts)];
@@ -144,7 +157,7 @@ function startAction(ctx: DiffContext, vm: DesiredVm, facts: RatingFacts): Draft
       target: vmTarget(vm),
       targetKey: `vm/${vm.vmid}`,
       changes: [change('status', facts.existing ? 'stopped' : null, 'running')],
-      params: { channel: 'pve', requests: [{ method: 'POST', path: `${qemu(ctx, vm.vmid)}/status/start`, params: {}, async: true }] },
+      params: { channel: 'pve', requests: [{ method: 'POST', path: `${qemu(ctx, vm.vmid)}/status/start`, params: {}, async: true }], ...agentWaitAfterBoot(vm) },
       facts,
       provides: [`vm-running:${vm.vmid}`],
       requires: [`vm:${vm.vmid}`],

@@ -13,12 +13,15 @@ import { UnreachableError } from '../../lib/errors.ts';
 import type { Spec } from '../spec/schema.ts';
 import { resolvePhase } from '../resolve.ts';
 import type { DesiredState, PhaseNumber } from '../desired-state.ts';
+import { bootMedia } from '../boot-media.ts';
 import {
   known,
   unknown,
   type Fact,
   type GuestFacts,
+  type LiveAptSources,
   type LiveDataset,
+  type LiveVolume,
   type LiveFirewall,
   type LiveSnapshotPolicy,
   type LiveState,
@@ -29,6 +32,10 @@ import * as N from './normalize.ts';
 export interface FactReaders {
   guest: (shell: RemoteShell) => Promise<GuestFacts>;
   host: (shell: RemoteShell) => Promise<{ datasets: LiveDataset[]; snapshotPolicies: LiveSnapshotPolicy[] }>;
+  /** A published checksum list (SHA512SUMS) fetched by the node: file name → sum. */
+  publishedSums?: (shell: RemoteShell, url: string) => Promise<Record<string, string>>;
+  /** The node's apt sources and the repositories apt has credentials for. */
+  aptSources?: (shell: RemoteShell) => Promise<LiveAptSources>;
 }
 
 export interface ScanPorts {
@@ -57,7 +64,8 @@ const NOT_NEEDED = 'not scanned: the spec does not use it in this phase';
 /** What the desired state needs read, so the scan stays proportional to the spec. */
 function needs(desired: DesiredState) {
   const full = desired.scope === 'full';
-  const provisioned = desired.vms.filter((vm) => vm.provision?.tailscale || vm.provision?.docker || vm.provision?.homeAssistant);
+  // Home Assistant OS gets no in-guest probe: it has no shell for it (its manual steps are observed in the tailnet).
+  const provisioned = desired.vms.filter((vm) => vm.os !== 'haos' && (vm.provision?.tailscale || vm.provision?.docker));
   const migrationVmids = desired.migrations.flatMap((m) => (m.vmid !== undefined && m.via === 'virtiofs' ? [m.vmid] : []));
   const guestVmids = [...new Set([...provisioned.map((vm) => vm.vmid), ...migrationVmids])].sort((a, b) => a - b);
   return {
@@ -69,6 +77,11 @@ function needs(desired: DesiredState) {
     mappings: full && desired.migrations.some((m) => m.via === 'virtiofs'),
     tailnet: full && desired.vms.some((vm) => vm.provision?.tailscale),
     guestVmids,
+    /** Cloud-image VMs: their import volumes and vendor-data snippets on the image storage are read. */
+    storageContent: full && desired.vms.some((vm) => vm.os === 'debian-13'),
+    /** Package installs on the node (sanoid) need its apt sources to work. */
+    aptSources: full && desired.zfs.snapshots.length > 0,
+    ownInstalls: desired.vms.filter((vm) => vm.os === 'none' && vm.agent).map((vm) => vm.vmid),
     vmids: [...new Set([...desired.vms.map((vm) => vm.vmid), ...Object.keys(desired.firewall.vms).map(Number)])].sort((a, b) => a - b),
   };
 }
@@ -88,6 +101,7 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
   // Round 1.
   const guestFacts = startGuestFacts(ports, need.guestVmids);
   const hostFacts = need.hostFacts ? startHostFacts(ports) : undefined;
+  const aptSources = need.aptSources ? readWithHost(ports, 'the apt sources', (shell, readers) => readers.aptSources?.(shell)) : undefined;
   const [resources, storageConfigs, backupJobs, fwOptions, fwRules, fwGroups, fwIpsets, fwAliases, network, diskList, zfsList, nodeFwOptions, nodeFwRules, mappings, devices, policy] =
     await Promise.all([
       attempt(() => pve.clusterResources()),
@@ -115,7 +129,8 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
   const poolsToDetail = zfsList.known ? zfsList.value.filter((p) => specPools.includes(p.name)).map((p) => p.name) : [];
 
   // Round 2.
-  const [configs, vmFirewalls, groupRules, ipsetEntries, poolDetails] = await Promise.all([
+  const creating = desired.vms.filter((vm) => !vmResources.some((r) => r.vmid === vm.vmid));
+  const [configs, vmFirewalls, groupRules, ipsetEntries, poolDetails, storageContent, publishedSums, agentAnswers] = await Promise.all([
     Promise.all(existing.map((vmid) => attempt(() => pve.vmConfig(vmid)))),
     Promise.all(
       existing.map((vmid) =>
@@ -125,6 +140,9 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
     fwGroups.known ? Promise.all(fwGroups.value.map((g) => attempt(() => pve.firewallGroupRules(g.group)))) : Promise.resolve([]),
     fwIpsets.known ? Promise.all(fwIpsets.value.map((s) => attempt(() => pve.firewallIpsetEntries(s.name)))) : Promise.resolve([]),
     Promise.all(poolsToDetail.map((name) => attempt(() => pve.zfsPoolDetail(name)))),
+    need.storageContent ? readStorageContent(pve, storageConfigs) : undefined,
+    readPublishedSums(ports, creating),
+    Promise.all(need.ownInstalls.map((vmid) => agentAnswer(pve, vmid, vmResources.find((r) => r.vmid === vmid)?.status))),
   ]);
 
   const vms: Record<number, LiveVm> = {};
@@ -172,7 +190,51 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
         ? known(N.tailnet(devices.value, policy.value))
         : unknown(!devices.known ? devices.reason : policy.known ? NOT_NEEDED : policy.reason),
     guests,
+    ...(storageContent ? { storageContent } : {}),
+    publishedSums,
+    ...(aptSources ? { aptSources: await aptSources } : {}),
+    agentAnswers: Object.fromEntries(need.ownInstalls.flatMap((vmid, i) => (agentAnswers[i] ? [[vmid, agentAnswers[i]]] : []))),
   };
+}
+
+/** `import` and `snippets` volumes of every storage that may hold them (one read each, side by side). */
+async function readStorageContent(pve: ProxmoxApi, configs: Fact<Awaited<ReturnType<ProxmoxApi['listStorage']>>>): Promise<Fact<LiveVolume[]>> {
+  if (!configs.known) return unknown(configs.reason);
+  const holders = configs.value.filter((s) => /(^|,)(import|snippets)(,|$)/.test(s.content ?? ''));
+  const lists = await Promise.all(holders.map((s) => attempt(() => pve.storageContent(s.storage))));
+  const failed = lists.find((l) => !l.known);
+  if (failed && !failed.known) return unknown(failed.reason);
+  return known(lists.flatMap((l) => (l.known ? l.value : [])).filter((v) => v.content === 'import' || v.content === 'snippets').map((v) => ({ volid: v.volid, content: v.content, ...(v.size !== undefined ? { size: v.size } : {}) })));
+}
+
+/** The published sums the cloud images of the VMs to create are verified against, read by the node. */
+async function readPublishedSums(ports: ScanPorts, creating: DesiredState['vms']): Promise<Record<string, Fact<Record<string, string>>>> {
+  const urls = [...new Set(creating.flatMap((vm) => {
+    const media = bootMedia(vm);
+    return media.kind === 'cloud-image' && media.sums ? [media.sums] : [];
+  }))];
+  const facts = await Promise.all(urls.map((url) => readWithHost(ports, url, (shell, readers) => readers.publishedSums?.(shell, url))));
+  return Object.fromEntries(urls.map((url, i) => [url, facts[i]!]));
+}
+
+/** A read through the node's shell; without a shell or a reader it is unknown, with the reason. */
+function readWithHost<T>(ports: ScanPorts, what: string, read: (shell: RemoteShell, readers: FactReaders) => Promise<T> | undefined): Promise<Fact<T>> {
+  if (!ports.hostShell) return Promise.resolve(unknown(`no shell on the Proxmox host (SSH to the node is not configured) to read ${what}`));
+  const pending = ports.facts ? read(ports.hostShell, ports.facts) : undefined;
+  if (!pending) return Promise.resolve(unknown(`no reader for ${what}`));
+  return attempt(() => pending);
+}
+
+/** For an `os: none` VM that runs: does its guest agent answer (the owner's install is done)? */
+async function agentAnswer(pve: ProxmoxApi, vmid: number, status: string | undefined): Promise<Fact<boolean> | undefined> {
+  if (status !== 'running') return undefined;
+  try {
+    await pve.agentPing(vmid);
+    return known(true);
+  } catch (error) {
+    if (error instanceof UnreachableError) throw error;
+    return known(false);
+  }
 }
 
 const hostReason = (ports: ScanPorts, needed: boolean): string =>

@@ -25,7 +25,8 @@ function desiredFor(spec: Spec, keys: string[]): DesiredState {
     zfs: {
       pools: keys.includes('zfs/pools') ? full.zfs.pools : [],
       datasets: keys.includes('zfs/datasets') || keys.includes('zfs/snapshot-policies') ? full.zfs.datasets : [],
-      snapshots: keys.includes('zfs/snapshot-policies') ? full.zfs.snapshots : [],
+      // The apt sources are read when snapshot policies (sanoid from apt) are wanted.
+      snapshots: keys.includes('zfs/snapshot-policies') || keys.includes('apt') ? full.zfs.snapshots : [],
     },
     migrations: keys.includes('mappings') ? full.migrations : [],
     firewall: { ...full.firewall, vms: Object.fromEntries(Object.entries(full.firewall.vms).filter(([vmid]) => vmids.has(Number(vmid)))) },

@@ -155,10 +155,8 @@ export function checkProvisioning(ctx: GuardrailContext): void {
         } else if (hostPort) published.set(hostPort, stack.name);
       }),
     );
-    if (vm.role === 'home-assistant') {
-      if (!p?.homeAssistant) ctx.report('provision.standards', path, 'home-assistant has no provision.homeAssistant (HAOS image)', 'add provision.homeAssistant: { flavor: haos, image: … }');
-      else if (p.homeAssistant.flavor !== 'haos') ctx.report('provision.standards', [...path, 'provision', 'homeAssistant', 'flavor'], 'Debian + supervised was chosen; HAOS is the preferred, more reliable flavor', 'keep it only if chosen on purpose; otherwise flavor: haos');
-      else if (!p.homeAssistant.image) ctx.report('provision.standards', [...path, 'provision', 'homeAssistant'], 'HAOS needs an image to import', 'set image: to the HAOS qcow2 URL');
+    if (vm.role === 'home-assistant' && vm.os !== 'haos') {
+      ctx.report('provision.standards', [...path, 'os'], `home-assistant runs os: ${vm.os ?? 'unset'}; Home Assistant OS is the preferred, more reliable choice`, 'keep it only if chosen on purpose; otherwise os: haos with image.url');
     }
   });
 }

@@ -2,11 +2,12 @@
 // field path and how to fix it; nothing here throws on bad input except `loadSpec`, which wraps the same diagnostics
 // in an InputError for callers that stop on bad input.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../../lib/errors.ts';
+import { readRegularFile } from '../../lib/files.ts';
+import { bootInputProblems } from './boot-input.ts';
 import { formatDiagnostic, formatPath, type SpecDiagnostic, type SpecPath } from './diagnostic.ts';
 import { specSchema, type Spec } from './schema.ts';
 
@@ -39,26 +40,18 @@ const fileError = (file: string, message: string, fix: string, ruleId = 'input.f
 
 /** Reads and validates one spec file. `displayPath` is how messages name it (default: the path as given). */
 export async function readSpecFile(path: string, displayPath = path): Promise<LoadResult> {
-  let size: number;
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) return fileError(displayPath, 'is a directory, not a spec file', 'name a .yaml file');
-    size = info.size;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'unknown error'})`;
-    return fileError(displayPath, why, 'check the path (specs live in specs/*.yaml)');
+  const read = await readRegularFile(path, MAX_SPEC_BYTES - 1);
+  if (read.ok) return parseSpecBytes(read.bytes, displayPath);
+  switch (read.problem) {
+    case 'not-found':
+      return fileError(displayPath, 'file not found', 'check the path (specs live in specs/*.yaml)');
+    case 'not-regular':
+      return fileError(displayPath, read.message, 'name a .yaml file');
+    case 'too-large':
+      return fileError(displayPath, 'file is 5 MB or more; a spec must be smaller than 5 MB', 'point at the YAML spec, not a data file');
+    case 'unreadable':
+      return fileError(displayPath, read.message, 'check its permissions');
   }
-  if (size >= MAX_SPEC_BYTES) {
-    return fileError(displayPath, `file is ${(size / 1024 / 1024).toFixed(1)} MB; a spec must be smaller than 5 MB`, 'point at the YAML spec, not a data file');
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    return fileError(displayPath, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`, 'check its permissions');
-  }
-  return parseSpecBytes(bytes, displayPath);
 }
 
 /** Validates spec content already in memory (tests, chat uploads). */
@@ -110,7 +103,7 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
     for (const issue of parsed.error.issues) diagnostics.push(...issueDiagnostics(issue, data, source));
     return { ok: false, errors: diagnostics };
   }
-  diagnostics.push(...duplicateVms(parsed.data, source));
+  diagnostics.push(...duplicateVms(parsed.data, source), ...bootInputProblems(parsed.data, source));
   if (diagnostics.length > 0) return { ok: false, errors: diagnostics };
   return { ok: true, loaded: { spec: parsed.data, source } };
 }

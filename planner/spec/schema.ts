@@ -1,9 +1,12 @@
-// The desired-state spec: one zod schema for every YAML file under specs/.
+// The desired-state spec: one zod schema for every YAML file under specs/ (what a VM boots: schema-boot.ts).
 // Field names follow Proxmox's own (vmid, cores, scsihw, policy_in, keep-daily…) so a spec reads like the PVE docs;
 // `safetyGuards.managementAccessCidrs` keeps the architecture document's name. Every object is strict: a typo in a key
 // is an error, never silently ignored. Format rules that are hard constraints (tags, firewall addresses, lock-out)
 // are guardrails (planner/spec/guardrails.ts) so they report a rule id; the schema checks shape and types.
 import { z } from 'zod';
+import { cloudInitSchema, imageSchema, VM_OS } from './schema-boot.ts';
+
+export { VM_OS, type CloudInitSpec, type ImageSpec, type VmOs } from './schema-boot.ts';
 
 export const PHASES = ['phase0', 'phase1', 'phase2'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -47,8 +50,6 @@ export const diskSchema = z.strictObject({
   discard: z.boolean().default(true),
   ssd: z.boolean().default(true),
   iothread: z.boolean().default(true),
-  /** Import an existing image (HAOS qcow2) instead of allocating an empty disk. */
-  importFrom: z.string().optional(),
 });
 export type DiskSpec = z.infer<typeof diskSchema>;
 
@@ -81,10 +82,7 @@ export const dockerSchema = z.strictObject({
 });
 
 export const homeAssistantSchema = z.strictObject({
-  /** HAOS is preferred; `debian-supervised` only if explicitly chosen. */
-  flavor: z.enum(['haos', 'debian-supervised']).default('haos'),
-  /** URL or path of the HAOS qcow2 image; the import step downloads it on the host. */
-  image: z.string().optional(),
+  /** Mosquitto on the VM: the IOT segment may reach 1883 too (phase 2 segmentation). */
   mqtt: z.boolean().default(false),
 });
 
@@ -162,6 +160,12 @@ export const vmSchema = z.strictObject({
   tags: z.array(z.string()).default([]),
   /** CPU/memory hotplug lets Proxmox apply cores/memory changes without a reboot. */
   hotplug: z.array(z.enum(['network', 'disk', 'usb', 'memory', 'cpu'])).default(['network', 'disk', 'usb']),
+  /** Required (planner/spec/boot-input.ts says so, located): a VM without an OS never answers its guest agent. */
+  os: z.enum(VM_OS).optional(),
+  image: imageSchema.optional(),
+  cloudInit: cloudInitSchema.optional(),
+  /** How long guest steps wait for the VM's guest agent after a create, start or reboot (a first cloud-init boot installs it). */
+  agentWaitSeconds: z.number().int().min(10).max(7200).default(600),
   provision: provisionSchema.optional(),
   firewall: vmFirewallSchema.optional(),
   /** Later phases' changes to this VM, keyed by phase. */
@@ -371,6 +375,8 @@ export const specSchema = z.strictObject({
     /** Storage of the phase-0 SSD (VM disks) and of its backups. */
     ssdStorage: z.string().default('local-lvm'),
     ssdBackupStorage: z.string().default('local'),
+    /** File storage (dir, nfs…) that keeps the downloaded cloud images (`import`) and cloud-init vendor data (`snippets`). */
+    imageStorage: z.string().default('local'),
   }),
   safetyGuards: safetyGuardsSchema,
   network: z.strictObject({ bridges: z.array(bridgeSchema).default([]) }).default({ bridges: [] }),

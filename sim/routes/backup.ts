@@ -1,5 +1,6 @@
 // Backup jobs (/cluster/backup), guests no job covers, and `vzdump` runs that lock each VM, write archives to the
 // target storage and log the way vzdump does.
+import { nextCalendarEvent } from '../../lib/calendar-event.ts';
 import { bool, fail, PveHttpError, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
 import { randomHex } from '../random.ts';
@@ -14,20 +15,16 @@ const OBJECT_KEYS = new Set(['prune-backups', 'fleecing', 'performance']);
 function jobRow(job: Record<string, string | number>): Record<string, unknown> {
   const row: Record<string, unknown> = { ...job };
   for (const key of OBJECT_KEYS) if (typeof row[key] === 'string') row[key] = propertyObject(row[key] as string);
-  const next = nextRun(String(job.schedule ?? ''));
-  if (next !== undefined && Number(job.enabled ?? 1) === 1) row['next-run'] = next;
   return row;
 }
 
-/** next-run for the daily `HH:MM` form Jarvis uses; other calendar events are left without one. */
-function nextRun(schedule: string): number | undefined {
-  const match = /^(\d{1,2}):(\d{2})$/.exec(schedule);
-  if (!match) return undefined;
-  const now = new Date();
-  const next = new Date(now);
-  next.setHours(Number(match[1]), Number(match[2]), 0, 0);
-  if (next <= now) next.setDate(next.getDate() + 1);
-  return Math.floor(next.getTime() / 1000);
+/**
+ * The list adds `next-run` to every job with a schedule, disabled or not (pve-manager PVE/API2/Backup.pm index:
+ * Proxmox::RS::CalendarEvent->compute_next_event(time), in the node's time); GET of one job does not.
+ */
+function listedJobRow(job: Record<string, string | number>): Record<string, unknown> {
+  const next = nextCalendarEvent(String(job.schedule ?? ''), Math.floor(Date.now() / 1000), 'local');
+  return { ...jobRow(job), ...(next !== undefined ? { 'next-run': next } : {}) };
 }
 
 function checkSelection(params: Params): void {
@@ -97,7 +94,7 @@ function prune(lab: SimLab, storageId: string, vmid: number, retention: string, 
 }
 
 export const backupRoutes: RouteTable = {
-  'GET /cluster/backup': ({ lab }) => [...lab.backupJobs.values()].map((job) => jobRow(job)),
+  'GET /cluster/backup': ({ lab }) => [...lab.backupJobs.values()].map((job) => listedJobRow(job)),
   'POST /cluster/backup': ({ lab, params }) => {
     checkSelection(params);
     if (str(params, 'schedule') === undefined && str(params, 'starttime') === undefined) {

@@ -8,11 +8,21 @@ import { openSimLab, type Lab } from '../../app/lab.ts';
 import { createServices, type RunningServices } from '../../app/services.ts';
 import type { ApprovalRecord, Requester } from '../../commands/services.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { planContent, planContentHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
 
 const owner: Requester = { platform: 'discord', id: '111111111111111111', displayName: 'owner' };
 const coAdmin: Requester = { platform: 'slack', id: 'U0COADMIN', displayName: 'co-admin' };
-const approvalOf = (plan: Plan, by: Requester): ApprovalRecord => ({ approver: `${by.platform}:${by.id}`, planId: plan.id, planHash: plan.planHash, at: new Date().toISOString(), via: 'reaction' });
+const approvalOf = (plan: Plan, by: Requester): ApprovalRecord => ({
+  approver: `${by.platform}:${by.id}`,
+  planId: plan.id,
+  planHash: plan.planHash,
+  contentHash: planContentHash(plan),
+  at: new Date().toISOString(),
+  via: 'reaction',
+});
+/** What the approval store hands apply: the approvals and the plan as it was shown. */
+const approvedBy = (plan: Plan, by: Requester) => ({ approvals: [approvalOf(plan, by)], approvedPlan: planContent(plan) });
 
 let lab: Lab;
 let running: RunningServices;
@@ -44,11 +54,11 @@ describe('lock and freeze', () => {
     expect((await running.services.lock(coAdmin)).ok).toBe(false);
 
     const plan = await driftPlan(coAdmin);
-    const refused = await running.services.apply(plan.id, { approvals: [approvalOf(plan, owner)], requester: coAdmin });
+    const refused = await running.services.apply(plan.id, { ...approvedBy(plan, owner), requester: coAdmin });
     expect(refused).toMatchObject({ outcome: 'refused', completed: [] });
     expect(refused.message).toContain('locked by discord:111111111111111111');
 
-    const applied = await running.services.apply(plan.id, { approvals: [approvalOf(plan, owner)], requester: owner });
+    const applied = await running.services.apply(plan.id, { ...approvedBy(plan, owner), requester: owner });
     expect(applied).toMatchObject({ outcome: 'applied', validated: true });
     expect((await running.services.gates()).lock?.holder).toContain('discord:111111111111111111');
 
@@ -60,11 +70,11 @@ describe('lock and freeze', () => {
     await lab.sim!.lab.setVmConfig(300, { memory: '6144' });
     const plan = await driftPlan(owner);
     expect((await running.services.freeze(owner, 'family movie night')).ok).toBe(true);
-    const refused = await running.services.apply(plan.id, { approvals: [approvalOf(plan, owner)], requester: owner });
+    const refused = await running.services.apply(plan.id, { ...approvedBy(plan, owner), requester: owner });
     expect(refused.outcome).toBe('refused');
     expect(refused.message).toContain('family movie night');
     expect((await running.services.unfreeze(owner)).ok).toBe(true);
-    expect((await running.services.apply(plan.id, { approvals: [approvalOf(plan, owner)], requester: owner })).outcome).toBe('applied');
+    expect((await running.services.apply(plan.id, { ...approvedBy(plan, owner), requester: owner })).outcome).toBe('applied');
     const kinds = running.journal.auditEntries().map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['lock.on', 'lock.off', 'freeze.on', 'freeze.off', 'plan.saved']));
   });

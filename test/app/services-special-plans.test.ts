@@ -10,10 +10,11 @@ import type { ApprovalRecord, Requester } from '../../commands/services.ts';
 import { validatePveRequest } from '../../lib/pve-schema/index.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
+import { planContent, planContentHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
 
 const owner: Requester = { platform: 'console', id: 'owner', displayName: 'owner' };
-const approval = (plan: Plan): ApprovalRecord => ({ approver: 'console:owner', planId: plan.id, planHash: plan.planHash, at: new Date().toISOString(), via: 'text' });
+const approval = (plan: Plan): ApprovalRecord => ({ approver: 'console:owner', planId: plan.id, planHash: plan.planHash, contentHash: planContentHash(plan), at: new Date().toISOString(), via: 'text' });
 
 let lab: Lab;
 let running: RunningServices;
@@ -32,6 +33,15 @@ afterAll(async () => {
 });
 
 const memoryOf = async (vmid: number): Promise<number> => Number((await lab.ports.pve.vmConfig(vmid)).config.memory);
+
+describe('a VM that does not exist', () => {
+  it('is "no VM 999" for snapshots, rollback and a backup retry, not a raw 500 or "in no backup job"', async () => {
+    const expected = { ok: false, code: 'not-found', message: 'no VM 999 on proxmox', next: '/jarvis status' };
+    expect(await running.services.snapshots(999)).toEqual(expected);
+    expect(await running.services.planRollback(999, 'before-change', owner)).toEqual(expected);
+    expect(await running.services.planBackupRetry(999, owner)).toEqual(expected);
+  });
+});
 
 describe('rollback plans against the simulator', () => {
   it('refuses an unknown snapshot and lists the VM’s snapshots', async () => {
@@ -58,11 +68,11 @@ describe('rollback plans against the simulator', () => {
     const request = action.params.channel === 'pve' ? action.params.requests[0]! : undefined;
     expect(request).toEqual({ method: 'POST', path: '/nodes/proxmox/qemu/300/snapshot/before-change/rollback', params: { start: 1 }, async: true });
 
-    const refused = await running.services.apply(plan.id, { approvals: [], requester: owner });
+    const refused = await running.services.apply(plan.id, { approvals: [], approvedPlan: planContent(plan), requester: owner });
     expect(refused.outcome).toBe('refused');
     expect(await memoryOf(300)).toBe(4096);
 
-    const report = await running.services.apply(plan.id, { approvals: [approval(plan)], requester: owner });
+    const report = await running.services.apply(plan.id, { approvals: [approval(plan)], approvedPlan: planContent(plan), requester: owner });
     expect(report).toMatchObject({ outcome: 'applied', validated: true, validatedBy: 'vm-checks', message: 'applied 1 action(s); checks pass: vm/300 exists, vm/300 running' });
     expect(await memoryOf(300)).toBe(8192);
     const names = (await pve.listSnapshots(300)).map((s) => s.name);
@@ -75,7 +85,7 @@ describe('rollback plans against the simulator', () => {
     const result = await running.services.planRollback(300, 'before-change', owner);
     if (!result.ok) throw new Error(result.message);
     await lab.ports.pve.setVmConfig(300, { memory: 2048 });
-    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], requester: owner });
+    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], approvedPlan: planContent(result.plan), requester: owner });
     expect(report.outcome).toBe('refused');
     expect(report.message).toContain('stale');
     expect(await memoryOf(300)).toBe(2048);
@@ -98,7 +108,7 @@ describe('backup retry plans against the simulator', () => {
     expect(validatePveRequest(request!.method, request!.path, request!.params)).toMatchObject({ ok: true, async: true });
 
     const before = lab.sim!.lab.tasks.tasks.filter((t) => t.type === 'vzdump').length;
-    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], requester: owner });
+    const report = await running.services.apply(result.plan.id, { approvals: [approval(result.plan)], approvedPlan: planContent(result.plan), requester: owner });
     expect(report).toMatchObject({ outcome: 'applied', validated: true });
     const runs = lab.sim!.lab.tasks.tasks.filter((t) => t.type === 'vzdump');
     expect(runs.length).toBe(before + 1);
@@ -111,21 +121,29 @@ describe('backup retry plans against the simulator', () => {
   });
 
   it('refuses a VM in no backup job', async () => {
-    expect(await running.services.planBackupRetry(999, owner)).toMatchObject({ ok: false, code: 'not-found', message: expect.stringContaining('in no enabled backup job') });
+    const pve = lab.ports.pve;
+    const upid = await pve.request('POST', `/nodes/${pve.node}/qemu`, { vmid: 555, name: 'scratch', memory: 512 });
+    expect((await pve.waitForTask(String(upid))).ok).toBe(true);
+    expect(await running.services.planBackupRetry(555, owner)).toMatchObject({ ok: false, code: 'not-found', message: expect.stringContaining('VM 555 is in no enabled backup job') });
   });
 
-  it('status offers a drift fix once the drift watch found drift, and a retry for VMs whose backups need attention', async () => {
+  it('status offers a drift fix once the drift watch found drift, a retry for VMs whose backups need attention, and the log of the failed task', async () => {
     const store = AlertStore.open(dir);
     try {
       store.saveDrift({ phase: 'phase0', actionCount: 1, lines: ['~ vm/300 (app-host): memory'], hash: 'h1' });
     } finally {
       store.close();
     }
+    lab.sim!.lab.failNextTask('vzdump');
+    const failed = await lab.ports.pve.vzdump({ vmid: '300', storage: 'local', mode: 'snapshot' });
+    expect((await lab.ports.pve.waitForTask(failed)).ok).toBe(false);
     const status = await running.services.status();
     expect(status.followUps).toContainEqual({ kind: 'plan-fix', phase: 'phase0' });
     expect(status.followUps).toContainEqual({ kind: 'plan-retry', vmid: 300 });
+    expect(status.followUps).toContainEqual({ kind: 'show-log', upid: failed, label: expect.stringMatching(/^Show log: VM 300 failed \d+ min ago$/) });
     expect(status.sections.find((s) => s.title === 'Needs attention')?.lines.join('\n')).toContain('drift from the phase0 spec');
-    expect((await running.services.backups()).followUps?.every((f) => f.kind === 'plan-retry')).toBe(true);
+    expect(status.sections.find((s) => s.title === 'Backups')?.lines.join('\n')).toContain(`task ${failed}`);
+    expect((await running.services.backups()).followUps?.map((f) => f.kind).sort()).toEqual(['plan-retry', 'show-log']);
   });
 
   it('snoozes an alert key in the alert store', async () => {

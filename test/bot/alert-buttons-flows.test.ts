@@ -66,8 +66,11 @@ describe('Discord: alert buttons', () => {
   const click = async (user: typeof owner, customId: string, messageId: string): Promise<RestCall> => {
     const interaction = fake.button(user, customId, messageId, FAKE_IDS.alertChannel);
     fake.dispatch('INTERACTION_CREATE', interaction);
-    return fake.waitForRest((c) => c.method === 'PATCH' && c.path.includes(interaction.token as string), `the answer to ${customId}`);
+    // A public answer edits the deferred reply; a private one (a refusal) is an ephemeral follow-up.
+    const token = interaction.token as string;
+    return fake.waitForRest((c) => c.path.includes(token) && (c.method === 'PATCH' || (c.method === 'POST' && c.path.endsWith(`/${token}`))), `the answer to ${customId}`);
   };
+  const isPrivate = (call: RestCall): boolean => call.method === 'POST' && (call.body as { flags?: number }).flags === 64;
 
   it('Show log posts the log tail for anyone; Plan a retry is refused to a stranger, posts a plan for the owner, ✅ applies it', async () => {
     await boot();
@@ -80,6 +83,7 @@ describe('Discord: alert buttons', () => {
 
     const refused = await click(stranger, ids[1]!, messageId);
     expect(embedText(refused)).toContain('mallory is not an approver');
+    expect(isPrivate(refused)).toBe(true);
     expect(harness.services.plans.size).toBe(0);
 
     const planned = await click(owner, ids[1]!, messageId);
@@ -102,6 +106,7 @@ describe('Discord: alert buttons', () => {
     expect(embedText(log)).toContain(`task ${LONG_UPID}`);
     const forged = await click(stranger, 'jarvis:show-log:~AAAAAAAAAAAAAAAA', messageId);
     expect(embedText(forged)).toContain('This button no longer works');
+    expect(isPrivate(forged)).toBe(true);
   });
 
   it('a status reply carries its buttons, and the Backups button answers with the backups report', async () => {
@@ -142,6 +147,8 @@ describe('Slack: alert buttons', () => {
 
   const textOf = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
   const waitForPost = (text: string) => fake.waitForApi((c) => c.method === 'chat.postMessage' && textOf(c).includes(text), `a message with "${text}"`);
+  const waitForPrivate = (user: string, text: string) =>
+    fake.waitForApi((c) => c.method === 'chat.postEphemeral' && c.body.user === user && textOf(c).includes(text), `a private answer with "${text}"`);
   const actionsOf = (call: ApiCall) => (call.body.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions')?.elements ?? [];
 
   it('Show log posts the log tail; Plan a retry is refused to a stranger, posts a plan with buttons and reactions for the owner, ✅ applies it', async () => {
@@ -155,7 +162,7 @@ describe('Slack: alert buttons', () => {
     await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_show-log', UPID, ts, SLACK_IDS.alertChannel));
     await waitForPost('No space left on device');
     await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_plan-retry', '300', ts, SLACK_IDS.alertChannel));
-    await waitForPost(`${STRANGER.toLowerCase()} is not an approver`);
+    await waitForPrivate(STRANGER, `${STRANGER.toLowerCase()} is not an approver`);
     expect(harness.services.plans.size).toBe(0);
 
     await fake.sendEnvelope('interactive', fake.blockAction(OWNER, 'jarvis_plan-retry', '300', ts, SLACK_IDS.alertChannel));
@@ -173,7 +180,7 @@ describe('Slack: alert buttons', () => {
   it('Snooze is for approvers and answers with the time it ends', async () => {
     await boot();
     await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_snooze', 'drift', '1.000100', SLACK_IDS.alertChannel));
-    await waitForPost(`${STRANGER.toLowerCase()} is not an approver`);
+    await waitForPrivate(STRANGER, `${STRANGER.toLowerCase()} is not an approver`);
     await fake.sendEnvelope('interactive', fake.blockAction(OWNER, 'jarvis_snooze', 'drift', '1.000100', SLACK_IDS.alertChannel));
     await waitForPost('Snoozed: drift');
     expect(harness.services.snoozed).toEqual([{ key: 'drift', hours: 24, by: `slack:${OWNER}` }]);
@@ -182,9 +189,9 @@ describe('Slack: alert buttons', () => {
   it('a forged button value cannot smuggle in another command', async () => {
     await boot();
     await fake.sendEnvelope('interactive', fake.blockAction(OWNER, 'jarvis_report', 'freeze now', '1.000100', SLACK_IDS.alertChannel));
-    await waitForPost('Not a button of Jarvis');
+    await waitForPrivate(OWNER, 'Not a button of Jarvis');
     await fake.sendEnvelope('interactive', fake.blockAction(OWNER, 'jarvis_report', 'unfreeze', '1.000100', SLACK_IDS.alertChannel));
-    await waitForPost('is not a report argument');
+    await waitForPrivate(OWNER, 'is not a report argument');
     expect(harness.services.gateState).toEqual({});
   });
 });

@@ -46,6 +46,12 @@ describe('runConsole', () => {
     expect(services.applied).toEqual([]);
   });
 
+  it('prints the whole Markdown plan on /jarvis details, which the plan message points to (not a dry-run count)', async () => {
+    const { out, services } = await session(['/jarvis plan phase0', '/jarvis details p1-phase0']);
+    expect(out).toContain('the whole plan: /jarvis details p1-phase0');
+    expect(out).toContain(`--- plan-p1-phase0.md ---\n${services.plans.get('p1-phase0')!.markdown.trimEnd()}\n--- end of plan-p1-phase0.md ---`);
+  });
+
   it('resolves at the end of input only after running work has finished', async () => {
     const { services } = await session(['/jarvis plan phase0', '/jarvis approve']);
     expect(services.applied).toHaveLength(1);

@@ -54,6 +54,9 @@ async function planPhase0(): Promise<{ planId: string; messageId: string; call: 
 
 const postsTo = (channel: string) => fake.calls('POST', new RegExp(`^/channels/${channel}/messages$`));
 const waitForPost = (text: string) => fake.waitForRest((c) => c.method === 'POST' && c.path.endsWith('/messages') && embedText(c).includes(text), `a message with "${text}"`);
+/** An answer only the caller sees: an ephemeral follow-up (flags 64) after the public deferral was deleted. */
+const waitForPrivate = (text: string) =>
+  fake.waitForRest((c) => c.method === 'POST' && /^\/webhooks\/[^/]+\/[^/]+$/.test(c.path) && (c.body as { flags?: number }).flags === 64 && embedText(c).includes(text), `a private answer with "${text}"`);
 const waitForEdit = (text: string) => fake.waitForRest((c) => c.method === 'PATCH' && /^\/channels\//.test(c.path) && embedText(c).includes(text), `an edit with "${text}"`);
 
 describe('Discord end to end', () => {
@@ -172,7 +175,7 @@ describe('Discord end to end', () => {
     await waitForPost(`type /jarvis confirm ${hash}`);
     expect(harness.services.applied).toEqual([]);
     fake.dispatch('INTERACTION_CREATE', fake.slashCommand(owner, subcommand('confirm', { hash: '00000000' })));
-    await fake.waitForRest((c) => c.method === 'PATCH' && embedText(c).includes('00000000 is not the hash'), 'wrong hash refusal');
+    await waitForPrivate('00000000 is not the hash');
     fake.dispatch('INTERACTION_CREATE', fake.slashCommand(owner, subcommand('confirm', { hash })));
     await waitForEdit('Applied and validated');
     expect(harness.services.applied).toEqual([{ planId, approvers: ['discord:400'] }]);
@@ -214,8 +217,13 @@ describe('Discord end to end', () => {
     fake.dispatch('INTERACTION_CREATE', help);
     await fake.waitForRest((c) => c.method === 'PATCH' && c.path.includes(help.token as string), 'help');
     expect(fake.calls('POST', new RegExp(`^/interactions/${help.id as string}/`))[0]?.body).toEqual({ type: 5, data: { flags: 64 } });
-    fake.dispatch('INTERACTION_CREATE', fake.slashCommand(stranger, subcommand('approve')));
-    await fake.waitForRest((c) => c.method === 'PATCH' && embedText(c).includes('mallory is not an approver'), 'refusal');
+    const approve = fake.slashCommand(stranger, subcommand('approve'));
+    fake.dispatch('INTERACTION_CREATE', approve);
+    // The refusal is for the caller only: the public deferral is deleted and an ephemeral follow-up answers.
+    const refusal = await waitForPrivate('mallory is not an approver');
+    expect(refusal.path).toBe(`/webhooks/${FAKE_IDS.application}/${approve.token as string}`);
+    expect(fake.calls('DELETE', new RegExp(`/${approve.token as string}/messages/@original$`))).toHaveLength(1);
+    expect(fake.rest.filter((c) => c.method === 'PATCH' && embedText(c).includes('mallory is not an approver'))).toEqual([]);
     fake.dispatch('INTERACTION_CREATE', fake.slashCommand(owner, [{ name: 'alerts', type: 2, options: [{ name: 'test', type: 1, options: [] }] }]));
     await fake.waitForRest((c) => c.method === 'POST' && c.path === `/channels/${FAKE_IDS.alertChannel}/messages` && embedText(c).includes('Test alert'), 'alert');
     expect(harness.services.applied).toEqual([]);

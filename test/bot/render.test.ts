@@ -85,7 +85,7 @@ describe('secrets never reach a chat payload', () => {
 describe('Discord command definition', () => {
   it('has one subcommand per grammar command and turns options back into grammar text', () => {
     const names = JARVIS_COMMAND.options.map((o) => o.name);
-    expect(names).toEqual(['plan', 'apply', 'approve', 'reject', 'confirm', 'dry-run', 'status', 'backups', 'check', 'drift', 'snapshots', 'rollback', 'retry', 'log', 'snooze', 'lock', 'unlock', 'freeze', 'unfreeze', 'history', 'alerts', 'help']);
+    expect(names).toEqual(['plan', 'apply', 'approve', 'reject', 'confirm', 'dry-run', 'details', 'status', 'backups', 'check', 'drift', 'snapshots', 'rollback', 'retry', 'log', 'snooze', 'lock', 'unlock', 'freeze', 'unfreeze', 'history', 'alerts', 'help']);
     expect(optionsToText([{ name: 'rollback', type: 1, options: [{ name: 'snapshot', type: 3, value: 'jarvis-pre-1' }, { name: 'vmid', type: 4, value: 100 }] }])).toBe('rollback 100 jarvis-pre-1');
     expect(optionsToText([{ name: 'alerts', type: 2, options: [{ name: 'test', type: 1, options: [] }] }])).toBe('alerts test');
     expect(optionsToText([{ name: 'approve', type: 1, options: [] }])).toBe('approve');
@@ -101,7 +101,7 @@ describe('Slack app manifest', () => {
     };
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'files:write', 'reactions:read', 'reactions:write', 'usergroups:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
-    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['reaction_added']);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['reaction_added', 'reaction_removed']);
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/jarvis']);
   });
 });

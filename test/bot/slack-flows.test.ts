@@ -41,6 +41,9 @@ afterEach(async () => {
 
 const textOf = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
 const waitForPost = (text: string) => fake.waitForApi((c) => c.method === 'chat.postMessage' && textOf(c).includes(text), `a message with "${text}"`);
+/** An answer only `user` sees (chat.postEphemeral), never posted to the channel. */
+const waitForPrivate = (user: string, text: string) =>
+  fake.waitForApi((c) => c.method === 'chat.postEphemeral' && c.body.user === user && textOf(c).includes(text), `a private answer to ${user} with "${text}"`);
 const waitForUpdate = (text: string) => fake.waitForApi((c) => c.method === 'chat.update' && textOf(c).includes(text), `an update with "${text}"`);
 
 async function planPhase0(): Promise<{ planId: string; ts: string; post: ApiCall; ack: unknown }> {
@@ -63,7 +66,8 @@ describe('Slack end to end (Socket Mode)', () => {
     expect(actions?.elements?.[0]?.value).toBe(planId);
 
     await fake.sendEnvelope('events_api', fake.reactionAdded(STRANGER, 'white_check_mark', ts));
-    await waitForPost(`${STRANGER} is not an approver for this plan`);
+    await waitForPrivate(STRANGER, `${STRANGER} is not an approver for this plan`);
+    expect(fake.api('chat.postMessage').filter((c) => textOf(c).includes('is not an approver'))).toEqual([]);
     expect(harness.services.applied).toEqual([]);
 
     await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', ts));
@@ -78,7 +82,7 @@ describe('Slack end to end (Socket Mode)', () => {
     expect(await fake.sendEnvelope('interactive', fake.blockAction(OWNER, 'jarvis_reject', planId, ts))).toEqual({});
     await waitForPost(`rejected plan ${planId}`);
     await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', ts));
-    await waitForPost(`Plan ${planId} is already rejected`);
+    await waitForPrivate(OWNER, `Plan ${planId} is already rejected`);
     expect(harness.services.applied).toEqual([]);
   });
 
@@ -98,7 +102,7 @@ describe('Slack end to end (Socket Mode)', () => {
     const { planId, ts } = await planPhase0();
     harness.clock.now += 31 * 60_000;
     await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', ts));
-    await waitForPost(`Plan ${planId} expired`);
+    await waitForPrivate(OWNER, `Plan ${planId} expired`);
     expect(harness.services.applied).toEqual([]);
   });
 

@@ -46,16 +46,19 @@ describe('Slack HTTP mode', () => {
   it('listens only on the address it was given', async () => {
     const url = await start();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/slack\/events$/);
-    await expect(
-      startSlack({
-        botToken: new Secret('xoxb-x'),
-        mode: { kind: 'http', signingSecret: new Secret(SIGNING_SECRET), host: '0.0.0.0', port: 0 },
-        dispatcher: harness.dispatcher,
-        apiUrl: fake.apiUrl,
-        retries: 0,
-        log: () => undefined,
-      }),
-    ).rejects.toThrow(/SLACK_HTTP_HOST/);
+    // Every spelling of "every address", not only 0.0.0.0 and ::.
+    for (const host of ['0.0.0.0', '0', '::', '::0', '0:0:0:0:0:0:0:0', '::ffff:0.0.0.0', '']) {
+      await expect(
+        startSlack({
+          botToken: new Secret('xoxb-x'),
+          mode: { kind: 'http', signingSecret: new Secret(SIGNING_SECRET), host, port: 0 },
+          dispatcher: harness.dispatcher,
+          apiUrl: fake.apiUrl,
+          retries: 0,
+          log: () => undefined,
+        }),
+      ).rejects.toThrow(/SLACK_HTTP_LISTEN on a LAN or tailnet address, not every address/);
+    }
   });
 
   it('runs a correctly signed /jarvis command and acks in the HTTP response', async () => {

@@ -54,6 +54,14 @@ describe('startChatBot', () => {
     expect(slack.api('chat.postMessage').filter((c) => c.body.channel === SLACK_IDS.alertChannel)).toHaveLength(1);
   });
 
+  it('refuses a Slack HTTP listener on every address, however it is spelled, naming SLACK_HTTP_LISTEN', async () => {
+    const base = { env: {}, services: new FakeServices(), audit: () => undefined, log: () => undefined };
+    const http = (httpListen: string) => ({ dataDir, slack: { botToken: new Secret('xoxb-token'), signingSecret: new Secret('s'), httpListen, apiUrl: slack.apiUrl } });
+    for (const listen of ['0:8787', '[::0]:8787', '[0:0:0:0:0:0:0:0]:8787', '0.0.0.0:8787', ':::8787', '[::]:8787', '0x0:8787', ':8787']) {
+      await expect(startChatBot({ ...base, config: http(listen) })).rejects.toThrow(new RegExp(`SLACK_HTTP_LISTEN=${listen.replace(/[[\]]/g, '\\$&')}: refusing to listen on every address`));
+    }
+  });
+
   it('refuses to start without an adapter, with a non-loopback test URL, or with bad approvers', async () => {
     const base = { env: {}, services: new FakeServices(), audit: () => undefined, log: () => undefined };
     await expect(startChatBot({ ...base, config: { dataDir } })).rejects.toThrow(/no chat adapter configured/);

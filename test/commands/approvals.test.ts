@@ -6,6 +6,7 @@ import { Approvals, type ApprovalAuditEvent } from '../../commands/approvals/sta
 import { approvalPolicyFromEnv, type ApprovalPolicy } from '../../commands/approvals/policy.ts';
 import type { Requester } from '../../commands/services.ts';
 import { shortHash } from '../../commands/plan-labels.ts';
+import { planContent, planContentHash } from '../../planner/artifact.ts';
 import { makePlan } from '../bot/support/plans.ts';
 
 const owner: Requester = { platform: 'discord', id: '400', displayName: 'alice' };
@@ -28,7 +29,7 @@ function setup(env: Record<string, string> = {}, policyOverride: Partial<Approva
   open.push(approvals);
   const show = (id: string, risks: Parameters<typeof makePlan>[0]['risks'] = ['low'], phase: 'phase0' | 'phase1' = 'phase0') => {
     const plan = makePlan({ id, risks, phase, requestedBy: 'discord:400', createdAt: new Date(now).toISOString() });
-    approvals.register(plan, CHANNEL);
+    approvals.register(plan, CHANNEL, owner);
     approvals.attachMessage(id, `discord:300:m-${id}`);
     return plan;
   };
@@ -60,7 +61,7 @@ describe('approval state machine', () => {
     const { approvals, audit, show } = setup();
     show('p1');
     const before = audit.length;
-    expect(approvals.approve({ actor: owner, via: 'reaction', target: { messageKey: MESSAGE } })).toEqual({ outcome: 'ignored' });
+    expect(approvals.approve({ actor: owner, via: 'reaction', target: { messageKey: MESSAGE } })).toEqual({ outcome: 'ignored', unlinked: true });
     expect(audit.length).toBe(before);
     expect(approvals.get('p1')?.state).toBe('pending');
   });
@@ -87,7 +88,7 @@ describe('approval state machine', () => {
     try {
       const path = join(dir, 'approvals.db');
       const first = new Approvals({ dbPath: path, policy: approvalPolicyFromEnv({ JARVIS_APPROVERS: 'discord:400' }), audit: () => undefined });
-      first.register(makePlan({ id: 'p9' }), CHANNEL);
+      first.register(makePlan({ id: 'p9' }), CHANNEL, owner);
       first.approve({ actor: owner, via: 'text', target: { planId: 'p9' } });
       first.close();
       const restarted = new Approvals({ dbPath: path, policy: approvalPolicyFromEnv({ JARVIS_APPROVERS: 'discord:401' }), audit: () => undefined });
@@ -103,11 +104,11 @@ describe('approval state machine', () => {
     show('p1');
     expect(react(owner, 'p1', 'evt-1')).toMatchObject({ outcome: 'approved' });
     expect(react(owner, 'p1', 'evt-1')).toEqual({ outcome: 'ignored' });
-    expect(react(owner, 'p1', 'evt-2')).toEqual({ outcome: 'duplicate', planId: 'p1' });
+    expect(react(owner, 'p1', 'evt-2')).toMatchObject({ outcome: 'duplicate', planId: 'p1' });
     expect(approvals.approvers('p1')).toEqual(['discord:400']);
     expect(audit.filter((e) => e.outcome === 'approve:approved')).toHaveLength(1);
     approvals.beginApply('p1');
-    expect(react(owner, 'p1', 'evt-3')).toEqual({ outcome: 'duplicate', planId: 'p1' });
+    expect(react(owner, 'p1', 'evt-3')).toMatchObject({ outcome: 'duplicate', planId: 'p1' });
   });
 
   it('rejects a plan; approvals after that change nothing', () => {
@@ -126,12 +127,86 @@ describe('approval state machine', () => {
     expect(react(owner, 'p2')).toMatchObject({ outcome: 'approved' });
   });
 
-  it('addresses the latest plan of the channel when no plan id is given', () => {
+  it('addresses the plan awaiting a decision in the channel when no plan id is given, and asks which when several do', () => {
     const { approvals, show } = setup();
     show('p1', ['low'], 'phase0');
     show('p2', ['low'], 'phase1');
-    expect(approvals.approve({ actor: owner, via: 'text', target: { channelKey: CHANNEL } })).toMatchObject({ outcome: 'approved', planId: 'p2' });
+    const channel = { actor: owner, via: 'text' as const, target: { channelKey: CHANNEL } };
+    expect(approvals.approve(channel)).toMatchObject({ outcome: 'refused', reason: 'ambiguous', message: expect.stringMatching(/2 plans await a decision here: p2 \(phase1, by discord:400\), p1 \(phase0/) });
+    expect(approvals.approve({ ...channel, target: { planId: 'p1' } })).toMatchObject({ outcome: 'approved', planId: 'p1' });
+    expect(approvals.approve(channel)).toMatchObject({ outcome: 'approved', planId: 'p2' });
     expect(approvals.approve({ actor: owner, via: 'text', target: { channelKey: 'discord:999' } })).toMatchObject({ outcome: 'refused', reason: 'no-plan' });
+  });
+
+  it('keeps the plan exactly as it was shown, and gives apply that content with approvals bound to it', () => {
+    const { approvals, show, react } = setup();
+    const plan = show('p1');
+    react(owner, 'p1');
+    const start = approvals.beginApply('p1');
+    if (!start.ok) throw new Error(start.reason);
+    expect(start.plan).toBe(planContent(plan));
+    expect(start.approvals).toEqual([expect.objectContaining({ planHash: plan.planHash, contentHash: planContentHash(plan) })]);
+  });
+
+  it('lets a viewer’s plan stand beside an approver’s pending or approved plan instead of superseding it', () => {
+    const { approvals, show, react } = setup({ JARVIS_APPROVALS_REQUIRED: 'low=2' });
+    show('p1');
+    expect(react(owner, 'p1')).toMatchObject({ outcome: 'recorded' });
+    const viewerPlan = makePlan({ id: 'p2', requestedBy: 'discord:666' });
+    const viewer = approvals.register(viewerPlan, CHANNEL, stranger);
+    expect(viewer.superseded).toEqual([]);
+    expect(viewer.keptBeside.map((r) => r.planId)).toEqual(['p1']);
+    expect(approvals.get('p1')?.state).toBe('pending');
+    expect(react(second, 'p1')).toMatchObject({ outcome: 'approved' });
+    // A viewer's newer plan replaces their own older one; an approver's replaces anyone's.
+    expect(approvals.register(makePlan({ id: 'p3', requestedBy: 'discord:666' }), CHANNEL, stranger).superseded).toEqual(['p2']);
+    expect(approvals.register(makePlan({ id: 'p4', requestedBy: 'discord:401' }), CHANNEL, second).superseded).toEqual(['p3', 'p1']);
+    expect(approvals.get('p1')?.state).toBe('superseded');
+  });
+
+  it('does not burn the event of a reaction that comes before its message is linked: the same event counts after', () => {
+    const { approvals } = setup();
+    approvals.register(makePlan({ id: 'p1', requestedBy: 'discord:400' }), CHANNEL, owner);
+    const early = { actor: owner, via: 'reaction' as const, target: { messageKey: 'discord:300:m-early' }, eventKey: 'discord:reaction:m-early:400:✅' };
+    expect(approvals.approve(early)).toEqual({ outcome: 'ignored', unlinked: true });
+    approvals.attachMessage('p1', 'discord:300:m-early');
+    expect(approvals.approve(early)).toMatchObject({ outcome: 'approved', planId: 'p1' });
+    expect(approvals.approve(early)).toEqual({ outcome: 'ignored' });
+  });
+
+  it('counts a ✅ removed and added again as a new event (once per approver)', () => {
+    const { approvals, show, react, advance } = setup();
+    const plan = show('p1', ['critical']);
+    const key = 'discord:reaction:m-p1:400:✅';
+    expect(react(owner, 'p1', key)).toMatchObject({ outcome: 'needs-confirmation' });
+    advance(2 * 60_000 + 1);
+    expect(approvals.confirm({ actor: owner, via: 'typed-confirmation', target: { planId: 'p1' } }, shortHash(plan.planHash))).toMatchObject({ reason: 'confirmation-expired' });
+    expect(react(owner, 'p1', key)).toEqual({ outcome: 'ignored' });
+    approvals.forgetEvent(key);
+    expect(react(owner, 'p1', key)).toMatchObject({ outcome: 'needs-confirmation' });
+    approvals.forgetEvent(key);
+    expect(react(owner, 'p1', key)).toMatchObject({ outcome: 'duplicate' });
+  });
+
+  it('takes a typed confirmation without plan id for the plan awaiting it, even beside another pending plan', () => {
+    const { approvals, show, react } = setup();
+    const critical = show('p1', ['critical'], 'phase1');
+    show('p2', ['low'], 'phase0');
+    react(owner, 'p1');
+    expect(approvals.confirm({ actor: owner, via: 'typed-confirmation', target: { channelKey: CHANNEL } }, shortHash(critical.planHash))).toMatchObject({ outcome: 'approved', planId: 'p1' });
+  });
+
+  it('answers a second approve while the typed confirmation is awaited, and an approve of an applied plan', () => {
+    const { approvals, show, react } = setup();
+    const plan = show('p1', ['critical']);
+    react(owner, 'p1');
+    const again = approvals.approve({ actor: owner, via: 'text', target: { channelKey: CHANNEL } });
+    expect(again).toMatchObject({ outcome: 'duplicate', next: `/jarvis confirm ${shortHash(plan.planHash)} p1`, message: expect.stringContaining('waits for its typed confirmation') });
+    expect(approvals.approve({ actor: second, via: 'text', target: { planId: 'p1' } })).toMatchObject({ outcome: 'duplicate', message: expect.stringContaining('waits for its typed confirmation') });
+    approvals.confirm({ actor: owner, via: 'typed-confirmation', target: { planId: 'p1' } }, shortHash(plan.planHash));
+    approvals.beginApply('p1');
+    approvals.finishApply('p1', 'applied');
+    expect(approvals.approve({ actor: owner, via: 'text', target: { planId: 'p1' } })).toMatchObject({ outcome: 'refused', reason: 'closed', message: 'Plan p1 is already applied; there is nothing left to approve' });
   });
 
   it('needs the typed short hash within two minutes for a critical plan', () => {
@@ -188,7 +263,7 @@ describe('approval state machine', () => {
     try {
       const path = join(dir, 'approvals.db');
       const first = new Approvals({ dbPath: path, policy: approvalPolicyFromEnv({ JARVIS_APPROVER_GROUPS: 'slack:S0OPS' }), audit: () => undefined });
-      first.register(makePlan({ id: 'p9' }), 'slack:C1');
+      first.register(makePlan({ id: 'p9' }), 'slack:C1', owner);
       expect(first.approve({ actor: { platform: 'slack', id: 'U1', displayName: 'carol', groups: ['S0OPS'] }, via: 'reaction', target: { planId: 'p9' } })).toMatchObject({ outcome: 'approved' });
       first.close();
       const restarted = new Approvals({ dbPath: path, policy: approvalPolicyFromEnv({ JARVIS_APPROVER_GROUPS: 'slack:S0OTHER' }), audit: () => undefined });

@@ -128,4 +128,22 @@ describe('dispatcher', () => {
     await run('/jarvis apply nope');
     expect(all(answers.at(-1))).toContain('No plan nope');
   });
+
+  it('answers a second approve while a critical plan waits for its typed hash, and an approve of an applied plan', async () => {
+    harness = createHarness({}, { risks: { phase0: ['critical'] } });
+    const { run, answers } = channel();
+    await run('/jarvis plan phase0');
+    const hash = answers[0]?.approvalRequest?.plan.planHash.slice('sha256:'.length, 'sha256:'.length + 8);
+    await run('/jarvis approve');
+    expect(answers[1]?.title).toBe('Critical plan: confirm');
+    await run('/jarvis approve');
+    expect(all(answers[2])).toContain(`Plan p1-phase0 has your approval and waits for its typed confirmation: /jarvis confirm ${hash} p1-phase0`);
+    expect(answers[2]?.next).toBe(`/jarvis confirm ${hash} p1-phase0`);
+    await run(`/jarvis confirm ${hash}`);
+    await harness.dispatcher.idle();
+    expect(harness.services.applied).toHaveLength(1);
+    await run('/jarvis approve p1-phase0');
+    expect(all(answers.at(-1))).toContain('Plan p1-phase0 is already applied; there is nothing left to approve');
+    expect(answers.at(-1)?.next).toBe('/jarvis history');
+  });
 });

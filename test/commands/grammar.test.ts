@@ -46,6 +46,17 @@ describe('parseCommand', () => {
     expect(replyText('/jarvis snooze <script>')).toContain('is not an alert key');
   });
 
+  it('takes plan ids as ids, never paths: a dot, a slash or .json is refused', () => {
+    expect(command('/jarvis apply plan-20261126-1a2b3c4d')).toEqual({ name: 'apply', planId: 'plan-20261126-1a2b3c4d' });
+    for (const id of ['plan-1.json', '../plans/plan-1', '/etc/passwd', '.json']) {
+      expect(replyText(`/jarvis apply ${id}`), id).toContain('is not a plan id');
+      expect(replyText(`/jarvis dry-run ${id}`), id).toContain('is not a plan id');
+    }
+    expect(command('/jarvis unlock')).toEqual({ name: 'unlock', force: false });
+    expect(command('/jarvis unlock force')).toEqual({ name: 'unlock', force: true });
+    expect(replyText('/jarvis unlock now')).toContain('did you mean `/jarvis unlock force`?');
+  });
+
   it('ignores lines not addressed to Jarvis, and reads unprefixed slash-command text', () => {
     expect(parse('hello there')).toEqual({ kind: 'ignore' });
     expect(parse('/jarvisx status')).toEqual({ kind: 'ignore' });

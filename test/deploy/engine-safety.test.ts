@@ -261,3 +261,28 @@ describe('secrets', () => {
     expect(JSON.stringify(report)).not.toContain('canary-apply-93c1d2');
   });
 });
+
+describe('the plan guardrails, run again right before the first write', () => {
+  it('refuses a plan they find a violation in, whatever its file says, and writes nothing', async () => {
+    const pve = new FakePve();
+    pve.addVm(300);
+    const p = await withFingerprints(plan([reattach(300, 'vmbr1')]), pve);
+    const guardrails = async () => [{ ruleId: 'firewall.lockout', message: 'management would be unreachable', actionId: 'vm.nic.reattach:300' }];
+    const report = await applyPlan({ ...p, violations: [] }, context(pve, memoryJournal(), { guardrails }));
+    expect(report).toMatchObject({ status: 'refused', refusal: { code: 'violations', message: expect.stringContaining('firewall.lockout (vm.nic.reattach:300)') } });
+    expect(pve.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('stops as "could not read" (exit 4, try again) when what they need cannot be read, and writes nothing', async () => {
+    const pve = new FakePve();
+    pve.addVm(300);
+    const p = await withFingerprints(plan([reattach(300, 'vmbr1')]), pve);
+    const guardrails = async () => {
+      throw new Error('the firewall could not be read for the lock-out check (500 Internal Server Error)');
+    };
+    const report = await applyPlan(p, context(pve, memoryJournal(), { guardrails }));
+    expect(report).toMatchObject({ status: 'unreachable', refusal: { code: 'unreadable', message: expect.stringContaining('nothing was changed, try again') } });
+    expect(report.next).toEqual([`try again: jarvis apply ${p.id} --yes`]);
+    expect(pve.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../cli/commands/apply.ts';
 import { main } from '../../cli/main.ts';
-import { loadPlan, parsePlan, planHashOf, planPath, TamperedPlanError } from '../../deploy/plan-file.ts';
+import { loadPlanById, loadPlanFile, parsePlan, planPath, planReference, TamperedPlanError } from '../../deploy/plan-file.ts';
+import { computePlanHash } from '../../planner/artifact.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import { InputError } from '../../lib/errors.ts';
 import type { Plan } from '../../planner/plan.ts';
@@ -16,7 +17,7 @@ afterEach(() => {
 });
 
 function sealed(p: Plan): Plan {
-  return { ...p, planHash: planHashOf(p) };
+  return { ...p, planHash: computePlanHash(p) };
 }
 
 describe('plan files', () => {
@@ -27,20 +28,60 @@ describe('plan files', () => {
     dirs.push(dataDir);
     mkdirSync(join(dataDir, 'plans'));
     writeFileSync(join(dataDir, 'plans', `${good.id}.json`), JSON.stringify(good));
-    expect((await loadPlan(good.id, dataDir)).actions).toHaveLength(2);
-    expect((await loadPlan(join(dataDir, 'plans', `${good.id}.json`), '/nonexistent')).id).toBe(good.id);
-    await expect(loadPlan('no-such-plan', dataDir)).rejects.toThrow(/cannot read plan .*no-such-plan\.json: no such plan/);
+    expect((await loadPlanById(good.id, dataDir)).actions).toHaveLength(2);
+    expect((await loadPlanFile(join(dataDir, 'plans', `${good.id}.json`))).id).toBe(good.id);
+    await expect(loadPlanById('no-such-plan', dataDir)).rejects.toThrow(/cannot read plan .*no-such-plan\.json: no such plan/);
+    // A file saved under another plan's name is not that plan.
+    writeFileSync(join(dataDir, 'plans', 'other.json'), JSON.stringify(good));
+    await expect(loadPlanById('other', dataDir)).rejects.toThrow(/holds plan .*, not other/);
   });
 
-  it('never turns a plan id into a path outside the plans folder', () => {
+  it('never turns a plan id into a path: dots, slashes and .json are not ids', async () => {
     expect(() => planPath('..', '/data')).toThrow(InputError);
     expect(planPath('p-1', '/data')).toBe('/data/plans/p-1.json');
+    const cwd = mkdtempSync(join(tmpdir(), 'jarvis-cwd-'));
+    dirs.push(cwd);
+    // A plan file in the working directory, named like an id + .json: chat must not find it.
+    writeFileSync(join(cwd, 'p-1.json'), JSON.stringify(good));
+    const previous = process.cwd();
+    process.chdir(cwd);
+    try {
+      await expect(loadPlanById('p-1.json', '/nonexistent-data')).rejects.toThrow(/"p-1\.json" is not a plan id/);
+      await expect(loadPlanById('../p-1', '/nonexistent-data')).rejects.toThrow(InputError);
+    } finally {
+      process.chdir(previous);
+    }
+    expect(planReference('plan-20261126-1a2b3c4d')).toEqual({ id: 'plan-20261126-1a2b3c4d' });
+    expect(planReference('p-1.json')).toEqual({ file: 'p-1.json' });
+    expect(planReference('./p-1')).toEqual({ file: './p-1' });
+    expect(() => planReference('p 1')).toThrow(/neither a plan id .* nor a \.json file/);
+  });
+
+  it('reads only regular files, with a hard byte limit (/dev/zero is refused at once)', async () => {
+    await expect(loadPlanFile('/dev/zero')).rejects.toThrow(/cannot read plan \/dev\/zero: is a character device/);
+    await expect(loadPlanFile('/proc/self')).rejects.toThrow(/is a directory/);
+    const dir = mkdtempSync(join(tmpdir(), 'jarvis-big-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'big.json'), Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    await expect(loadPlanFile(join(dir, 'big.json'))).rejects.toThrow(/larger than 10 MB/);
   });
 
   it('refuses garbled JSON and a wrong shape, naming the field', () => {
     expect(() => parsePlan('{"id": ', 'x.json')).toThrow(/x\.json: not a plan: the JSON does not parse/);
     const wrong = { ...good, actions: [{ ...good.actions[0], params: { channel: 'pve', requests: [{ method: 'GET', path: '/x', params: {}, async: false }] } }] };
     expect(() => parsePlan(JSON.stringify(wrong), 'x.json')).toThrow(/actions\.0\.params\.requests\.0\.method/);
+  });
+
+  it('hashes what decides approval and apply: stripped violations or a lowered max risk no longer match', () => {
+    const refused = sealed({ ...good, violations: [{ ruleId: 'firewall.lockout', message: 'cuts management off', actionId: 'vm.create:100' }] });
+    const stripped = { ...refused, violations: [] };
+    expect(() => parsePlan(JSON.stringify(stripped), 's.json')).toThrow(TamperedPlanError);
+    const lowered = { ...good, summary: { ...good.summary, maxRisk: 'none' } };
+    expect(() => parsePlan(JSON.stringify(lowered), 'l.json')).toThrow(TamperedPlanError);
+    const quieter = { ...good, warnings: [...good.warnings, { code: 'x', message: 'added after' }] };
+    expect(() => parsePlan(JSON.stringify(quieter), 'w.json')).toThrow(TamperedPlanError);
+    // Id, time and requester are not in planHash (same spec + same lab = same hash); the approval store binds them.
+    expect(parsePlan(JSON.stringify({ ...good, requestedBy: 'discord:1' }), 'r.json').planHash).toBe(good.planHash);
   });
 
   it('refuses a plan whose content no longer matches its hash', () => {
@@ -67,6 +108,9 @@ describe('jarvis apply command line', () => {
     const missing = io();
     expect(await main(['apply', 'p1', '--yes'], missing.io)).toBe(2);
     expect(missing.out.stderr).toContain('no such plan');
+    const device = io();
+    expect(await main(['apply', '/dev/zero', '--yes'], device.io)).toBe(2);
+    expect(device.out.stderr).toContain('is a character device');
   });
 
   it('maps report statuses to the documented exit codes', () => {

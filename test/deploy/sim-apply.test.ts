@@ -1,12 +1,12 @@
 // `jarvis apply` as a child process against `jarvis sim` as another process, over HTTPS: a full phase (dry run, apply,
 // re-plan empty), kill -9 at an action boundary and in the middle of a task, two applies at once, a stale plan, a
 // firewall change that locks management out and is reverted, and canary secrets kept out of every artifact.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDbPath } from '../../deploy/db.ts';
-import { planHashOf } from '../../deploy/plan-file.ts';
+import { computePlanHash } from '../../planner/artifact.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import type { ProxmoxClient } from '../../infra/proxmox/client.ts';
 import { fingerprintTargets } from '../../planner/index.ts';
@@ -42,6 +42,9 @@ const writesOf = (file: string) => simRequests(file).filter((r) => r.method !== 
 
 const reportOf = (stdout: string): ApplyReport => JSON.parse(stdout) as ApplyReport;
 
+/** Router 150 is `os: none`: it boots nothing until its owner installs OPNsense, which stays a manual step. */
+const OWNER_150 = 'manual.step:150:install-os';
+
 describe('jarvis apply against jarvis sim', () => {
   it('dry-runs, applies phase 2 from phase 1, and the same plan afterwards is empty', async () => {
     const { sim, dataDir, requestLog } = await setup('phase1');
@@ -66,13 +69,16 @@ describe('jarvis apply against jarvis sim', () => {
     expect(run.stderr()).toContain('→ [1/');
     expect(code).toBe(0);
     const report = reportOf(run.stdout());
-    expect(report.status).toBe('applied');
-    expect(report.actions.every((a) => a.accepted && a.achieved)).toBe(true);
+    // Everything Jarvis does is done; router 150 (os: none) waits for its owner to install OPNsense.
+    expect(report.status).toBe('waiting-for-owner');
+    expect(report.actions.filter((a) => !(a.accepted && a.achieved)).map((a) => [a.actionId, a.outcome])).toEqual([[OWNER_150, 'waiting']]);
     expect(report.snapshots.map((s) => s.vmid).sort()).toEqual([300, 400]);
 
     const again = await planAgainst(sim.env, 'phase2', 'p2-after');
-    expect(again.actions).toEqual([]);
-    expect(simRequests(requestLog).filter((r) => r.status >= 400)).toEqual([]);
+    expect(again.actions.map((a) => a.id)).toEqual([OWNER_150]);
+    // The only refusals: VM 150's agent asked whether the owner's install is done (500, the agent is not running).
+    const refused = simRequests(requestLog).filter((r) => r.status >= 400);
+    expect(refused.filter((r) => !(r.path === '/nodes/proxmox/qemu/150/agent/ping' && r.status === 500))).toEqual([]);
   }, 120_000);
 
   it('converges after kill -9 at an action boundary and in the middle of a task, creating each VM once', async () => {
@@ -105,7 +111,7 @@ describe('jarvis apply against jarvis sim', () => {
     expect(writes.filter((r) => r.path === '/nodes/proxmox/qemu/300/snapshot')).toHaveLength(1);
     expect(writes.filter((r) => r.path === '/nodes/proxmox/network' && r.method === 'POST')).toHaveLength(2);
     expect(writes.filter((r) => r.path === '/cluster/firewall/rules')).toHaveLength(5);
-    expect((await planAgainst(sim.env, 'phase2', 'p2-kill-after')).actions).toEqual([]);
+    expect((await planAgainst(sim.env, 'phase2', 'p2-kill-after')).actions.map((a) => a.id)).toEqual([OWNER_150]);
   }, 180_000);
 
   it('refuses a second apply while one runs, naming the holder, the plan and since when', async () => {
@@ -143,11 +149,11 @@ describe('jarvis apply against jarvis sim', () => {
     expect(run.stderr()).toContain('was changed after it was made');
   }, 60_000);
 
-  it('reverts a firewall change that locks management out, within the window, and says so', async () => {
-    const { sim, pve, dataDir } = await setup('phase1');
+  it('refuses a lock-out plan whose violations were stripped from the file: apply runs the guardrails again', async () => {
+    const { sim, pve, dataDir, requestLog } = await setup('phase1');
     const { spec } = await loadTestSpec();
     // A rule that drops the admin LAN's new connections to 22 and 8006, ahead of PVE's implicit management access.
-    // The planner's guardrails would refuse this plan; here it is made by hand to prove the safety net.
+    // The planner refuses it (firewall.lockout); the file below says `violations: []` and carries a recomputed hash.
     const fingerprint = await fingerprintTargets({ pve }, ['firewall/cluster'], spec);
     const base = await planAgainst(sim.env, 'firewall', 'fw-base');
     const fw = (id: string, requests: PveRequest[], revert: PveRequest[], dependsOn: string[] = []): PlanAction => ({
@@ -184,21 +190,62 @@ describe('jarvis apply against jarvis sim', () => {
         ),
       ],
     };
-    lockout.planHash = planHashOf(lockout);
+    lockout.planHash = computePlanHash(lockout);
     savePlan(dataDir, lockout);
-    const run = startApply([lockout.id, '--yes', '--json'], sim.env, dataDir, { JARVIS_CONFIRM_WINDOW_SECONDS: '2' });
-    const { code } = await run.exit;
-    expect(code).toBe(3);
+    const before = writesOf(requestLog).length;
+    const dry = startApply([lockout.id, '--dry-run', '--json'], sim.env, dataDir);
+    expect((await dry.exit).code).toBe(1);
+    expect(reportOf(dry.stdout()).dryRun?.violations?.message).toContain('firewall.lockout');
+    const run = startApply([lockout.id, '--yes', '--json'], sim.env, dataDir);
+    expect((await run.exit).code).toBe(1);
     const report = reportOf(run.stdout());
-    expect(report.actions[0]?.outcome).toBe('done');
-    expect(report.actions[1]).toMatchObject({ outcome: 'reverted', detail: expect.stringContaining('management reachable again') });
-    expect(run.stderr()).toMatch(/management probe after firewall\.rule\.create:cluster:0: FAILED/);
+    expect(report.refusal).toMatchObject({ code: 'violations', message: expect.stringContaining('firewall.lockout') });
+    expect(writesOf(requestLog)).toHaveLength(before);
+  }, 120_000);
+
+  it('reverts a firewall change that locks management out, within the window, and says so', async () => {
+    const { sim, dataDir, requestLog } = await setup('fresh');
+    // The spec names the admin VPN as the only management network and retires the admin LAN, but Jarvis runs on that
+    // LAN: every guardrail passes (they check the networks the spec names), and only commit-confirm can see the cut.
+    const specPath = join(dataDir, 'wrong-management.yaml');
+    writeFileSync(
+      specPath,
+      [
+        'apiVersion: jarvis/v1',
+        'kind: HomelabSpec',
+        'metadata: { name: wrong-management-network, maxPhase: 0, scope: firewall }',
+        'node: { name: proxmox }',
+        'safetyGuards:',
+        '  managementAccessCidrs: [10.99.0.0/16]',
+        '  tailscaleManagement: { expected: false }',
+        '  allowHostNetworkChanges: false',
+        '  snapshotBeforeRisk: true',
+        '  backupSpaceWarningPercent: 80',
+        '  confirmWindowSeconds: 5',
+        'firewall:',
+        '  cluster:',
+        '    options: { enable: true, policy_in: DROP, policy_out: ACCEPT }',
+        '    rules:',
+        "      - { action: ACCEPT, source: 10.99.0.0/16, proto: tcp, dport: '22,8006', comment: admin VPN to management }",
+        "      - { action: DROP, source: 192.168.1.0/24, proto: tcp, dport: '22,8006', comment: 'the old admin LAN: retired' }",
+        '',
+      ].join('\n'),
+    );
+    const plan = await planAgainst(sim.env, 'firewall', 'fw-wrong-mgmt', specPath);
+    expect(plan.violations).toEqual([]);
+    expect(plan.actions.map((a) => a.id)).toContain('firewall.options:cluster');
+    savePlan(dataDir, plan);
+    const run = startApply([plan.id, '--yes', '--json'], sim.env, dataDir, { JARVIS_CONFIRM_WINDOW_SECONDS: '2' });
+    expect((await run.exit).code).toBe(3);
+    const report = reportOf(run.stdout());
+    expect(report.actions.find((a) => a.actionId === 'firewall.options:cluster')).toMatchObject({ outcome: 'reverted', detail: expect.stringContaining('management reachable again') });
+    expect(run.stderr()).toMatch(/management probe after firewall\.options:cluster: FAILED/);
     expect(report.next.join('\n')).toContain('cut management off and was reverted');
-    // New connections work again: a fresh client reads the restored options.
+    // New connections work again: a fresh client reads the restored options (the firewall is off as before).
     const fresh = clientFor(sim.env);
     cleanups.push(() => fresh.close());
-    expect(await fresh.firewallRules({ level: 'cluster' })).toEqual([]);
-    expect(Number((await fresh.firewallOptions({ level: 'cluster' })).enable ?? 0)).toBe(1);
+    expect(Number((await fresh.firewallOptions({ level: 'cluster' })).enable ?? 0)).toBe(0);
+    expect(writesOf(requestLog).some((r) => r.method === 'PUT' && r.path === '/cluster/firewall/options')).toBe(true);
   }, 120_000);
 
   it('keeps canary secrets out of the journal, the plan, the output and the simulator request log', async () => {

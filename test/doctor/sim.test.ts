@@ -44,6 +44,8 @@ describe('jarvis doctor against the environment `jarvis sim` prints', () => {
         expect(byId(checks, id), id).toMatchObject({ status: 'pass' });
       }
       expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+      // A fresh PVE 9 node: enterprise repositories without a subscription (a warning with the way out, not a failure).
+      expect(byId(checks, 'node.apt')).toMatchObject({ status: 'warn', summary: expect.stringMatching(/pve-enterprise\.sources.*without subscription credentials: apt-get update fails with 401/), fix: expect.stringContaining('pve-no-subscription') });
       expect(code).toBe(0);
       expect(text).toMatch(/^✓ Proxmox: VE \S+ at https:\/\/127\.0\.0\.1:\d+, node proxmox; certificate matches the pinned fingerprint$/m);
       expect(text).toContain(`✓ SSH proxmox (root@127.0.0.1:${sim.env.JARVIS_MGMT_SSH_PORT}): host key matches the pin ${sim.env.SSH_HOST_PINS!.split('=')[1]}; login works`);

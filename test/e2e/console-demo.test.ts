@@ -23,7 +23,7 @@ function runDemo(input: string): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('printf … | node bin/jarvis.js demo', { timeout: 120_000 }, () => {
-  it('shows help, a plan with risks and rollback hints, apply and validation, a status, and "no changes" for the second plan', async () => {
+  it('shows help, a plan that builds booting VMs, apply waiting for the agents and validation, a status, and only the manual step in the second plan', async () => {
     const { code, stdout, stderr } = await runDemo(SCRIPT);
     expect(code, stderr).toBe(0);
     const planId = /Plan phase0 · (plan-\d{8}-[0-9a-f]{8})/.exec(stdout)?.[1];
@@ -32,13 +32,20 @@ describe('printf … | node bin/jarvis.js demo', { timeout: 120_000 }, () => {
       'What you can ask Jarvis',
       `Plan phase0 · ${planId}`,
       'max risk medium',
+      '— image.download',
       '↩ destroy VM 100 (edge-gateway)',
+      '— manual.step',
+      '✋ Settings > Add-ons > Add-on Store: install the official Tailscale add-on',
       `owner approved plan ${planId}`,
-      `Applied and validated: plan ${planId}`,
+      "waiting for VM 100's guest agent (up to 600 s; a first boot installs it with cloud-init)",
+      "VM 100's guest agent answers after",
+      'tailscale installed; tailscaled enabled and running',
+      `Applied and validated — waiting for the owner: plan ${planId}`,
       'Validated: a new scan finds nothing left to do.',
+      '⏸️ waiting for the owner — vm/400 (home-assistant)',
       'Storage',
       'Gates',
-      'no changes: the lab matches the spec',
+      '1 to create',
     ];
     const positions = milestones.map((text) => stdout.indexOf(text));
     expect(Object.fromEntries(milestones.map((m, i) => [m, positions[i]! >= 0])), stdout).toEqual(Object.fromEntries(milestones.map((m) => [m, true])));
@@ -48,6 +55,9 @@ describe('printf … | node bin/jarvis.js demo', { timeout: 120_000 }, () => {
     expect(actionLines.length).toBeGreaterThan(5);
     expect(stdout.split('\n').filter((line) => /^ {5}↩ /.test(line))).toHaveLength(actionLines.length);
     expect(stdout).not.toMatch(/\[error\]|Something went wrong|\n\s+at .+:\d+:\d+/);
+    // The second plan lists nothing but VM 400's Tailscale, which only the owner can do.
+    const second = stdout.slice(stdout.lastIndexOf('Plan phase0 · '));
+    expect(second.split('\n').filter((line) => /^ {2}[🟢🟡🟠🔴] [+~-] /u.test(line))).toEqual(['  🟢 + vm/400 (home-assistant) — by the owner — manual.step']);
   });
 
   it('answers a typo with a suggestion and exits 0 at the end of input', async () => {

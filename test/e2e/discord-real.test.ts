@@ -49,7 +49,7 @@ describe('Discord over the simulated lab (real services)', { timeout: 120_000 },
 
     react(w, DISCORD_OWNER, plan.messageRef, '✅');
     await discordPostWith(w.discord, `alice approved plan ${plan.planId}`);
-    const final = await discordEditWith(w.discord, `Applied and validated: plan ${plan.planId}`);
+    const final = await discordEditWith(w.discord, `Applied and validated — waiting for the owner: plan ${plan.planId}`);
     expect(embedText(final)).toContain('Validated: a new scan finds nothing left to do.');
     // Progress was edited into the same message before the final state.
     const progress = w.discord.rest.filter((c) => c.method === 'PATCH' && c.path === final.path && embedText(c).includes(`Applying: plan ${plan.planId}`));
@@ -59,7 +59,9 @@ describe('Discord over the simulated lab (real services)', { timeout: 120_000 },
     expect(auditKinds(w, plan.planId).filter((k) => k === 'apply.finished')).toHaveLength(1);
 
     const replan = await discordCommand(w.discord, DISCORD_OWNER, subcommand('plan', { phase: 'phase0' }));
-    expect(replan).toContain('no changes: the lab matches the spec');
+    // Only VM 400's Tailscale is left: the owner's add-on, a manual step.
+    expect(replan).toContain('manual.step');
+    expect(replan).toContain('install the official Tailscale add-on');
   });
 
   it('attaches the full Markdown plan as a file on Details (multipart REST next to the Proxmox client)', async () => {
@@ -154,8 +156,11 @@ describe('Discord over the simulated lab (real services)', { timeout: 120_000 },
     const plan = await planPhase(w, 'phase1');
     expect(plan.text).toContain('max risk critical');
     const mark = w.sim.requests.length;
+    expect(plan.text).toContain('ERASES ALL DATA ON /dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789, /dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456790');
     react(w, DISCORD_OWNER, plan.messageRef, '✅');
-    await discordPostWith(w.discord, `type /jarvis confirm ${plan.shortHash}`);
+    const prompt = await discordPostWith(w.discord, `type /jarvis confirm ${plan.shortHash}`);
+    // The prompt restates what cannot be undone, so the hash is not typed blind.
+    expect(embedText(prompt)).toContain('zfs/tank (mirror on 2 disks): ERASES ALL DATA ON /dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D3456789');
     const wrong = plan.shortHash === '00000000' ? '11111111' : '00000000';
     expect(await discordCommand(w.discord, DISCORD_OWNER, subcommand('confirm', { hash: wrong }))).toContain(`${wrong} is not the hash of plan ${plan.planId}`);
     expect(await discordCommand(w.discord, DISCORD_STRANGER, subcommand('confirm', { hash: plan.shortHash }))).toContain('mallory is not an approver');
@@ -185,7 +190,7 @@ describe('Discord over the simulated lab (real services)', { timeout: 120_000 },
     expect(w.discord.frames.filter((f) => f.direction === 'in' && f.data.op === 6)).toHaveLength(1);
     expect(w.discord.frames.filter((f) => f.direction === 'in' && f.data.op === 2)).toHaveLength(identifies);
     await discordPostWith(w.discord, 'mallory is not an approver for this plan');
-    const final = await discordEditWith(w.discord, `Applied and validated: plan ${plan.planId}`);
+    const final = await discordEditWith(w.discord, `Applied and validated — waiting for the owner: plan ${plan.planId}`);
     expect(w.discord.rest.indexOf(final)).toBeGreaterThan(resumedAt);
     expect(w.discord.rest.filter((c) => c.method === 'POST' && embedText(c).includes(`alice approved plan ${plan.planId}`))).toHaveLength(1);
     expect(auditKinds(w, plan.planId).filter((k) => k === 'apply.started')).toHaveLength(1);

@@ -54,6 +54,7 @@ export class FakeDiscord {
   readonly #sent: Array<{ s: number; t: string; d: unknown }> = [];
   #resumes = 0;
   readonly #waiters = new ConditionWaiters('FakeDiscord');
+  readonly #holds = new Set<{ matches: (call: RestCall) => boolean; released: Promise<void> }>();
   #originals = new Map<string, string>();
   /** When set, REST calls must carry `Bot <token>` (401 otherwise), as Discord checks the bot token. */
   botToken: string | undefined;
@@ -120,6 +121,22 @@ export class FakeDiscord {
   /** Sends again an event already delivered (what a gateway replay looks like to the bot). */
   replay(t: string, d: unknown): void {
     this.dispatch(t, d);
+  }
+
+  /**
+   * Holds the answers to matching REST calls until `release()` (calls are recorded at once): what Discord's rate
+   * limit on the bot's own reaction PUTs looks like, while a person already reacts to the message.
+   */
+  hold(method: string, pathPattern: RegExp): { release(): void } {
+    let release!: () => void;
+    const hold = { matches: (call: RestCall) => call.method === method && pathPattern.test(call.path), released: new Promise<void>((resolve) => (release = resolve)) };
+    this.#holds.add(hold);
+    return {
+      release: () => {
+        this.#holds.delete(hold);
+        release();
+      },
+    };
   }
 
   calls(method: string, pathPattern: RegExp): RestCall[] {
@@ -214,6 +231,8 @@ export class FakeDiscord {
     const { body, files } = await parseBody(req.headers['content-type'] ?? '', raw);
     const call: RestCall = { method: req.method ?? 'GET', path, body, files, ...(req.headers.authorization && { authorization: req.headers.authorization }) };
     this.rest.push(call);
+    this.#notify();
+    for (const hold of [...this.#holds]) if (hold.matches(call)) await hold.released;
     const [status, response] = this.#route(call);
     // A 204 carries no content-type: @discordjs/rest parses any application/json body, even an empty one.
     if (status === 204) res.writeHead(204).end();
@@ -237,6 +256,7 @@ export class FakeDiscord {
       this.#originals.set(token, id);
       return [200, this.#store(id, FAKE_IDS.channel, call)];
     }
+    if (match && method === 'DELETE') return [204, undefined];
     if ((match = /^\/webhooks\/[^/]+\/[^/]+$/.exec(path)) && method === 'POST') return [200, this.#store(nextId(), FAKE_IDS.channel, call)];
     if ((match = /^\/channels\/([^/]+)\/messages$/.exec(path)) && method === 'POST') return [200, this.#store(nextId(), match[1] as string, call)];
     if ((match = /^\/channels\/([^/]+)\/messages\/([^/]+)$/.exec(path)) && method === 'PATCH') return [200, this.#store(match[2] as string, match[1] as string, call)];
@@ -307,6 +327,11 @@ export class FakeDiscord {
       burst: false,
       type: 0,
     };
+  }
+
+  /** MESSAGE_REACTION_REMOVE: no member object, as Discord sends it. */
+  reactionRemoval(user: DiscordUser, messageId: string, emoji: string, channelId: string = FAKE_IDS.channel): Record<string, unknown> {
+    return { user_id: user.id, channel_id: channelId, message_id: messageId, guild_id: FAKE_IDS.guild, emoji: { id: null, name: emoji }, burst: false, type: 0 };
   }
 
   #interactionBase(user: DiscordUser, channelId: string): Record<string, unknown> {

@@ -35,6 +35,7 @@ export class FakeSlack {
   #pendingAcks = new Map<string, (payload: unknown) => void>();
   readonly #helloSent = new WeakSet<WebSocket>();
   readonly #waiters = new ConditionWaiters('FakeSlack');
+  readonly #holds = new Set<{ matches: (method: string) => boolean; released: Promise<void> }>();
   url = '';
 
   async start(): Promise<this> {
@@ -88,6 +89,22 @@ export class FakeSlack {
     const opened = this.api('apps.connections.open').length;
     socket.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'fake' } }));
     await this.waitFor(() => this.api('apps.connections.open').length > opened && this.#socket !== undefined && this.#socket !== socket && this.#helloSent.has(this.#socket), 'socket-mode reconnect');
+  }
+
+  /**
+   * Holds the answers to calls of `method` until `release()` (calls are recorded at once): what a slow or
+   * rate-limited Slack looks like to the bot, e.g. its own reactions.add while a person already reacts.
+   */
+  hold(method: string): { release(): void } {
+    let release!: () => void;
+    const hold = { matches: (m: string) => m === method, released: new Promise<void>((resolve) => (release = resolve)) };
+    this.#holds.add(hold);
+    return {
+      release: () => {
+        this.#holds.delete(hold);
+        release();
+      },
+    };
   }
 
   api(method: string): ApiCall[] {
@@ -146,6 +163,8 @@ export class FakeSlack {
     const method = path.replace(/^\/api\//, '');
     const body = parseForm(req.headers['content-type'] ?? '', raw);
     this.calls.push({ method, body, ...(req.headers.authorization && { authorization: req.headers.authorization }) });
+    this.#notify();
+    for (const hold of [...this.#holds]) if (hold.matches(method)) await hold.released;
     if (this.botScopes) res.setHeader('x-oauth-scopes', this.botScopes.join(','));
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     if (this.validTokens && !this.validTokens.has(token)) return json(200, { ok: false, error: 'invalid_auth' });
@@ -164,6 +183,8 @@ export class FakeSlack {
       }
       case 'chat.update':
         return { ok: true, channel: body.channel, ts: body.ts, text: body.text };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: `${++this.#ts}.000200` };
       case 'reactions.add':
         return { ok: true };
       case 'files.getUploadURLExternal': {
@@ -213,6 +234,15 @@ export class FakeSlack {
       type: 'event_callback',
       event_id: eventId,
       event: { type: 'reaction_added', user: userId, reaction, item: { type: 'message', channel, ts: messageTs }, event_ts: `${Date.now() / 1000}` },
+    };
+  }
+
+  reactionRemoved(userId: string, reaction: string, messageTs: string, channel: string = SLACK_IDS.channel): Record<string, unknown> {
+    return {
+      team_id: SLACK_IDS.team,
+      type: 'event_callback',
+      event_id: `Ev${randomUUID()}`,
+      event: { type: 'reaction_removed', user: userId, reaction, item: { type: 'message', channel, ts: messageTs }, event_ts: `${Date.now() / 1000}` },
     };
   }
 }

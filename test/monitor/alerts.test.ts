@@ -39,6 +39,23 @@ describe('backup failure alerts', () => {
   });
 });
 
+describe('status and watch agree', () => {
+  it.each([0, 20, 30, 60, 24 * 8])('on how bad each guest’s backups are, %s h after the fixtures’ morning', (hours) => {
+    const now = NOW + hours * 3_600_000;
+    const c = collected({ tasksSince: now / 1000 - 7 * 24 * 3600 });
+    const report = buildStatus(c, { now, thresholds: THRESHOLDS });
+    const alerts = [...backupFailureAlerts(c, now), ...conditionAlerts(report, THRESHOLDS, now)];
+    const rank = { none: 0, warn: 1, critical: 2 } as const;
+    for (const vmid of [100, 300, 400]) {
+      const mine = alerts.filter((a) => a.key === `backup-missing:${vmid}` || (a.kind === 'backup-failed' && a.lines.some((l) => l.startsWith('VM: ') && l.includes(`${vmid} (`))));
+      const watch = mine.reduce<keyof typeof rank>((worst, a) => (rank[a.severity === 'critical' ? 'critical' : 'warn'] > rank[worst] ? (a.severity === 'critical' ? 'critical' : 'warn') : worst), 'none');
+      const items = report.attention.filter((a) => a.section === 'backups' && a.text.includes(`VM ${vmid} (`));
+      const status = items.reduce<keyof typeof rank>((worst, a) => (rank[a.level as 'warn' | 'critical'] > rank[worst] ? (a.level as 'warn' | 'critical') : worst), 'none');
+      expect(`VM ${vmid}: ${watch}`).toBe(`VM ${vmid}: ${status}`);
+    }
+  });
+});
+
 describe('condition alerts', () => {
   it('raises absence, storage, Funnel and key-expiry alerts with stable keys', () => {
     const c = collected({

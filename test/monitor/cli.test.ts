@@ -45,7 +45,7 @@ function expectNoSecrets(...texts: string[]): void {
 }
 
 describe('jarvis status', () => {
-  it('--sim backup-failures flags the failing backups in its headline, and --json carries the same facts', async () => {
+  it('--sim backup-failures flags the guest whose backup still fails, lists fixed failures as history with their task ids, and --json carries the same facts', async () => {
     const text = await jarvis(['status', '--sim', 'backup-failures']);
     expect(text.code).toBe(0);
     const [headline, ...rest] = text.out.split('\n');
@@ -53,8 +53,9 @@ describe('jarvis status', () => {
     const firstSection = rest.findIndex((l) => !l.startsWith('  '));
     const attention = rest.slice(0, firstSection).map((l) => l.slice(4));
     // The scenario's nightly runs are anchored to 02:30 UTC, so the ages depend on the time of day.
-    expect(attention.some((l) => /^backup of VM 300 \(app-host\) failed \d+ h ago: vma_queue_write: write error - No space left on device \(a later backup succeeded\)$/.test(l))).toBe(true);
-    expect(attention.some((l) => /^backup of VM 100 \(edge-gateway\), VM 300 \(app-host\) failed \d+ h ago: /.test(l))).toBe(true);
+    expect(attention.some((l) => /^backup of VM 300 \(app-host\) failed \d+ h ago: vma_queue_write: write error - No space left on device; last good backup \d+ h ago$/.test(l))).toBe(true);
+    // VM 100's lock timeout was fixed by last night's backup: history, not attention.
+    expect(attention.some((l) => l.includes('VM 100'))).toBe(false);
 
     const json = await jarvis(['status', '--sim', 'backup-failures', '--json']);
     expect(json.code).toBe(0);
@@ -62,7 +63,8 @@ describe('jarvis status', () => {
     expect(report.attention.map((a) => a.text)).toEqual(attention);
     expect(headline).toContain(`${report.attention.length} thing`);
     if (!report.backups.known) throw new Error(report.backups.reason);
-    expect(report.backups.value.failedTasks.map((f) => f.vmids)).toEqual([[100, 300], [300]]);
+    expect(report.backups.value.failedTasks.map((f) => f.vmids)).toEqual([[300], [100, 300], [300]]);
+    for (const task of report.backups.value.failedTasks) expect(text.out).toContain(`task ${task.upid}`);
     expect(report.proxmoxRequests).toBeGreaterThan(0);
     expectNoSecrets(text.out, text.err, json.out, json.err);
   });
@@ -81,17 +83,19 @@ describe('jarvis status', () => {
     expectNoSecrets(text.out, text.err, json.out, json.err);
   });
 
-  it('exits 4 naming the URL and the reason when the node cannot be reached', async () => {
+  it('exits 4 naming the URL, the reason and the fix when the node cannot be reached, headlined by it', async () => {
     const result = await jarvis(['status'], {
       PROXMOX_URL: 'https://127.0.0.1:1',
       PROXMOX_TOKEN_ID: 'root@pam!jarvis',
       PROXMOX_TOKEN_SECRET: 'canary-token-H8-00112233',
       PROXMOX_FINGERPRINT: Array.from({ length: 32 }, () => 'AB').join(':'),
       PROXMOX_TIMEOUT_MS: '2000',
+      // The canary API key must not travel: the tailnet is a closed local port too.
+      TAILSCALE_API_URL: 'http://127.0.0.1:1',
     });
     expect(result.code).toBe(4);
-    expect(result.err).toMatch(/Proxmox at https:\/\/127\.0\.0\.1:1 is unreachable: .+/);
-    expect(result.out).toBe('');
+    expect(result.err).toMatch(/cannot read Proxmox at https:\/\/127\.0\.0\.1:1: .*is unreachable: .+\n {2}fix: check that the node is up/);
+    expect(result.out.split('\n')[0]).toBe('✗ 1 thing needs attention');
     expectNoSecrets(result.out, result.err);
     expect(result.err).not.toContain('canary-token-H8-00112233');
   });
@@ -106,8 +110,8 @@ describe('jarvis watch', () => {
   it('--once --sim backup-failures raises one alert per failed backup task, then nothing with the same data dir', async () => {
     const status = JSON.parse((await jarvis(['status', '--sim', 'backup-failures', '--json'])).out) as StatusReport;
     if (!status.backups.known) throw new Error(status.backups.reason);
-    const failedUpids = status.backups.value.failedTasks.map((f) => f.upid);
-    expect(failedUpids).toHaveLength(2);
+    const failedUpids = status.backups.value.failedTasks.filter((f) => !f.recovered).map((f) => f.upid);
+    expect(failedUpids).toHaveLength(3);
 
     const first = await jarvis(['watch', '--once', '--sim', 'backup-failures']);
     expect(first.code).toBe(0);
@@ -133,19 +137,26 @@ describe('jarvis watch', () => {
     expectNoSecrets(result.out, result.err);
   });
 
-  it('--once exits 4 naming the URL when the node cannot be reached, and raises nothing', async () => {
-    const result = await jarvis(['watch', '--once'], {
+  it('--once against an unreachable node raises the critical alert, exits 4 naming the URL, and raises it once', async () => {
+    const env = {
       PROXMOX_URL: 'https://127.0.0.1:1',
       PROXMOX_TOKEN_ID: 'root@pam!jarvis',
       PROXMOX_TOKEN_SECRET: 'canary-token-H8-44556677',
       PROXMOX_FINGERPRINT: Array.from({ length: 32 }, () => 'CD').join(':'),
       PROXMOX_TIMEOUT_MS: '2000',
+      // The canary API key must not travel: the tailnet is a closed local port too.
+      TAILSCALE_API_URL: 'http://127.0.0.1:1',
       JARVIS_DRIFT_PHASE: 'off',
-    });
+    };
+    const result = await jarvis(['watch', '--once'], env);
     expect(result.code).toBe(4);
-    expect(result.out).toBe('');
-    expect(result.err).toMatch(/Proxmox at https:\/\/127\.0\.0\.1:1 is unreachable: .+/);
+    expect(result.out).toMatch(/^✗ CRITICAL {2}Jarvis cannot read Proxmox/);
+    expect(result.out).toContain('key: lab-unreadable');
+    expect(result.err).toMatch(/cannot read Proxmox at https:\/\/127\.0\.0\.1:1: .*is unreachable: .+/);
     expect(result.err).not.toContain('canary-token-H8-44556677');
+    const again = await jarvis(['watch', '--once'], env);
+    expect(again.code).toBe(4);
+    expect(again.out).toBe('');
   });
 
   it('--once --sim drifted raises one drift alert, then none while the drift is unchanged; status shows it at a glance', async () => {

@@ -149,6 +149,7 @@ export function collected(overrides: Partial<Collected> = {}): Collected {
     zfsPools: known([]),
     zfsDetails: {},
     vmStatuses: {},
+    createdAt: {},
     proxmoxRequests: 9,
     ...overrides,
   };

@@ -1,22 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { watcherSummaries } from '../../monitor/alert-store.ts';
 import { collect } from '../../monitor/collect.ts';
 import { buildStatus, renderStatusText } from '../../monitor/status.ts';
 import { known, unknown } from '../../planner/state.ts';
 import { UnreachableError } from '../../lib/errors.ts';
+import { PveError } from '../../infra/proxmox/errors.ts';
 import { collected, fakeProxmox, fakeTailnet, NOW, THRESHOLDS, FAILED_MANUAL, FAILED_RUN, LOGS, RESOURCES, sec, TASKS } from './fixtures.ts';
 
 const inputs = { now: NOW, thresholds: THRESHOLDS };
 
 describe('buildStatus', () => {
-  it('names each failed backup, the uncovered guest and the full storage in the headline, criticals first', () => {
+  it('names each failing guest once (its last error and last good backup), the uncovered guest and the full storage, criticals first', () => {
     const report = buildStatus(collected({ storageStatus: known([{ storage: 'local', type: 'dir', content: 'backup', active: 1, enabled: 1, total: 100, used: 85 }]) }), inputs);
     expect(report.level).toBe('critical');
-    expect(report.headline).toMatch(/^5 things need attention: /);
+    expect(report.headline).toMatch(/^4 things need attention: /);
     expect(report.headline).not.toContain('VM 150 (lab): no successful backup');
-    expect(report.attention.map((a) => a.level)).toEqual(['critical', 'critical', 'warn', 'warn', 'warn']);
-    expect(report.headline).toContain('last good backup of VM 300 (app-host) was 29 h ago (warning after 26 h)');
-    expect(report.headline).toContain('backup of VM 300 (app-host) failed 5 h ago');
-    expect(report.headline).toContain('No space left on device');
+    expect(report.attention.map((a) => a.level)).toEqual(['critical', 'critical', 'warn', 'warn']);
+    expect(report.attention[0]?.text).toBe(
+      "backup of VM 300 (app-host) failed 5 h ago: unable to create temporary directory '/var/lib/vz/dump/vzdump-qemu-300.tmp' - No space left on device; last good backup 29 h ago",
+    );
     expect(report.headline).toContain('backup of VM 400 (haos) failed 3 h ago');
     expect(report.headline).toContain('VM 150 (lab) is not covered by any backup job (no backup in 168 h)');
     expect(report.headline).toContain('storage local: 85% used (warning at 80%)');
@@ -55,7 +57,7 @@ describe('buildStatus', () => {
     ]);
   });
 
-  it('keeps a recent failure in the headline as a warning once a later backup of the same guests succeeded', () => {
+  it('keeps a failure that a later backup of the same guests fixed out of the headline: it is history, listed with its task id', () => {
     const later = { ...TASKS[0]!, upid: 'UPID:proxmox:00009999:0000ABCD:69254F00:vzdump::root@pam:', starttime: sec('2026-11-25T06:00:00Z'), endtime: sec('2026-11-25T06:05:00Z') };
     const c = collected({
       tasks: known([...TASKS, later]),
@@ -64,13 +66,16 @@ describe('buildStatus', () => {
       resources: known(RESOURCES.filter((r) => r.vmid !== 150)),
     });
     const report = buildStatus(c, inputs);
-    expect(report.level).toBe('warn');
-    expect(report.attention.map((a) => a.text)).toEqual([
-      "backup of VM 400 (haos) failed 3 h ago: VM 400 qmp command 'backup' failed - got timeout (a later backup succeeded)",
-      "backup of VM 300 (app-host) failed 5 h ago: unable to create temporary directory '/var/lib/vz/dump/vzdump-qemu-300.tmp' - No space left on device (a later backup succeeded)",
+    expect(report.level).toBe('ok');
+    expect(report.attention).toEqual([]);
+    if (!report.backups.known) throw new Error(report.backups.reason);
+    expect(report.backups.value.failedTasks.map((f) => [f.upid, f.recovered])).toEqual([
+      [FAILED_MANUAL, true],
+      [FAILED_RUN, true],
     ]);
-    const old = buildStatus(c, { ...inputs, now: NOW + 73 * 3600_000 });
-    expect(old.attention.filter((a) => a.text.includes('failed'))).toEqual([]);
+    const text = renderStatusText(report);
+    expect(text).toContain(`VM 300 failed: unable to create temporary directory '/var/lib/vz/dump/vzdump-qemu-300.tmp' - No space left on device (fixed by a later backup) · task ${FAILED_RUN}`);
+    expect(text).toContain(`VM 400 failed: VM 400 qmp command 'backup' failed - got timeout (fixed by a later backup) · task ${FAILED_MANUAL}`);
   });
 
   it('keeps the headline short with a thousand guests no job covers: one item naming a few', () => {
@@ -88,8 +93,7 @@ describe('buildStatus', () => {
         text: '1000 guests are not covered by any backup job (1000 without a backup in 168 h): VM 1000 (u-1000), VM 1001 (u-1001), VM 1002 (u-1002), VM 1003 (u-1003), VM 1004 (u-1004) and 995 more',
       },
     ]);
-    expect(report.attention).toHaveLength(4);
-    expect(renderStatusText(report).split('\n').length).toBeLessThan(1100);
+    expect(report.attention).toHaveLength(3);
   });
 
   it('warns, then turns critical, as the last good backup ages past the thresholds', () => {
@@ -167,7 +171,7 @@ describe('buildStatus', () => {
     });
     expect(report.headline).toContain('drift from the phase0 spec: 2 changes');
     const text = renderStatusText(report);
-    expect(text.split('\n')[0]).toBe('✗ 5 things need attention');
+    expect(text.split('\n')[0]).toBe('✗ 4 things need attention');
     expect(text).toContain('lock held by discord:1234567');
     expect(text).toContain('1 pending plan (p-1 phase0)');
     expect(text).toContain('~ vm/100 (edge-gateway): tags');
@@ -175,11 +179,32 @@ describe('buildStatus', () => {
   });
 });
 
+describe('the watchers in status', () => {
+  it('shows the bot’s heartbeat, and a loop with no round in twice its interval as critical', () => {
+    const beats = [
+      { name: 'bot', everyMs: 600_000, since: NOW - 3_600_000, lastRoundAt: NOW - 120_000 },
+      { name: 'watch', everyMs: 600_000, since: NOW - 7_200_000, lastRoundAt: NOW - 1_500_000 },
+    ];
+    const report = buildStatus(collected({ notBackedUp: known([]) }), { ...inputs, watchers: watcherSummaries(beats, NOW) });
+    expect(report.watchers?.map((w) => [w.name, w.level])).toEqual([
+      ['bot', 'ok'],
+      ['watch', 'critical'],
+    ]);
+    expect(report.attention[0]).toEqual({
+      level: 'critical',
+      section: 'watchers',
+      text: 'the watch watchers are stalled (last completed round 2026-11-25T07:35:00.000Z; they run every 10 min 0 s): no alert is raised meanwhile',
+    });
+    const text = renderStatusText(report);
+    expect(text).toContain('Watchers\n  ✓ bot: last round 2 min ago, every 10 min 0 s\n  ✗ watch: last round 25 min ago, every 10 min 0 s — STALLED: no alert is raised');
+  });
+});
+
 describe('collect', () => {
   it('reads everything in one dependent round trip, logs only for failed and multi-guest runs, and counts requests', async () => {
     const calls: string[] = [];
     const c = await collect({ proxmox: fakeProxmox({}, calls), tailnet: fakeTailnet() }, { now: NOW, historyHours: 168 });
-    expect(c.unreachable).toBeUndefined();
+    expect(c.unreadable).toBeUndefined();
     expect(Object.keys(c.taskLogs).sort()).toEqual([...Object.keys(LOGS)].sort());
     // 7 first-round reads + 3 task logs + 3 running VMs' status; no pool detail (no pools).
     expect(c.proxmoxRequests).toBe(13);
@@ -190,14 +215,41 @@ describe('collect', () => {
     expect(report.vms.known && report.vms.value.find((v) => v.vmid === 400)?.agent).toBe(false);
   });
 
-  it('marks the node unreachable with the client message and guesses nothing', async () => {
+  it('marks the node unreadable with the client message, headlines it critical and guesses nothing', async () => {
     const down = () => Promise.reject(new UnreachableError('cannot reach https://127.0.0.1:1/api2/json: connect ECONNREFUSED'));
     const api = fakeProxmox({ nodeStatus: down, clusterResources: down, nodeStorageStatus: down, listBackupJobs: down, notBackedUp: down, listTasks: down, listZfsPools: down });
     const c = await collect({ proxmox: api }, { now: NOW, historyHours: 168 });
-    expect(c.unreachable).toContain('ECONNREFUSED');
+    expect(c.unreadable?.reason).toContain('ECONNREFUSED');
     const report = buildStatus(c, inputs);
     expect(report.node.known).toBe(false);
     expect(report.backups.known).toBe(false);
-    expect(report.headline).toMatch(/need attention: node status unknown: cannot reach/);
+    expect(report.level).toBe('critical');
+    // One item for the cause, not one per part it left unknown.
+    expect(report.attention).toEqual([{ level: 'critical', section: 'node', text: expect.stringMatching(/^Jarvis cannot read Proxmox, so nothing below is current: cannot reach .*ECONNREFUSED; check that the node is up/) }]);
+  });
+
+  it.each([
+    [401, 'authentication failure', /API token was rejected: check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET/],
+    [403, 'Permission check failed (/, Sys.Audit)', /lacks a privilege/],
+  ])('counts a %s answer as not being able to read the lab, with its fix', async (status, message, fix) => {
+    const refused = () => Promise.reject(new PveError(status, message, {}, 'GET /nodes/proxmox/status'));
+    const c = await collect({ proxmox: fakeProxmox({ nodeStatus: refused }) }, { now: NOW, historyHours: 168 });
+    expect(c.unreadable?.reason).toBe(`Proxmox answered ${status} to GET /nodes/proxmox/status: ${message}`);
+    expect(c.unreadable?.fix).toMatch(fix);
+    expect(buildStatus(c, inputs).level).toBe('critical');
+  });
+
+  it('does not count a part that is merely missing (a 500 on one read) as an unreadable lab', async () => {
+    const broken = () => Promise.reject(new PveError(500, 'internal error', {}, 'GET /cluster/backup-info/not-backed-up'));
+    const c = await collect({ proxmox: fakeProxmox({ notBackedUp: broken }) }, { now: NOW, historyHours: 168 });
+    expect(c.unreadable).toBeUndefined();
+  });
+
+  it('ends a collection that outlasts its deadline: what was not read is unknown and the lab unreadable', async () => {
+    const hang = () => new Promise<never>(() => undefined);
+    const c = await collect({ proxmox: fakeProxmox({ listTasks: hang }) }, { now: NOW, historyHours: 168, deadlineMs: 50 });
+    expect(c.unreadable).toEqual({ reason: 'the collection did not finish within 50 ms', fix: expect.stringContaining('answers too slowly') });
+    expect(c.tasks).toEqual({ known: false, reason: 'not read: the collection did not finish within 50 ms' });
+    expect(c.nodeStatus.known).toBe(true);
   });
 });

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlertStore } from '../../monitor/alert-store.ts';
+import { AlertStore, watcherSummaries } from '../../monitor/alert-store.ts';
 import type { Alert, DriftSummary } from '../../monitor/types.ts';
 import { runWatchers, scheduleWatchers, type WatchOptions, type WatchResult } from '../../monitor/watch.ts';
-import { fakeProxmox, fakeTailnet, FAILED_MANUAL, FAILED_RUN, NOW, THRESHOLDS } from './fixtures.ts';
+import { fakeProxmox, fakeTailnet, FAILED_MANUAL, FAILED_RUN, LOGS, NOW, TASKS, THRESHOLDS } from './fixtures.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -35,6 +35,15 @@ describe('runWatchers', () => {
     second.close();
     expect(run2.sent).toEqual([]);
     expect(again.suppressed).toBe(run1.sent.length);
+  });
+
+  it('raises nothing for a failure a later backup of the same guests fixed: history, as in status', async () => {
+    const store = AlertStore.open(dir);
+    const later = { ...TASKS[0]!, upid: 'UPID:proxmox:00009999:0000ABCD:69254F00:vzdump::root@pam:', starttime: NOW / 1000 - 3600, endtime: NOW / 1000 - 3000 };
+    const run = options(store, { ports: { proxmox: fakeProxmox({ listTasks: async () => [...TASKS, later], taskLog: async (u) => LOGS[u === later.upid ? TASKS[0]!.upid : u] ?? [] }), tailnet: fakeTailnet() } });
+    await runWatchers(run);
+    store.close();
+    expect(run.sent.filter((a) => a.kind === 'backup-failed' || a.key.startsWith('backup-missing:'))).toEqual([]);
   });
 
   it('raises a drift alert once while the drift is unchanged, again when it changes, and after it was fixed and came back', async () => {
@@ -115,4 +124,37 @@ describe('runWatchers', () => {
     expect(sent).toEqual(results[0]!.delivered);
     store.close();
   });
+
+  it('a loop beats under its name: status sees it; one that completes no round in twice its interval is alerted once, and its return said once', async () => {
+    const store = AlertStore.open(dir);
+    const sent: Alert[] = [];
+    let release: () => void = () => undefined;
+    const hung = new Promise<undefined>((resolve) => (release = () => resolve(undefined)));
+    const { now: _now, ...base } = options(store, { drift: () => hung, deliver: (a) => void sent.push(a) });
+    const job = scheduleWatchers('* * * * * *', base, { heartbeat: 'bot' });
+    expect(store.watchers()).toEqual([{ name: 'bot', everyMs: 1000, since: expect.any(Number) }]);
+    const stalled = () => sent.filter((a) => a.key === 'watcher-stalled:bot');
+    await waitUntil(() => stalled().length > 0, 'the stalled alert');
+    expect(stalled()[0]).toMatchObject({ severity: 'critical', title: expect.stringMatching(/^The bot watchers have not completed a round in \d+ s \(they run every 1 s\)$/) });
+    expect(watcherSummaries(store.watchers(), Date.now())).toEqual([expect.objectContaining({ name: 'bot', level: 'critical' })]);
+
+    release();
+    await waitUntil(() => sent.some((a) => a.kind === 'recovered'), 'the recovery');
+    await waitUntil(() => store.watchers()[0]?.lastRoundAt !== undefined, 'a completed round');
+    expect(sent.filter((a) => a.kind === 'recovered').map((a) => a.title)).toEqual(['The bot watchers complete their rounds again']);
+    expect(stalled()).toHaveLength(1);
+    job.stop();
+    // Stopped on purpose: no longer expected to beat, so status does not call it stalled.
+    expect(store.watchers()).toEqual([]);
+    store.close();
+  }, 20_000);
 });
+
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+

@@ -97,10 +97,16 @@ describe('webhook receiver', () => {
     expect(() => parseListen('0.0.0.0:8787')).toThrow(/refusing to listen on every address/);
     expect(() => parseListen('[::]:8787')).toThrow(/refusing/);
     expect(() => parseListen(':8787')).toThrow(/refusing/);
+    // Every spelling of "every address" the socket layer accepts.
+    for (const listen of ['0:8787', '[::0]:8787', '[0:0:0:0:0:0:0:0]:8787', ':::8787', '0.0:8787', '0x0:8787', '000.000.000.000:8787', '[::ffff:0.0.0.0]:8787', '*:8787']) {
+      expect(() => parseListen(listen), listen).toThrow(/refusing to listen on every address/);
+    }
+    await expect(startWebhookReceiver({ listen: '0:0', secret: SECRET, onNotification: async () => {} })).rejects.toThrow(/refusing/);
+    expect(parseListen('[fd7a::20]:8787')).toEqual({ host: 'fd7a::20', port: 8787, wildcard: false });
     await expect(startWebhookReceiver({ listen: '0.0.0.0:0', secret: SECRET, onNotification: async () => {} })).rejects.toThrow(/refusing/);
     expect(parseListen('0.0.0.0:8787', true)).toEqual({ host: '0.0.0.0', port: 8787, wildcard: true });
     expect(parseListen('192.168.1.20:8787')).toEqual({ host: '192.168.1.20', port: 8787, wildcard: false });
-    expect(() => parseListen('192.168.1.20')).toThrow(/must be host:port/);
+    expect(() => parseListen('192.168.1.20')).toThrow(/must be HOST:PORT/);
   });
 
   it('reads UPID, VM ids and job id out of the notification text', () => {

@@ -2,8 +2,7 @@
 // while the lab is unchanged, and a different one for a target that moved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSimLab, type Lab } from '../../app/lab.ts';
-import { readGuestFacts } from '../../infra/facts/guest.ts';
-import { readHostFacts } from '../../infra/facts/host.ts';
+import { FACT_READERS } from '../../infra/facts/readers.ts';
 import { buildPlan, fingerprintTargets, scanLab, type ScanPorts } from '../../planner/index.ts';
 import { loadReference } from './fixtures.ts';
 
@@ -13,7 +12,7 @@ let ports: ScanPorts;
 
 beforeAll(async () => {
   lab = await openSimLab({ scenario: 'phase1' });
-  ports = { ...lab.ports, facts: { guest: (s) => readGuestFacts(s), host: readHostFacts } };
+  ports = { ...lab.ports, facts: FACT_READERS };
 });
 afterAll(async () => {
   await lab.close();

@@ -101,7 +101,7 @@ describe('phase 2 over phase 1', () => {
     const create150 = result.actions.find((a) => a.id === 'vm.create:150')!;
     expect(JSON.stringify(create150.params)).toContain('net2');
     const haRules = result.actions.filter((a) => a.id.startsWith('firewall.rule.create:vm/400'));
-    expect(haRules.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT from +seg-iot tcp/8123', 'IN ACCEPT from +seg-iot tcp/1883']);
+    expect(haRules.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"', 'IN ACCEPT +seg-iot → any tcp/1883 "IOT to MQTT"']);
     expect(at('firewall.ipset.entry:seg-iot')).toBeLessThan(at(haRules[0]!.id));
     expect(at('firewall.rule.create:cluster:4')).toBeLessThan(at('firewall.options:cluster'));
     expect(result.violations).toEqual([]);
@@ -120,7 +120,7 @@ describe('phase 2 over phase 1', () => {
     fw.cluster.rules = rules.filter((r) => r.dport !== '8006').map((r, pos) => ({ ...r, pos }));
     const again = plan(state, 'phase2');
     const creates = again.actions.filter((a) => a.type === 'firewall.rule.create' && a.id.includes(':cluster:'));
-    expect(creates.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT from 192.168.1.0/24 tcp/8006']);
+    expect(creates.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT 192.168.1.0/24 → any tcp/8006 "admin LAN to the web UI"']);
   });
 
   it('refuses a DROP policy that cuts management access, naming the action', () => {

@@ -11,14 +11,16 @@ import {
   DISCORD_STRANGER,
   SLACK_OWNER,
   SLACK_STRANGER,
+  discordAnswer,
   discordButton,
   discordCommand,
   discordEditWith,
   discordPlan,
   discordPostWith,
   embedText,
+  isEphemeral,
   slackButton,
-  slackPostWith,
+  slackPrivateWith,
   slackText,
   startChatLab,
   type ChatLab,
@@ -69,8 +71,12 @@ describe('authorization attack matrix (Discord, real services)', { timeout: 120_
       await d.waitFor(() => d.rest.filter((c) => c.method === 'POST' && embedText(c).includes('mallory is not an approver')).length >= 2, 'second refusal', 30_000);
     });
     await attempt('stranger typed approve and confirm', async () => {
-      expect(await discordCommand(d, DISCORD_STRANGER, subcommand('approve', { plan: p1.planId }))).toContain('mallory is not an approver');
-      expect(await discordCommand(d, DISCORD_STRANGER, subcommand('confirm', { hash: p1.shortHash }))).toContain('mallory is not an approver');
+      for (const options of [subcommand('approve', { plan: p1.planId }), subcommand('confirm', { hash: p1.shortHash })]) {
+        const answer = await discordAnswer(d, DISCORD_STRANGER, options);
+        expect(embedText(answer)).toContain('mallory is not an approver');
+        // Typed refusals are for the caller only.
+        expect(isEphemeral(answer)).toBe(true);
+      }
     });
     await attempt('owner 👍 (wrong emoji)', () => react(DISCORD_OWNER, p1.messageRef, '👍'));
     await attempt('owner ✅ on another message of Jarvis’s', () => react(DISCORD_OWNER, statusMessage, '✅'));
@@ -195,9 +201,9 @@ describe('forged Slack requests (HTTP mode, real services)', { timeout: 120_000 
     // The endpoint is live: the same reaction, correctly signed but from a stranger, is handled and refused.
     const strangerBody = JSON.stringify({ ...s.reactionAdded(SLACK_STRANGER, 'white_check_mark', ts), api_app_id: 'A0FAKE', token: 'legacy' });
     expect(await post(strangerBody, 'application/json', signSlackRequest(secret, strangerBody))).toBe(200);
-    await slackPostWith(s, `${SLACK_STRANGER} is not an approver for this plan`);
+    await slackPrivateWith(s, SLACK_STRANGER, `${SLACK_STRANGER} is not an approver for this plan`);
     await w.bot.dispatcher.idle();
-    expect(s.calls.slice(callsBefore).filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+    expect(s.calls.slice(callsBefore).filter((c) => c.method === 'chat.postMessage')).toHaveLength(0);
     expect(w.writesSince(mark)).toEqual([]);
     expect(w.bot.approvals.get(planId)?.state).toBe('pending');
   });

@@ -189,7 +189,7 @@ describe('scenarios', () => {
   it('backup-failures: failed vzdump tasks with realistic logs next to good ones', async () => {
     const get = await open('backup-failures');
     const failed: Array<{ upid: string; status: string }> = await get('/nodes/proxmox/tasks', { typefilter: 'vzdump', errors: '1' });
-    expect(failed).toHaveLength(2);
+    expect(failed).toHaveLength(3);
     expect(failed.every((t) => t.status === 'job errors')).toBe(true);
     const all: unknown[] = await get('/nodes/proxmox/tasks', { typefilter: 'vzdump' });
     expect(all).toHaveLength(6);
@@ -199,7 +199,7 @@ describe('scenarios', () => {
     expect(text).toContain("can't acquire lock '/var/run/vzdump.lock' - got timeout");
     // Archives exist for the good runs only.
     const archives: Array<{ vmid: number }> = await get('/nodes/proxmox/storage/local/content', { content: 'backup' });
-    expect([100, 300, 400].map((vmid) => archives.filter((a) => a.vmid === vmid).length)).toEqual([5, 4, 6]);
+    expect([100, 300, 400].map((vmid) => archives.filter((a) => a.vmid === vmid).length)).toEqual([5, 3, 6]);
   });
 
   it('large: N extra unmanaged VMs in /cluster/resources', async () => {

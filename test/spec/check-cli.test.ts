@@ -40,6 +40,10 @@ describe('jarvis check (in-process)', () => {
     ['DROP without the management rules', FIREWALL, "      - { action: ACCEPT, source: 100.64.0.0/10, proto: tcp, dport: '22,8006', comment: Tailscale management }\n", '', 'firewall.lockout', 1, 'policy_in: DROP'],
     ['a duplicated VMID', NAS, '  - vmid: 400', '  - vmid: 300', 'input.duplicate-vmid', 2, 'vmid: 300'],
     ['a misspelled key', NAS, '    disks:\n      - { storage: local-lvm, size: 128 }', '    disk:\n      - { storage: local-lvm, size: 128 }', 'input.unknown-key', 2, 'disk:'],
+    ['an unknown os', NAS, '    os: debian-13\n    cloudInit:\n      user: debian\n      sshKeys:\n        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBJqhsCPeEHobkjAlYacIFLOya51xbC5MxYaoFsNRF2f placeholder-replace-me #', '    os: ubuntu-24\n    cloudInit:\n      user: debian\n      sshKeys:\n        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBJqhsCPeEHobkjAlYacIFLOya51xbC5MxYaoFsNRF2f placeholder-replace-me #', 'input.value', 2, 'os: ubuntu-24'],
+    ['a VM with no os', NAS, '    agent: true\n    os: debian-13 # the official', '    agent: true\n    # the official', 'input.os-missing', 2, 'vmid: 100'],
+    ['an image URL without a checksum', NAS, '    os: debian-13 # the official', '    image: { url: https://example.org/images/debian.qcow2 }\n    os: debian-13 # the official', 'input.image-checksum', 2, 'https://example.org/images/debian.qcow2'],
+    ['a cloud-init key that is not an SSH public key', NAS, '        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBJqhsCPeEHobkjAlYacIFLOya51xbC5MxYaoFsNRF2f placeholder-replace-me\n', '        - ssh-ed25519 not-a-key placeholder\n', 'input.ssh-key', 2, 'not-a-key'],
   ];
   it.each(mutations)('refuses %s, naming file:line and the rule', async (what, base, from, to, ruleId, exit, needle) => {
     expect(base).toContain(from);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +46,21 @@ describe('readSpecFile', () => {
     const path = join(dir, 'huge.yaml');
     writeFileSync(path, Buffer.alloc(MAX_SPEC_BYTES, 0x20));
     const result = await readSpecFile(path, 'huge.yaml');
-    expect(result.ok ? '' : result.errors[0]!.message).toMatch(/5\.0 MB.*smaller than 5 MB/);
+    expect(result.ok ? '' : result.errors[0]!.message).toMatch(/5 MB or more.*smaller than 5 MB/);
+  });
+  it.each([
+    ['/dev/zero', /character device/],
+    ['/dev/null', /character device/],
+    ['/proc/self', /directory/],
+  ])('refuses %s at once: only regular files are specs, read with a hard byte limit', async (path, why) => {
+    const result = await readSpecFile(path);
+    expect(result.ok ? '' : result.errors[0]!.message).toMatch(why);
+  });
+  it('refuses a named pipe without waiting for a writer', async () => {
+    const fifo = join(dir, 'pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const result = await readSpecFile(fifo, 'pipe.yaml');
+    expect(result.ok ? '' : result.errors[0]!.message).toMatch(/named pipe/);
   });
 });
 

@@ -9,6 +9,7 @@ import { applyPlan } from '../../deploy/engine.ts';
 import { Journal } from '../../deploy/journal.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import { readGuestFacts } from '../../infra/facts/guest.ts';
+import { FACT_READERS } from '../../infra/facts/readers.ts';
 import { readHostFacts } from '../../infra/facts/host.ts';
 import { createAgentShell } from '../../infra/proxmox/agent-shell.ts';
 import { createProxmoxClient } from '../../infra/proxmox/client.ts';
@@ -49,7 +50,7 @@ async function openLab(scenario: 'phase0', authKey: string, prepare: (sim: Runni
     if (!guests.has(vmid)) guests.set(vmid, createAgentShell(pve, vmid, `vm/${vmid}`));
     return guests.get(vmid)!;
   };
-  const ports: ScanPorts = { pve, tailnet, hostShell, guestShell, facts: { guest: (shell) => readGuestFacts(shell), host: readHostFacts } };
+  const ports: ScanPorts = { pve, tailnet, hostShell, guestShell, facts: FACT_READERS };
   const loaded = await loadSpec(SPEC, { cwd: process.cwd() });
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-converge-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -137,7 +137,7 @@ describe('host steps', () => {
     output.length = 0;
     await converges('haos.image', args);
     expect(output.join('')).toContain('attached local-lvm:vm-400-disk-1 as scsi0 and made it the boot disk');
-    expect(output.join('')).toContain('MANUAL STEP (cannot be automated): start VM 400');
+    expect(output.join('')).toContain('MANUAL STEP (cannot be automated): once VM 400 runs, open http://<vm-address>:8123');
     expect(readFileSync(join(sshd.root, '.shim/state/qm/400.conf'), 'utf8')).toBe(
       'bios: ovmf\nefidisk0: local-lvm:vm-400-disk-0,efitype=4m,size=4M\nscsi0: local-lvm:vm-400-disk-1,cache=none,discard=on,iothread=1,ssd=1\nboot: order=scsi0\n',
     );
@@ -151,6 +151,25 @@ describe('host steps', () => {
     await getStep('haos.image').apply(shell, args, ctx);
     expect(output.join('')).toContain('MANUAL STEP: VM 402 already has a scsi0 disk, so the imported image was left as local-lvm:vm-402-disk-1.');
     expect(readFileSync(join(sshd.root, '.shim/state/qm/402.conf'), 'utf8')).toBe('scsi0: local-lvm:vm-402-disk-0,size=64G\nunused0: local-lvm:vm-402-disk-1\n');
+  });
+
+  it('cloudinit.vendor writes the snippet PVE reads for the VM, then changes nothing', async () => {
+    const args = { path: '/var/lib/vz/snippets/jarvis-vendor-100.yaml', content: '#cloud-config\npackages:\n  - qemu-guest-agent\n' };
+    await converges('cloudinit.vendor', args);
+    expect(readFileSync(join(sshd.root, 'var/lib/vz/snippets/jarvis-vendor-100.yaml'), 'utf8')).toBe(args.content);
+    expect(statSync(join(sshd.root, 'var/lib/vz/snippets/jarvis-vendor-100.yaml')).mode & 0o777).toBe(0o644);
+    await expect(getStep('cloudinit.vendor').check(shell, { ...args, path: '/etc/passwd' })).rejects.toThrow(/argument path: must be a .yaml file/);
+  });
+
+  it('apt.no-subscription disables the enterprise repositories, adds pve-no-subscription and keeps the originals', async () => {
+    const dir = join(sshd.root, 'etc/apt/sources.list.d');
+    mkdirSync(dir, { recursive: true });
+    const enterprise = 'Types: deb\nURIs: https://enterprise.proxmox.com/debian/pve\nSuites: trixie\nComponents: pve-enterprise\nSigned-By: /usr/share/keyrings/proxmox-archive-keyring.gpg\n';
+    writeFileSync(join(dir, 'pve-enterprise.sources'), enterprise);
+    await converges('apt.no-subscription', { suite: 'trixie' });
+    expect(readFileSync(join(dir, 'pve-enterprise.sources'), 'utf8')).toBe(`Enabled: no\n${enterprise}`);
+    expect(readFileSync(join(dir, 'pve-no-subscription.sources'), 'utf8')).toContain('Components: pve-no-subscription');
+    expect(readFileSync(join(sshd.root, 'var/lib/jarvis/apt-sources.orig/pve-enterprise.sources'), 'utf8')).toBe(enterprise);
   });
 
   it('haos.image refuses a corrupt download and keeps nothing of it', async () => {
@@ -309,7 +328,7 @@ describe('migrations through the guest agent', () => {
 describe('step registry', () => {
   it('has exactly the step ids of the contract', () => {
     expect([...STEP_IDS].sort()).toEqual(
-      ['docker.install', 'haos.image', 'migration.data', 'naas.layout', 'stack.scaffold', 'tailscale.install', 'tailscale.join', 'tailscale.routes', 'virtiofs.mount', 'zfs.dataset', 'zfs.snapshot.policy'],
+      ['apt.no-subscription', 'cloudinit.vendor', 'docker.install', 'haos.image', 'migration.data', 'naas.layout', 'stack.scaffold', 'tailscale.install', 'tailscale.join', 'tailscale.routes', 'virtiofs.mount', 'zfs.dataset', 'zfs.snapshot.policy'],
     );
     expect(getStep('zfs.dataset').where).toBe('host');
     expect(getStep('tailscale.join').where).toBe('guest');

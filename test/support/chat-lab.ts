@@ -196,13 +196,27 @@ export const discordPostWith = (discord: FakeDiscord, text: string, timeoutMs = 
 export const discordEditWith = (discord: FakeDiscord, text: string, timeoutMs = 60_000): Promise<RestCall> =>
   discord.waitForRest((c) => c.method === 'PATCH' && c.path.startsWith('/channels/') && embedText(c).includes(text), `an edit with "${text}"`, timeoutMs);
 
-/** A slash command's deferred reply (the PATCH of its @original). */
+/**
+ * A slash command's answer: the PATCH of its deferred @original, or for an answer only the caller may see (a refusal)
+ * the ephemeral follow-up (POST to the interaction's webhook) that replaces the deleted deferral.
+ */
 export async function discordCommand(discord: FakeDiscord, user: DiscordUser, options: unknown[], timeoutMs = 60_000): Promise<string> {
+  return embedText(await discordAnswer(discord, user, options, timeoutMs));
+}
+
+export async function discordAnswer(discord: FakeDiscord, user: DiscordUser, options: unknown[], timeoutMs = 60_000): Promise<RestCall> {
   const interaction = discord.slashCommand(user, options);
   discord.dispatch('INTERACTION_CREATE', interaction);
-  const call = await discord.waitForRest((c) => c.method === 'PATCH' && c.path.endsWith(`/${interaction.token as string}/messages/@original`), 'command reply', timeoutMs);
-  return embedText(call);
+  const token = interaction.token as string;
+  return discord.waitForRest(
+    (c) => (c.method === 'PATCH' && c.path.endsWith(`/${token}/messages/@original`)) || (c.method === 'POST' && c.path.endsWith(`/webhooks/${FAKE_IDS.application}/${token}`)),
+    'command reply',
+    timeoutMs,
+  );
 }
+
+/** Only the caller saw it: an ephemeral follow-up (flags 64). */
+export const isEphemeral = (call: RestCall): boolean => call.method === 'POST' && (call.body as { flags?: number } | undefined)?.flags === 64;
 
 // ── Slack helpers ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -230,6 +244,10 @@ export function slackButton(slack: FakeSlack, planId: string, label: string): { 
   if (!button) throw new Error(`plan message of ${planId} has no "${label}" button`);
   return { actionId: button.action_id, value: button.value };
 }
+
+/** A message only `user` sees (chat.postEphemeral): refusals of clicks and reactions. */
+export const slackPrivateWith = (slack: FakeSlack, user: string, text: string, timeoutMs = 60_000): Promise<ApiCall> =>
+  slack.waitForApi((c) => c.method === 'chat.postEphemeral' && c.body.user === user && slackText(c).includes(text), `a private message to ${user} with "${text}"`, timeoutMs);
 
 export const slackPostWith = (slack: FakeSlack, text: string, timeoutMs = 60_000): Promise<ApiCall> =>
   slack.waitForApi((c) => c.method === 'chat.postMessage' && slackText(c).includes(text), `a message with "${text}"`, timeoutMs);

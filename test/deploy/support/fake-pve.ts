@@ -11,6 +11,7 @@ import type {
   NetworkListing,
   SnapshotInfo,
   StorageConfig,
+  StorageVolume,
   TaskResult,
   TaskSummary,
   VmCurrentStatus,
@@ -54,6 +55,8 @@ export interface FakePveOptions {
   beforeRequest?: (request: RecordedRequest) => void;
   /** Called after the request took effect and before its answer returns (throw to simulate a lost answer). */
   afterRequest?: (request: RecordedRequest) => void;
+  /** True while the guest agent of a running VM does not answer yet (booting). */
+  agentDown?: (vmid: number) => boolean;
 }
 
 const NODE = 'proxmox';
@@ -67,6 +70,7 @@ export class FakePve implements ApplyPve {
   readonly storages: StorageConfig[] = [];
   readonly mappings: Array<{ id: string; map: string[] }> = [];
   readonly backupJobs: BackupJob[] = [];
+  readonly volumes: StorageVolume[] = [];
   readonly firewall = new Map<string, { options: Record<string, string | number>; rules: FirewallRule[] }>();
   readonly tasks = new Map<string, FakeTask>();
   /** Every write, in order. */
@@ -320,6 +324,16 @@ export class FakePve implements ApplyPve {
   }
   async listDirMappings(): Promise<Array<{ id: string; map: string[] }>> {
     return [...this.mappings];
+  }
+  async storageContent(storage: string, filter: { content?: string; vmid?: number } = {}): Promise<StorageVolume[]> {
+    return this.volumes.filter((v) => v.volid.startsWith(`${storage}:`) && (filter.content === undefined || v.content === filter.content) && (filter.vmid === undefined || v.vmid === filter.vmid));
+  }
+  /** As qemu-server answers: a running VM with the agent on answers unless the test says its agent is not up yet. */
+  async agentPing(vmid: number): Promise<void> {
+    const vm = this.mustVm(vmid);
+    const call = `POST /nodes/${NODE}/qemu/${vmid}/agent/ping`;
+    if (vm.status !== 'running') throw new PveError(500, `VM ${vmid} is not running`, {}, call);
+    if (this.options.agentDown?.(vmid)) throw new PveError(500, 'QEMU guest agent is not running', {}, call);
   }
   async firewallRules(at: FirewallLevel): Promise<FirewallRule[]> {
     return this.fw(this.levelPrefix(at)).rules.map((rule) => ({ ...rule }));

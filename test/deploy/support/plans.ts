@@ -124,6 +124,8 @@ export function context(pve: FakePve, journal: Journal, overrides: Partial<Apply
     journal,
     fingerprint: fakeFingerprint(pve),
     validate: async (): Promise<ValidationReport> => ({ remaining: [], probes: [] }),
+    // These plans are made by hand, not from a spec: the guardrails find nothing unless a test says otherwise.
+    guardrails: async () => [],
     requester: 'cli:tester',
     via: 'cli',
     approved: true,

@@ -2,7 +2,7 @@
 // and `jarvis apply` as a child process that a test can kill -9 at a journaled point.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyDbPath } from '../../../deploy/db.ts';
 import { Journal } from '../../../deploy/journal.ts';
@@ -13,6 +13,7 @@ import { openConfiguredLab } from '../../../app/lab.ts';
 import { scanPortsOf } from '../../../app/planning.ts';
 import { buildPlan, phaseNumberOf, scanLab } from '../../../planner/index.ts';
 import type { Plan, PlanPhase } from '../../../planner/plan.ts';
+import { checkSpec } from '../../../planner/spec/guardrails.ts';
 import { loadSpec, type LoadedSpec } from '../../../planner/spec/load.ts';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -67,18 +68,18 @@ export function clientFor(env: Record<string, string>): ProxmoxClient {
   });
 }
 
-export async function loadTestSpec(): Promise<LoadedSpec> {
-  return loadSpec(join(REPO, SPEC_PATH), { cwd: REPO });
+export async function loadTestSpec(specPath: string = SPEC_PATH): Promise<LoadedSpec> {
+  return loadSpec(isAbsolute(specPath) ? specPath : join(REPO, specPath), { cwd: REPO });
 }
 
-/** Scans the simulated lab and builds the plan for `phase` exactly as `jarvis plan` does (API-only ports). */
 /** Plans against the `jarvis sim` process exactly as `jarvis plan` would: API, guest agent, host SSH and tailnet. */
-export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string): Promise<Plan> {
-  const { spec, source } = await loadTestSpec();
+export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string, specPath: string = SPEC_PATH): Promise<Plan> {
+  const loaded = await loadTestSpec(specPath);
+  const { spec, source } = loaded;
   const lab = await openConfiguredLab(loadConfig(env));
   try {
     const state = await scanLab(scanPortsOf(lab.ports), spec, phaseNumberOf(phase, spec));
-    return buildPlan({ spec, specPath: SPEC_PATH, specSha256: source.sha256, phase, state, requestedBy: 'cli:test', now: new Date().toISOString(), id });
+    return buildPlan({ spec, specPath, specSha256: source.sha256, phase, state, specFindings: checkSpec(loaded), requestedBy: 'cli:test', now: new Date().toISOString(), id });
   } finally {
     await lab.close();
   }

@@ -1,0 +1,178 @@
+// What the node needs before it can build a VM from a cloud image, each as an explicit action: the image storage's
+// content types (`import` for the downloaded image, `snippets` for cloud-init vendor data), the image itself
+// (downloaded once by the node, verified against the published or pinned checksum, kept as an import volume), and each
+// VM's vendor-data snippet. Nothing is assumed: a storage that cannot hold files, a checksum the node cannot read or a
+// full storage stops the plan with the reason.
+import { bootMedia, importFileName, vendorData, vendorSnippetName, type Checksum } from '../boot-media.ts';
+import type { CreateMedia } from '../desired.ts';
+import type { DesiredVm } from '../desired-state.ts';
+import type { LiveStorage } from '../state.ts';
+import { change, draft, type DiffContext, type DraftAction } from './types.ts';
+
+/** Storage types PVE keeps files on (they have a `path`): download-url refuses the others. */
+const FILE_STORAGES = new Set(['dir', 'nfs', 'cifs', 'cephfs', 'btrfs', 'glusterfs']);
+/** Room a cloud image needs on the image storage (Debian's genericcloud qcow2 is about 0.4 GiB). */
+export const IMAGE_ROOM_BYTES = 1024 ** 3;
+
+export interface VmBootPlan {
+  media: CreateMedia;
+  /** Resource keys the create waits for (the image volume, the snippet). */
+  requires: string[];
+}
+
+export interface BootPreparation {
+  actions: DraftAction[];
+  /** How each VM this plan creates from a cloud image gets its boot disk; absent when it cannot be planned. */
+  byVm: Map<number, VmBootPlan>;
+  /** VMs that cannot be created in this plan, with the reason (already reported as a violation or unknown). */
+  blocked: Map<number, string>;
+}
+
+const contentKey = (storage: string, content: string) => `storage-content:${storage}:${content}`;
+
+function checksumOf(ctx: DiffContext, media: Extract<ReturnType<typeof bootMedia>, { kind: 'cloud-image' }>): Checksum | string {
+  if (media.checksum) return media.checksum;
+  const sums = media.sums!;
+  const fact = ctx.state.publishedSums?.[sums];
+  if (!fact || !fact.known) return `cannot read ${sums} on the node: ${fact && !fact.known ? fact.reason : 'not read (no SSH to the node?)'}`;
+  const value = fact.value[media.fileName];
+  if (!value) return `${sums} does not list ${media.fileName}`;
+  return { algorithm: 'sha512', value };
+}
+
+export function prepareBootMedia(ctx: DiffContext): BootPreparation {
+  const { desired, state } = ctx;
+  const out: BootPreparation = { actions: [], byVm: new Map(), blocked: new Map() };
+  const creating = desired.vms.filter((vm) => !state.vms[vm.vmid] && !state.vmReadFailures?.[vm.vmid] && bootMedia(vm).kind === 'cloud-image');
+  // An existing VM whose vendor-data snippet is gone would fail its next start: the snippet is written again.
+  const snippetMissing = desired.vms.filter((vm) => {
+    const live = state.vms[vm.vmid];
+    const volid = live ? /(?:^|,)vendor=([^,]+)/.exec(String(live.config.cicustom ?? ''))?.[1] : undefined;
+    return volid !== undefined && state.storageContent?.known === true && !state.storageContent.value.some((v) => v.volid === volid);
+  });
+  if (creating.length === 0 && snippetMissing.length === 0) return out;
+
+  const block = (vms: DesiredVm[], reason: string) => vms.forEach((vm) => out.blocked.set(vm.vmid, reason));
+  const storeId = desired.imageStorage;
+  if (!state.storages.known) {
+    ctx.unknowns.push({ what: `storage ${storeId} for cloud images`, reason: state.storages.reason });
+    block(creating, `storage ${storeId} could not be read`);
+    return out;
+  }
+  const storage = state.storages.value.find((s) => s.storage === storeId);
+  const problem = storageProblem(storeId, storage);
+  if (problem) {
+    ctx.violations.push({ ruleId: 'image.storage', message: `${problem}; VMs ${creating.map((v) => v.vmid).join(', ')} cannot be built from the cloud image`, location: 'node.imageStorage' });
+    block(creating, problem);
+    return out;
+  }
+  const store = storage!;
+  const needed = [...(creating.length > 0 ? ['import'] : []), 'snippets'].filter((c) => !store.content.includes(c));
+  if (needed.length > 0) out.actions.push(contentAction(storeId, store, needed));
+
+  const downloads = new Map<string, DraftAction>();
+  for (const vm of creating) {
+    const media = bootMedia(vm);
+    if (media.kind !== 'cloud-image') continue;
+    const checksum = checksumOf(ctx, media);
+    if (typeof checksum === 'string') {
+      ctx.violations.push({ ruleId: 'image.checksum', message: `VM ${vm.vmid} (${vm.name}): ${checksum}; the image cannot be verified, so it is not downloaded`, location: `vms[vmid=${vm.vmid}].image` });
+      out.blocked.set(vm.vmid, checksum);
+      continue;
+    }
+    const fileName = importFileName(media.fileName, checksum);
+    const volid = `${storeId}:import/${fileName}`;
+    const present = state.storageContent?.known === true && state.storageContent.value.some((v) => v.volid === volid);
+    if (!present && !downloads.has(volid)) {
+      if (store.total !== undefined && store.used !== undefined && store.total - store.used < IMAGE_ROOM_BYTES) {
+        const free = Math.round((store.total - store.used) / 1024 ** 2);
+        ctx.violations.push({ ruleId: 'image.no-room', message: `storage ${storeId} has ${free} MiB free; the cloud image for VM ${vm.vmid} needs about ${IMAGE_ROOM_BYTES / 1024 ** 3} GiB`, location: 'node.imageStorage' });
+        out.blocked.set(vm.vmid, `no room for the image on ${storeId}`);
+        continue;
+      }
+      downloads.set(volid, downloadAction(ctx, storeId, volid, fileName, media.url, checksum, state.storageContent?.known !== true));
+    }
+    const snippet = snippetAction(vm, store);
+    out.actions.push(snippet);
+    out.byVm.set(vm.vmid, {
+      media: { importFrom: volid, cloudInit: { spec: media.cloudInit, vendorVolid: `${storeId}:snippets/${vendorSnippetName(vm.vmid)}` } },
+      requires: [`image:${volid}`, `snippet:${vm.vmid}`, contentKey(storeId, 'import')],
+    });
+  }
+  out.actions.unshift(...downloads.values());
+  for (const vm of snippetMissing) out.actions.push(snippetAction(vm, store));
+  // The storage content change comes first in emission order (the order is the topological sort's tie-break).
+  out.actions.sort((a, b) => Number(b.type === 'storage.content') - Number(a.type === 'storage.content'));
+  return out;
+}
+
+function storageProblem(id: string, storage: LiveStorage | undefined): string | undefined {
+  if (!storage) return `storage ${id} (node.imageStorage) does not exist on the node`;
+  if (!FILE_STORAGES.has(storage.type) || !storage.path) return `storage ${id} (node.imageStorage) is ${storage.type}, which cannot hold image files and snippets; name a dir storage such as local`;
+  if (storage.disable) return `storage ${id} (node.imageStorage) is disabled`;
+  return undefined;
+}
+
+function contentAction(storeId: string, store: LiveStorage, needed: string[]): DraftAction {
+  const before = [...store.content].sort();
+  const after = [...new Set([...store.content, ...needed])].sort();
+  return draft({
+    id: `storage.content:${storeId}`,
+    type: 'storage.content',
+    kind: 'update',
+    channel: 'pve',
+    target: `storage/${storeId}`,
+    targetKey: 'storage',
+    changes: [change('content', before.join(','), after.join(','))],
+    params: { channel: 'pve', requests: [{ method: 'PUT', path: `/storage/${storeId}`, params: { content: after.join(',') }, async: false }] },
+    facts: { undo: `pvesm set ${storeId} --content ${before.join(',')}` },
+    provides: needed.map((c) => contentKey(storeId, c)),
+    note: `lets ${storeId} keep ${needed.join(' and ')} files (cloud images, cloud-init vendor data)`,
+  });
+}
+
+function downloadAction(ctx: DiffContext, storeId: string, volid: string, fileName: string, url: string, checksum: Checksum, unverifiedAbsence: boolean): DraftAction {
+  if (unverifiedAbsence) ctx.warnings.push({ code: 'image-presence-unknown', message: `whether ${volid} is already on the node is unknown (${ctx.state.storageContent && !ctx.state.storageContent.known ? ctx.state.storageContent.reason : 'not read'}); the download is planned and PVE skips it if the file is already there with this checksum` });
+  return draft({
+    id: `image.download:${fileName}`,
+    type: 'image.download',
+    kind: 'create',
+    channel: 'pve',
+    target: `storage/${storeId} image ${fileName}`,
+    targetKey: 'storage',
+    changes: [change(volid, null, `${url} (${checksum.algorithm} ${checksum.value.slice(0, 16)}…)`)],
+    params: {
+      channel: 'pve',
+      requests: [
+        {
+          method: 'POST',
+          path: `/nodes/${ctx.desired.node}/storage/${storeId}/download-url`,
+          params: { content: 'import', filename: fileName, url, checksum: checksum.value, 'checksum-algorithm': checksum.algorithm },
+          async: true,
+        },
+      ],
+    },
+    facts: { undo: `pvesm free ${volid}` },
+    provides: [`image:${volid}`],
+    requires: [contentKey(storeId, 'import')],
+    note: `the node downloads it and PVE checks its ${checksum.algorithm} before keeping it`,
+  });
+}
+
+function snippetAction(vm: DesiredVm, store: LiveStorage): DraftAction {
+  const name = vendorSnippetName(vm.vmid);
+  const path = `${store.path!.replace(/\/+$/, '')}/snippets/${name}`;
+  return draft({
+    id: `vm.cloudinit.vendor:${vm.vmid}`,
+    type: 'vm.cloudinit.vendor',
+    kind: 'create',
+    channel: 'host',
+    target: `vm/${vm.vmid} (${vm.name})`,
+    targetKey: `vm/${vm.vmid}`,
+    changes: [change(`${store.storage}:snippets/${name}`, null, 'cloud-init vendor data: install and start qemu-guest-agent')],
+    params: { channel: 'host', step: 'cloudinit.vendor', args: { path, content: vendorData() } },
+    facts: { vmid: vm.vmid, vmName: vm.name, undo: `rm ${path}` },
+    provides: [`snippet:${vm.vmid}`],
+    requires: [contentKey(store.storage, 'snippets')],
+  });
+}
