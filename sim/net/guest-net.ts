@@ -152,6 +152,11 @@ export function refresh(lab: SimLab, vmid: number): void {
   }
 }
 
+/** Every guest's pending DHCP clients (whoever looks at the network sees the same moment). */
+export function refreshAll(lab: SimLab): void {
+  for (const vmid of [...lab.netState.guests.keys()]) refresh(lab, vmid);
+}
+
 /** `networkctl renew IFACE`: a REQUEST to the lease's own server (dhcp.ts renewLease). False: no such interface. */
 export function renew(lab: SimLab, vmid: number, name: string): boolean {
   const net = lab.netState.guests.get(vmid);

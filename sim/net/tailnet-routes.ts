@@ -7,6 +7,7 @@
 // nothing but the home router's default route) and every firewall on the way decide (path.ts).
 import type { SimLab } from '../lab.ts';
 import { cidrHas, parseIpv4Cidr } from './ipv4.ts';
+import { refreshAll } from './guest-net.ts';
 import { probe, type ProbeResult } from './path.ts';
 import type { Packet } from './packet-filter.ts';
 
@@ -26,6 +27,7 @@ function guestOf(lab: SimLab, hostname: string): number | undefined {
 }
 
 export function tailnetReaches(lab: SimLab, address: string, proto: Packet['proto'], port?: number, now = Date.now()): TailnetReach {
+  refreshAll(lab);
   const candidates = [...lab.tailnet.devices.values()].flatMap((device) =>
     device.advertisedRoutes.filter((route) => device.enabledRoutes.includes(route) && cidrHas(route, address)).map((route) => ({ device, prefix: parseIpv4Cidr(route)?.prefix ?? 0 })),
   );

@@ -2,7 +2,7 @@
 // pve-firewall on the node; ip, ping, nc, getent hosts, networkctl and netplan in guests (the node's shell gets ping,
 // nc and getent too: it is on the LAN); the network check behind curl and apt-get everywhere.
 import type { SimLab } from '../lab.ts';
-import { netplanApply, reconfigure, refresh, renew } from './guest-net.ts';
+import { netplanApply, reconfigure, refreshAll, renew } from './guest-net.ts';
 import { pveFirewallCli } from './pve-firewall-cli.ts';
 import { guestAttachments, type HostRef } from './segments.ts';
 import { notFound, type Asker, type ToolAnswer } from './tool-answer.ts';
@@ -38,7 +38,7 @@ function netplan(lab: SimLab, vmid: number, args: string[]): ToolAnswer {
 
 export function runTool(lab: SimLab, asker: Asker, tool: string, args: string[]): ToolAnswer {
   const host: HostRef = asker.kind === 'node' ? { kind: 'node' } : { kind: 'guest', vmid: asker.vmid };
-  if (asker.kind === 'guest') refresh(lab, asker.vmid);
+  refreshAll(lab);
   const haos = asker.kind === 'guest' && lab.vms.get(asker.vmid)?.boot?.os === 'haos';
   switch (tool) {
     case 'pve-firewall':

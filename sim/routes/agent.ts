@@ -3,6 +3,7 @@
 // hook (the shell runner) and `exec-status` reports its result.
 import { fail, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
+import { refreshAll } from '../net/guest-net.ts';
 import { guestAttachments, vmNics } from '../net/segments.ts';
 import { agentAnswers } from '../boot.ts';
 import { checkNode } from './cluster.ts';
@@ -65,7 +66,11 @@ export const agentRoutes: RouteTable = {
     agentVm(ctx);
     return { result: {} };
   },
-  'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': (ctx) => ({ result: interfaces(ctx.lab, agentVm(ctx)) }),
+  'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': (ctx) => {
+    const vm = agentVm(ctx);
+    refreshAll(ctx.lab);
+    return { result: interfaces(ctx.lab, vm) };
+  },
   'GET /nodes/{node}/qemu/{vmid}/agent/get-host-name': (ctx) => ({ result: { 'host-name': agentVm(ctx).config.name ?? `vm${ctx.path.vmid}` } }),
   'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo': (ctx) => {
     const vm = agentVm(ctx);

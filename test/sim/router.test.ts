@@ -9,6 +9,7 @@ import { probe } from '../../sim/net/path.ts';
 import { nicMac, referenceRouterConfig } from '../../sim/scenario-router.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
 import { tailnetReaches } from '../../sim/net/tailnet-routes.ts';
+import { guestAttachments } from '../../sim/net/segments.ts';
 import { addressesOf as addressesFor, guest, labWithRouterVm, moveNic, rebootGuest, routerMacs } from './net-helpers.ts';
 
 let sim: RunningSim | undefined;
@@ -22,6 +23,7 @@ const addressesOf = addressesFor;
 const move = (s: RunningSim, vmid: number, bridge: string): Promise<void> => moveNic(s, vmid, bridge);
 const reboot = rebootGuest;
 const from = guest;
+const guestAttachmentsNow = (s: RunningSim, vmid: number): string[] => guestAttachments(s.lab, vmid).map((a) => `${a.ip}/${a.prefix}`);
 
 describe('the router VM before the owner’s step', () => {
   it('boots the OPNsense installer from its CD-ROM and serves nothing: a guest moved to vmbr1 gets no address', async () => {
@@ -48,6 +50,24 @@ describe('the router VM before the owner’s step', () => {
     expect(() => ownerConfiguresRouter(sim!.lab, 150, overlapping)).toThrow('interfaces[2] (IOT): 10.10.20.0/24 overlaps SERVICES (10.10.20.0/24)');
     expect(() => ownerConfiguresRouter(sim!.lab, 150, { ...config, rules: [{ interface: 'DMZ', action: 'pass' }] })).toThrow('rules[0]: no interface named DMZ');
     expect(sim.lab.netState.router).toBeUndefined();
+  });
+});
+
+describe('a guest moved before the router was ready', () => {
+  it('gets its segment address at its next DISCOVER once the router serves, or at once with networkctl reconfigure', async () => {
+    sim = await labWithRouterVm();
+    await move(sim, 300, 'vmbr1');
+    await move(sim, 100, 'vmbr1');
+    expect(addressesOf(sim, 300)).toEqual([]);
+    ownerConfiguresRouter(sim.lab, 150, referenceRouterConfig(macs(sim), { services: { [nicMac(sim.lab, 300, 'net0')]: '10.10.20.30' } }));
+    await sim.lab.boots.drain();
+    // VM 300 waits for its DHCP client's retransmission (scaled 10 s); VM 100 restarts DHCP now.
+    expect((await sim.lab.guestExec(100, ['networkctl', 'reconfigure', 'eth0'])).exitcode).toBe(0);
+    const retryAt = sim.lab.netState.guests.get(300)!.leases.get('net0')!.boundAt;
+    const reconfiguredAt = sim.lab.netState.guests.get(100)!.leases.get('net0')!.boundAt;
+    expect(retryAt).toBeGreaterThan(reconfiguredAt);
+    await expect.poll(() => guestAttachmentsNow(sim!, 300), { timeout: 5_000 }).toEqual(['10.10.20.30/24']);
+    await expect.poll(() => guestAttachmentsNow(sim!, 100), { timeout: 5_000 }).toEqual([expect.stringMatching(/^10\.10\.20\.1\d\d\/24$/)]);
   });
 });
 
