@@ -1,5 +1,7 @@
 // Fault injection (--fault): `5xx:RATE` (seeded share of requests answered 500), `timeout:PATH_GLOB` (never answered),
-// `596:PATH_GLOB` (pveproxy's "no route to the node" status), `task-fail:TYPE` (every task of that type fails).
+// `596:PATH_GLOB` (pveproxy's "no route to the node" status), `task-fail:TYPE` (every task of that type fails),
+// `router:no-routing` (OPNsense is installed and answers on its interfaces but forwards nothing between them),
+// `router:no-dhcp:BRIDGE` (no DHCP server answers on that segment, e.g. vmbr2).
 import { InputError } from '../lib/errors.ts';
 import type { Random } from './random.ts';
 
@@ -8,6 +10,7 @@ export interface Faults {
   timeouts: RegExp[];
   proxyErrors: RegExp[];
   failingTaskTypes: Set<string>;
+  network: { routerNotRouting: boolean; noDhcpOn: Set<string> };
 }
 
 /** `*` stays inside a path segment, `**` crosses segments. */
@@ -17,7 +20,7 @@ function globToRegex(glob: string): RegExp {
 }
 
 export function parseFaults(specs: string[]): Faults {
-  const faults: Faults = { errorRate: 0, timeouts: [], proxyErrors: [], failingTaskTypes: new Set() };
+  const faults: Faults = { errorRate: 0, timeouts: [], proxyErrors: [], failingTaskTypes: new Set(), network: { routerNotRouting: false, noDhcpOn: new Set() } };
   for (const spec of specs) {
     const colon = spec.indexOf(':');
     const kind = colon < 0 ? spec : spec.slice(0, colon);
@@ -29,7 +32,9 @@ export function parseFaults(specs: string[]): Faults {
     } else if (kind === 'timeout' && arg) faults.timeouts.push(globToRegex(arg));
     else if (kind === '596' && arg) faults.proxyErrors.push(globToRegex(arg));
     else if (kind === 'task-fail' && /^[a-z]+$/.test(arg)) faults.failingTaskTypes.add(arg);
-    else throw new InputError(`--fault ${spec}: expected 5xx:RATE, timeout:PATH_GLOB, 596:PATH_GLOB or task-fail:TYPE`);
+    else if (kind === 'router' && arg === 'no-routing') faults.network.routerNotRouting = true;
+    else if (kind === 'router' && /^no-dhcp:[A-Za-z][\w.-]*$/.test(arg)) faults.network.noDhcpOn.add(arg.slice('no-dhcp:'.length));
+    else throw new InputError(`--fault ${spec}: expected 5xx:RATE, timeout:PATH_GLOB, 596:PATH_GLOB, task-fail:TYPE, router:no-routing or router:no-dhcp:BRIDGE`);
   }
   return faults;
 }

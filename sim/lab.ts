@@ -7,6 +7,7 @@ import { Internet, type DiskImage } from './internet.ts';
 import { MemoryNodeFiles, type NodeFiles } from './node-files.ts';
 import { compileFirewall, FirewallDaemon } from './net/firewall-daemon.ts';
 import { hostInput } from './net/packet-filter.ts';
+import { NetState } from './net/state.ts';
 import type { ClusterFirewall, FirewallScope } from './firewall-config.ts';
 import type { Random } from './random.ts';
 import { TaskRunner } from './tasks.ts';
@@ -129,13 +130,15 @@ export class SimLab {
   nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });
   /** What runs inside guests (boot, cloud-init, the agent); the shell runner attaches the real one. */
-  guestSystem: GuestSystem = { boot: async () => undefined, agentRunning: () => false, cloudInitDone: () => false, hasCommand: () => false, forget: () => undefined };
+  guestSystem: GuestSystem = { boot: async () => undefined, agentRunning: () => false, cloudInitDone: () => false, hasCommand: () => false, forget: () => undefined, netplan: () => [], listening: () => [], sysctl: () => undefined };
   /** The node's own filesystem (snippets, import files, directory mappings); the shell runner attaches its sandbox. */
   nodeFiles: NodeFiles = new MemoryNodeFiles();
   /** The URLs the node and its guests can fetch. */
   readonly internet = new Internet();
   readonly tasks: TaskRunner;
   readonly boots: BootScheduler;
+  /** The network: the guests' stacks and leases, DHCP bindings, the owner's router, network faults (sim/net/). */
+  readonly netState = new NetState();
   /** pve-firewall: the ruleset its last update cycle loaded, replaced every (scaled) 10 s once started. */
   readonly firewall: FirewallDaemon;
   tailnet!: TailnetState;

@@ -107,6 +107,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const faults = parseFaults(opts.faults ?? []);
   const taskSeconds = opts.taskSeconds ?? DEFAULT_TASK_SECONDS;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
+  lab.netState.faults = faults.network;
   // The README's setup: a privilege-separated token of jarvis@pve holding the JarvisOps role on /.
   const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'jarvis@pve!chatops', secret: randomUUID(), privileges: 'admin' }];
   for (const token of tokens) {

@@ -5,7 +5,7 @@
 // truth. The runner attaches itself to the lab (guest exec, the guests' system, the node's files); runners made for
 // the same lab share its sandboxes.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,9 @@ import type { GuestExecResult, SimLab } from '../lab.ts';
 import { SandboxNodeFiles } from '../node-files.ts';
 import { applyQmOps, linkSharedDirectories, materialiseGuest, materialiseHost, syncTailnet, writeQmConfigs } from './materialise.ts';
 import { seedBaseSystem, seedPool, seedPveAptSources } from './seed.ts';
-import { agentActive, bootSandbox, sandboxDisk, sandboxOs } from './system.ts';
+import { agentActive, bootSandbox, netplanTexts, sandboxDisk, sandboxOs } from './system.ts';
+import { bringUp } from '../net/guest-net.ts';
+import { listening } from './listening.ts';
 import { lastInstance } from './cloud-init.ts';
 import { startOracle } from './oracle.ts';
 import { runTool } from '../net/tools.ts';
@@ -31,10 +33,13 @@ const HARMLESS_TOOLS = [
 ];
 
 /**
- * The stand-ins Home Assistant OS has (operating-system ova_defconfig: systemd, Docker, curl, busybox); no apt, no
- * dpkg, no Tailscale.
+ * The stand-ins Home Assistant OS has (operating-system ova_defconfig: systemd, Docker, curl, iproute2, busybox's
+ * ping; busybox.config has no nc); no apt, no dpkg, no Tailscale, no networkctl (NetworkManager).
  */
-const HAOS_SHIMS = ['systemctl', 'docker', 'curl', 'mount', 'umount', 'findmnt', 'getent', 'sysctl'];
+const HAOS_SHIMS = ['systemctl', 'docker', 'curl', 'mount', 'umount', 'findmnt', 'getent', 'sysctl', 'ip', 'ping'];
+
+/** Programs whose stand-in exists only once their package is installed (for qemu-ga's spawn of the binary). */
+const PACKAGE_OF: Record<string, string> = { nc: 'netcat-openbsd' };
 
 /** A runaway script in the simulator is killed after this, whatever it asked for. */
 const HARD_LIMIT_MS = 60 * 60 * 1000;
@@ -64,10 +69,13 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
   const guestsDir = join(base, 'guests');
   const hostRoot = join(base, 'host');
   const internetDir = join(base, 'internet');
-  for (const dir of [binDir, haosShims, guestsDir, hostRoot]) mkdirSync(dir, { recursive: true });
+  // OPNsense guests: nothing the simulator runs is on their PATH.
+  const emptyDir = join(base, 'no-tools');
+  for (const dir of [binDir, haosShims, guestsDir, hostRoot, emptyDir]) mkdirSync(dir, { recursive: true });
   linkHarmlessTools(binDir);
   for (const shim of ['_shim.sh', ...HAOS_SHIMS]) if (!existsSync(join(haosShims, shim))) symlinkSync(join(SHIMS_DIR, shim), join(haosShims, shim));
-  const pathOf = (os: GuestOs | undefined): string => `${os === 'haos' ? haosShims : SHIMS_DIR}:${binDir}`;
+  const pathOf = (os: GuestOs | undefined): string =>
+    os === 'opnsense' || os === 'opnsense-installer' ? emptyDir : `${os === 'haos' ? haosShims : SHIMS_DIR}:${binDir}`;
   let internetRevision = -1;
   const running = new Set<ReturnType<typeof spawn>>();
 
@@ -159,21 +167,36 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     async boot(plan) {
       const root = guestRoot(plan.vmid);
       const path = pathOf(plan.os);
-      await bootSandbox(root, plan, path, async (argv) => {
-        const result = await capture(argv, root, path);
-        return { code: result.exitcode, output: result.out + result.err };
-      });
+      await bootSandbox(
+        root,
+        plan,
+        path,
+        async (argv) => {
+          const result = await capture(argv, root, path);
+          return { code: result.exitcode, output: result.out + result.err };
+        },
+        () => bringUp(lab, plan.vmid, netplanTexts(root)),
+      );
       syncTailnet(lab, plan.vmid, root);
     },
     agentRunning: (vmid) => agentActive(guestRoot(vmid)),
     cloudInitDone: (vmid, diskId, instanceId) => sandboxDisk(guestRoot(vmid)) === diskId && lastInstance(guestRoot(vmid)) === instanceId,
     hasCommand(vmid, command) {
       const os = sandboxOs(guestRoot(vmid));
+      // A program its package ships is not on the disk until the package is installed.
+      const needs = PACKAGE_OF[basename(command)];
+      if (needs && !existsSync(join(guestRoot(vmid), '.shim', 'state', 'dpkg', needs))) return false;
       const dirs = pathOf(os).split(':');
       // /bin/sh and friends: the system's own copy of the program of that name.
       return dirs.some((dir) => existsSync(join(dir, basename(command))));
     },
     forget: (vmid) => rmSync(guestRoot(vmid), { recursive: true, force: true }),
+    netplan: (vmid) => netplanTexts(guestRoot(vmid)),
+    listening: (vmid) => listening(ensureGuest(vmid)),
+    sysctl(vmid, key) {
+      const file = join(ensureGuest(vmid), '.shim', 'state', 'sysctl', key);
+      return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+    },
   };
 
   const runner: SimShellRunner = {

@@ -40,3 +40,10 @@ shim_ask() {
   exec 3<&-
   eval "$answer"
 }
+
+# The simulated network's verdict on fetching from HOST PORT (curl, apt-get): prints `ok …`, `resolve …` or
+# `connect …` and returns 0, 6, 7 or 28 like curl. Without the simulator every fetch may go ahead.
+shim_net_check() {
+  [[ -n ${JARVIS_SIM_ORACLE:-} ]] || return 0
+  (SHIM_NAME=jarvis-net-check; shim_ask "$@")
+}
