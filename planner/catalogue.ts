@@ -165,8 +165,8 @@ const CATALOGUE: Record<ActionType, Entry> = {
   'guest.stack.scaffold': { risk: () => 'low', downtime: none, rollback: (f) => `remove the scaffolded stack ${undo(f, '')} in ${vm(f)}` },
   'guest.network.routes': {
     risk: () => 'medium',
-    downtime: () => [2, 'netplan apply re-applies the guest\'s network'],
-    rollback: (f) => `remove /etc/netplan/60-jarvis-routes.yaml in ${vm(f)} and run netplan apply`,
+    downtime: none,
+    rollback: (f) => `remove /etc/netplan/60-jarvis-routes.yaml in ${vm(f)} and ip route del ${undo(f, 'each route')}`,
   },
   'guest.packages.install': { risk: () => 'low', downtime: none, rollback: (f) => `apt-get remove ${undo(f, 'the packages')} in ${vm(f)}` },
   'vm.haos.import': {

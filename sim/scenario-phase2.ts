@@ -29,6 +29,14 @@ export async function ownerFinishesRouter(lab: SimLab): Promise<void> {
   await lab.boots.drain();
 }
 
+/** The Debian guests Jarvis checks the network from and in get netcat (apt, on the LAN, as the product's phase 2 does). */
+export async function checkersGetNetcat(lab: SimLab): Promise<void> {
+  for (const vmid of [100, 300]) {
+    const installed = await lab.guestExec(vmid, ['apt-get', 'install', '-y', '-q', 'netcat-openbsd']);
+    if (installed.exitcode !== 0) throw new Error(`phase2 scenario: netcat on VM ${vmid}: ${installed.err}`);
+  }
+}
+
 /** The reattachments, then a reboot of Home Assistant OS so that it takes its IOT address. */
 export async function moveGuestsToSegments(lab: SimLab): Promise<void> {
   await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { net0: 'virtio,bridge=vmbr1,firewall=1', tags: sortedTags(['env-lab', 'role-app-host', 'tier-services', 'owner-loic']) });
@@ -37,13 +45,21 @@ export async function moveGuestsToSegments(lab: SimLab): Promise<void> {
   await lab.boots.drain();
 }
 
-/** The reference spec's firewall.cluster, the firewall wave's alias and node options, and per-VM segmentation. */
+/** The tag Jarvis puts at the end of the comment of every firewall rule the reference spec owns (planner/firewall-owner.ts). */
+const OWNED = ' [jarvis:jarvis-homelab]';
+
+/**
+ * The reference spec's firewall.cluster, the firewall wave's alias and node options, and per-VM segmentation as the
+ * product compiles it: default deny on every managed VM's NIC, the allowed flows, each VM's own segment (but IOT to
+ * Home Assistant only 8123/1883).
+ */
 export async function segmentationFirewall(lab: SimLab): Promise<void> {
   await callInternal(lab, 'POST', '/cluster/firewall/aliases', { name: 'proxmox-host', cidr: '192.168.1.10', comment: 'the node' });
   for (const [name, comment, cidr] of [
     ['mgmt-admins', 'admin LAN', '192.168.1.0/24'],
     ['seg-services', 'SERVICES segment', '10.10.20.0/24'],
     ['seg-iot', 'IOT segment', '10.10.30.0/24'],
+    ['seg-lan', 'LAN segment (vmbr0)', '192.168.1.0/24'],
   ] as const) {
     await callInternal(lab, 'POST', '/cluster/firewall/ipset', { name, comment });
     await callInternal(lab, 'POST', `/cluster/firewall/ipset/${name}`, { cidr });
@@ -55,25 +71,36 @@ export async function segmentationFirewall(lab: SimLab): Promise<void> {
     { action: 'ACCEPT', source: '192.168.1.0/24', proto: 'tcp', dport: '8006', comment: 'admin LAN to the web UI' },
     { action: 'ACCEPT', source: '100.64.0.0/10', proto: 'tcp', dport: '22,8006', comment: 'Tailscale management' },
   ];
-  for (const [pos, rule] of rules.entries()) await callInternal(lab, 'POST', '/cluster/firewall/rules', { type: 'in', enable: '1', pos: String(pos), ...rule });
+  for (const [pos, rule] of rules.entries()) await callInternal(lab, 'POST', '/cluster/firewall/rules', { type: 'in', enable: '1', pos: String(pos), ...rule, comment: `${String(rule.comment)}${OWNED}` });
   await callInternal(lab, 'PUT', `${NODE}/firewall/options`, { enable: '1' });
-  // Home Assistant: from IOT only 8123 and 1883.
-  await callInternal(lab, 'PUT', `${NODE}/qemu/400/firewall/options`, { enable: '1', policy_in: 'DROP' });
-  const allowed: Array<[string, string]> = [['8123', 'IOT to Home Assistant'], ['1883', 'IOT to MQTT']];
-  for (const [pos, [dport, comment]] of allowed.entries()) {
-    await callInternal(lab, 'POST', `${NODE}/qemu/400/firewall/rules`, { type: 'in', action: 'ACCEPT', enable: '1', source: '+seg-iot', proto: 'tcp', dport, comment, pos: String(pos) });
-  }
-  // app-host: the admin LAN and SERVICES itself; IOT denied by the policy.
-  await callInternal(lab, 'PUT', `${NODE}/qemu/300/firewall/options`, { enable: '1', policy_in: 'DROP' });
-  const appHost: Array<[string, string]> = [['+mgmt-admins', 'admin LAN and the tailnet to app-host'], ['+seg-services', 'SERVICES to app-host']];
-  for (const [pos, [source, comment]] of appHost.entries()) {
-    await callInternal(lab, 'POST', `${NODE}/qemu/300/firewall/rules`, { type: 'in', action: 'ACCEPT', enable: '1', source, comment, pos: String(pos) });
+  const vmRules: Record<number, Params[]> = {
+    // edge-gateway: its own segment, the LAN.
+    100: [{ source: '+seg-lan', comment: 'LAN: within its own segment' }],
+    // app-host: the LAN to Plex and Grafana, and SERVICES itself; IOT denied by the policy.
+    300: [
+      { source: '+seg-lan', proto: 'tcp', dport: '32400', comment: 'LAN to Plex' },
+      { source: '+seg-lan', proto: 'tcp', dport: '3000', comment: 'LAN to Grafana' },
+      { source: '+seg-services', comment: 'SERVICES: within its own segment' },
+    ],
+    // Home Assistant: from IOT only 8123 and 1883, from the LAN 8123.
+    400: [
+      { source: '+seg-iot', proto: 'tcp', dport: '8123', comment: 'IOT to Home Assistant' },
+      { source: '+seg-iot', proto: 'tcp', dport: '1883', comment: 'IOT to MQTT' },
+      { source: '+seg-lan', proto: 'tcp', dport: '8123', comment: 'LAN to Home Assistant' },
+    ],
+  };
+  for (const [vmid, list] of Object.entries(vmRules)) {
+    for (const [pos, rule] of list.entries()) {
+      await callInternal(lab, 'POST', `${NODE}/qemu/${vmid}/firewall/rules`, { type: 'in', action: 'ACCEPT', enable: '1', pos: String(pos), ...rule, comment: `${String(rule.comment)}${OWNED}` });
+    }
+    await callInternal(lab, 'PUT', `${NODE}/qemu/${vmid}/firewall/options`, { enable: '1', policy_in: 'DROP' });
   }
   await callInternal(lab, 'PUT', '/cluster/firewall/options', { enable: '1', policy_in: 'DROP', policy_out: 'ACCEPT' });
 }
 
 /**
- * edge-gateway as the subnet router: a persistent route to both segments via the router's WAN address (netplan),
+ * edge-gateway as the subnet router: a persistent route to both segments via the router's WAN address (netplan, and
+ * `ip route replace` for now, as deploy/steps/network.ts does),
  * IP forwarding, the routes advertised, and approved in the tailnet.
  */
 export async function edgeGatewayRoutes(lab: SimLab): Promise<void> {
@@ -81,8 +108,8 @@ export async function edgeGatewayRoutes(lab: SimLab): Promise<void> {
   const netplan = `network:\n  version: 2\n  ethernets:\n    eth0:\n      routes:\n${routes}`;
   const script = [
     'mkdir -p "$JARVIS_ROOT/etc/netplan" "$JARVIS_ROOT/etc/sysctl.d"',
-    `printf '%s' '${netplan}' > "$JARVIS_ROOT/etc/netplan/90-jarvis-routes.yaml"`,
-    'netplan apply',
+    `printf '%s' '${netplan}' > "$JARVIS_ROOT/etc/netplan/60-jarvis-routes.yaml"`,
+    ...SEGMENT_ROUTES.map((to) => `ip route replace ${to} via 192.168.1.2 dev eth0`),
     'printf "net.ipv4.ip_forward = 1\\n" > "$JARVIS_ROOT/etc/sysctl.d/99-tailscale.conf"',
     'sysctl -p "$JARVIS_ROOT/etc/sysctl.d/99-tailscale.conf"',
     `tailscale set --advertise-routes=${SEGMENT_ROUTES.join(',')}`,

@@ -66,6 +66,7 @@ export function referenceRouterConfig(macs: { wan: string; services: string; iot
     rules: [
       { interface: 'WAN', action: 'pass', source: '192.168.1.0/24', destination: 'SERVICES net', description: 'LAN and the tailnet to SERVICES' },
       { interface: 'WAN', action: 'pass', protocol: 'tcp', source: '192.168.1.0/24', destination: 'IOT net', port: '8123', description: 'LAN to Home Assistant' },
+      { interface: 'WAN', action: 'pass', protocol: 'icmp', source: '192.168.1.0/24', destination: 'IOT address', description: 'Jarvis checks the router from the LAN (ping 10.10.30.1)' },
       { interface: 'SERVICES', action: 'block', source: 'SERVICES net', destination: '192.168.1.10', description: 'SERVICES must not reach Proxmox management' },
       { interface: 'SERVICES', action: 'block', source: 'SERVICES net', destination: 'IOT net', description: 'default deny between segments' },
       { interface: 'IOT', action: 'pass', protocol: 'udp', source: 'IOT net', destination: 'IOT address', port: '53', description: 'DNS' },

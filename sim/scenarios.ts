@@ -5,7 +5,7 @@ import { callInternal } from './dispatch.ts';
 import { DAY, recordNightlyRuns } from './backup-history.ts';
 import type { NetIface, SimLab } from './lab.ts';
 import { buildDebianVm, buildHaosVm, prepareImages, type ScenarioVm } from './scenario-guests.ts';
-import { addSegmentsAndRouterVm, edgeGatewayRoutes, moveGuestsToSegments, ownerFinishesRouter, segmentationFirewall } from './scenario-phase2.ts';
+import { addSegmentsAndRouterVm, checkersGetNetcat, edgeGatewayRoutes, moveGuestsToSegments, ownerFinishesRouter, segmentationFirewall } from './scenario-phase2.ts';
 import type { ScenarioName } from './scenario-names.ts';
 
 const TB = 1000 ** 4;
@@ -148,6 +148,7 @@ async function phase2(lab: SimLab): Promise<void> {
   await ownerFinishesRouter(lab);
   // The owner also installed the Mosquitto add-on (IOT → MQTT on 1883).
   (lab.guests[400]!.facts.homeAssistant as Record<string, unknown>).addons = ['core_mosquitto'];
+  await checkersGetNetcat(lab);
   await moveGuestsToSegments(lab);
   await segmentationFirewall(lab);
   await edgeGatewayRoutes(lab);

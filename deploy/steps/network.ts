@@ -3,7 +3,8 @@
 // netcat-openbsd, which the in-guest connection checks use.
 // Routes live in their own netplan file: netplan merges it into cloud-init's 50-cloud-init.yaml by interface id
 // (cloud-init names net0 `eth0`, qemu-server Cloudinit.pm nocloud network config), so the guest keeps them across
-// reboots; `netplan apply` makes systemd-networkd take them now.
+// reboots; `ip route replace` puts them in place now, without `netplan apply` reconfiguring the links (edge-gateway
+// runs Jarvis: its own address must not come and go).
 import { z } from 'zod';
 import { JARVIS_ROUTES_FILE, parseRoutesFile } from '../../infra/facts/guest.ts';
 import { OS_RELEASE, PKG_INSTALLED, REQUIRE_APT } from './os.ts';
@@ -44,12 +45,12 @@ export const networkRoutes: Step = {
   },
   async apply(shell, args, ctx) {
     const a = parseArgs('network.routes', routesArgs, args);
-    const script = buildScript({ FILE: JARVIS_ROUTES_FILE, CONTENT: routesFile(a.iface, a.routes) }, `
+    const script = buildScript({ FILE: JARVIS_ROUTES_FILE, CONTENT: routesFile(a.iface, a.routes), IFACE: a.iface, TO: a.routes.map((r) => r.to), VIA: a.routes.map((r) => r.via) }, `
 install -d -m 0755 "$R$(dirname "$FILE")"
 printf '%s' "$CONTENT" >"$R$FILE.tmp"
 chmod 0600 "$R$FILE.tmp"
 mv "$R$FILE.tmp" "$R$FILE"
-netplan apply
+for i in "\${!TO[@]}"; do ip route replace "\${TO[$i]}" via "\${VIA[$i]}" dev "$IFACE"; done
 `);
     await runScript(shell, script, { what: 'network.routes', timeoutSec: 120, ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}) });
   },
