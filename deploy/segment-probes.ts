@@ -1,10 +1,10 @@
 // Validation of phase 2 from inside the guests (through their agents): every guest that now lives on SERVICES or IOT
-// must reach its gateway and resolve a name (what must succeed), and a Debian guest of a segment the matrix keeps away
+// must reach its gateway, resolve a name and reach the internet through the router (what must succeed), and a Debian guest of a segment the matrix keeps away
 // from Proxmox management must not open a connection to the node's 22 and 8006 (what must fail: those ports do listen,
 // so a refused or silent connection is the firewall's doing, not an idle port).
 import { runNetProbe } from '../infra/facts/net-probe.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
-import { describeProbe, parseAddresses, type NetProbe } from '../lib/net-checks.ts';
+import { describeProbe, parseAddresses, parseResolved, type NetProbe } from '../lib/net-checks.ts';
 import { cidrContains } from '../lib/pve-formats.ts';
 import type { DesiredState } from '../planner/desired-state.ts';
 import { parseNet } from '../planner/pve-values.ts';
@@ -41,6 +41,9 @@ export async function segmentProbes(pve: Pick<ProxmoxApi, 'agentExec' | 'agentEx
     if (!canProbe(vm)) continue;
     await must(`reaches its gateway ${segment.gateway}`, { kind: 'ping', address: segment.gateway }, true);
     await must(`resolves ${seg.dnsCheckName}`, { kind: 'resolve', name: seg.dnsCheckName }, true);
+    const resolved = await runNetProbe(pve, vm.vmid, { kind: 'resolve', name: seg.dnsCheckName });
+    const internet = resolved.ok ? parseResolved(resolved.stdout)[0] : undefined;
+    if (internet) await must(`reaches the internet (${seg.dnsCheckName} ${internet}:80)`, { kind: 'connect', address: internet, port: 80 }, true);
     if (seg.nodeAddress && seg.blockManagementFrom.includes(segment.name)) {
       for (const port of MANAGEMENT_PORTS) await must(`cannot reach Proxmox ${seg.nodeAddress}:${port}`, { kind: 'connect', address: seg.nodeAddress, port }, false);
     }

@@ -4,10 +4,11 @@
 // Debian renews its DHCP lease with systemd-networkd (`networkctl renew`); Home Assistant OS, whose NetworkManager keeps
 // its lease across a short link flap, is rebooted. Within the confirm window it must hold an address in the segment,
 // route through the segment's gateway, reach that gateway and resolve a name, and every service that answered before
-// must answer at the new address. Otherwise the NIC goes back (the plan's revert), the guest takes its old network
+// must answer at the new address; and the guest must reach the internet through the router (a router that answers on
+// its own addresses but forwards nothing would pass every other check). Otherwise the NIC goes back (the plan's revert), the guest takes its old network
 // again, and the report says what failed. The check is always the guest's own network, never the agent ping alone.
 import { runNetProbe } from '../../infra/facts/net-probe.ts';
-import { parseAddresses, parseDefaultRoute, type NetProbe } from '../../lib/net-checks.ts';
+import { parseAddresses, parseDefaultRoute, parseResolved, type NetProbe } from '../../lib/net-checks.ts';
 import { cidrContains } from '../../lib/pve-formats.ts';
 import type { MoveCheck, PlanAction } from '../../planner/plan.ts';
 import { awaitAgent } from './agent-wait.ts';
@@ -62,9 +63,15 @@ async function newNetworkProblems(run: ActionRun, check: MoveCheck, listening: n
   const route = await probe(run, check.vmid, { kind: 'default-route' });
   const gateway = route.ok ? parseDefaultRoute(route.stdout)?.gateway : undefined;
   if (gateway !== check.to.gateway) problems.push(route.ok ? `its default route is ${gateway ? `via ${gateway}` : 'missing'}, not via ${check.to.gateway}` : route.detail);
-  for (const p of [{ kind: 'ping', address: check.to.gateway } as const, { kind: 'resolve', name: check.to.dnsName } as const]) {
-    const result = await probe(run, check.vmid, p);
-    if (!result.ok) problems.push(result.detail);
+  const ping = await probe(run, check.vmid, { kind: 'ping', address: check.to.gateway });
+  if (!ping.ok) problems.push(ping.detail);
+  const resolved = await probe(run, check.vmid, { kind: 'resolve', name: check.to.dnsName });
+  if (!resolved.ok) problems.push(resolved.detail);
+  // The router answering on its own addresses is not enough: it must forward (and NAT) to the internet too.
+  const internet = resolved.ok ? parseResolved(resolved.stdout)[0] : undefined;
+  if (internet) {
+    const out = await probe(run, check.vmid, check.os === 'haos' ? { kind: 'ping', address: internet } : { kind: 'connect', address: internet, port: 80 });
+    if (!out.ok) problems.push(`it does not reach the internet through the router (${check.to.dnsName}): ${out.detail}`);
   }
   for (const service of (await answering(run, check, held.address)).filter((s) => listening.includes(s.port) && !s.ok)) problems.push(service.detail);
   return { problems, address: held.address };
@@ -110,7 +117,7 @@ export async function executeMove(run: ActionRun, params: PveParams, check: Move
   const services = baseline.listening.length ? `; ${baseline.listening.join(', ')} answer there` : '';
   const unchecked = check.services.filter((s) => !baseline.listening.includes(s.port)).map((s) => s.port);
   const note = unchecked.length ? `; not answering before the move, so not held against it: ${unchecked.join(', ')}` : '';
-  const detail = `${sent} request(s) sent; VM ${check.vmid} is on ${check.to.segment} with ${last.address}, reaches ${check.to.gateway} and resolves ${check.to.dnsName}${services}${note}`;
+  const detail = `${sent} request(s) sent; VM ${check.vmid} is on ${check.to.segment} with ${last.address}, reaches ${check.to.gateway}, resolves ${check.to.dnsName} and reaches it through the router${services}${note}`;
   run.outcome('confirm', 'done', detail);
   return { detail };
 }

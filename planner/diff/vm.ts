@@ -373,7 +373,7 @@ function diffNics(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFac
           params: { channel: 'pve', requests: [] },
           facts: { ...base, undo: `${slot} bridge=${props.bridge ?? '?'}` },
           requires: [`bridge-active:${nic.bridge}`, ...move.requires],
-          ...(move.moveCheck ? { note: `checked from inside: an address in ${move.moveCheck.to.cidr}, gateway ${move.moveCheck.to.gateway}, DNS${move.moveCheck.services.length ? `, ${move.moveCheck.services.map((s) => `${s.port} (${s.what})`).join(', ')}` : ''}; moved back unless all pass within the confirm window (${ctx.desired.guards.confirmWindowSeconds} s)` } : {}),
+          ...(move.moveCheck ? { note: `checked from inside: an address in ${move.moveCheck.to.cidr}, gateway ${move.moveCheck.to.gateway}, DNS, the internet${move.moveCheck.services.length ? `, ${move.moveCheck.services.map((s) => `${s.port} (${s.what})`).join(', ')}` : ''}; moved back unless all pass within the confirm window (${ctx.desired.guards.confirmWindowSeconds} s)` } : {}),
         }),
         { [slot]: value },
       );
