@@ -43,7 +43,8 @@ export async function validate(ctx: ApplyContext, plan: Plan, report: ApplyRepor
       entry.achieved = !waiting.some((w) => w.actionId === action.id);
       continue;
     }
-    const left = [...validation.remaining, ...blocked].some((r) => r.actionId === action.id || r.targetKey === action.targetKey);
+    // Blocked work counts against its own action only: the rest of its target may well be done.
+    const left = validation.remaining.some((r) => r.actionId === action.id || r.targetKey === action.targetKey) || blocked.some((b) => b.actionId === action.id);
     const probesFail = validation.probes.some((probe) => probe.targetKey === action.targetKey && !probe.ok);
     entry.achieved = !left && !probesFail;
   }

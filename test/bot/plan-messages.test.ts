@@ -82,8 +82,13 @@ describe('a phase-2 plan in chat', () => {
       'IN ACCEPT 192.168.1.0/24 → any tcp/22 "admin LAN to SSH"',
       'IN ACCEPT 192.168.1.0/24 → any tcp/8006 "admin LAN to the web UI"',
       'IN ACCEPT 100.64.0.0/10 → any tcp/22,8006 "Tailscale management"',
+      'IN ACCEPT +seg-lan → any any protocol "LAN: within its own segment"',
+      'IN ACCEPT +seg-lan → any tcp/32400 "LAN to Plex"',
+      'IN ACCEPT +seg-lan → any tcp/3000 "LAN to Grafana"',
+      'IN ACCEPT +seg-services → any any protocol "SERVICES: within its own segment"',
       'IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"',
       'IN ACCEPT +seg-iot → any tcp/1883 "IOT to MQTT"',
+      'IN ACCEPT +seg-lan → any tcp/8123 "LAN to Home Assistant"',
     ];
     const discord = renderDiscord(reply);
     const slack = renderSlack(reply);

@@ -143,7 +143,9 @@ describe('scenarios', () => {
       [4, 'ACCEPT', '100.64.0.0/10'],
     ]);
     const ipsets: Array<{ name: string }> = await get('/cluster/firewall/ipset');
-    expect(ipsets.map((s) => s.name)).toEqual(['mgmt-admins', 'seg-services', 'seg-iot']);
+    expect(ipsets.map((s) => s.name)).toEqual(['mgmt-admins', 'seg-services', 'seg-iot', 'seg-lan']);
+    // Every rule the reference spec wrote carries its owner (planner/firewall-owner.ts).
+    expect(rules.every((r) => r.comment.endsWith(' [jarvis:jarvis-homelab]'))).toBe(true);
     expect(await get('/cluster/firewall/aliases')).toEqual([expect.objectContaining({ name: 'proxmox-host', cidr: '192.168.1.10' })]);
     const edge = [...sim!.lab.tailnet.devices.values()].find((d) => d.hostname === 'edge-gateway')!;
     expect(edge.enabledRoutes).toEqual(['10.10.20.0/24', '10.10.30.0/24']);
