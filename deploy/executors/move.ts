@@ -77,6 +77,17 @@ async function newNetworkProblems(run: ActionRun, check: MoveCheck, listening: n
   return { problems, address: held.address };
 }
 
+/** The journaled baseline of a resumed run; an unreadable one holds no service against the move (said in its detail). */
+function readBaseline(detail: string): { address?: string; listening: number[] } {
+  try {
+    const value = JSON.parse(detail) as { address?: unknown; listening?: unknown };
+    const listening = Array.isArray(value.listening) ? value.listening.filter((p): p is number => typeof p === 'number') : [];
+    return { ...(typeof value.address === 'string' ? { address: value.address } : {}), listening };
+  } catch {
+    return { listening: [] };
+  }
+}
+
 export async function executeMove(run: ActionRun, params: PveParams, check: MoveCheck): Promise<ExecutorResult> {
   const { ctx } = run;
   const status = await ctx.pve.vmStatus(check.vmid);
@@ -87,7 +98,7 @@ export async function executeMove(run: ActionRun, params: PveParams, check: Move
   // What the guest had before the move, kept in the journal for a resumed run.
   const before = run.previous.get('before');
   let baseline: { address?: string; listening: number[] };
-  if (before?.phase === 'done') baseline = JSON.parse(before.detail) as typeof baseline;
+  if (before?.phase === 'done') baseline = readBaseline(before.detail);
   else {
     run.intent('before', { vmid: check.vmid });
     const held = await addressIn(run, check.vmid, check.from.cidr);
