@@ -32,6 +32,8 @@ export interface Lab {
   describe: string;
   /** The in-process simulator, when this lab is simulated (tests and the demo reach into it). */
   sim?: import('../sim/server.ts').RunningSim;
+  /** The site file of a simulated node, which its plans read instead of the specs' own (sim/site.yaml). */
+  site?: string;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function openSimLab(options: SimLabOptions): Promise<Lab> {
     firewallCycleMs: sim.lab.firewall.cycleSeconds() * 1000,
     describe: `simulated lab (scenario ${options.scenario})`,
     sim,
+    site: sim.siteFile,
     close: async () => {
       await hostShell.close();
       await tailnet.close();

@@ -13,24 +13,25 @@ import type { StatusReport } from '../monitor/types.ts';
 import { historyHours } from '../monitor/watch.ts';
 import { loadSpec } from '../planner/spec/load.ts';
 import { known } from '../planner/state.ts';
-import { PHASE_SPECS } from './planning.ts';
+import { defaultSpecFor, specPlace } from './planning.ts';
 
 /** The guests the managed spec names (the drift watch's phase, phase0 when off); undefined when it cannot be read. */
-async function managedVmids(config: JarvisConfig, cwd: string): Promise<number[] | undefined> {
+async function managedVmids(config: JarvisConfig, cwd: string, site: string | undefined): Promise<number[] | undefined> {
   const phase = config.drift.phase === 'off' ? 'phase0' : config.drift.phase;
-  const path = config.drift.spec ?? PHASE_SPECS[phase];
+  const place = specPlace(config, { site });
+  const path = config.drift.spec ?? defaultSpecFor(phase, place.specsDir);
   try {
-    const loaded = await loadSpec(isAbsolute(path) ? path : join(cwd, path), { cwd });
+    const loaded = await loadSpec(isAbsolute(path) ? path : join(cwd, path), { cwd, ...(place.site ? { site: place.site } : {}) });
     return loaded.spec.vms.map((vm) => vm.vmid);
   } catch {
     return undefined; // status still answers; guests a backup job selects are listed then
   }
 }
 
-export async function labStatus(input: { ports: MonitorPorts; config: JarvisConfig; dataDir: string; cwd: string; now?: number }): Promise<StatusReport> {
+export async function labStatus(input: { ports: MonitorPorts; config: JarvisConfig; dataDir: string; cwd: string; now?: number; site?: string }): Promise<StatusReport> {
   const now = input.now ?? Date.now();
   const { config, dataDir } = input;
-  const [collected, managed] = await Promise.all([collect(input.ports, { now, historyHours: historyHours(config.alerts) }), managedVmids(config, input.cwd)]);
+  const [collected, managed] = await Promise.all([collect(input.ports, { now, historyHours: historyHours(config.alerts) }), managedVmids(config, input.cwd, input.site)]);
   const gates = readGates(dataDir, now, config.approvalTtlMinutes);
   const { drift, watchers } = readWatchState(dataDir, now);
   return buildStatus(collected, {

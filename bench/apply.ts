@@ -17,11 +17,12 @@ import { FACT_READERS } from '../infra/facts/readers.ts';
 import { createProxmoxClient } from '../infra/proxmox/client.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import { Secret, registerSecret } from '../lib/secret.ts';
-import { buildPlan, fingerprintTargets, phaseNumberOf, recheckPlan, scanLab, type ScanPorts } from '../planner/index.ts';
+import { buildPlan, phaseNumberOf, readTargets, recheckPlan, scanLab, type ScanPorts } from '../planner/index.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
 import { loadSpec } from '../planner/spec/load.ts';
 import { bootDelaySeconds } from '../sim/guest-runtime.ts';
 import { startSim } from '../sim/server.ts';
+import { SIM_SITE_FILE } from '../sim/server.ts';
 
 export interface ApplyBenchResult {
   /** Median wall time from applyPlan's start to its last action's end. */
@@ -109,7 +110,7 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
   const pve = createProxmoxClient({ url: sim.url, node: sim.node, tokenId: sim.tokenId, tokenSecret: registerSecret(new Secret(sim.tokenSecret)), fingerprint: sim.fingerprint });
   const hostShell = simHostShell(sim);
   try {
-    const loaded = await loadSpec(SPEC);
+    const loaded = await loadSpec(SPEC, { site: SIM_SITE_FILE });
     const { spec, source } = loaded;
     const ports: ScanPorts = { pve, hostShell, facts: FACT_READERS };
     const state = await scanLab(ports, spec, phaseNumberOf('phase0', spec));
@@ -130,7 +131,7 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
       steps: benchSteps(stepMs),
       stepSecrets: noSecrets,
       journal,
-      fingerprint: (keys) => fingerprintTargets(ports, keys, spec),
+      fingerprint: (keys) => readTargets(ports, keys, spec),
       validate: async () => ({ remaining: [], probes: [] }),
       // Phase 0 changes no firewall: the guardrails need no live read.
       guardrails: async () => recheckPlan({ plan, spec: loaded }),

@@ -15,6 +15,7 @@ import type { Spec } from '../planner/spec/schema.ts';
 import { known, unknown, type LiveState, type LiveVm } from '../planner/state.ts';
 import { startSim, type SimOptions } from '../sim/server.ts';
 import { simHostShell } from '../app/sim-shells.ts';
+import { SIM_SITE_FILE } from '../sim/server.ts';
 
 export interface PlanBenchResult {
   /** Scan + plan as `jarvis plan phase2 --sim phase1` does it: inventory, guest probes and host probe in parallel. */
@@ -128,7 +129,7 @@ function syntheticLab(base: Spec, count: number): { spec: Spec; state: LiveState
 }
 
 export async function benchPlan(runs = 5): Promise<PlanBenchResult> {
-  const { spec, source } = await loadSpec(specUrl);
+  const { spec, source } = await loadSpec(specUrl, { site: SIM_SITE_FILE });
   const phase2 = [];
   const apiOnly = [];
   for (let i = 0; i < runs; i++) {

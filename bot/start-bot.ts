@@ -6,6 +6,7 @@ import type { JarvisConfig } from '../lib/config.ts';
 import { InputError } from '../lib/errors.ts';
 import { parseListenAddress } from '../lib/addresses.ts';
 import type { CommandDeps } from '../commands/context.ts';
+import { resumeInterruptedApplies } from '../commands/apply-flow.ts';
 import { createDispatcher, type Dispatcher } from '../commands/dispatcher.ts';
 import type { Reply } from '../commands/reply.ts';
 import type { JarvisServices } from '../commands/services.ts';
@@ -20,6 +21,8 @@ export interface ChatBot {
   approvals: Approvals;
   /** `discord`, `slack`: the adapters that started. */
   adapters: string[];
+  /** Plans whose apply a previous run left half-done, resumed from the journal now (commands/apply-flow.ts). */
+  resumed: string[];
   /** Posts to every configured alert channel (the watchers call this). */
   alert(reply: Reply): Promise<void>;
   stop(): Promise<void>;
@@ -62,7 +65,8 @@ export async function startChatBot(options: ChatBotOptions): Promise<ChatBot> {
     await Promise.all(alertSinks.map((sink) => sink(reply)));
   };
   const work = createWorkQueue((label, error) => log('error', `${label} failed`, { error: error instanceof Error ? error.message : String(error) }));
-  const dispatcher = createDispatcher({ services: options.services, approvals, alerts: alert, work, log });
+  const deps = { services: options.services, approvals, alerts: alert, work, log };
+  const dispatcher = createDispatcher(deps);
   const stops: Array<() => Promise<void>> = [];
   const adapters: string[] = [];
   try {
@@ -98,10 +102,13 @@ export async function startChatBot(options: ChatBotOptions): Promise<ChatBot> {
     approvals.close();
     throw error;
   }
+  // Only once the alert channels are there: the resumed applies report in them.
+  const resumed = resumeInterruptedApplies(deps);
   return {
     dispatcher,
     approvals,
     adapters,
+    resumed,
     alert,
     async stop() {
       // Running applies finish first, so their progress and outcome still reach the channel.

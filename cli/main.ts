@@ -9,15 +9,18 @@ import { processIo, type CliIo } from './io.ts';
 type Loader = () => Promise<{ command: CliCommand }>;
 
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  bootstrap: { summary: 'from a bare Proxmox node to Jarvis in chat (phase 0, then Jarvis on VM 100)', load: () => import('./commands/bootstrap.ts') },
   check: { summary: 'validate specs (schema + guardrails)', load: () => import('./commands/check.ts') },
   plan: { summary: 'scan the lab and write a plan for a phase', load: () => import('./commands/plan.ts') },
   apply: { summary: 'apply a saved plan', load: () => import('./commands/apply.ts') },
+  rollback: { summary: 'plan the rollback of a VM to a snapshot (Jarvis\'s own VM only from here)', load: () => import('./commands/rollback.ts') },
   status: { summary: 'lab snapshot, headline first', load: () => import('./commands/status.ts') },
   watch: { summary: 'run the alert watchers', load: () => import('./commands/watch.ts') },
   bot: { summary: 'run the chat bot with the configured adapters', load: () => import('./commands/bot.ts') },
   demo: { summary: 'console chat + simulated lab (what `npm start` runs)', load: () => import('./commands/demo.ts') },
   sim: { summary: 'serve the simulated Proxmox node on loopback', load: () => import('./commands/sim.ts') },
   doctor: { summary: 'check configuration and reachability', load: () => import('./commands/doctor.ts') },
+  'register-discord': { summary: 'register the /jarvis command in the Discord guild', load: () => import('./commands/register-discord.ts') },
 };
 
 /** The subcommands, in the order `jarvis --help` lists them. */

@@ -1,10 +1,10 @@
 // From a decision to an answer, and from an approved plan to a running apply with progress edited in place.
 // Shared by the typed commands (approve/confirm/apply) and by reactions and button clicks on every platform.
 import type { Decision } from './approvals/state-machine.ts';
-import type { CommandContext, MessageRef } from './context.ts';
+import type { CommandContext, CommandDeps, MessageRef } from './context.ts';
 import { criticalWarnings } from './plan-details.ts';
 import { errorReply, reply, type Reply } from './reply.ts';
-import type { ApplyProgress, ApplyReport } from './services.ts';
+import type { ApplyProgress, ApplyReport, Requester } from './services.ts';
 
 /**
  * The answer to a decision, or undefined when nothing should be said (ignored events; a double click or a replayed
@@ -84,9 +84,37 @@ export function queueApply(planId: string, ctx: CommandContext): void {
       deps.log('error', 'apply threw', { planId, requestId: ctx.requestId, error: error instanceof Error ? error.message : String(error) });
       report = { outcome: 'failed', planId, message: `apply stopped unexpectedly (request ${ctx.requestId})`, completed: [], validated: false };
     }
-    deps.approvals.finishApply(planId, report.outcome === 'applied' ? 'applied' : 'failed');
+    deps.approvals.finishApply(planId, report.outcome === 'applied' || report.outcome === 'not-started' ? report.outcome : 'failed');
     await progress.close(report);
   }));
+}
+
+/**
+ * At start-up: the applies a previous run of Jarvis left half-done (Jarvis's own VM rebooted under it, as the plan
+ * said it would) go on from their journal, with the approvals they started with. What happens is said in the alert
+ * channels, since the message the apply was reporting in belongs to the process that stopped.
+ */
+export function resumeInterruptedApplies(deps: CommandDeps): string[] {
+  const interrupted = deps.approvals.interruptedApplies();
+  for (const apply of interrupted) {
+    deps.work.enqueue(`resuming plan ${apply.planId}`, async () => {
+      const [platform, ...rest] = apply.requestedBy.split(':');
+      const requester: Requester = { platform: (platform as Requester['platform']) ?? 'console', id: rest.join(':'), displayName: apply.requestedBy };
+      await deps.alerts(reply('info', `Resuming plan ${apply.planId}`, [{ lines: ['Jarvis restarted while applying it; the apply goes on from its journal (finished actions are skipped).'] }], '/jarvis status'));
+      let report: ApplyReport;
+      try {
+        report = await deps.services.apply(apply.planId, { approvals: apply.approvals, approvedPlan: apply.plan, requester, onProgress: () => undefined });
+      } catch (error) {
+        deps.log('error', 'resumed apply threw', { planId: apply.planId, error: error instanceof Error ? error.message : String(error) });
+        report = { outcome: 'failed', planId: apply.planId, message: 'the resumed apply stopped unexpectedly', completed: [], validated: false };
+      }
+      deps.approvals.finishApply(apply.planId, report.outcome === 'applied' || report.outcome === 'not-started' ? report.outcome : 'failed');
+      const ok = report.outcome === 'applied' && report.validated;
+      const lines = [report.message, ...(report.failed ? [`Failed at ${report.failed.actionId}: ${report.failed.error}`] : [])];
+      await deps.alerts(ok ? reply('ok', `Resumed plan ${apply.planId}: applied and validated`, [{ lines }], '/jarvis status') : errorReply(`Resumed plan ${apply.planId}: ${report.outcome}`, lines, '/jarvis history'));
+    });
+  }
+  return interrupted.map((apply) => apply.planId);
 }
 
 /** One message per apply, edited as actions start and end; edits are coalesced and kept in order. */
@@ -127,14 +155,23 @@ class ProgressMessage {
     for (const step of owner) lines.push(`⏸️ waiting for the owner — ${step.step}:`, ...step.instructions.map((i) => `  • ${i}`));
     if (report.failed) lines.push(`Failed at ${report.failed.actionId}: ${report.failed.error}`);
     for (const hint of report.rollbackHints ?? []) lines.push(`↩ ${hint}`);
-    const final: Reply = {
-      ...this.#render(
-        ok ? (!report.validated ? 'Applied, not validated' : owner.length > 0 ? 'Applied and validated — waiting for the owner' : 'Applied and validated') : report.outcome === 'refused' ? 'Apply refused' : 'Apply failed',
-        // Jarvis's part is done either way; the manual steps are listed in the reply.
-        ok && report.validated ? 'ok' : 'error',
-      ),
-      next: ok ? '/jarvis status' : report.outcome === 'refused' ? '/jarvis plan <phase>' : '/jarvis history',
+    const titles: Record<ApplyReport['outcome'], string> = {
+      applied: !report.validated ? 'Applied, not validated' : owner.length > 0 ? 'Applied and validated — waiting for the owner' : 'Applied and validated',
+      refused: 'Apply refused',
+      'not-started': 'Apply not started',
+      failed: 'Apply failed',
     };
+    const nextCommands: Record<ApplyReport['outcome'], string> = {
+      applied: '/jarvis status',
+      refused: '/jarvis plan <phase>',
+      // Nothing was written and the plan is approved again: the same apply is the retry.
+      'not-started': `/jarvis apply ${this.planId}`,
+      failed: '/jarvis history',
+    };
+    const title = titles[report.outcome];
+    const next = nextCommands[report.outcome];
+    // Jarvis's part is done either way when applied; the manual steps are listed in the reply.
+    const final: Reply = { ...this.#render(title, ok && report.validated ? 'ok' : 'error'), next };
     final.sections.push({ lines });
     if (this.#ref) await this.ctx.conversation.edit(this.#ref, final);
     else await this.ctx.conversation.post(final);

@@ -73,8 +73,11 @@ export interface ApplyProgress {
 }
 
 export interface ApplyReport {
-  /** applied: all actions ran and validation re-planned to nothing; failed: stopped (journal has where). */
-  outcome: 'applied' | 'failed' | 'refused';
+  /**
+   * applied: all actions ran and validation re-planned to nothing; failed: stopped (journal has where); not-started:
+   * a target could not be read before the first write, nothing changed and the plan stays approved for another try.
+   */
+  outcome: 'applied' | 'failed' | 'refused' | 'not-started';
   planId: string;
   message: string;
   completed: string[];
@@ -152,7 +155,7 @@ export interface HistoryEntry {
    * pending: awaits a decision (within the approval TTL); superseded: replaced by a newer plan; no-change: nothing
    * to do; drift: made by /jarvis drift to show differences, never offered for approval.
    */
-  outcome: 'pending' | 'applying' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
+  outcome: 'pending' | 'applying' | 'not-started' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
   summary: string;
 }
 

@@ -3,7 +3,8 @@
 // owner (a NIC move behind the router gate) are blocked, not Jarvis's unfinished work: the apply waits for the owner.
 import { JarvisError } from '../lib/errors.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
-import type { ActionReport, ApplyContext, ApplyReport } from './types.ts';
+import type { ActionReport, ApplyContext, ApplyReport, ValidationReport } from './types.ts';
+import { validateRereading } from './validate.ts';
 
 /** The manual step not done yet that `action` (transitively) depends on, as `<id> (<target>)`. */
 export function waitingCause(plan: Plan, reports: ReadonlyMap<string, ActionReport>, action: PlanAction): string | undefined {
@@ -22,9 +23,9 @@ export function waitingCause(plan: Plan, reports: ReadonlyMap<string, ActionRepo
 }
 
 export async function validate(ctx: ApplyContext, plan: Plan, report: ApplyReport): Promise<void> {
-  let validation;
+  let validation: ValidationReport;
   try {
-    validation = await ctx.validate();
+    validation = await validateRereading(ctx.validate, ctx.sleep);
   } catch (error) {
     const detail = `validation could not re-scan the lab: ${error instanceof Error ? error.message : String(error)}`;
     ctx.onProgress({ type: 'validation', ok: false, detail });

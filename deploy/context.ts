@@ -5,8 +5,9 @@ import { FACT_READERS } from '../infra/facts/readers.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
 import type { TailnetApi } from '../infra/tailscale/api.ts';
+import { isAbsolute, join } from 'node:path';
 import { EXIT, JarvisError } from '../lib/errors.ts';
-import { changesFirewall, fingerprintTargets, phaseNumberOf, readLiveFirewall, recheckPlan, resolvePhase, type ScanPorts } from '../planner/index.ts';
+import { changesFirewall, phaseNumberOf, readLiveFirewall, readTargets, recheckPlan, resolvePhase, type ScanPorts } from '../planner/index.ts';
 import type { Plan } from '../planner/plan.ts';
 import { loadSpec, type LoadedSpec } from '../planner/spec/load.ts';
 import type { Journal } from './journal.ts';
@@ -49,8 +50,8 @@ export interface ApplyWiring {
 }
 
 /** The spec a plan was made from, unchanged: a changed spec means a new plan (exit 1, refused). */
-export async function loadPlanSpec(plan: Plan, cwd: string): Promise<LoadedSpec> {
-  const loaded = await loadSpec(plan.spec.path, { cwd });
+export async function loadPlanSpec(plan: Plan, cwd: string, site?: string): Promise<LoadedSpec> {
+  const loaded = await loadSpec(isAbsolute(plan.spec.path) ? plan.spec.path : join(cwd, plan.spec.path), { cwd, ...(site ? { site } : {}) });
   if (loaded.source.sha256 !== plan.spec.sha256) {
     throw new JarvisError(
       'spec-changed',
@@ -78,7 +79,7 @@ export function createApplyContext(wiring: ApplyWiring): ApplyContext {
     steps: getStep,
     stepSecrets: secretsFromEnv(wiring.env),
     journal: wiring.journal,
-    fingerprint: (keys) => fingerprintTargets(scanPorts, keys, spec),
+    fingerprint: (keys) => readTargets(scanPorts, keys, spec),
     validate: makeValidator({ plan, spec, scanPorts, pve: lab.pve, now: Date.now }),
     guardrails: async () => {
       if (!changesFirewall(plan)) return recheckPlan({ plan, spec: wiring.spec });

@@ -112,7 +112,9 @@ async function dryRun(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> {
   const records = new Map(ctx.journal.actionRecords(plan.planHash).map((record) => [record.actionId, record]));
   let stale: Refusal | undefined;
   try {
-    stale = await checkStale(plan, records, ctx.fingerprint);
+    const check = await checkStale(plan, records, ctx.fingerprint, { sleep: ctx.sleep });
+    if (check?.code === 'unreadable') ctx.onProgress({ type: 'warning', message: `could not check staleness: ${check.message}` });
+    else stale = check;
   } catch (error) {
     ctx.onProgress({ type: 'warning', message: `could not check staleness: ${error instanceof Error ? error.message : String(error)}` });
   }
@@ -144,7 +146,7 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
       message: `action ${reverted.actionId} of this plan was reverted (${reverted.detail}); applying the same plan again would do it again: fix the cause and make a new plan`,
     });
   }
-  const stale = await checkStale(plan, records, ctx.fingerprint);
+  const stale = await checkStale(plan, records, ctx.fingerprint, { sleep: ctx.sleep });
   if (stale) return refused(plan, ctx, stale);
   const broken = await recheckGuardrails(plan, ctx);
   if (broken) return refused(plan, ctx, broken);
@@ -348,7 +350,7 @@ class Scheduler {
     const keys = new Set([action.targetKey]);
     for (const other of this.plan.actions) if (other.dependsOn.includes(action.id)) keys.add(other.targetKey);
     try {
-      const live = await this.ctx.fingerprint([...keys]);
+      const live = (await this.ctx.fingerprint([...keys])).fingerprints;
       return Object.fromEntries([...keys].map((key) => [key, live[key] ?? null]));
     } catch {
       return undefined;

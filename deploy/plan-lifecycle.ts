@@ -4,7 +4,7 @@
 // that counted are listed (a stranger's refused ✅ is not an approval; a rejected plan shows none).
 import type { AuditEntry } from './audit.ts';
 
-export type PlanOutcome = 'pending' | 'applying' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
+export type PlanOutcome = 'pending' | 'applying' | 'not-started' | 'applied' | 'waiting-for-owner' | 'failed' | 'refused' | 'rejected' | 'expired' | 'superseded' | 'no-change' | 'drift';
 
 export interface PlanLifecycle {
   planId: string;
@@ -54,7 +54,8 @@ export function planLifecycles(entries: readonly AuditEntry[], options: { now: n
         break;
       }
       case 'apply.refused':
-        plan.outcome = 'refused';
+        // The lab could not be read: nothing was changed and the plan may be applied again (deploy/engine.ts).
+        plan.outcome = data.code === 'unreadable' ? 'not-started' : 'refused';
         break;
       case 'apply.started':
         plan.outcome = 'applying';

@@ -41,7 +41,9 @@ export function renderEvent(event: ApplyEvent): string {
 
 export function renderReport(report: ApplyReport): string {
   const lines: string[] = [];
-  if (report.status === 'refused' && report.refusal) {
+  if (report.refusal?.code === 'unreadable') {
+    lines.push(`Not applied: ${report.refusal.message}`);
+  } else if (report.status === 'refused' && report.refusal) {
     lines.push(`Refused: ${report.refusal.message}`);
     for (const moved of report.refusal.moved ?? []) {
       lines.push(`  moved: ${moved.targetKey} (for ${moved.actions.join(', ')}): planned ${moved.planned ?? 'absent'}, now ${moved.now ?? 'absent'}`);

@@ -1,5 +1,6 @@
 // The apply engine's contract with its callers (CLI, chat) and with the ports it drives. Everything the engine touches
 // is passed in, so tests can run it against an in-memory Proxmox and the CLI against the real client.
+import type { TargetReading } from '../planner/index.ts';
 import type { PlanViolation, PveRequest } from '../planner/plan.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
@@ -47,6 +48,8 @@ export interface ValidationProbe {
   targetKey?: string;
   ok: boolean;
   detail: string;
+  /** It failed because a read failed or went unanswered (a 5xx, a guest agent that did not answer): worth re-reading. */
+  unreadable?: boolean;
 }
 
 /** Re-scan after apply: what the planner would still do for the same spec, and the health probes. */
@@ -70,8 +73,8 @@ export interface ApplyContext {
   /** Passed to every step's apply (auth keys by reference). */
   stepSecrets: SecretSource;
   journal: Journal;
-  /** Current fingerprints of the given targets (the planner's fingerprintTargets). */
-  fingerprint: (targetKeys: string[]) => Promise<Record<string, string>>;
+  /** Current fingerprints of the given targets and which could not be read (the planner's readTargets). */
+  fingerprint: (targetKeys: string[]) => Promise<TargetReading>;
   validate: () => Promise<ValidationReport>;
   /**
    * The plan guardrails run again on the plan's spec and the live lab (planner/recheck.ts), right before the first
@@ -103,6 +106,7 @@ export interface ApplyContext {
   /** Independent actions run side by side up to this bound (default 3). */
   concurrency?: number;
   now: () => number;
+  /** Pauses between attempts (management probes, tailnet retries, re-reads of targets); real timers when absent. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -136,6 +140,8 @@ export interface Refusal {
   message: string;
   /** For `stale`: each target whose fingerprint moved since the plan. */
   moved?: Array<{ targetKey: string; planned: string | null; now: string | null; /** The plan's actions on it that would have run. */ actions: string[] }>;
+  /** For `unreadable`: each target that could not be read after a few attempts, with the last cause. */
+  unreadable?: Array<{ targetKey: string; reason: string }>;
 }
 
 export type ActionOutcome = 'done' | 'already-done' | 'waiting' | 'failed' | 'reverted' | 'refused' | 'not-run';

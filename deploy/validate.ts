@@ -70,7 +70,7 @@ async function healthProbes(input: ValidatorInput, state: LiveState, ownerInstal
         await input.pve.agentPing(vmid);
         probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: true, detail: 'answers' });
       } catch (error) {
-        probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: false, detail: error instanceof Error ? error.message : String(error) });
+        probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: false, detail: error instanceof Error ? error.message : String(error), unreadable: true });
       }
     }),
   );
@@ -175,9 +175,27 @@ export function makeValidator(input: ValidatorInput): () => Promise<ValidationRe
     const unverified: ValidationReport['unverified'] = [];
     for (const unknown of again.unknowns) {
       const key = unknownTarget(unknown.what);
-      if (key && touched.has(key)) probes.push({ name: `read ${unknown.what}`, targetKey: key, ok: false, detail: `not verified: ${unknown.reason}` });
+      if (key && touched.has(key)) probes.push({ name: `read ${unknown.what}`, targetKey: key, ok: false, detail: `not verified: ${unknown.reason}`, unreadable: true });
       else unverified.push(unknown);
     }
     return { remaining, waiting, blocked, probes, unverified };
   };
+}
+
+/** Pauses before validating again when the only failures were reads that failed (the lab answered 5xx, an agent was slow). */
+export const VALIDATION_REREAD_DELAYS_MS = [1_000, 2_000] as const;
+
+/** Nothing left to do, and every failing probe failed to read rather than found something wrong. */
+const onlyReadsFailed = (validation: ValidationReport): boolean =>
+  validation.remaining.length === 0 && validation.probes.some((probe) => !probe.ok) && validation.probes.every((probe) => probe.ok || probe.unreadable === true);
+
+/** Validates, and again after a pause while the only failures are failed reads: a read that failed is not a failure. */
+export async function validateRereading(validate: () => Promise<ValidationReport>, sleep?: (ms: number) => Promise<void>): Promise<ValidationReport> {
+  let validation = await validate();
+  for (const delay of VALIDATION_REREAD_DELAYS_MS) {
+    if (!onlyReadsFailed(validation)) break;
+    await (sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms))))(delay);
+    validation = await validate();
+  }
+  return validation;
 }

@@ -88,7 +88,15 @@ const envSchema = z.object({
   JARVIS_APPROVALS_REQUIRED: z.string().optional(),
   /** May the requester approve their own plan (a one-owner lab: yes). */
   JARVIS_SELF_APPROVAL: z.enum(['true', 'false']).default('true'),
-  JARVIS_DATA_DIR: z.string().default('./data'),
+  JARVIS_DATA_DIR: z.string().optional(),
+  /** Where the desired-state specs and the site file live (on edge-gateway: /etc/jarvis/specs, outside the code tree). */
+  JARVIS_SPECS_DIR: z.string().default('specs'),
+  /** The site file to use instead of the one each spec names (`site:`): the demo and `jarvis sim` name the simulated node's. */
+  JARVIS_SITE_FILE: optionalString,
+  /** The VM Jarvis itself runs in: plans say when they take it offline, and chat never rolls it back. */
+  JARVIS_SELF_VMID: z.coerce.number().int().min(100).max(999_999_999).default(100),
+  /** Where `jarvis bootstrap` reaches that VM by SSH, HOST[:PORT] (default: the address its guest agent reports). */
+  JARVIS_GATEWAY_ADDRESS: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be host or host:port').optional(),
   JARVIS_APPROVAL_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   JARVIS_SECOND_APPROVER_FOR_CRITICAL: boolFromEnv.default(false),
   JARVIS_SNAPSHOT_RETENTION: z.coerce.number().int().min(1).max(50).default(3),
@@ -151,6 +159,12 @@ export interface JarvisConfig {
   };
   approvers: string[];
   dataDir: string;
+  /** Directory of the canonical specs (relative to the working directory unless absolute). */
+  specsDir: string;
+  /** Overrides the site file the specs name. */
+  siteFile?: string;
+  selfVmid: number;
+  gatewayAddress?: { host: string; port: number };
   approvalTtlMinutes: number;
   secondApproverForCritical: boolean;
   snapshotRetention: number;
@@ -185,6 +199,12 @@ function parsePairs(variable: string, raw: string | undefined, check: (value: st
     out[name] = value;
   }
   return out;
+}
+
+/** `host[:port]`, port 22 by default. */
+function hostPort(value: string): { host: string; port: number } {
+  const m = /^(.*?)(?::(\d+))?$/.exec(value)!;
+  return { host: m[1]!, port: m[2] ? Number(m[2]) : 22 };
 }
 
 function parseApprovers(raw: string | undefined): string[] {
@@ -252,10 +272,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): JarvisConfig {
   );
   const hostPairs = parsePairs('SSH_HOSTS', e.SSH_HOSTS, (v) => (/^[A-Za-z0-9.:-]+$/.test(v) ? null : 'must be host or host:port'));
   const hosts: JarvisConfig['ssh']['hosts'] = {};
-  for (const [name, value] of Object.entries(hostPairs)) {
-    const m = /^(.*?)(?::(\d+))?$/.exec(value)!;
-    hosts[name] = { host: m[1]!, port: m[2] ? Number(m[2]) : 22 };
-  }
+  for (const [name, value] of Object.entries(hostPairs)) hosts[name] = hostPort(value);
 
   const discordToken = readSecret(env, 'DISCORD_TOKEN');
   if (discordToken && !e.DISCORD_APP_ID) throw new InputError('DISCORD_TOKEN is set but DISCORD_APP_ID is missing');
@@ -302,7 +319,12 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): JarvisConfig {
         }
       : undefined,
     approvers: parseApprovers(e.JARVIS_APPROVERS),
-    dataDir: e.JARVIS_DATA_DIR,
+    // Under systemd, StateDirectory= names the service's own directory when the environment file does not.
+    dataDir: e.JARVIS_DATA_DIR ?? env.STATE_DIRECTORY ?? './data',
+    specsDir: e.JARVIS_SPECS_DIR,
+    ...(e.JARVIS_SITE_FILE ? { siteFile: e.JARVIS_SITE_FILE } : {}),
+    selfVmid: e.JARVIS_SELF_VMID,
+    ...(e.JARVIS_GATEWAY_ADDRESS ? { gatewayAddress: hostPort(e.JARVIS_GATEWAY_ADDRESS) } : {}),
     approvalTtlMinutes: e.JARVIS_APPROVAL_TTL_MINUTES,
     secondApproverForCritical: e.JARVIS_SECOND_APPROVER_FOR_CRITICAL,
     snapshotRetention: e.JARVIS_SNAPSHOT_RETENTION,

@@ -29,13 +29,15 @@ export interface DriftScanOptions {
   /** Absolute path of the spec; `displayPath` is how the plan names it. */
   specPath: string;
   displayPath: string;
+  /** A site file to read instead of the spec's own. */
+  site?: string;
   phase: PlanPhase;
   /** Unix milliseconds. */
   now: number;
 }
 
 export async function scanDrift(options: DriftScanOptions): Promise<DriftSummary> {
-  const loaded = await loadSpec(options.specPath);
+  const loaded = await loadSpec(options.specPath, options.site ? { site: options.site } : {});
   const state = await scanLab(options.ports, loaded.spec, phaseNumberOf(options.phase, loaded.spec));
   const at = new Date(options.now).toISOString();
   const plan = buildPlan({

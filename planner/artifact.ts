@@ -10,6 +10,7 @@ import { canonicalJson, hashOf, sha256Hex } from './hash.ts';
 import { orderActions } from './order.ts';
 import { PLAN_FORMAT_VERSION, RISK_ORDER, type Plan, type PlanAction, type PlanPhase, type PlanSummary, type Risk } from './plan.ts';
 import { phaseNumberOf, resolvePhase } from './resolve.ts';
+import { DEFAULT_SELF_VMID, selfVmWarnings } from './self-vm.ts';
 import type { DesiredState } from './desired-state.ts';
 import type { Spec } from './spec/schema.ts';
 import type { LiveState } from './state.ts';
@@ -26,6 +27,8 @@ export interface BuildPlanInput {
   id: string;
   /** Findings of the spec guardrails (planner/spec/guardrails.ts `checkSpec`): errors refuse the plan. */
   specFindings?: ReadonlyArray<SpecFinding>;
+  /** The VM Jarvis runs in (JARVIS_SELF_VMID): actions that take it offline are marked. Default 100. */
+  selfVmid?: number;
 }
 
 /** The VM ids whose state the plan depends on (spec VMs and VM firewalls). */
@@ -33,7 +36,10 @@ export const managedVmids = (desired: DesiredState): number[] =>
   [...new Set([...desired.vms.map((vm) => vm.vmid), ...Object.keys(desired.firewall.vms).map(Number)])].sort((a, b) => a - b);
 
 export function buildPlan(input: BuildPlanInput): Plan {
-  const desired = resolvePhase(input.spec, phaseNumberOf(input.phase, input.spec));
+  const phaseNumber = phaseNumberOf(input.phase, input.spec);
+  const desired = resolvePhase(input.spec, phaseNumber);
+  // A site placeholder needed only by a later phase (the disks of phase 1) does not refuse this one.
+  const specFindings = (input.specFindings ?? []).filter((f) => f.fromPhase === undefined || f.fromPhase <= phaseNumber);
   const fingerprint = fingerprintState(input.state, managedVmids(desired));
   // Pre-snapshots are named from the plan's basis (spec + state), which is stable, unlike the random plan id.
   const basis = hashOf({ formatVersion: PLAN_FORMAT_VERSION, spec: input.specSha256, phase: input.phase, fingerprint });
@@ -43,11 +49,11 @@ export function buildPlan(input: BuildPlanInput): Plan {
     state: input.state,
     snapshotName,
     unknowns: [],
-    warnings: (input.specFindings ?? [])
+    warnings: specFindings
       // The plan reports SSD backup space itself, for the resolved phase and with the storage's real usage.
       .filter((f) => f.severity === 'warning' && f.ruleId !== 'backups.ssd-space')
       .map((f) => ({ code: f.ruleId, message: `${f.file}:${f.line}:${f.col}: ${f.path ? `${f.path}: ` : ''}${f.message}` })),
-    violations: specViolations(input.specFindings ?? [], desired),
+    violations: specViolations(specFindings, desired),
     chains: new Map(),
     pendingReboot: new Set(),
     installers: new Map(),
@@ -90,6 +96,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     ...ctx.violations,
     ...checkPlan({ desired, phase: input.phase, liveFirewall: input.state.firewall.known ? input.state.firewall.value : undefined, actions }),
   ];
+  ctx.warnings.push(...selfVmWarnings(actions, input.selfVmid ?? DEFAULT_SELF_VMID));
   for (const u of ctx.unknowns) ctx.warnings.push({ code: 'unknown', message: `${u.what} could not be read (${u.reason}); nothing is planned for it` });
   const unsealed: Omit<Plan, 'planHash'> = {
     formatVersion: PLAN_FORMAT_VERSION,

@@ -37,3 +37,44 @@ export function fingerprintState(state: LiveState, vmids: number[]): Record<stri
   }
   return out;
 }
+
+const VMID_KEY = /^(vm|guest|firewall\/vm)\/(\d+)$/;
+
+/**
+ * Why each `unknown` fingerprint could not be read, for the keys whose read failed while the target was there to
+ * read (an error answer, a timeout, a guest agent that did not answer): reading again may succeed. A guest whose VM
+ * is absent or not running is left out: that is the VM's state, not a failed read.
+ */
+export function unreadableReasons(state: LiveState, fingerprints: Record<string, string>): Record<string, string> {
+  const running = (vmid: number) => state.resources.known && state.resources.value.vms.some((vm) => vm.vmid === vmid && vm.status === 'running');
+  const exists = (vmid: number) => state.resources.known && state.resources.value.vms.some((vm) => vm.vmid === vmid);
+  const reasonOf = (fact: Fact<unknown>): string | undefined => (fact.known ? undefined : fact.reason);
+  const facts: Record<string, Fact<unknown>> = {
+    network: state.network,
+    storage: state.storages,
+    'zfs/pools': state.zfsPools,
+    'zfs/datasets': state.zfsDatasets,
+    'zfs/snapshot-policies': state.snapshotPolicies,
+    mappings: state.dirMappings,
+    backup: state.backupJobs,
+    tailnet: state.tailnet,
+    'firewall/cluster': state.firewall,
+    'firewall/node': state.firewall,
+  };
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fingerprints)) {
+    if (value !== 'unknown') continue;
+    const byVmid = VMID_KEY.exec(key);
+    let reason: string | undefined;
+    if (!byVmid) reason = facts[key] ? reasonOf(facts[key]) : undefined;
+    else {
+      const vmid = Number(byVmid[2]);
+      const guest = state.guests[vmid];
+      if (byVmid[1] === 'vm') reason = state.vmReadFailures?.[vmid];
+      else if (byVmid[1] === 'guest') reason = guest && running(vmid) ? reasonOf(guest) : undefined;
+      else reason = reasonOf(state.firewall) ?? (exists(vmid) ? `the firewall of VM ${vmid} could not be read` : undefined);
+    }
+    if (reason !== undefined) out[key] = reason;
+  }
+  return out;
+}

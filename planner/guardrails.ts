@@ -121,7 +121,7 @@ function blocked(fw: HostFirewall, sources: string[]): string[] {
 }
 
 /** A spec guardrail finding (planner/spec/guardrails.ts checkSpec), as much of it as a plan needs. */
-export type SpecFinding = { severity: 'error' | 'warning'; ruleId: string; file: string; line: number; col: number; path: string; message: string };
+export type SpecFinding = { severity: 'error' | 'warning'; ruleId: string; file: string; line: number; col: number; path: string; message: string; fromPhase?: number };
 
 /** What refuses a plan before its actions are looked at: the spec's guardrail errors and the resolved phase's problems. */
 export function specViolations(findings: ReadonlyArray<SpecFinding>, desired: Pick<DesiredState, 'problems'>): PlanViolation[] {

@@ -2,7 +2,7 @@
 export { resolvePhase, phaseNumberOf } from './resolve.ts';
 export type { DesiredState, PhaseNumber } from './desired-state.ts';
 export { scanLab, scanDesired, type ScanPorts, type FactReaders } from './scan/index.ts';
-export { fingerprintTargets } from './scan/targets.ts';
+export { readTargets, type TargetReading } from './scan/targets.ts';
 export { readLiveFirewall } from './scan/live-firewall.ts';
 export { changesFirewall, recheckPlan } from './recheck.ts';
 export { instrumentApi, type RequestStats } from './scan/instrument.ts';

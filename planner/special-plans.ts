@@ -4,10 +4,13 @@
 import { sealPlan, summarize } from './artifact.ts';
 import { formatDowntime, rate } from './catalogue.ts';
 import { hashOf } from './hash.ts';
+import { DEFAULT_SELF_VMID, selfVmWarnings } from './self-vm.ts';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PlanPhase, type PlanViolation, type PlanWarning } from './plan.ts';
 
 /** What every special plan needs to be a plan: where, made from which managed spec, by whom, when. */
 export interface SpecialPlanBase {
+  /** The VM Jarvis runs in: a rollback of it is marked (Jarvis goes offline). */
+  selfVmid?: number;
   node: string;
   /** The phase spec the lab is managed by: apply loads it by path and refuses the plan if its sha256 changed. */
   spec: { path: string; sha256: string };
@@ -96,6 +99,7 @@ const vmLabel = (vmid: number, name: string | undefined): string => `vm/${vmid}$
 
 function assemble(base: SpecialPlanBase, fingerprint: Record<string, string>, action: PlanAction, findings: { warnings: PlanWarning[]; violations: PlanViolation[] } = { warnings: [], violations: [] }): Plan {
   const actions = [action];
+  const warnings = [...findings.warnings, ...selfVmWarnings(actions, base.selfVmid ?? DEFAULT_SELF_VMID)];
   return sealPlan({
     formatVersion: PLAN_FORMAT_VERSION,
     id: base.id,
@@ -107,7 +111,7 @@ function assemble(base: SpecialPlanBase, fingerprint: Record<string, string>, ac
     stateFingerprint: fingerprint,
     summary: summarize(actions, fingerprint),
     unknowns: [],
-    warnings: findings.warnings,
+    warnings,
     violations: findings.violations,
     actions,
   });

@@ -1,12 +1,14 @@
 // Generates lib/pve-schema/schema.json, the trimmed copy of the official PVE API schema that product code and the
 // simulator validate against: names, types, enums, ranges, lengths, patterns and formats; no prose.
-// Usage: node bin/run-ts.js scripts/gen-pve-schema.ts [path/to/apidoc.json]
-// (default: ../shared/reference/pve-api/apidoc.json beside the repository). apidoc.json is the schema the Proxmox API
+// Usage: node bin/run-ts.js scripts/gen-pve-schema.ts [path/to/apidoc.json[.br]]
+// (default: lib/pve-schema/source/apidoc.json.br, the official schema kept in the repository, brotli-compressed;
+// its provenance and licence are in lib/pve-schema/source/README.md). apidoc.json is the schema the Proxmox API
 // viewer renders (https://pve.proxmox.com/pve-docs/api-viewer/): pve-docs api-viewer/apidata.js, as plain JSON.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync } from 'node:zlib';
 
 interface RawSchema {
   [key: string]: unknown;
@@ -112,14 +114,20 @@ export function trimPermissions(tree: RawNode[]): Record<string, { check?: unkno
 }
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_SOURCE = resolve(REPO_ROOT, '../shared/reference/pve-api/apidoc.json');
+export const DEFAULT_SOURCE = resolve(REPO_ROOT, 'lib/pve-schema/source/apidoc.json.br');
 export const OUTPUT = resolve(REPO_ROOT, 'lib/pve-schema/schema.json');
 export const PERMISSIONS_OUTPUT = resolve(REPO_ROOT, 'lib/pve-schema/permissions.json');
+
+/** The text of an apidoc.json, plain or brotli-compressed (`.br`). */
+export function readApidoc(path: string): string {
+  const bytes = readFileSync(path);
+  return (path.endsWith('.br') ? brotliDecompressSync(bytes) : bytes).toString('utf8');
+}
 
 /** The text of schema.json for the text of apidoc.json. */
 export function renderSchemaFile(apidocText: string): string {
   const paths = trimApiSchema(JSON.parse(apidocText) as RawNode[]);
-  const header = { source: 'pve-docs api-viewer apidata.js (see ../shared/reference/pve-api/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
+  const header = { source: 'pve-docs api-viewer apidata.js (see lib/pve-schema/source/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
   // One path per line keeps regenerations reviewable as diffs.
   const lines = Object.entries(paths).map(([path, methods]) => `${JSON.stringify(path)}:${JSON.stringify(methods)}`);
   return `{"meta":${JSON.stringify(header)},\n"paths":{\n${lines.join(',\n')}\n}}\n`;
@@ -128,14 +136,14 @@ export function renderSchemaFile(apidocText: string): string {
 /** The text of permissions.json for the text of apidoc.json (one method per line). */
 export function renderPermissionsFile(apidocText: string): string {
   const permissions = trimPermissions(JSON.parse(apidocText) as RawNode[]);
-  const header = { source: 'pve-docs api-viewer apidata.js (see ../shared/reference/pve-api/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
+  const header = { source: 'pve-docs api-viewer apidata.js (see lib/pve-schema/source/README.md)', sha256: createHash('sha256').update(apidocText).digest('hex') };
   const lines = Object.entries(permissions).map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`);
   return `{"meta":${JSON.stringify(header)},\n"methods":{\n${lines.join(',\n')}\n}}\n`;
 }
 
 function main(): void {
   const source = resolve(process.argv[2] ?? DEFAULT_SOURCE);
-  const text = readFileSync(source, 'utf8');
+  const text = readApidoc(source);
   writeFileSync(OUTPUT, renderSchemaFile(text));
   writeFileSync(PERMISSIONS_OUTPUT, renderPermissionsFile(text));
   process.stdout.write(`wrote ${OUTPUT} and ${PERMISSIONS_OUTPUT} from ${source}\n`);

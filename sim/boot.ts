@@ -96,5 +96,5 @@ export function powerOff(lab: SimLab, vm: SimVm): void {
 /** qemu-server Agent.pm qga_check_running: does guest-ping get an answer? */
 export function agentAnswers(lab: SimLab, vm: SimVm): boolean {
   const boot = vm.boot;
-  return vm.status === 'running' && !!boot?.ready && boot.agentPort && lab.guestSystem.agentRunning(vm.vmid);
+  return vm.status === 'running' && !!boot?.ready && boot.agentPort && lab.guestSystem.agentRunning(vm.vmid) && !lab.agentsDown.has(vm.vmid);
 }

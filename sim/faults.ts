@@ -2,8 +2,10 @@
 // `596:PATH_GLOB` (pveproxy's "no route to the node" status), `task-fail:TYPE` (every task of that type fails),
 // `router:no-routing` (OPNsense is installed and answers on its interfaces but forwards nothing between them),
 // `router:no-dhcp:BRIDGE` (no DHCP server answers on that segment, e.g. vmbr2).
+// 5xx draws are keyed by the request, not by arrival order: the n-th `METHOD path` gets the same answer for a given
+// seed however requests to other paths interleave, so a run does not depend on the machine's speed.
+import { createHash } from 'node:crypto';
 import { InputError } from '../lib/errors.ts';
-import type { Random } from './random.ts';
 
 export interface Faults {
   errorRate: number;
@@ -41,9 +43,35 @@ export function parseFaults(specs: string[]): Faults {
 
 export type FaultDecision = { kind: 'none' } | { kind: 'timeout' } | { kind: 'status'; status: number; message: string };
 
-export function decideFault(faults: Faults, path: string, random: Random): FaultDecision {
-  if (faults.timeouts.some((re) => re.test(path))) return { kind: 'timeout' };
-  if (faults.proxyErrors.some((re) => re.test(path))) return { kind: 'status', status: 596, message: 'Connection timed out' };
-  if (faults.errorRate > 0 && random() < faults.errorRate) return { kind: 'status', status: 500, message: 'simulated server error (fault injection)' };
-  return { kind: 'none' };
+export interface FaultInjector {
+  decide(method: string, path: string): FaultDecision;
+}
+
+/**
+ * A UPID carries the task's pid and start time, which depend on timing; its type and id (`qmstart:150`) do not, so
+ * task paths are counted per task kind and guest.
+ */
+const stableKey = (method: string, path: string): string =>
+  `${method} ${path.replace(/UPID:[^/]*/g, (upid) => `UPID(${upid.split(':').slice(5, 7).join(':')})`)}`;
+
+/** A number in [0, 1) from (seed, request key, sequence number): independent draws with no shared stream. */
+function draw(seed: number, key: string, sequence: number): number {
+  return createHash('sha256').update(`${seed}\u0000${key}\u0000${sequence}`).digest().readUInt32BE(0) / 4294967296;
+}
+
+export function createFaultInjector(faults: Faults, seed: number): FaultInjector {
+  const sequences = new Map<string, number>();
+  return {
+    decide(method, path) {
+      if (faults.timeouts.some((re) => re.test(path))) return { kind: 'timeout' };
+      if (faults.proxyErrors.some((re) => re.test(path))) return { kind: 'status', status: 596, message: 'Connection timed out' };
+      if (faults.errorRate > 0) {
+        const key = stableKey(method, path);
+        const sequence = (sequences.get(key) ?? 0) + 1;
+        sequences.set(key, sequence);
+        if (draw(seed, key, sequence) < faults.errorRate) return { kind: 'status', status: 500, message: 'simulated server error (fault injection)' };
+      }
+      return { kind: 'none' };
+    },
+  };
 }

@@ -125,7 +125,11 @@ export class SimLab {
   /** Where the shell runners keep this lab's sandboxes (set by the first runner). */
   sandboxDir?: string;
   clientSource = '192.168.1.20';
+  /** The node's time zone (/etc/timezone), as the installer set it. */
+  timezone = 'UTC';
   sslFingerprint = '';
+  /** Running VMs whose qemu-ga hangs: guest-ping gets no answer although its unit still runs (tests set it). */
+  readonly agentsDown = new Set<number>();
   /** Guest-agent exec pids are per guest in QEMU; one counter keeps them unique and simple. */
   nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });

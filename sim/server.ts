@@ -4,11 +4,17 @@ import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { publicKeyOf } from '../infra/ssh/public-key.ts';
 import { generate } from 'selfsigned';
 import { InputError } from '../lib/errors.ts';
 import { Authenticator, type SimToken } from './auth.ts';
 import { checkRequest, runRoute } from './dispatch.ts';
-import { decideFault, parseFaults } from './faults.ts';
+import { createFaultInjector, parseFaults } from './faults.ts';
 import { HANDLER_CHECKS } from './permission-checks.ts';
 import { checkValues } from './permissions.ts';
 import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from './http.ts';
@@ -20,6 +26,7 @@ import { redactParams, RequestLog, type SimRequestRecord } from './request-log.t
 import type { ScenarioName } from './scenario-names.ts';
 import { buildScenario } from './scenarios.ts';
 import { startTailnetServer, TailnetState } from './tailnet.ts';
+import { startGuestSsh } from './guest/guest-ssh.ts';
 import { startSimHostSsh } from './guest/host-ssh.ts';
 import { createSimShellRunner } from './guest/runner.ts';
 
@@ -55,11 +62,28 @@ export interface RunningSim {
   mgmtSshFingerprint: string;
   /** A private key root may log in with (generated at start, in a temp dir removed on close). */
   mgmtSshKeyPath: string;
+  /** Loopback port forwarded to port 22 of VM 100 (edge-gateway, Jarvis's own VM): its LAN is not routable from here. */
+  gatewaySshPort: number;
   requests: SimRequestRecord[];
   schemaViolations: SimRequestRecord[];
   lab: SimLab;
+  /**
+   * The simulated node's site file (LAN, disks…), what plans against it read instead of specs/site.yaml: sim/site.yaml
+   * with the public half of mgmtSshKeyPath among the VMs' SSH keys, as an owner puts their own (in a temp dir).
+   */
+  siteFile: string;
   close(): Promise<void>;
 }
+
+/** The VM whose port 22 the simulator forwards to loopback: edge-gateway, where Jarvis runs (JARVIS_SELF_VMID's default). */
+const GATEWAY_VMID = 100;
+
+/** The site's `sshKeys` list with one more key (the simulated owner's). */
+function siteWithKey(site: string, publicKey: string): string {
+  return site.replace(/^sshKeys:\n/m, `sshKeys:\n  - ${publicKey} sim-owner\n`);
+}
+
+export const SIM_SITE_FILE = fileURLToPath(new URL('./site.yaml', import.meta.url));
 
 const API_PREFIX = '/api2/json';
 
@@ -102,9 +126,9 @@ function listen(server: TcpServer, host: string, port: number): Promise<number> 
 export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const host = opts.host ?? '127.0.0.1';
   const random = seededRandom(opts.seed ?? 1);
-  // A stream of its own, so injected faults do not shift the lab's MACs and ids.
-  const faultRandom = seededRandom((opts.seed ?? 1) ^ 0x5eed);
   const faults = parseFaults(opts.faults ?? []);
+  // Keyed by request, apart from the lab's stream, so injected faults do not shift the lab's MACs and ids.
+  const faultInjector = createFaultInjector(faults, opts.seed ?? 1);
   const taskSeconds = opts.taskSeconds ?? DEFAULT_TASK_SECONDS;
   const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
   lab.netState.faults = faults.network;
@@ -162,7 +186,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         throw error;
       }
       record.template = checked.template;
-      const fault = decideFault(faults, path, faultRandom);
+      const fault = faultInjector.decide(method, path);
       if (fault.kind === 'timeout') {
         record.status = 0;
         remember(requests, record);
@@ -212,6 +236,10 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const apiPort = await listen(https, host, opts.port ?? 0);
 
   const hostSsh = await startSimHostSsh({ runner: shellRunner, host, admits: () => lab.firewallAdmits(22) });
+  const gatewaySsh = await startGuestSsh({ lab, runner: shellRunner, vmid: GATEWAY_VMID, host });
+  const siteDir = mkdtempSync(join(tmpdir(), 'jarvis-sim-site-'));
+  const siteFile = join(siteDir, 'site.yaml');
+  writeFileSync(siteFile, siteWithKey(readFileSync(SIM_SITE_FILE, 'utf8'), publicKeyOf(hostSsh.clientKeyPath)));
   // pve-firewall.service: applies configuration changes on its update cycle from now on.
   lab.firewall.start();
   const tailnet = await startTailnetServer(lab.tailnet, host);
@@ -229,9 +257,11 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
     mgmtSshPort: hostSsh.port,
     mgmtSshFingerprint: hostSsh.fingerprint,
     mgmtSshKeyPath: hostSsh.clientKeyPath,
+    gatewaySshPort: gatewaySsh.port,
     requests,
     schemaViolations,
     lab,
+    siteFile,
     async close() {
       if (closed) return;
       closed = true;
@@ -245,6 +275,8 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
         shellRunner.close(),
         new Promise<void>((resolve) => https.close(() => resolve())),
         hostSsh.close(),
+        gatewaySsh.close(),
+        rm(siteDir, { recursive: true, force: true }),
         new Promise<void>((resolve) => tailnet.server.close(() => resolve())),
       ]);
     },

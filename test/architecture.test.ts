@@ -122,7 +122,7 @@ describe('docs/architecture.md import rules', () => {
       if (topFolder(file) === 'bot' || topFolder(file) === 'test') continue;
       for (const imp of importsOf(file, text)) if (topFolder(imp.target) === 'bot') importers.add(file);
     }
-    expect([...importers].sort()).toEqual(['bench/chat.ts', 'cli/commands/bot.ts', 'cli/commands/demo.ts', 'scripts/register-discord.ts']);
+    expect([...importers].sort()).toEqual(['bench/chat.ts', 'cli/commands/bot.ts', 'cli/commands/demo.ts', 'cli/commands/register-discord.ts']);
   });
 
   it('has no import cycle between source files', () => {

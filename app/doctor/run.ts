@@ -16,8 +16,13 @@ import { fail, type CheckResult } from './result.ts';
 import { checkSlack, manifestBotScopes } from './slack-check.ts';
 import { checkSshHosts, type OpenSsh } from './ssh-check.ts';
 import { checkTailnet } from './tailnet-check.ts';
+import { checkAlertChannels, checkApprovers, checkChatConfigured } from './people-check.ts';
+import { checkPlaceholders, checkStorages, checkTimeZone, checkWebhook } from './setup-checks.ts';
+import { isAbsolute, join } from 'node:path';
+import { loadSpec } from '../../planner/spec/load.ts';
+import { defaultSpecFor, specPlace } from '../planning.ts';
 
-type DoctorPve = Pick<ProxmoxApi, 'version' | 'nodeStatus' | 'permissions'> & { close(): Promise<void> };
+type DoctorPve = Pick<ProxmoxApi, 'version' | 'nodeStatus' | 'permissions' | 'nodeStorageStatus' | 'nodeTime'> & { close(): Promise<void> };
 
 export interface DoctorPorts {
   proxmox(config: ProxmoxConfig): DoctorPve;
@@ -57,13 +62,15 @@ function nonLoopback(variable: string, url: string | undefined): CheckResult | u
   return fail(variable.toLowerCase(), `${variable}=${url}: only for tests; it must point at 127.0.0.1 or localhost`, `remove ${variable} from the environment`);
 }
 
-async function proxmoxChecks(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports: DoctorPorts): Promise<CheckResult[]> {
+async function proxmoxChecks(px: ProxmoxConfig, ssh: JarvisConfig['ssh'], ports: DoctorPorts, phase0: Phase0Facts): Promise<CheckResult[]> {
   const pve = ports.proxmox(px);
   try {
     const reach = await checkProxmoxReachable(pve, px);
-    // Privileges, clock and package sources would only repeat why the node cannot be reached.
+    // Privileges, clock, package sources and storages would only repeat why the node cannot be reached.
     if (reach.status === 'fail') return [reach];
-    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px)), await nodePackageSources(px, ssh, ports)];
+    const zone = phase0.timeZone ? [await checkTimeZone(pve, px.node, phase0.timeZone, phase0.window)] : [];
+    const stores = await checkStorages(pve, px.node, phase0).catch((error: unknown) => fail('node.storages', `node ${px.node}: cannot list its storages: ${error instanceof Error ? error.message : String(error)}`, 'the privilege check above names what the token lacks'));
+    return [reach, await checkPrivileges(pve, px.tokenId), await checkClock(ports.serverTime(px)), await nodePackageSources(px, ssh, ports), stores, ...zone];
   } finally {
     await pve.close();
   }
@@ -92,17 +99,43 @@ async function tailnetChecks(ts: JarvisConfig['tailscale'], ports: DoctorPorts):
   }
 }
 
+interface Phase0Facts {
+  disks: string;
+  images: string;
+  /** The site's backup time zone and window, when the spec reads a site file. */
+  timeZone?: string;
+  window?: string;
+}
+
+/** What the phase-0 spec builds on (node.ssdStorage, node.imageStorage, the site's backups), defaults when unreadable. */
+async function phase0Facts(config: JarvisConfig, cwd: string): Promise<Phase0Facts> {
+  const place = specPlace(config);
+  const path = defaultSpecFor('phase0', place.specsDir);
+  try {
+    const loaded = await loadSpec(isAbsolute(path) ? path : join(cwd, path), { cwd, ...(place.site ? { site: place.site } : {}) });
+    const site = loaded.site?.loaded.site;
+    return { disks: loaded.spec.node.ssdStorage, images: loaded.spec.node.imageStorage, ...(site ? { timeZone: site.backups.timeZone, window: site.backups.window } : {}) };
+  } catch {
+    return { disks: 'local-lvm', images: 'local' };
+  }
+}
+
 export async function runDoctor(env: NodeJS.ProcessEnv, cwd: string, ports: DoctorPorts = defaultDoctorPorts()): Promise<CheckResult[]> {
+  const placeholders = checkPlaceholders(env);
   const { result, config } = checkConfiguration(env);
-  if (!config) return [result];
+  if (!config) return [result, ...placeholders.filter((p) => p.status !== 'pass')];
   const discordBase = nonLoopback('DISCORD_API_BASE', config.discord?.apiBase);
   const slackBase = nonLoopback('SLACK_API_URL', config.slack?.apiUrl);
+  const chatReachable = !discordBase && !slackBase;
   const groups = await Promise.all([
-    config.proxmox ? guarded('proxmox.reach', 'Proxmox', () => proxmoxChecks(config.proxmox!, config.ssh, ports)) : [],
+    config.proxmox ? guarded('proxmox.reach', 'Proxmox', async () => proxmoxChecks(config.proxmox!, config.ssh, ports, await phase0Facts(config, cwd))) : [],
     guarded('ssh', 'SSH', () => checkSshHosts(config.ssh, ports.openSsh, env.SSH_AUTH_SOCK)),
     guarded('tailscale', 'Tailscale API', () => tailnetChecks(config.tailscale, ports)),
     discordBase ? [discordBase] : guarded('discord', 'Discord API', () => checkDiscord(config.discord, ports.http)),
     slackBase ? [slackBase] : guarded('slack', 'Slack API', () => checkSlack(config.slack, ports.http, ports.slackScopes())),
+    [checkChatConfigured(config)],
+    chatReachable ? guarded('approvers', 'approvers', () => checkApprovers(config, env.JARVIS_APPROVER_GROUPS, ports.http)) : [],
+    chatReachable ? guarded('alerts', 'alert channels', () => checkAlertChannels(config, ports.http)) : [],
   ]);
-  return [result, ...groups.flat(), checkDataDir(config.dataDir, cwd)];
+  return [result, ...placeholders, ...groups.flat(), checkWebhook(config), checkDataDir(config.dataDir, cwd)];
 }

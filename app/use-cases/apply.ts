@@ -9,6 +9,7 @@ import { planContentHash } from '../../planner/artifact.ts';
 import type { ApplyEvent, ApplyReport } from '../../deploy/types.ts';
 import type { Plan } from '../../planner/plan.ts';
 import { isSpecialPlan } from '../../planner/special-plans.ts';
+import { specPlace } from '../planning.ts';
 import { refusal, type UseCaseContext } from './context.ts';
 import { throughManualLock } from './gates.ts';
 
@@ -43,7 +44,11 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
   const completed = report.actions.filter((a) => a.outcome === 'done' || a.outcome === 'already-done').map((a) => a.actionId);
   const failedAction = report.actions.find((a) => a.outcome === 'failed' || a.outcome === 'reverted');
   const validated = report.validation?.ok ?? false;
-  // Refused before any write: by a gate, or because what the checks need could not be read (status unreachable).
+  // A target that could not be read: nothing was written, so the approved plan may simply be applied again.
+  if (report.refusal?.code === 'unreadable') {
+    return { outcome: 'not-started', planId: plan.id, message: report.refusal.message, completed, validated: false };
+  }
+  // Refused before any write by a gate.
   if (report.status === 'refused' || report.refusal) {
     return { outcome: 'refused', planId: plan.id, message: report.refusal?.message ?? 'refused', completed, validated: false };
   }
@@ -102,7 +107,7 @@ async function planToRun(ctx: UseCaseContext, planId: string, opts: ApplyOptions
 /** Loads the plan to run and its spec and runs the apply engine (or its dry run) on the lab. */
 async function runApply(ctx: UseCaseContext, planId: string, dryRun: boolean, opts?: ApplyOptions): Promise<{ plan: Plan; report: ApplyReport }> {
   const plan = await planToRun(ctx, planId, opts);
-  const spec = await loadPlanSpec(plan, ctx.cwd);
+  const spec = await loadPlanSpec(plan, ctx.cwd, specPlace(ctx.config, ctx.lab).site);
   const applyContext = createApplyContext({
     plan,
     spec,

@@ -5,7 +5,7 @@ import { loadPlanById } from '../../deploy/plan-file.ts';
 import { renderPlanMarkdown } from '../../planner/index.ts';
 import type { Plan, PlanPhase } from '../../planner/plan.ts';
 import { writePlanFiles } from '../plan-files.ts';
-import { makePlan } from '../planning.ts';
+import { makePlan, specPlace } from '../planning.ts';
 import { refusal, type UseCaseContext } from './context.ts';
 
 /**
@@ -17,6 +17,8 @@ export async function savePlan(ctx: UseCaseContext, phase: PlanPhase, requester:
     const { plan } = await makePlan({
       phase,
       cwd: ctx.cwd,
+      place: specPlace(ctx.config, ctx.lab),
+      selfVmid: ctx.config.selfVmid,
       ports: ctx.lab.ports,
       labName: ctx.lab.describe,
       requestedBy: qualifiedId(requester),

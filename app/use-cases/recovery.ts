@@ -9,7 +9,7 @@ import { loadSpec } from '../../planner/spec/load.ts';
 import type { PveValue } from '../../infra/proxmox/api.ts';
 import { isDataDisk, parseDisk, sizeToGiB } from '../../planner/pve-values.ts';
 import { buildBackupRunPlan, buildRollbackPlan, type BackupSpace, type SpecialPlanBase } from '../../planner/special-plans.ts';
-import { PHASE_SPECS, newPlanId } from '../planning.ts';
+import { defaultSpecFor, newPlanId, specPlace } from '../planning.ts';
 import { refusal, type UseCaseContext } from './context.ts';
 import { saveSpecialPlan } from './plans.ts';
 
@@ -34,13 +34,14 @@ async function specialBase(
 ): Promise<{ base: SpecialPlanBase; digest: string; running: boolean; name?: string; inSpec: boolean; config: Record<string, PveValue> }> {
   const { config, cwd, lab } = ctx;
   const phase = config.drift.phase === 'off' ? 'phase0' : config.drift.phase;
-  const specPath = config.drift.spec ?? PHASE_SPECS[phase];
-  const loaded = await loadSpec(isAbsolute(specPath) ? specPath : join(cwd, specPath), { cwd });
+  const place = specPlace(config, lab);
+  const specPath = config.drift.spec ?? defaultSpecFor(phase, place.specsDir);
+  const loaded = await loadSpec(isAbsolute(specPath) ? specPath : join(cwd, specPath), { cwd, ...(place.site ? { site: place.site } : {}) });
   const [{ config: vmConfig, digest }, status] = await Promise.all([lab.ports.pve.vmConfig(vmid), lab.ports.pve.vmStatus(vmid)]);
   const now = new Date();
   const name = typeof vmConfig.name === 'string' ? vmConfig.name : undefined;
   return {
-    base: { node: lab.ports.pve.node, spec: { path: specPath, sha256: loaded.source.sha256 }, phase, requestedBy: qualifiedId(requester), now: now.toISOString(), id: newPlanId(now) },
+    base: { selfVmid: config.selfVmid, node: lab.ports.pve.node, spec: { path: specPath, sha256: loaded.source.sha256 }, phase, requestedBy: qualifiedId(requester), now: now.toISOString(), id: newPlanId(now) },
     digest,
     running: status.status === 'running',
     ...(name ? { name } : {}),
@@ -118,6 +119,7 @@ export async function listSnapshots(ctx: UseCaseContext, vmid: number): Promise<
 
 /** `/jarvis rollback <vmid> <snapshot>`: a plan that rolls the VM back (snapshotting its current state first). */
 export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: string, requester: Requester): Promise<PlanResult> {
+  if (vmid === ctx.config.selfVmid && requester.platform !== 'cli') return selfRollbackRefusal(vmid, snapshot);
   try {
     const vm = await findVm(ctx, vmid);
     if (refused(vm)) return vm;
@@ -146,6 +148,21 @@ export async function planRollback(ctx: UseCaseContext, vmid: number, snapshot: 
   } catch (error) {
     return refusal(error);
   }
+}
+
+/**
+ * Jarvis's own VM is never rolled back from chat: the snapshot holds an older copy of Jarvis's data directory, so the
+ * rollback would rewind the journal, the approvals (this one included) and the audit trail, and cut the apply off.
+ */
+function selfRollbackRefusal(vmid: number, snapshot: string): ServiceRefusal {
+  return {
+    ok: false,
+    code: 'refused',
+    message:
+      `VM ${vmid} is the VM Jarvis runs in (JARVIS_SELF_VMID): rolling it back would rewind Jarvis's own journal, approvals and audit trail ` +
+      `to the snapshot and stop this apply half-way, so chat never does it. From the CLI on another machine: jarvis rollback ${vmid} ${snapshot}, then jarvis apply <plan id> --yes`,
+    next: `/jarvis snapshots ${vmid}`,
+  };
 }
 
 /** `/jarvis retry <vmid>`: a plan that backs the VM up now, as its backup job would. */

@@ -1,14 +1,13 @@
 // The read-only reports behind the services port: `/jarvis status`, `backups` and `check`. Status collects the lab
 // through the monitor, adds the gates and the drift watch's last result, and offers the plans worth making.
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import type { FollowUp, Report } from '../../commands/services.ts';
 import type { StatusReport } from '../../monitor/types.ts';
 import type { PlanPhase } from '../../planner/plan.ts';
 import { formatDiagnostic } from '../../planner/spec/diagnostic.ts';
 import { checkSpec } from '../../planner/spec/guardrails.ts';
-import { readSpecFile } from '../../planner/spec/load.ts';
-import { PLAN_PHASES, monitorPortsOf } from '../planning.ts';
+import { readSpecFile, specFilesIn } from '../../planner/spec/load.ts';
+import { PLAN_PHASES, monitorPortsOf, specPlace } from '../planning.ts';
 import { labStatus, statusToReport } from '../status-report.ts';
 import type { UseCaseContext } from './context.ts';
 
@@ -35,7 +34,7 @@ function statusFollowUps(status: StatusReport): FollowUp[] {
 
 /** `/jarvis status`: the lab snapshot, headline first. */
 export async function statusReport(ctx: UseCaseContext): Promise<Report> {
-  const status = await labStatus({ ports: monitorPortsOf(ctx.lab.ports), config: ctx.config, dataDir: ctx.dataDir, cwd: ctx.cwd });
+  const status = await labStatus({ ports: monitorPortsOf(ctx.lab.ports), config: ctx.config, dataDir: ctx.dataDir, cwd: ctx.cwd, ...(ctx.lab.site ? { site: ctx.lab.site } : {}) });
   return { ...statusToReport(status), followUps: statusFollowUps(status) };
 }
 
@@ -50,16 +49,17 @@ export async function backupsReport(ctx: UseCaseContext): Promise<Report> {
   };
 }
 
-/** `/jarvis check`: every spec in specs/ through the schema and the guardrails. */
+/** `/jarvis check`: every spec in the specs directory through the schema and the guardrails. */
 export async function checkSpecs(ctx: UseCaseContext): Promise<Report> {
-  const dir = join(ctx.cwd, 'specs');
-  const files = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  const place = specPlace(ctx.config, ctx.lab);
+  const dir = isAbsolute(place.specsDir) ? place.specsDir : join(ctx.cwd, place.specsDir);
+  const files = (await specFilesIn(dir)).map((path) => basename(path));
   const sections: Report['sections'] = [];
   let errors = 0;
   let warnings = 0;
   for (const name of files) {
-    const display = join('specs', name);
-    const loaded = await readSpecFile(join(dir, name), display);
+    const display = join(place.specsDir, name);
+    const loaded = await readSpecFile(join(dir, name), display, place.site ? { site: place.site } : {});
     const findings = loaded.ok ? checkSpec(loaded.loaded) : loaded.errors;
     errors += findings.filter((f) => f.severity === 'error').length + (loaded.ok ? 0 : 1);
     warnings += findings.filter((f) => f.severity === 'warning').length;

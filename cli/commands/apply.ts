@@ -54,7 +54,7 @@ export const command = defineCommand(
       [EXIT.refused, 'refused (unapproved, stale, locked, frozen, tampered)'],
       [EXIT.invalidInput, 'invalid input'],
       [EXIT.failed, 'failed (the report says where and what next)'],
-      [EXIT.unreachable, 'lab unreachable'],
+      [EXIT.unreachable, 'lab unreachable, or a target could not be read before the first write (nothing was changed: run the same apply again)'],
     ],
   },
   async ({ values, positionals }, io) => {
@@ -63,10 +63,11 @@ export const command = defineCommand(
     const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(io.cwd, config.dataDir);
     const ref = planReference(options.ref);
     const plan = 'id' in ref ? await loadPlanById(ref.id, dataDir) : await loadPlanFile(resolve(io.cwd, ref.file));
-    const spec = await loadPlanSpec(plan, io.cwd);
-    const journal = Journal.open(applyDbPath(dataDir));
+    // No lab, no point reading the spec: say what to configure first.
+    const lab = await openConfiguredLab(config, 'or start a simulated lab with `jarvis sim` and load the variables it prints');
     try {
-      const lab = await openConfiguredLab(config, 'or start a simulated lab with `jarvis sim` and load the variables it prints');
+      const spec = await loadPlanSpec(plan, io.cwd, config.siteFile);
+      const journal = Journal.open(applyDbPath(dataDir));
       try {
         const ctx = createApplyContext({
           plan,
@@ -89,10 +90,10 @@ export const command = defineCommand(
         io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report)));
         return exitCodeOf(report);
       } finally {
-        await lab.close();
+        journal.close();
       }
     } finally {
-      journal.close();
+      await lab.close();
     }
   },
 );

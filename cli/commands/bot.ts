@@ -1,16 +1,19 @@
 // `jarvis bot`: the chat bot with the adapters the environment configures (Discord, Slack), over the lab named by
 // PROXMOX_*, plus the alert watchers on their schedule, whose every alert (Proxmox unreadable and stalled watchers
-// included) goes to the alert channels. Outbound connections only; runs until SIGINT/SIGTERM.
+// included) goes to the alert channels, and the Proxmox webhook receiver when JARVIS_WEBHOOK_LISTEN is set (the one
+// listener, on the address the owner names). Otherwise outbound connections only; runs until SIGINT/SIGTERM.
 import { alertToReply } from '../../app/alert-reply.ts';
 import { openConfiguredLab } from '../../app/lab.ts';
 import { monitorPortsOf, scanPortsOf } from '../../app/planning.ts';
 import { approvalAuditor, createServices } from '../../app/services.ts';
-import { startWatchLoop } from '../../app/watchers.ts';
+import { startWatchLoop, startWebhook } from '../../app/watchers.ts';
 import { startChatBot, type ChatBot } from '../../bot/start-bot.ts';
 import { loadConfig, type JarvisConfig } from '../../lib/config.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
+import type { Alert } from '../../monitor/types.ts';
+import type { WebhookReceiver } from '../../monitor/webhook.ts';
 import { defineCommand } from '../args.ts';
 
 export interface RunningBot {
@@ -18,6 +21,8 @@ export interface RunningBot {
   /** The Proxmox URL. */
   lab: string;
   nextWatch: Date | null;
+  /** http://host:port of the Proxmox webhook receiver, when JARVIS_WEBHOOK_LISTEN is set. */
+  webhook?: string;
   stop(): Promise<void>;
 }
 
@@ -28,6 +33,7 @@ export async function startBot(input: { config: JarvisConfig; env: NodeJS.Proces
   const running = createServices({ lab, config, cwd: input.cwd, env: input.env, log: (line) => logger.info(line) });
   const store = AlertStore.open(running.dataDir);
   let chat: ChatBot | undefined;
+  let receiver: WebhookReceiver | undefined;
   try {
     const bot = await startChatBot({
       config: { ...config, dataDir: running.dataDir },
@@ -37,14 +43,19 @@ export async function startBot(input: { config: JarvisConfig; env: NodeJS.Proces
       log: (level, message, fields) => logger[level](fields ?? {}, message),
     });
     chat = bot;
-    const watch = startWatchLoop({
-      name: 'bot',
+    const inputs = {
       ports: monitorPortsOf(lab.ports),
       scanPorts: scanPortsOf(lab.ports),
       config,
       cwd: input.cwd,
+      ...(lab.site ? { site: lab.site } : {}),
       store,
-      deliver: (alert) => bot.alert(alertToReply(alert)),
+      deliver: (alert: Alert) => bot.alert(alertToReply(alert)),
+    };
+    receiver = await startWebhook(inputs, (message) => logger.warn(message));
+    const watch = startWatchLoop({
+      ...inputs,
+      name: 'bot',
       hooks: {
         onResult: (result) => {
           if (result.problems.length > 0) logger.warn({ problems: result.problems }, 'watchers could not read everything');
@@ -56,8 +67,10 @@ export async function startBot(input: { config: JarvisConfig; env: NodeJS.Proces
       chat: bot,
       lab: lab.describe,
       nextWatch: watch.nextRun(),
+      ...(receiver ? { webhook: receiver.url } : {}),
       async stop() {
         watch.stop();
+        await receiver?.close();
         await bot.stop();
         store.close();
         running.close();
@@ -65,6 +78,7 @@ export async function startBot(input: { config: JarvisConfig; env: NodeJS.Proces
       },
     };
   } catch (error) {
+    await receiver?.close();
     await chat?.stop();
     store.close();
     running.close();
@@ -81,7 +95,8 @@ export const command = defineCommand(
     description:
       'Runs the chat bot: Discord (DISCORD_TOKEN, DISCORD_APP_ID) and/or Slack (SLACK_BOT_TOKEN + SLACK_APP_TOKEN, or\n' +
       'SLACK_SIGNING_SECRET + SLACK_HTTP_LISTEN), against the lab named by PROXMOX_*, with the alert watchers on\n' +
-      'JARVIS_WATCH_SCHEDULE, until SIGINT or SIGTERM. Check the setup first with `jarvis doctor`.',
+      'JARVIS_WATCH_SCHEDULE, and the Proxmox webhook receiver when JARVIS_WEBHOOK_LISTEN (and its secret) is set, until\n' +
+      'SIGINT or SIGTERM. Check the setup first with `jarvis doctor`.',
     environment: 'every setting of .env.example',
     exitCodes: [
       [EXIT.ok, 'stopped by SIGINT or SIGTERM'],
@@ -94,7 +109,7 @@ export const command = defineCommand(
     const logger = createLogger(config.logLevel);
     const bot = await startBot({ config, env: io.env, cwd: io.cwd, logger });
     try {
-      logger.info({ adapters: bot.chat.adapters, lab: bot.lab, nextWatch: bot.nextWatch?.toISOString() }, 'Jarvis is ready');
+      logger.info({ adapters: bot.chat.adapters, resumed: bot.chat.resumed, lab: bot.lab, nextWatch: bot.nextWatch?.toISOString(), ...(bot.webhook ? { webhook: bot.webhook } : {}) }, 'Jarvis is ready');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

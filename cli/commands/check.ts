@@ -1,11 +1,11 @@
 // `jarvis check [FILES…]`: validates specs (schema, then the guardrails). Exit 0 when clean (warnings are
 // printed), 1 when a guardrail refuses a spec, 2 when a file is not a valid spec at all.
-import { readdir } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { specPlaceFromEnv } from '../../app/planning.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { formatDiagnostic, type SpecDiagnostic } from '../../planner/spec/diagnostic.ts';
 import { checkSpec } from '../../planner/spec/guardrails.ts';
-import { readSpecFile, type LoadedSpec } from '../../planner/spec/load.ts';
+import { readSpecFile, specFilesIn, type LoadedSpec } from '../../planner/spec/load.ts';
 import { ownershipConflicts } from '../../planner/spec/ownership.ts';
 import { defineCommand } from '../args.ts';
 
@@ -17,13 +17,13 @@ interface FileResult {
   warnings: number;
 }
 
-async function defaultFiles(cwd: string): Promise<string[] | string> {
+async function defaultFiles(cwd: string, specsDir: string): Promise<string[] | string> {
+  const dir = isAbsolute(specsDir) ? specsDir : join(cwd, specsDir);
   try {
-    const names = await readdir(join(cwd, 'specs'));
-    const specs = names.filter((n) => /\.ya?ml$/.test(n)).sort();
-    return specs.length > 0 ? specs.map((n) => join('specs', n)) : `no *.yaml files in ${join(cwd, 'specs')}`;
+    const specs = await specFilesIn(dir);
+    return specs.length > 0 ? specs.map((path) => (isAbsolute(specsDir) ? path : relative(cwd, path))) : `no spec *.yaml files in ${dir}`;
   } catch {
-    return `no specs/ directory in ${cwd}; name the spec files to check`;
+    return `no ${specsDir} directory in ${cwd} (JARVIS_SPECS_DIR); name the spec files to check`;
   }
 }
 
@@ -37,7 +37,8 @@ export const command = defineCommand(
     },
     description:
       'Validates desired-state specs: schema first, then the hard-constraint guardrails (see docs/spec-reference.md).\n' +
-      'With no FILES, checks every specs/*.yaml under the current directory.',
+      'With no FILES, checks every spec in JARVIS_SPECS_DIR (default specs/ under the current directory). A spec reads\n' +
+      "its site file's values (`site:`, or JARVIS_SITE_FILE); a placeholder left in the site file is an error.",
     exitCodes: [
       [EXIT.ok, 'clean (warnings allowed)'],
       [EXIT.refused, 'guardrail violation'],
@@ -46,9 +47,10 @@ export const command = defineCommand(
   },
   async ({ values, positionals }, io) => {
     const json = values.json;
+    const place = specPlaceFromEnv(io.env);
     let files = positionals;
     if (files.length === 0) {
-      const found = await defaultFiles(io.cwd);
+      const found = await defaultFiles(io.cwd, place.specsDir);
       if (typeof found === 'string') {
         io.stderr(`jarvis check: ${found}\n`);
         return EXIT.invalidInput;
@@ -61,7 +63,7 @@ export const command = defineCommand(
     const loadedSpecs: LoadedSpec[] = [];
     let invalid = false;
     for (const file of files) {
-      const loaded = await readSpecFile(isAbsolute(file) ? file : resolve(io.cwd, file), file);
+      const loaded = await readSpecFile(isAbsolute(file) ? file : resolve(io.cwd, file), file, place.site ? { site: place.site } : {});
       const own = loaded.ok ? checkSpec(loaded.loaded) : loaded.errors;
       if (loaded.ok) loadedSpecs.push(loaded.loaded);
       invalid ||= !loaded.ok;

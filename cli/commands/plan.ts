@@ -2,7 +2,7 @@
 // artifact (JSON + Markdown).
 import { isAbsolute, join } from 'node:path';
 import { openConfiguredLab, openSimLab, type Lab } from '../../app/lab.ts';
-import { PHASE_SPECS, makePlan } from '../../app/planning.ts';
+import { PHASE_SPEC_FILES, makePlan, selfVmidFromEnv, specPlaceFromEnv } from '../../app/planning.ts';
 import { writePlanFiles } from '../../app/plan-files.ts';
 import { didYouMean } from '../../commands/suggest.ts';
 import { loadConfig } from '../../lib/config.ts';
@@ -13,7 +13,7 @@ import { SCENARIOS } from '../../sim/scenario-names.ts';
 import { defineCommand } from '../args.ts';
 import type { CliIo } from '../io.ts';
 
-const PHASES = Object.keys(PHASE_SPECS) as PlanPhase[];
+const PHASES = Object.keys(PHASE_SPEC_FILES) as PlanPhase[];
 
 function phaseOf(name: string): PlanPhase {
   if ((PHASES as string[]).includes(name)) return name as PlanPhase;
@@ -56,6 +56,8 @@ export const command = defineCommand(
         phase,
         specPath: values.spec,
         cwd: io.cwd,
+        place: specPlaceFromEnv(io.env, lab),
+        ...(selfVmidFromEnv(io.env) !== undefined ? { selfVmid: selfVmidFromEnv(io.env)! } : {}),
         ports: lab.ports,
         labName: lab.sim?.url ?? lab.describe,
         requestedBy: `cli:${io.env.USER ?? 'unknown'}`,

@@ -94,6 +94,10 @@ export const command = defineCommand(
       ['SSH_HOST_PINS', `${sim.node}=${sim.mgmtSshFingerprint}`],
       ['SSH_KEY_PATH', sim.mgmtSshKeyPath],
       ['SSH_USER', 'root'],
+      // The simulated node's LAN and disks, instead of the placeholders of specs/site.yaml.
+      ['JARVIS_SITE_FILE', sim.siteFile],
+      // VM 100's sshd, forwarded to loopback (its LAN address is not routable from here), for `jarvis bootstrap`.
+      ['JARVIS_GATEWAY_ADDRESS', `${host}:${sim.gatewaySshPort}`],
       ['JARVIS_MGMT_HOST', host],
       ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
       // pve-firewall's update cycle, scaled like every simulated duration: commit-confirm waits for it.

@@ -19,6 +19,8 @@ export interface MonitorLab {
   scanPorts: ScanPorts;
   /** The Proxmox URL, for messages. */
   url: string;
+  /** The simulated node's site file, for a simulated lab. */
+  site?: string;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function openMonitorLab(sim: string | undefined, config: ReturnType
     ports: monitorPortsOf(lab.ports),
     scanPorts: scanPortsOf(lab.ports),
     url: lab.sim?.url ?? lab.describe,
+    ...(lab.site ? { site: lab.site } : {}),
     close: () => lab.close(),
   };
 }
@@ -56,7 +59,7 @@ export const command = defineCommand(
     const config = loadConfig(io.env);
     const connection = await openMonitorLab(options.sim, config);
     try {
-      const report = await labStatus({ ports: connection.ports, config, dataDir: config.dataDir, cwd: io.cwd });
+      const report = await labStatus({ ports: connection.ports, config, dataDir: config.dataDir, cwd: io.cwd, ...(connection.site ? { site: connection.site } : {}) });
       io.stdout(scrubSecrets(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report)));
       if (report.unreadable) {
         io.stderr(scrubSecrets(`jarvis status: cannot read Proxmox at ${connection.url}: ${report.unreadable.reason}\n  fix: ${report.unreadable.fix}\n`));

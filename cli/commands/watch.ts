@@ -3,15 +3,14 @@
 // lives in JARVIS_DATA_DIR, so a second `--once` raises nothing already raised, and the end of an outage is said once.
 // The long-running mode also starts the Proxmox webhook receiver when JARVIS_WEBHOOK_LISTEN and JARVIS_WEBHOOK_SECRET
 // are set, and beats as `watch` in status.
-import { EXIT, InputError } from '../../lib/errors.ts';
+import { EXIT } from '../../lib/errors.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { scrubSecrets } from '../../lib/secret.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { renderAlertText } from '../../monitor/render-alert.ts';
 import type { Alert } from '../../monitor/types.ts';
-import { handleWebhookNotification, runWatchers, type WatchResult } from '../../monitor/watch.ts';
-import { startWebhookReceiver } from '../../monitor/webhook.ts';
-import { startWatchLoop, watchOptions, type WatcherInputs } from '../../app/watchers.ts';
+import { runWatchers, type WatchResult } from '../../monitor/watch.ts';
+import { startWatchLoop, startWebhook, watchOptions, type WatcherInputs } from '../../app/watchers.ts';
 import { defineCommand } from '../args.ts';
 import type { CliIo } from '../io.ts';
 import { SIM_OPTION, openMonitorLab } from './status.ts';
@@ -25,17 +24,7 @@ function summary(result: WatchResult): string {
 async function runForever(io: CliIo, inputs: WatcherInputs): Promise<number> {
   const { config } = inputs;
   const options = watchOptions(inputs);
-  const { webhookListen, webhookSecret } = config.alerts;
-  if (webhookListen && !webhookSecret) throw new InputError('JARVIS_WEBHOOK_LISTEN is set but JARVIS_WEBHOOK_SECRET (or _FILE) is not');
-  const receiver = webhookListen
-    ? await startWebhookReceiver({
-        listen: webhookListen,
-        secret: webhookSecret!,
-        allowWildcard: config.alerts.webhookAllowWildcard,
-        warn: (message) => io.stderr(`jarvis watch: ${message}\n`),
-        onNotification: async (n) => void (await handleWebhookNotification({ ...options, now: Date.now() }, n)),
-      })
-    : undefined;
+  const receiver = await startWebhook(inputs, (message) => io.stderr(`jarvis watch: ${message}\n`));
   if (receiver) io.stderr(`jarvis watch: webhook receiver on ${receiver.url}\n`);
   const report = (result: WatchResult): void => io.stderr(scrubSecrets(summary(result)));
   const fail = (error: unknown): void => io.stderr(scrubSecrets(`jarvis watch: pass failed: ${error instanceof Error ? error.message : String(error)}\n`));
@@ -76,7 +65,7 @@ export const command = defineCommand(
     const store = AlertStore.open(config.dataDir);
     try {
       const deliver = (alert: Alert): void => io.stdout(scrubSecrets(renderAlertText(alert)));
-      const inputs = { ports: connection.ports, scanPorts: connection.scanPorts, config, cwd: io.cwd, store, deliver };
+      const inputs = { ports: connection.ports, scanPorts: connection.scanPorts, config, cwd: io.cwd, store, deliver, ...(connection.site ? { site: connection.site } : {}) };
       if (!options.once) return await runForever(io, inputs);
       const result = await runWatchers({ ...watchOptions(inputs), now: Date.now() });
       io.stderr(scrubSecrets(summary(result)));

@@ -5,6 +5,7 @@
 //   pending ──approve (enough distinct approvers)──► approved ──beginApply──► applying ──► applied | failed
 //      │   └─(critical, typed confirmation)──► awaiting-confirmation ──confirm <hash>──► approved
 //      ├──reject──► rejected        ├──TTL──► expired        └──newer plan, same phase (or VM) and channel──► superseded
+//   applying ──not-started (a target could not be read before the first write)──► approved again, for another try
 //
 // A newer plan supersedes only plans its presenter may replace: an approver's replaces any, a viewer's only their own;
 // otherwise it stands beside them, and a decision without a plan id must then name one.
@@ -268,8 +269,21 @@ export class Approvals {
     return { ok: true, approvals, plan: current.content };
   }
 
-  finishApply(planId: string, outcome: 'applied' | 'failed'): void {
-    this.#store.setState(planId, outcome);
+  /**
+   * Applies that were running when Jarvis stopped (its own VM rebooted under it, a crash): still `applying`, with the
+   * approvals they started with and the plan as it was shown. The journal knows how far each got.
+   */
+  interruptedApplies(): Array<{ planId: string; requestedBy: string; channelKey: string; approvals: ApprovalRecord[]; plan: string }> {
+    return this.#store.plansInState('applying').flatMap((row) => {
+      if (row.content === null || row.content_hash === null) return [];
+      const approvals = this.#store.votes(row.plan_id).map((vote) => ({ approver: vote.approver, planId: row.plan_id, planHash: row.plan_hash, contentHash: row.content_hash as string, at: iso(vote.at), via: vote.via }));
+      return [{ planId: row.plan_id, requestedBy: row.requested_by, channelKey: row.channel_key, approvals, plan: row.content }];
+    });
+  }
+
+  /** `not-started`: apply wrote nothing (a target could not be read), so the plan is approved again for another try. */
+  finishApply(planId: string, outcome: 'applied' | 'failed' | 'not-started'): void {
+    this.#store.setState(planId, outcome === 'not-started' ? 'approved' : outcome);
     this.#audit({ type: 'approval.apply-end', at: iso(this.#now()), planId, outcome });
   }
 

@@ -117,6 +117,11 @@ export class ApprovalStore {
     this.db.prepare('INSERT OR REPLACE INTO approval_messages VALUES (?, ?)').run(messageKey, planId);
   }
 
+  /** Every plan in this state, oldest first. */
+  plansInState(state: PlanState): PlanRow[] {
+    return this.db.prepare('SELECT * FROM approval_plans WHERE state = ? ORDER BY registered_seq').all(state) as PlanRow[];
+  }
+
   votes(planId: string): VoteRow[] {
     return this.db.prepare('SELECT approver, authorized_as, via, at FROM approval_votes WHERE plan_id = ? ORDER BY at, approver').all(planId) as VoteRow[];
   }

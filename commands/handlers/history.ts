@@ -7,6 +7,7 @@ import type { HistoryEntry } from '../services.ts';
 const ICON: Record<HistoryEntry['outcome'], string> = {
   pending: '⏳',
   applying: '⚙️',
+  'not-started': '⏸️',
   applied: '✅',
   'waiting-for-owner': '✋',
   failed: '❌',

@@ -1,8 +1,10 @@
 // Guest steps for app-host: Docker Engine + Compose plugin from Docker's apt repository, the /opt/naas layout with
-// owners and modes, and one compose project per stack as a placeholder the owner fills (never overwritten).
+// owners and modes, and one compose project per stack (stack-compose.ts: Jarvis's own, or an empty scaffold the owner
+// fills), never overwritten.
 import { z } from 'zod';
 import { OS_RELEASE, PKG_INSTALLED, REQUIRE_APT } from './os.ts';
 import { absolutePath, buildScript, parseArgs, plainName, runCheck, runScript } from './script.ts';
+import { stackCompose } from './stack-compose.ts';
 import type { Step } from './types.ts';
 
 const dockerArgs = z.object({ compose: z.boolean().default(true) });
@@ -100,23 +102,6 @@ const scaffoldArgs = z.object({
     .default([]),
 });
 
-export function placeholderCompose(a: z.infer<typeof scaffoldArgs>): string {
-  const ports = a.ports.length ? ['#     ports:', ...a.ports.map((p) => `#       - "${p}"`)] : [];
-  return [
-    `# ${a.name}: ${a.description || 'stack'}`,
-    '# Placeholder written once by Jarvis: put the real services here. Jarvis never overwrites this file.',
-    `name: ${a.name}`,
-    'services: {}',
-    '# Example service, to adapt:',
-    '#   app:',
-    '#     image: <image>:<tag>',
-    '#     restart: unless-stopped',
-    `#     volumes: ["${a.root}/appdata/${a.name}:/config"]`,
-    ...ports,
-    '',
-  ].join('\n');
-}
-
 export const stackScaffold: Step = {
   id: 'stack.scaffold',
   where: 'guest',
@@ -129,7 +114,7 @@ export const stackScaffold: Step = {
   async apply(shell, args, ctx) {
     const a = parseArgs('stack.scaffold', scaffoldArgs, args);
     const dir = `${a.root}/stacks/${a.name}`;
-    await runScript(shell, buildScript({ DIR: dir, FILE: `${dir}/compose.yaml`, CONTENT: placeholderCompose(a) }, `
+    await runScript(shell, buildScript({ DIR: dir, FILE: `${dir}/compose.yaml`, CONTENT: stackCompose(a) }, `
 if [[ -e "$R$FILE" ]]; then echo "$FILE exists; left as it is"; exit 0; fi
 [[ -d "$R$DIR" ]] || { echo "$DIR is missing (naas.layout comes first)" >&2; exit 3; }
 # noclobber: even if the file appeared meanwhile, an existing compose file is never overwritten.
@@ -137,7 +122,7 @@ set -o noclobber
 printf '%s' "$CONTENT" >"$R$FILE"
 chown --reference="$R$DIR" "$R$FILE"
 chmod 0640 "$R$FILE"
-echo "wrote placeholder $FILE"
+echo "wrote $FILE"
 `), { what: `stack.scaffold ${a.name}`, ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}) });
   },
 };

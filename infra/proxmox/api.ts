@@ -28,6 +28,13 @@ export interface ClusterResource {
   shared?: number;
 }
 
+/** GET /nodes/{node}/time: the node's time zone and clock. */
+export interface NodeTime {
+  timezone: string;
+  time: number;
+  localtime?: number;
+}
+
 export interface NodeStatus {
   cpu: number;
   memory: { total: number; used: number; free: number };
@@ -265,6 +272,7 @@ export interface ProxmoxApi {
   clusterResources(type?: 'vm' | 'storage' | 'node'): Promise<ClusterResource[]>;
   clusterOptions(): Promise<Record<string, unknown>>;
   nodeStatus(): Promise<NodeStatus>;
+  nodeTime(): Promise<NodeTime>;
   permissions(path?: string): Promise<Record<string, Record<string, number>>>;
 
   vmConfig(vmid: number): Promise<{ config: Record<string, PveValue>; digest: string }>;

@@ -72,6 +72,7 @@ export function createProxmoxClient(opts: ProxmoxClientOptions): ProxmoxClient {
     clusterResources: (type) => get('/cluster/resources', {}, S.clusterResources, { type }),
     clusterOptions: () => get('/cluster/options', {}, S.record),
     nodeStatus: () => get('/nodes/{node}/status', {}, S.nodeStatus),
+    nodeTime: () => get('/nodes/{node}/time', {}, S.nodeTime),
     permissions: (path) => get('/access/permissions', {}, S.permissions, { path }),
 
     vmConfig: (vmid) => get(`${vm}/config`, { vmid }, S.vmConfig),

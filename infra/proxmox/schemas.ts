@@ -83,6 +83,8 @@ export const clusterResources: z.ZodType<Api.ClusterResource[]> = z.array(
 
 export const record = z.record(z.string(), z.unknown());
 
+export const nodeTime: z.ZodType<Api.NodeTime> = pveObject({ timezone: text, time: num, localtime: num.optional() });
+
 export const nodeStatus: z.ZodType<Api.NodeStatus> = pveObject({
   cpu: num,
   memory: pveObject({ total: num, used: num, free: num }),

@@ -185,6 +185,10 @@ class SshShell implements RemoteShell {
       }
       throw new UnreachableError(`ssh ${this.host} (${this.#endpoint}): cannot connect: ${scrubValue(messageOf(error), cfg.auth.kind === 'key' ? cfg.auth.passphrase : undefined)}`, { code: 'ssh-connect' });
     }
+    // node-ssh listens for 'error' only until the connection is ready. A later one (the host rebooted, a firewall reset
+    // the connection) would be an uncaught exception that ends the bot: drop the connection; the next exec opens a new
+    // one, and a command in flight ends with its stream.
+    ssh.connection?.on('error', () => ssh.dispose());
     return ssh;
   }
 }

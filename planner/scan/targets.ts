@@ -1,8 +1,9 @@
-// fingerprintTargets: re-reads only the targets an apply is about to touch and fingerprints them the same way the
-// plan did (apply's stale check). A full scan is not needed: each key maps to its own small set of reads.
+// readTargets: re-reads only the targets an apply is about to touch and fingerprints them the same way the plan did
+// (apply's stale check), saying which could not be read and why. A full scan is not needed: each key maps to its own
+// small set of reads.
 import type { LiveState } from '../state.ts';
 import { unknown } from '../state.ts';
-import { fingerprintState } from '../fingerprint.ts';
+import { fingerprintState, unreadableReasons } from '../fingerprint.ts';
 import { resolvePhase } from '../resolve.ts';
 import type { DesiredState } from '../desired-state.ts';
 import type { Spec } from '../spec/schema.ts';
@@ -33,11 +34,19 @@ function desiredFor(spec: Spec, keys: string[]): DesiredState {
   };
 }
 
-export async function fingerprintTargets(ports: ScanPorts, keys: string[], spec: Spec): Promise<Record<string, string>> {
+export interface TargetReading {
+  /** Fingerprint per requested key; `unknown` when it could not be read. */
+  fingerprints: Record<string, string>;
+  /** Keys whose read failed while the target was there to read, with the cause: reading again may succeed. */
+  unreadable: Record<string, string>;
+}
+
+export async function readTargets(ports: ScanPorts, keys: string[], spec: Spec): Promise<TargetReading> {
   const desired = desiredFor(spec, keys);
   const state: LiveState = await scanDesired(ports, desired);
   if (!keys.includes('tailnet')) state.tailnet = unknown('not requested');
   const vmids = [...new Set(keys.flatMap((k) => (/(\d+)$/.exec(k) && /^(vm|guest|firewall\/vm)\//.test(k) ? [Number(/(\d+)$/.exec(k)![1])] : [])))];
   const all = fingerprintState(state, vmids);
-  return Object.fromEntries(keys.map((k) => [k, all[k] ?? 'unknown']));
+  const fingerprints = Object.fromEntries(keys.map((k) => [k, all[k] ?? 'unknown']));
+  return { fingerprints, unreadable: unreadableReasons(state, fingerprints) };
 }

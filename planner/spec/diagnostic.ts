@@ -14,6 +14,8 @@ export interface SpecDiagnostic {
   path: string;
   message: string;
   fix: string;
+  /** A finding that refuses only plans of this phase and later (a site placeholder a later phase needs). */
+  fromPhase?: number;
 }
 
 export type SpecPath = ReadonlyArray<string | number>;

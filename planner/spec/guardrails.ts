@@ -16,7 +16,7 @@ import { checkMoveChecks, checkRouterGate, checkSegmentAddressing } from './chec
 import { checkBackupCoverage, checkBackups, checkMigrations, checkSafetyToggles, checkZfs } from './checks-storage.ts';
 import type { Severity, SpecDiagnostic } from './diagnostic.ts';
 import { createContext, type GuardrailContext } from './guardrail-context.ts';
-import type { LoadedSpec } from './load.ts';
+import { sitePlaceholderFindings, type LoadedSpec } from './load.ts';
 
 export interface Guardrail {
   id: string;
@@ -70,6 +70,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
   { id: 'backups.references', severity: 'error', reason: 'a backup job names storages and VMs that exist in its phase', doc: `${ARCH} § Phase 1 › Backups` },
   { id: 'backups.coverage', severity: 'warning', reason: 'every VM is in an enabled backup job in every phase it exists', doc: `${ARCH} § Phase 1 › Backups` },
   { id: 'backups.ssd-space', severity: 'warning', reason: 'backups on the SSD use the VMs\' space and do not survive its loss', doc: `${ARCH} § Phase 0 safety requirements` },
+  { id: 'site.placeholder', severity: 'error', reason: 'the site file holds the owner\'s own values, not the shipped placeholders (disk ids, SSH keys)', doc: `${ARCH} § Phase 1 (the disks tank erases)` },
   { id: 'migrations.references', severity: 'error', reason: 'a migration names a declared VM, its stacks and a target that exists in its phase', doc: `${ARCH} § Phase 1 › Migrate` },
 ];
 
@@ -113,5 +114,6 @@ export function checkSpec(loaded: LoadedSpec): Finding[] {
   const findings: Finding[] = [];
   const ctx = createContext(loaded, (id) => guardrail(id).severity, findings);
   for (const check of CHECKS) check(ctx);
+  findings.push(...sitePlaceholderFindings(loaded));
   return findings.sort((a, b) => a.line - b.line || a.col - b.col || a.ruleId.localeCompare(b.ruleId));
 }

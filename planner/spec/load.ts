@@ -2,7 +2,8 @@
 // field path and how to fix it; nothing here throws on bad input except `loadSpec`, which wraps the same diagnostics
 // in an InputError for callers that stop on bad input.
 import { createHash } from 'node:crypto';
-import { relative } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../../lib/errors.ts';
@@ -10,6 +11,7 @@ import { readRegularFile } from '../../lib/files.ts';
 import { bootInputProblems } from './boot-input.ts';
 import { formatDiagnostic, formatPath, type SpecDiagnostic, type SpecPath } from './diagnostic.ts';
 import { specSchema, type Spec } from './schema.ts';
+import { parseSiteBytes, placeholderFindings, SITE_NAMES, siteValue, type LoadedSite } from './site.ts';
 
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
 
@@ -21,6 +23,7 @@ export interface SpecLocation {
 export interface SpecSource {
   /** The path as given (relative paths stay relative, so messages match what the user typed). */
   path: string;
+  /** Of the spec's bytes, and of its site file's when it has one: a changed site makes earlier plans stale. */
   sha256: string;
   /** Position of the value at `path` (of its key when `key` is set, or when the value is a map/list). */
   locate(path: SpecPath, opts?: { key?: boolean }): SpecLocation;
@@ -29,6 +32,13 @@ export interface SpecSource {
 export interface LoadedSpec {
   spec: Spec;
   source: SpecSource;
+  /** The site file the `!site` references read, and the names used (their placeholders are findings). */
+  site?: { loaded: LoadedSite; used: ReadonlySet<string> };
+}
+
+export interface ReadSpecOptions {
+  /** A site file to use instead of the one the spec names (the demo's simulated node). */
+  site?: string;
 }
 
 export type LoadResult = { ok: true; loaded: LoadedSpec } | { ok: false; errors: SpecDiagnostic[] };
@@ -39,9 +49,50 @@ const fileError = (file: string, message: string, fix: string, ruleId = 'input.f
 });
 
 /** Reads and validates one spec file. `displayPath` is how messages name it (default: the path as given). */
-export async function readSpecFile(path: string, displayPath = path): Promise<LoadResult> {
+export async function readSpecFile(path: string, displayPath = path, opts: ReadSpecOptions = {}): Promise<LoadResult> {
   const read = await readRegularFile(path, MAX_SPEC_BYTES - 1);
-  if (read.ok) return parseSpecBytes(read.bytes, displayPath);
+  if (!read.ok) return readProblem(read, displayPath);
+  const named = opts.site === undefined ? siteKeyOf(read.bytes) : undefined;
+  if (opts.site === undefined && named === undefined) return parseSpecBytes(read.bytes, displayPath);
+  const sitePath = opts.site ?? (isAbsolute(named!) ? named! : join(dirname(path), named!));
+  const siteDisplay = opts.site ?? (isAbsolute(named!) ? named! : join(dirname(displayPath), named!));
+  const site = await readSiteFile(sitePath, siteDisplay);
+  if (!site.ok) return site;
+  return parseSpecBytes(read.bytes, displayPath, site.loaded);
+}
+
+/** The spec files of a directory (*.yaml but the site file, `kind: Site`), sorted; throws when it cannot be read. */
+export async function specFilesIn(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  const specs: string[] = [];
+  for (const name of names) {
+    const head = await readRegularFile(join(dir, name), MAX_SPEC_BYTES - 1);
+    if (head.ok && /^kind:\s*Site\s*$/m.test(Buffer.from(head.bytes).toString('utf8'))) continue;
+    specs.push(join(dir, name));
+  }
+  return specs;
+}
+
+/** The spec's own `site:` value, read before the spec is validated (the site's values are needed for that). */
+function siteKeyOf(bytes: Uint8Array): string | undefined {
+  try {
+    const value: unknown = parseDocument(Buffer.from(bytes).toString('utf8'), { logLevel: 'silent' }).get('site');
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readSiteFile(path: string, display: string): Promise<{ ok: true; loaded: LoadedSite } | { ok: false; errors: SpecDiagnostic[] }> {
+  const read = await readRegularFile(path, MAX_SPEC_BYTES - 1);
+  if (!read.ok) {
+    const result = readProblem(read, display) as { ok: false; errors: SpecDiagnostic[] };
+    return { ok: false, errors: result.errors.map((e) => ({ ...e, ruleId: 'site.file', fix: read.problem === 'not-found' ? 'create it from specs/site.yaml, or correct the spec\'s `site:` (or JARVIS_SITE_FILE)' : e.fix })) };
+  }
+  return parseSiteBytes(read.bytes, display);
+}
+
+function readProblem(read: Exclude<Awaited<ReturnType<typeof readRegularFile>>, { ok: true }>, displayPath: string): LoadResult {
   switch (read.problem) {
     case 'not-found':
       return fileError(displayPath, 'file not found', 'check the path (specs live in specs/*.yaml)');
@@ -54,8 +105,8 @@ export async function readSpecFile(path: string, displayPath = path): Promise<Lo
   }
 }
 
-/** Validates spec content already in memory (tests, chat uploads). */
-export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
+/** Validates spec content already in memory (tests, chat uploads), with the site its `!site` references read. */
+export function parseSpecBytes(bytes: Uint8Array, file: string, site?: LoadedSite): LoadResult {
   if (bytes.includes(0)) return fileError(file, 'file is binary (contains NUL bytes), not YAML text', 'point at the YAML spec');
   let text: string;
   try {
@@ -63,7 +114,9 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
   } catch {
     return fileError(file, 'file is not UTF-8 text', 'save the spec as UTF-8');
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const hash = createHash('sha256').update(bytes);
+  if (site) hash.update('\0site\0').update(site.bytes);
+  const sha256 = hash.digest('hex');
   const lineCounter = new LineCounter();
   // logLevel error: yaml's own warnings (e.g. collection keys) must not reach stderr; the strict schema rejects such keys.
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
@@ -90,6 +143,7 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
   if (!isMap(doc.contents)) {
     return fileError(file, 'the top level must be a mapping (apiVersion, kind, metadata, …)', 'start from specs/nas.desired.yaml', 'input.schema');
   }
+  const references = siteReferences(doc);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 50 });
@@ -98,6 +152,8 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
     // past maxAliasCount (an "alias bomb").
     return { ok: false, errors: [aliasDiagnostic(file, doc, lineCounter, error)] };
   }
+  const substituted = substituteSite(data, references, site, file, source);
+  if (!substituted.ok) return substituted;
   const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) diagnostics.push(...issueDiagnostics(issue, data, source));
@@ -105,13 +161,55 @@ export function parseSpecBytes(bytes: Uint8Array, file: string): LoadResult {
   }
   diagnostics.push(...duplicateVms(parsed.data, source), ...bootInputProblems(parsed.data, source));
   if (diagnostics.length > 0) return { ok: false, errors: diagnostics };
-  return { ok: true, loaded: { spec: parsed.data, source } };
+  const used = new Set(references.map((r) => r.name));
+  return { ok: true, loaded: { spec: parsed.data, source, ...(site && used.size > 0 ? { site: { loaded: site, used } } : {}) } };
+}
+
+interface SiteReference {
+  name: string;
+  path: Array<string | number>;
+}
+
+/** Every `!site <name>` scalar of the document, with its path. */
+function siteReferences(doc: Document): SiteReference[] {
+  const found: SiteReference[] = [];
+  const walk = (node: unknown, path: Array<string | number>): void => {
+    if (isScalar(node) && node.tag === '!site') found.push({ name: String(node.value).trim(), path });
+    else if (isMap(node)) for (const item of node.items) walk(item.value, [...path, isScalar(item.key) ? String(item.key.value) : '?']);
+    else if (isSeq(node)) node.items.forEach((item, index) => walk(item, [...path, index]));
+  };
+  walk(doc.contents, []);
+  return found;
+}
+
+/** Puts the site's values where the references are; an unknown name or a missing site is a located error. */
+function substituteSite(data: unknown, references: SiteReference[], site: LoadedSite | undefined, file: string, source: SpecSource): { ok: true } | { ok: false; errors: SpecDiagnostic[] } {
+  const errors: SpecDiagnostic[] = [];
+  for (const ref of references) {
+    const at = { severity: 'error' as const, file, ...source.locate(ref.path), path: formatPath(ref.path) };
+    if (!SITE_NAMES.includes(ref.name)) {
+      errors.push({ ...at, ruleId: 'site.reference', message: `!site ${ref.name}: no such site value`, fix: `use one of: ${SITE_NAMES.join(', ')}` });
+      continue;
+    }
+    if (!site) {
+      errors.push({ ...at, ruleId: 'site.reference', message: `!site ${ref.name}, but the spec names no site file`, fix: 'add `site: site.yaml` at the top of the spec (the file beside it, from specs/site.yaml)' });
+      continue;
+    }
+    const parent = ref.path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], data) as Record<string | number, unknown>;
+    parent[ref.path[ref.path.length - 1]!] = structuredClone(siteValue(site.site, ref.name));
+  }
+  return errors.length ? { ok: false, errors } : { ok: true };
+}
+
+/** The site placeholders a loaded spec still uses (errors, each refusing plans from the phase that needs it). */
+export function sitePlaceholderFindings(loaded: LoadedSpec): SpecDiagnostic[] {
+  return loaded.site ? placeholderFindings(loaded.site.loaded, loaded.site.used) : [];
 }
 
 /** Reads a spec or throws an InputError listing every located problem. */
-export async function loadSpec(path: string, opts: { cwd?: string } = {}): Promise<LoadedSpec> {
+export async function loadSpec(path: string, opts: { cwd?: string } & ReadSpecOptions = {}): Promise<LoadedSpec> {
   const display = opts.cwd ? relative(opts.cwd, path) || path : path;
-  const result = await readSpecFile(path, display);
+  const result = await readSpecFile(path, display, opts.site === undefined ? {} : { site: opts.site });
   if (!result.ok) throw new InputError(result.errors.map(formatDiagnostic).join('\n'), { code: 'invalid-spec' });
   return result.loaded;
 }

@@ -345,6 +345,8 @@ export type SafetyGuards = z.infer<typeof safetyGuardsSchema>;
 export const specSchema = z.strictObject({
   apiVersion: z.literal('jarvis/v1'),
   kind: z.literal('HomelabSpec'),
+  /** The site file whose values `!site <name>` references read (planner/spec/site.ts), relative to this spec. */
+  site: z.string().min(1).optional(),
   metadata: z.strictObject({
     name: z.string().min(1),
     description: z.string().optional(),

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { CloudInitSeed } from '../guest-runtime.ts';
+import { generateEd25519 } from './ssh-keys.ts';
 
 export type GuestCommand = (argv: string[]) => Promise<{ code: number; output: string }>;
 
@@ -73,6 +74,12 @@ export async function runCloudInit(root: string, seed: CloudInitSeed, run: Guest
   const defaultUser = typeof config.user === 'string' ? config.user : 'debian';
   if (!readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n').some((line) => line.startsWith(`${defaultUser}:`))) {
     write(root, 'etc/passwd', `${readFileSync(join(root, 'etc/passwd'), 'utf8')}${defaultUser}:x:1000:1000::/home/${defaultUser}:/bin/bash\n`);
+  }
+  // cc_ssh: the host keys, made once per instance when the image has none (ed25519, what Jarvis pins).
+  if (!existsSync(join(root, 'etc/ssh/ssh_host_ed25519_key'))) {
+    const pair = generateEd25519();
+    write(root, 'etc/ssh/ssh_host_ed25519_key', pair.private, 0o600);
+    write(root, 'etc/ssh/ssh_host_ed25519_key.pub', `${pair.public} root@${typeof config.hostname === 'string' ? config.hostname : 'localhost'}\n`, 0o644);
   }
   const keys = list(config.ssh_authorized_keys).map(String);
   if (keys.length) write(root, `home/${defaultUser}/.ssh/authorized_keys`, `${keys.join('\n')}\n`, 0o600);

@@ -25,11 +25,11 @@ import type { Asker } from '../net/tool-answer.ts';
 export const SHIMS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'shims');
 
 /** Real tools a sandboxed script may call besides the stand-ins: file and text utilities, nothing that reaches out. */
-const HARMLESS_TOOLS = [
+export const HARMLESS_TOOLS = [
   'bash', 'sh', 'timeout', 'env', 'cat', 'cp', 'mv', 'ln', 'rm', 'rmdir', 'mkdir', 'ls', 'find', 'sort', 'xargs', 'comm',
   'sha256sum', 'sha512sum', 'stat', 'chmod', 'chown', 'install', 'touch', 'readlink', 'dirname', 'basename', 'head',
   'tail', 'grep', 'sed', 'awk', 'tr', 'cut', 'wc', 'date', 'sleep', 'id', 'xz', 'mktemp', 'printf', 'echo', 'test', 'true',
-  'false', 'tee', 'cksum', 'hostname', 'uname', 'cmp', 'diff',
+  'false', 'tee', 'cksum', 'hostname', 'uname', 'cmp', 'diff', 'tar', 'gzip', 'base64', 'ssh-keygen',
 ];
 
 /**
@@ -56,6 +56,8 @@ export interface SimShellRunner {
   guestExec(vmid: number, argv: string[], input?: string): Promise<GuestExecResult>;
   /** Runs a command line on the simulated node (what its SSH server hands to the login shell). */
   hostExec(command: string, io?: RunIo): Promise<number>;
+  /** Runs a command line in a guest (what its sshd hands to the login shell). */
+  guestShell(vmid: number, command: string, io?: RunIo): Promise<number>;
   readonly hostRoot: string;
   guestRoot(vmid: number): string;
   close(): Promise<void>;
@@ -133,7 +135,7 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     return new Promise((resolveRun) => {
       const child = spawn(argv[0]!, argv.slice(1), {
         cwd: root,
-        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, JARVIS_SIM_ORACLE: oraclePort, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
+        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, JARVIS_SIM_ORACLE: oraclePort, JARVIS_REAL_NODE: process.execPath, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       running.add(child);
@@ -208,6 +210,12 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
       syncTailnet(lab, vmid, root);
       return result;
     },
+    async guestShell(vmid, command, io = {}) {
+      const root = ensureGuest(vmid);
+      const code = await run(['bash', '-c', command], root, pathOf(sandboxOs(root)), {}, io);
+      syncTailnet(lab, vmid, root);
+      return code;
+    },
     async hostExec(command, io = {}) {
       ensureHost();
       const qmOps = writeQmConfigs(lab, hostRoot);
@@ -228,7 +236,8 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
   return runner;
 }
 
-function linkHarmlessTools(binDir: string): void {
+/** Links this machine's harmless tools into `binDir`, the rest of a sandbox's PATH after the stand-ins. */
+export function linkHarmlessTools(binDir: string): void {
   for (const tool of HARMLESS_TOOLS) {
     const target = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => join(d, tool)).find((p) => existsSync(p));
     if (target && !existsSync(join(binDir, tool))) symlinkSync(target, join(binDir, tool));

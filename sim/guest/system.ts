@@ -60,6 +60,8 @@ const usesSystemd = (os: GuestOs): boolean => os === 'debian-13' || os === 'haos
 export function systemdBoot(root: string, os: GuestOs, agentPort: boolean): void {
   const dir = units(root);
   mkdirSync(dir, { recursive: true });
+  // systemd as PID 1 makes /run/systemd/system at every boot (what sd_booted() and install scripts look for).
+  mkdirSync(join(root, 'run/systemd/system'), { recursive: true });
   const portFile = join(root, '.shim', 'state', 'devices', AGENT_PORT);
   if (agentPort) {
     mkdirSync(join(portFile, '..'), { recursive: true });

@@ -138,6 +138,12 @@ export const clusterRoutes: RouteTable = {
     if (!type || type === 'sdn') rows.push({ id: `sdn/${lab.node}/localnetwork`, type: 'sdn', sdn: 'localnetwork', node: lab.node, status: 'ok' });
     return rows;
   },
+  // pve-manager PVE/API2/Nodes.pm (NodeTime): the time zone of /etc/timezone, the epoch, and the local time as epoch.
+  'GET /nodes/{node}/time': ({ lab, path }) => {
+    checkNode(path.node, lab);
+    const time = Math.floor(Date.now() / 1000);
+    return { timezone: lab.timezone, time, localtime: time };
+  },
   'GET /cluster/status': ({ lab }) => [
     { type: 'node', id: `node/${lab.node}`, name: lab.node, nodeid: 0, ip: '192.168.1.10', online: 1, local: 1, level: '' },
   ],

@@ -25,6 +25,19 @@ describe('runConsole', () => {
     expect(services.applied).toEqual([{ planId: 'p1-phase0', approvers: ['console:owner'] }]);
   });
 
+  it('a target that could not be read is not a stale plan: nothing changed, the plan stays approved, apply it again', async () => {
+    const services = new FakeServices({ unreadableApplies: 1 });
+    const { out } = await session(['/jarvis plan phase0', '/jarvis approve', '/jarvis apply p1-phase0'], services);
+    const notStarted = out.indexOf('Apply not started: plan p1-phase0');
+    expect(notStarted).toBeGreaterThan(0);
+    expect(out).toContain('could not read guest/100: QEMU guest agent is not running; nothing was changed, try again');
+    expect(out.slice(notStarted)).toContain('/jarvis apply p1-phase0');
+    expect(out).not.toMatch(/stale|\/jarvis plan <phase>/);
+    // No new approval was needed: the same plan applied on the second try.
+    expect(out.indexOf('Applied and validated: plan p1-phase0')).toBeGreaterThan(notStarted);
+    expect(services.applied).toEqual([{ planId: 'p1-phase0', approvers: ['console:owner'] }]);
+  });
+
   it('ignores lines not addressed to Jarvis and answers typos with a suggestion', async () => {
     const { out } = await session(['hello', '/jarvis stauts']);
     expect(out).not.toContain('hello');

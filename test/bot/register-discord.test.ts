@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JARVIS_COMMAND } from '../../bot/discord/command-definition.ts';
-import { registerDiscordCommands } from '../../scripts/register-discord.ts';
+import { registerDiscordCommands } from '../../cli/commands/register-discord.ts';
 import { FAKE_IDS, FakeDiscord } from '../fakes/discord.ts';
 
 let fake: FakeDiscord;
@@ -20,7 +20,7 @@ describe('npm run register:discord', () => {
   });
 
   it('names every missing variable and calls nothing', async () => {
-    await expect(registerDiscordCommands({ DISCORD_API_BASE: fake.apiBase })).rejects.toThrow('register:discord needs DISCORD_TOKEN (or DISCORD_TOKEN_FILE), DISCORD_APP_ID, DISCORD_GUILD_ID');
+    await expect(registerDiscordCommands({ DISCORD_API_BASE: fake.apiBase })).rejects.toThrow('register-discord needs DISCORD_TOKEN (or DISCORD_TOKEN_FILE), DISCORD_APP_ID, DISCORD_GUILD_ID');
     expect(fake.rest).toEqual([]);
   });
 });

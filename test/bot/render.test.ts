@@ -93,13 +93,13 @@ describe('Discord command definition', () => {
 });
 
 describe('Slack app manifest', () => {
-  it('grants exactly the scopes the adapter uses and subscribes to reactions', () => {
+  it('grants exactly the scopes the adapter and jarvis doctor use, and subscribes to reactions', () => {
     const manifest = parse(readFileSync(new URL('../../slack-app-manifest.yaml', import.meta.url), 'utf8')) as {
       oauth_config: { scopes: { bot: string[] } };
       settings: { socket_mode_enabled: boolean; event_subscriptions: { bot_events: string[] } };
       features: { slash_commands: Array<{ command: string }> };
     };
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'files:write', 'reactions:read', 'reactions:write', 'usergroups:read']);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['channels:read', 'chat:write', 'commands', 'files:write', 'groups:read', 'reactions:read', 'reactions:write', 'usergroups:read', 'users:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['reaction_added', 'reaction_removed']);
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/jarvis']);

@@ -28,7 +28,7 @@ async function commands(): Promise<Array<[string, CliCommand]>> {
 
 describe('every jarvis subcommand', () => {
   it('answers --help, -h and `jarvis help <name>` with its options and exit codes, exit 0', async () => {
-    expect(COMMAND_NAMES).toEqual(['check', 'plan', 'apply', 'status', 'watch', 'bot', 'demo', 'sim', 'doctor']);
+    expect(COMMAND_NAMES).toEqual(['bootstrap', 'check', 'plan', 'apply', 'rollback', 'status', 'watch', 'bot', 'demo', 'sim', 'doctor', 'register-discord']);
     for (const [name, command] of await commands()) {
       const long = await jarvis([name, '--help']);
       expect(long, name).toMatchObject({ code: 0, err: '' });

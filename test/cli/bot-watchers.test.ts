@@ -77,4 +77,44 @@ describe('jarvis bot', () => {
     expect(status).toMatch(/Watchers: ✓ bot: last round \d+ min ago, every 1 s/);
     expect(`${JSON.stringify(discord.rest)}${JSON.stringify(slack.calls)}`).not.toContain(env.PROXMOX_TOKEN_SECRET);
   });
+
+  it('runs the Proxmox webhook receiver when JARVIS_WEBHOOK_LISTEN is set: a failure it is told of reaches the alert channels; a wrong secret is refused', { timeout: 60_000 }, async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'jarvis-bot-webhook-'));
+    cleanups.push(async () => rmSync(scratch, { recursive: true, force: true }));
+    const sim: RunningSim = await startSim({ scenario: 'phase0', tokens: [{ ...TOKEN, privileges: 'admin' }] });
+    cleanups.push(() => sim.close());
+    const discord = await new FakeDiscord().start();
+    cleanups.push(() => discord.stop());
+    const secret = 'canary-webhook-secret-bot-5c1e';
+    const env: NodeJS.ProcessEnv = {
+      JARVIS_DATA_DIR: join(scratch, 'data'),
+      JARVIS_APPROVERS: `discord:${DISCORD_OWNER.id}`,
+      JARVIS_DRIFT_PHASE: 'off',
+      JARVIS_WEBHOOK_LISTEN: '127.0.0.1:0',
+      JARVIS_WEBHOOK_SECRET: secret,
+      PROXMOX_URL: sim.url,
+      PROXMOX_FINGERPRINT: sim.fingerprint,
+      PROXMOX_TOKEN_ID: TOKEN.tokenId,
+      PROXMOX_TOKEN_SECRET: TOKEN.secret,
+      DISCORD_TOKEN: 'e2e-discord-token',
+      DISCORD_APP_ID: FAKE_IDS.application,
+      DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
+      DISCORD_API_BASE: discord.apiBase,
+    };
+    // Without its secret the receiver would take anyone's word: refused before anything starts.
+    const { JARVIS_WEBHOOK_SECRET: _dropped, ...noSecret } = env;
+    await expect(startBot({ config: loadConfig(noSecret), env: noSecret, cwd: REPO_ROOT, logger: createLogger('silent') })).rejects.toThrow('JARVIS_WEBHOOK_LISTEN is set but JARVIS_WEBHOOK_SECRET (or _FILE) is not');
+
+    const bot: RunningBot = await startBot({ config: loadConfig(env), env, cwd: REPO_ROOT, logger: createLogger('silent') });
+    cleanups.push(() => within(bot.stop(), 30_000, 'bot stop'));
+    expect(bot.webhook).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const body = JSON.stringify({ title: 'vzdump backup status (proxmox): backup failed', message: 'Backup of VM 300 failed - no space left on device', severity: 'error', fields: { type: 'vzdump', 'job-id': 'jarvis-daily' } });
+    const post = (presented: string) => fetch(bot.webhook!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-jarvis-secret': presented }, body });
+    expect((await post('wrong')).status).toBe(401);
+    expect((await post(secret)).status).toBe(202);
+    const alerts = () => discord.rest.filter((c) => c.method === 'POST' && c.path === `/channels/${FAKE_IDS.alertChannel}/messages` && embedText(c).includes('Backup failed: VM 300 (from a Proxmox notification)'));
+    await discord.waitFor(() => alerts().length > 0, 'the webhook alert on Discord', 20_000);
+    expect(alerts()).toHaveLength(1);
+    expect(JSON.stringify(discord.rest)).not.toContain(secret);
+  });
 });

@@ -6,7 +6,7 @@ import { PLAIN_VARIABLES, SECRET_VARIABLES } from '../../lib/config.ts';
 
 const PRODUCT_DIRS = ['app', 'bin', 'bot', 'cli', 'commands', 'deploy', 'infra', 'lib', 'monitor', 'planner', 'scripts'];
 /** The operating system's own variables, read for defaults (login name, paths), not Jarvis settings. */
-const SYSTEM = new Set(['PATH', 'HOME', 'USER', 'TMPDIR', 'CI', 'NODE_ENV', 'SHELL', 'LANG', 'TZ']);
+const SYSTEM = new Set(['PATH', 'HOME', 'USER', 'TMPDIR', 'CI', 'NODE_ENV', 'SHELL', 'LANG', 'TZ', 'STATE_DIRECTORY']);
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

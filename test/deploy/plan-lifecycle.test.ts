@@ -27,4 +27,13 @@ describe('planLifecycles', () => {
     const trail = [entry('plan.saved', { phase: 'phase0', summary: { create: 3, update: 0, delete: 0, maxRisk: 'medium' }, violations: 0 }), entry('apply.started', {}), entry('apply.finished', { status })];
     expect(planLifecycles(trail, { now: Date.UTC(2026, 11, 5, 13), ttlMs: 30 * 60_000 })[0]!.outcome).toBe(outcome);
   });
+
+  it('an apply stopped because the lab could not be read is not started, and a later apply counts', () => {
+    const saved = entry('plan.saved', { phase: 'phase0', summary: { create: 3, update: 0, delete: 0, maxRisk: 'medium' }, violations: 0 });
+    const stopped = entry('apply.refused', { via: 'chat', code: 'unreadable', message: 'could not read guest/100' });
+    const opts = { now: Date.UTC(2026, 11, 5, 13), ttlMs: 30 * 60_000 };
+    expect(planLifecycles([saved, stopped], opts)[0]!.outcome).toBe('not-started');
+    expect(planLifecycles([saved, stopped, entry('apply.refused', { via: 'chat', code: 'stale' })], opts)[0]!.outcome).toBe('refused');
+    expect(planLifecycles([saved, stopped, entry('apply.started', {}), entry('apply.finished', { status: 'applied' })], opts)[0]!.outcome).toBe('applied');
+  });
 });

@@ -9,7 +9,7 @@ import { applyDbPath } from '../../deploy/db.ts';
 import { computePlanHash } from '../../planner/artifact.ts';
 import type { ApplyReport } from '../../deploy/types.ts';
 import type { ProxmoxClient } from '../../infra/proxmox/client.ts';
-import { fingerprintTargets } from '../../planner/index.ts';
+import { readTargets } from '../../planner/index.ts';
 import type { Plan, PlanAction, PveRequest } from '../../planner/plan.ts';
 import { clientFor, loadTestSpec, planAgainst, savePlan, startApply, startSimProcess, waitForJournal, type SimProcess } from './support/processes.ts';
 
@@ -154,7 +154,7 @@ describe('jarvis apply against jarvis sim', () => {
     const { spec } = await loadTestSpec();
     // A rule that drops the admin LAN's new connections to 22 and 8006, ahead of PVE's implicit management access.
     // The planner refuses it (firewall.lockout); the file below says `violations: []` and carries a recomputed hash.
-    const fingerprint = await fingerprintTargets({ pve }, ['firewall/cluster'], spec);
+    const { fingerprints: fingerprint } = await readTargets({ pve }, ['firewall/cluster'], spec);
     const base = await planAgainst(sim.env, 'firewall', 'fw-base');
     const fw = (id: string, requests: PveRequest[], revert: PveRequest[], dependsOn: string[] = []): PlanAction => ({
       id,

@@ -16,6 +16,7 @@ import { buildPlan, scanLab } from '../../planner/index.ts';
 import { loadSpec } from '../../planner/spec/load.ts';
 import { startSim } from '../../sim/server.ts';
 import { clientFor, REPO } from './support/processes.ts';
+import { SIM_SITE_FILE } from '../support/site.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -35,7 +36,7 @@ async function specWithImage(image: Record<string, string>) {
   doc.deleteIn(['vms', 0, 'provision']);
   const file = join(dir, 'spec.yaml');
   writeFileSync(file, doc.toString());
-  return loadSpec(file);
+  return loadSpec(file, { site: SIM_SITE_FILE });
 }
 
 async function applyPhase0(image: Record<string, string>) {

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDoctorPorts, runDoctor } from '../../app/doctor/run.ts';
 import { manifestBotScopes } from '../../app/doctor/slack-check.ts';
-import { registerDiscordCommands } from '../../scripts/register-discord.ts';
+import { registerDiscordCommands } from '../../cli/commands/register-discord.ts';
 import { FAKE_IDS, FakeDiscord } from '../fakes/discord.ts';
 import { FakeSlack } from '../fakes/slack.ts';
 import { byId, tempDataDir } from './support.ts';

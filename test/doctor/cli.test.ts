@@ -30,6 +30,8 @@ describe('jarvis doctor (command line)', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✗ configuration: no Proxmox node configured\n    fix: set PROXMOX_URL');
     expect(run.stdout).toContain('! Discord: not configured');
-    expect(run.stdout).toMatch(/\n1 of \d+ checks failed, \d warnings\n$/);
+    expect(run.stdout).toContain('✗ chat: no chat adapter configured: `jarvis bot` refuses to start');
+    expect(run.stdout).toContain('✗ approvers: JARVIS_APPROVERS is empty: nobody can approve a plan');
+    expect(run.stdout).toMatch(/\n3 of \d+ checks failed, \d warnings\n$/);
   });
 });

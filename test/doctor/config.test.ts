@@ -1,6 +1,6 @@
 // The checks that need no network: the configuration (every problem named, no value shown), the data directory,
 // the auth key file and the clock comparison.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkConfiguration } from '../../app/doctor/config-check.ts';
@@ -54,15 +54,19 @@ describe('doctor: configuration', () => {
 });
 
 describe('doctor: data directory', () => {
-  it('passes a writable directory and creates a missing one', () => {
-    const dir = join(tempDataDir(), 'data');
+  it('passes a writable directory; a missing one fails with the fix and is not created (doctor creates nothing)', () => {
+    const dir = tempDataDir();
     expect(checkDataDir(dir, '/')).toMatchObject({ status: 'pass', summary: expect.stringContaining(`data directory ${dir}: writable`) });
+    expect(readdirSync(dir)).toEqual([]);
+    const missing = join(dir, 'data');
+    expect(checkDataDir(missing, '/')).toMatchObject({ status: 'fail', summary: `data directory ${missing}: does not exist`, fix: expect.stringContaining('install.sh makes it') });
+    expect(existsSync(missing)).toBe(false);
   });
 
-  it('fails when the path cannot hold files', () => {
+  it('fails when the path is not a directory', () => {
     const file = join(tempDataDir(), 'not-a-dir');
     writeFileSync(file, '');
-    expect(checkDataDir(file, '/')).toMatchObject({ status: 'fail', summary: expect.stringContaining('not writable') });
+    expect(checkDataDir(file, '/')).toMatchObject({ status: 'fail', summary: expect.stringContaining('not a directory') });
   });
 
   it('fails a directory any user may write to', () => {
@@ -71,9 +75,11 @@ describe('doctor: data directory', () => {
     expect(checkDataDir(dir, '/')).toMatchObject({ status: 'fail', fix: `chmod 700 ${dir}` });
   });
 
-  it('resolves a relative JARVIS_DATA_DIR against the working directory', () => {
+  it('resolves a relative JARVIS_DATA_DIR against the working directory, and warns that it depends on it', () => {
     const cwd = tempDataDir();
     expect(checkDataDir('./data', cwd).summary).toContain(join(cwd, 'data'));
+    mkdirSync(join(cwd, 'data'), { mode: 0o700 });
+    expect(checkDataDir('./data', cwd)).toMatchObject({ status: 'warn', fix: expect.stringContaining('/var/lib/jarvis') });
   });
 });
 

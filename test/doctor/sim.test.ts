@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from '../../sim/server.ts';
 import { byId, doctor, simEnv, tempDataDir } from './support.ts';
+import { registerDiscordCommands } from '../../cli/commands/register-discord.ts';
+import { FAKE_IDS, FakeDiscord } from '../fakes/discord.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FLIPPED = (fingerprint: string): string => (fingerprint.startsWith('AA') ? `BB${fingerprint.slice(2)}` : `AA${fingerprint.slice(2)}`);
@@ -36,11 +38,16 @@ async function jarvisSim(): Promise<{ env: Record<string, string>; stop: () => P
 }
 
 describe('jarvis doctor against the environment `jarvis sim` prints', () => {
-  it('passes every Proxmox, SSH and Tailscale check and exits 0', async () => {
+  it('passes every Proxmox, SSH and Tailscale check and exits 0 (with Discord and an approver, on the local fake)', async () => {
     const sim = await jarvisSim();
+    const discord = await new FakeDiscord().start();
     try {
-      const { code, checks, text } = await doctor({ ...sim.env, JARVIS_DATA_DIR: tempDataDir() });
-      for (const id of ['config', 'proxmox.reach', 'proxmox.privileges', 'clock', 'ssh.proxmox', 'tailscale.devices', 'tailscale.policy', 'tailscale.authkey', 'data-dir']) {
+      discord.users.set('400000000000000400', 'alice');
+      discord.members.set('400000000000000400', []);
+      const chat = { DISCORD_TOKEN: 'doctor-sim-token', DISCORD_APP_ID: FAKE_IDS.application, DISCORD_GUILD_ID: FAKE_IDS.guild, DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel, DISCORD_API_BASE: discord.apiBase, JARVIS_APPROVERS: 'discord:400000000000000400' };
+      await registerDiscordCommands(chat);
+      const { code, checks, text } = await doctor({ ...sim.env, ...chat, JARVIS_DATA_DIR: tempDataDir() });
+      for (const id of ['config', 'placeholders', 'proxmox.reach', 'proxmox.privileges', 'clock', 'node.storages', 'ssh.proxmox', 'tailscale.devices', 'tailscale.policy', 'tailscale.authkey', 'chat', 'approvers.discord:400000000000000400', 'alerts.discord', 'webhook', 'data-dir']) {
         expect(byId(checks, id), id).toMatchObject({ status: 'pass' });
       }
       expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
@@ -52,6 +59,7 @@ describe('jarvis doctor against the environment `jarvis sim` prints', () => {
       expect(text).toMatch(/^all \d+ checks passed/m);
       expect(text).not.toContain(sim.env.PROXMOX_TOKEN_SECRET!);
     } finally {
+      await discord.stop();
       await sim.stop();
     }
   });

@@ -62,6 +62,16 @@ export class FakeDiscord {
   applicationFlags = 0;
   /** Guild commands by `appId/guildId`, as registered with PUT (listed by GET). */
   readonly guildCommands = new Map<string, unknown[]>();
+  /** Users GET /users/{id} knows (the bot is one), and the guild's members with their role ids. */
+  readonly users = new Map<string, string>([[FAKE_IDS.bot, 'jarvis']]);
+  readonly members = new Map<string, string[]>([[FAKE_IDS.bot, []]]);
+  /** The guild's roles: @everyone (id = the guild's) may view, send, embed, attach, react and read history. */
+  readonly roles: Array<{ id: string; permissions: string }> = [{ id: FAKE_IDS.guild, permissions: String(1024 + 2048 + 16384 + 32768 + 64 + 65536) }];
+  /** Channels of the guild with their permission overwrites (GET /channels/{id}). */
+  readonly channels = new Map<string, { name: string; overwrites: Array<{ id: string; type: number; allow: string; deny: string }> }>([
+    [FAKE_IDS.channel, { name: 'ops', overwrites: [] }],
+    [FAKE_IDS.alertChannel, { name: 'alerts', overwrites: [] }],
+  ]);
   url = '';
 
   async start(): Promise<this> {
@@ -265,6 +275,19 @@ export class FakeDiscord {
       const registered = (call.body as unknown[]).map((command) => ({ ...(command as object), id: nextId(), application_id: FAKE_IDS.application, version: '1' }));
       this.guildCommands.set(`${match[1]}/${match[2]}`, registered);
       return [200, registered];
+    }
+    if ((match = /^\/users\/(\d+)$/.exec(path)) && method === 'GET') {
+      const username = this.users.get(match[1]!);
+      return username ? [200, { id: match[1], username, discriminator: '0', bot: match[1] === FAKE_IDS.bot }] : [404, { message: 'Unknown User', code: 10013 }];
+    }
+    if ((match = /^\/guilds\/([^/]+)\/members\/(\d+)$/.exec(path)) && method === 'GET') {
+      const roles = match[1] === FAKE_IDS.guild ? this.members.get(match[2]!) : undefined;
+      return roles ? [200, { user: { id: match[2], username: this.users.get(match[2]!) ?? 'someone' }, roles, joined_at: '2026-01-01T00:00:00.000Z' }] : [404, { message: 'Unknown Member', code: 10007 }];
+    }
+    if ((match = /^\/guilds\/([^/]+)\/roles$/.exec(path)) && method === 'GET') return match[1] === FAKE_IDS.guild ? [200, this.roles.map((r) => ({ ...r, name: r.id === FAKE_IDS.guild ? '@everyone' : 'role' }))] : [403, { message: 'Missing Access', code: 50001 }];
+    if ((match = /^\/channels\/(\d+)$/.exec(path)) && method === 'GET') {
+      const channel = this.channels.get(match[1]!);
+      return channel ? [200, { id: match[1], type: 0, guild_id: FAKE_IDS.guild, name: channel.name, permission_overwrites: channel.overwrites }] : [404, { message: 'Unknown Channel', code: 10003 }];
     }
     if ((match = /^\/applications\/([^/]+)\/guilds\/([^/]+)\/commands$/.exec(path)) && method === 'GET') {
       if (match[2] !== FAKE_IDS.guild) return [403, { message: 'Missing Access', code: 50001 }];

@@ -24,6 +24,13 @@ export class FakeSlack {
   readonly uploads: Array<{ fileId: string; content: string }> = [];
   /** Slack user-group members, for usergroups.users.list. */
   readonly userGroups = new Map<string, string[]>();
+  /** Workspace users for users.info (name, deactivated, bot). */
+  readonly users = new Map<string, { name: string; deleted?: boolean; is_bot?: boolean }>([[SLACK_IDS.botUser, { name: 'jarvis', is_bot: true }]]);
+  /** Channels for conversations.info, with whether the bot is in them. */
+  readonly channels = new Map<string, { name: string; is_member: boolean }>([
+    [SLACK_IDS.channel, { name: 'ops', is_member: true }],
+    [SLACK_IDS.alertChannel, { name: 'alerts', is_member: true }],
+  ]);
   /** When set, Web API calls must carry one of these bearer tokens (`invalid_auth` otherwise). */
   validTokens: Set<string> | undefined;
   /** When set, answers carry them in `x-oauth-scopes`, as Slack does for the token's granted scopes. */
@@ -193,6 +200,14 @@ export class FakeSlack {
       }
       case 'files.completeUploadExternal':
         return { ok: true, files: body.files ?? [] };
+      case 'users.info': {
+        const user = this.users.get(String(body.user));
+        return user ? { ok: true, user: { id: body.user, ...user } } : { ok: false, error: 'user_not_found' };
+      }
+      case 'conversations.info': {
+        const channel = this.channels.get(String(body.channel));
+        return channel ? { ok: true, channel: { id: body.channel, ...channel, is_archived: false } } : { ok: false, error: 'channel_not_found' };
+      }
       case 'usergroups.users.list':
         return { ok: true, users: this.userGroups.get(String(body.usergroup)) ?? [] };
       default:

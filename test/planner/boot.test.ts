@@ -76,7 +76,7 @@ describe('phase 0 on a fresh node', () => {
       agent: '1',
       boot: 'order=scsi0',
     });
-    expect(decodeURIComponent(String(requestOf(create)!.params.sshkeys))).toMatch(/^ssh-ed25519 AAAA\S+ placeholder-replace-me\n$/);
+    expect(decodeURIComponent(String(requestOf(create)!.params.sshkeys))).toMatch(/^ssh-ed25519 AAAA\S+ jarvis-sim-owner\n$/);
     expect(create.dependsOn).toEqual(expect.arrayContaining([`image.download:${VOLID.split('/')[1]}`, 'vm.cloudinit.vendor:100']));
     const resize = byId(p, 'vm.disk.resize:100:scsi0');
     expect(requestOf(resize)).toMatchObject({ method: 'PUT', params: { disk: 'scsi0', size: '32G' } });

@@ -1,8 +1,9 @@
 // Live-state fixtures for pure planner tests: a phase-0 lab as Proxmox would report it.
 import { loadSpec } from '../../planner/spec/load.ts';
 import { known, unknown, type LiveState } from '../../planner/state.ts';
+import { SIM_SITE_FILE } from '../support/site.ts';
 
-export const loadReference = async () => loadSpec(new URL('../../specs/jarvis-homelab.desired.yaml', import.meta.url).pathname);
+export const loadReference = async () => loadSpec(new URL('../../specs/jarvis-homelab.desired.yaml', import.meta.url).pathname, { site: SIM_SITE_FILE });
 
 const vm = (vmid: number, name: string, extra: Record<string, string | number>) => ({
   vmid,

@@ -135,7 +135,7 @@ describe('jarvis plan --sim', () => {
   it('refuses a DROP policy without management access (exit 1, rule id and action named)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'jarvis-spec-'));
     const text = await readFile(join(root, 'specs/jarvis-homelab.desired.yaml'), 'utf8');
-    const broken = text.replace(/    rules:\n      - \{ action: ACCEPT, source: 192\.168\.1\.0\/24[\s\S]*?Tailscale management \}\n/, '    rules: []\n');
+    const broken = text.replace(/    rules:\n      - \{ action: ACCEPT, source: !site lan\.cidr[\s\S]*?Tailscale management \}\n/, '    rules: []\n');
     expect(broken).not.toBe(text);
     const specFile = join(dir, 'no-mgmt.yaml');
     await (await import('node:fs/promises')).writeFile(specFile, broken);

@@ -90,6 +90,8 @@ beforeAll(async () => {
   const dataDir = join(dir, 'data');
   const env = {
     JARVIS_DATA_DIR: dataDir,
+    // The simulated node's site (what `jarvis sim` prints), not the placeholders of specs/site.yaml.
+    JARVIS_SITE_FILE: sim.siteFile,
     PROXMOX_URL: sim.url,
     PROXMOX_TOKEN_ID: sim.tokenId,
     PROXMOX_TOKEN_SECRET_FILE: secretFile('pve-token', CANARIES.proxmoxToken),

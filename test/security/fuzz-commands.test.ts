@@ -67,7 +67,10 @@ const mutatedUsage = fc
     return `/jarvis ${mutated}`;
   });
 
-describe('command parser fuzz', () => {
+// Fixed, seeded work that only takes longer on a slower or busier machine: the timeout guards against a hang, nothing more.
+const CPU_BOUND = { timeout: 180_000 };
+
+describe('command parser fuzz', CPU_BOUND, () => {
   it('parses arbitrary text without throwing (prefixed chat lines and unprefixed slash text)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.boolean(), (text, prefixed) => check(text, prefixed)),
@@ -91,7 +94,7 @@ describe('command parser fuzz', () => {
   });
 });
 
-describe('dispatcher fuzz (fake services)', () => {
+describe('dispatcher fuzz (fake services)', CPU_BOUND, () => {
   it('answers every line addressed to Jarvis exactly once, with a next step and no stack trace', async () => {
     const harness = createHarness({ JARVIS_APPROVERS: 'console:owner' });
     try {

@@ -9,6 +9,7 @@ import { formatDiagnostic, type SpecDiagnostic } from '../../planner/spec/diagno
 import { checkSpec } from '../../planner/spec/guardrails.ts';
 import { parseSpecBytes, readSpecFile, type LoadResult } from '../../planner/spec/load.ts';
 import { REPO_ROOT } from '../support/chat-lab.ts';
+import { SIM_SITE, SIM_SITE_FILE } from '../support/site.ts';
 
 const FILE = 'specs/fuzz.desired.yaml';
 const CANONICAL = ['specs/nas.desired.yaml', 'specs/jarvis-homelab.desired.yaml', 'specs/preprod.firewall.desired.yaml'].map((path) =>
@@ -42,7 +43,7 @@ function expectDiagnostic(d: SpecDiagnostic, text: string): void {
 function check(bytes: Uint8Array): void {
   let result: LoadResult;
   try {
-    result = parseSpecBytes(bytes, FILE);
+    result = parseSpecBytes(bytes, FILE, SIM_SITE);
   } catch (error) {
     throw new Error(`parseSpecBytes threw on ${JSON.stringify(new TextDecoder().decode(bytes).slice(0, 300))}: ${(error as Error).stack}`);
   }
@@ -80,9 +81,12 @@ const mutated = fc
   )
   .map(([text, steps]) => steps.reduce((t, step) => (MUTATIONS[step.kind] as Mutation)(t, step), text));
 
-describe('spec loader fuzz', () => {
+// Fixed, seeded work that only takes longer on a slower or busier machine: the timeout guards against a hang, nothing more.
+const CPU_BOUND = { timeout: 180_000 };
+
+describe('spec loader fuzz', CPU_BOUND, () => {
   it('accepts the canonical specs unchanged (the mutations start from valid input)', () => {
-    for (const text of CANONICAL) expect(parseSpecBytes(encoder.encode(text), FILE).ok).toBe(true);
+    for (const text of CANONICAL) expect(parseSpecBytes(encoder.encode(text), FILE, SIM_SITE).ok).toBe(true);
   });
 
   it('answers random bytes with a located error, never an exception', () => {
@@ -123,7 +127,7 @@ describe('spec loader fuzz', () => {
         fc.asyncProperty(fc.oneof(mutated.map((t) => encoder.encode(t)), fc.uint8Array({ maxLength: 300 })), async (bytes) => {
           const path = join(dir, 'fuzz.desired.yaml');
           writeFileSync(path, bytes);
-          expectLocated(await readSpecFile(path, FILE), new TextDecoder().decode(bytes));
+          expectLocated(await readSpecFile(path, FILE, { site: SIM_SITE_FILE }), new TextDecoder().decode(bytes));
         }),
         { numRuns: 150, seed: 7 },
       );

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
+import { createFaultInjector, parseFaults } from '../../sim/faults.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
 import { agentFor, call } from './helpers.ts';
 
@@ -51,6 +52,32 @@ describe('faults', () => {
     expect(proxy.status).toBe(596);
     const error = await call(sim, agent, 'GET', '/version');
     expect(error.status).toBe(500);
+  });
+
+  it('draws 5xx per request, not per arrival: the same seed fails the same requests however they interleave', () => {
+    const faults = parseFaults(['5xx:0.3']);
+    const paths = ['/nodes/proxmox/qemu/100/agent/exec', '/nodes/proxmox/qemu/300/agent/exec', '/nodes/proxmox/qemu/300/config'];
+    const requests = paths.flatMap((path) => Array.from({ length: 40 }, (_, n) => ({ path, n })));
+    const failedIn = (order: typeof requests, seed: number): string[] => {
+      const injector = createFaultInjector(faults, seed);
+      return order
+        .filter(({ path }) => injector.decide('POST', path).kind === 'status')
+        .map(({ path, n }) => `${path}#${n}`)
+        .sort();
+    };
+    // Per path in order, but the paths interleaved differently (a fast and a slow machine).
+    const interleaved = Array.from({ length: 40 }, (_, n) => paths.map((path) => ({ path, n }))).flat();
+    const once = failedIn(requests, 11);
+    expect(failedIn(interleaved, 11)).toEqual(once);
+    expect(once.length).toBeGreaterThan(10);
+    expect(once.length).toBeLessThan(60);
+    expect(failedIn(requests, 12)).not.toEqual(once);
+    // A task's UPID carries its pid and start time: polls of the same task kind and guest draw alike across runs.
+    const draws = (upid: string) => {
+      const injector = createFaultInjector(faults, 11);
+      return Array.from({ length: 20 }, () => injector.decide('GET', `/nodes/proxmox/tasks/${upid}/status`).kind);
+    };
+    expect(draws('UPID:proxmox:00001234:00000001:65F0A000:qmstart:150:root@pam:')).toEqual(draws('UPID:proxmox:00009999:00000002:65F0B111:qmstart:150:root@pam:'));
   });
 
   it('never answers a path configured to time out', async () => {

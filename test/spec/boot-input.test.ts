@@ -4,19 +4,20 @@ import { sshPublicKeyProblem } from '../../lib/ssh-public-key.ts';
 import { bootMedia, DEBIAN_13_IMAGE, importFileName, sshKeysValue } from '../../planner/boot-media.ts';
 import { parseSpecBytes } from '../../planner/spec/load.ts';
 import { edit, NAS, type Edit } from './helpers.ts';
+import { SIM_SITE } from '../support/site.ts';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBJqhsCPeEHobkjAlYacIFLOya51xbC5MxYaoFsNRF2f placeholder-replace-me';
 const RSA = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC8 user@host';
 
 function errorsOf(edits: Edit[]) {
-  const result = parseSpecBytes(Buffer.from(edit(NAS, edits)), 'spec.yaml');
+  const result = parseSpecBytes(Buffer.from(edit(NAS, edits)), 'spec.yaml', SIM_SITE);
   if (result.ok) return [];
   return result.errors.map((e) => ({ ruleId: e.ruleId, path: e.path, line: e.line, message: e.message }));
 }
 
 describe('boot media input', () => {
   it('loads the canonical bootstrap: 100 and 300 boot Debian 13, 400 Home Assistant OS', () => {
-    const result = parseSpecBytes(Buffer.from(NAS), 'nas.yaml');
+    const result = parseSpecBytes(Buffer.from(NAS), 'nas.yaml', SIM_SITE);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const [edge, app, ha] = result.loaded.spec.vms;

@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpecBytes, type LoadedSpec } from '../../planner/spec/load.ts';
 import { FIREWALL, NAS, REFERENCE } from './helpers.ts';
+import { SIM_SITE } from '../support/site.ts';
 
 function load(text: string): LoadedSpec {
-  const result = parseSpecBytes(Buffer.from(text), 'spec.yaml');
+  const result = parseSpecBytes(Buffer.from(text), 'spec.yaml', SIM_SITE);
   if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
   return result.loaded;
 }

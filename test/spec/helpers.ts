@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { checkSpec, type Finding } from '../../planner/spec/guardrails.ts';
 import { parseSpecBytes } from '../../planner/spec/load.ts';
+import { SIM_SITE } from '../support/site.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (name: string) => readFileSync(`${ROOT}/specs/${name}`, 'utf8');
@@ -25,7 +26,7 @@ export function edit(text: string, edits: Edit[]): string {
 
 /** Loads and checks spec text; throws with the input errors when it does not even load. */
 export function findingsOf(text: string, file = 'spec.yaml'): Finding[] {
-  const result = parseSpecBytes(Buffer.from(text), file);
+  const result = parseSpecBytes(Buffer.from(text), file, SIM_SITE);
   if (!result.ok) throw new Error(`spec does not load:\n${result.errors.map((e) => `${e.ruleId} ${e.path} ${e.message}`).join('\n')}`);
   return checkSpec(result.loaded);
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,12 +7,13 @@ import { InputError } from '../../lib/errors.ts';
 import { formatDiagnostic } from '../../planner/spec/diagnostic.ts';
 import { loadSpec, MAX_SPEC_BYTES, parseSpecBytes, readSpecFile } from '../../planner/spec/load.ts';
 import { lineOf, NAS, REFERENCE } from './helpers.ts';
+import { SIM_SITE, SIM_SITE_FILE } from '../support/site.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jarvis-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const errorsOf = (text: string) => {
-  const result = parseSpecBytes(Buffer.from(text), 'bad.yaml');
+  const result = parseSpecBytes(Buffer.from(text), 'bad.yaml', SIM_SITE);
   if (result.ok) throw new Error('expected the spec to be refused');
   return result.errors;
 };
@@ -20,6 +21,7 @@ const errorsOf = (text: string) => {
 describe('readSpecFile', () => {
   it('loads a canonical spec with its hash and a locator', async () => {
     writeFileSync(join(dir, 'nas.yaml'), NAS);
+    copyFileSync(SIM_SITE_FILE, join(dir, 'site.yaml'));
     const ok = await readSpecFile(join(dir, 'nas.yaml'), 'nas.yaml');
     if (!ok.ok) throw new Error('nas spec must load');
     expect(ok.loaded.spec.vms.map((vm) => vm.vmid)).toEqual([100, 300, 400]);
@@ -114,6 +116,7 @@ describe('loadSpec', () => {
   it('throws an InputError listing the located problems, without a stack in the message', async () => {
     const path = join(dir, 'typo.yaml');
     writeFileSync(path, NAS.replace('maxPhase: 0', 'maxPhase: 7'));
+    copyFileSync(SIM_SITE_FILE, join(dir, 'site.yaml'));
     const error = await loadSpec(path, { cwd: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).exitCode).toBe(2);

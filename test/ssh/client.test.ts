@@ -1,5 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshShell, type SshHostConfig } from '../../infra/ssh/client.ts';
@@ -161,15 +162,43 @@ describe('SSH shell against a real OpenSSH server', () => {
     const socket = join(sshd.dir, 'agent.sock');
     const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
     const exited = new Promise((ok) => agent.once('exit', ok));
+    const env = { ...process.env, SSH_AUTH_SOCK: socket };
     try {
-      for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
-      execFileSync('ssh-add', ['-q', sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      // Wait until the agent answers (its socket file exists a moment before it listens), not for a fixed time:
+      // `ssh-add -l` exits 2 while it cannot reach the agent, 1 for an agent without keys.
+      await expect.poll(() => spawnSync('ssh-add', ['-l'], { env, stdio: 'ignore' }).status, { timeout: 20_000, interval: 20 }).toBe(1);
+      execFileSync('ssh-add', ['-q', sshd.clientKeyPath], { env, stdio: 'ignore' });
       const viaAgent = shell({ auth: { kind: 'agent', socket } });
       expect((await viaAgent.exec('echo via-agent')).stdout).toBe('via-agent\n');
       await viaAgent.close();
     } finally {
       agent.kill('SIGTERM');
       await exited;
+    }
+  });
+
+  it('survives a connection reset after login: no uncaught error, and the next command opens a new connection', async () => {
+    // A relay in front of sshd that can reset the client's side, as a rebooting host or a firewall does.
+    const relayed = new Set<Socket>();
+    const relay = createServer((client) => {
+      const upstream = connect(sshd.port, '127.0.0.1');
+      relayed.add(client);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => relayed.delete(client));
+    });
+    await new Promise<void>((ok) => relay.listen(0, '127.0.0.1', ok));
+    try {
+      const viaRelay = shell({ port: (relay.address() as AddressInfo).port });
+      expect((await viaRelay.exec('echo before')).stdout).toBe('before\n');
+      expect(relayed.size).toBe(1);
+      for (const client of relayed) client.resetAndDestroy();
+      await expect.poll(() => relayed.size, { timeout: 20_000 }).toBe(0);
+      expect((await viaRelay.exec('echo after')).stdout).toBe('after\n');
+    } finally {
+      relay.close();
+      for (const client of relayed) client.destroy();
     }
   });
 

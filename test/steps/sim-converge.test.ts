@@ -23,6 +23,7 @@ import { loadSpec } from '../../planner/spec/load.ts';
 import { startSimHostSsh } from '../../sim/guest/host-ssh.ts';
 import { createSimShellRunner } from '../../sim/guest/runner.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
+import { SIM_SITE_FILE } from '../support/site.ts';
 
 const SPEC = 'specs/jarvis-homelab.desired.yaml';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -51,7 +52,7 @@ async function openLab(scenario: 'phase0', authKey: string, prepare: (sim: Runni
     return guests.get(vmid)!;
   };
   const ports: ScanPorts = { pve, tailnet, hostShell, guestShell, facts: FACT_READERS };
-  const loaded = await loadSpec(SPEC, { cwd: process.cwd() });
+  const loaded = await loadSpec(SPEC, { cwd: process.cwd(), site: SIM_SITE_FILE });
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-converge-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'tailscale-authkey'), `${authKey}\n`);

@@ -10,6 +10,8 @@ export interface FakeServicesOptions {
   now?: () => number;
   /** Apply refuses as stale (the lab moved since the plan). */
   stale?: boolean;
+  /** The first N applies cannot read a target and write nothing (the lab answers again afterwards). */
+  unreadableApplies?: number;
 }
 
 export class FakeServices implements JarvisServices {
@@ -48,6 +50,11 @@ export class FakeServices implements JarvisServices {
   async apply(planId: string, options: ApplyOptions): Promise<ApplyReport> {
     const saved = this.plans.get(planId);
     if (!saved) return { outcome: 'refused', planId, message: `no plan ${planId}`, completed: [], validated: false };
+    if ((this.options.unreadableApplies ?? 0) > 0) {
+      this.options.unreadableApplies! -= 1;
+      const message = 'could not read guest/100: QEMU guest agent is not running; nothing was changed, try again';
+      return { outcome: 'not-started', planId, message, completed: [], validated: false };
+    }
     if (this.options.stale) return { outcome: 'refused', planId, message: `plan ${planId} is stale: vm/100 changed since the plan; re-run /jarvis plan`, completed: [], validated: false };
     const total = saved.plan.actions.length;
     const completed: string[] = [];

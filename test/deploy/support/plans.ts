@@ -4,6 +4,7 @@ import { Journal } from '../../../deploy/journal.ts';
 import type { ApplyContext, ApplyEvent, ValidationReport } from '../../../deploy/types.ts';
 import type { SecretSource, Step } from '../../../deploy/steps/types.ts';
 import { Secret } from '../../../lib/secret.ts';
+import type { TargetReading } from '../../../planner/index.ts';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanAction, type PveRequest } from '../../../planner/plan.ts';
 import type { FakePve } from './fake-pve.ts';
 
@@ -82,7 +83,7 @@ export function plan(actions: PlanAction[], overrides: Partial<Plan> = {}): Plan
 }
 
 /** Fingerprints over the fake: a VM's config digest (or `absent`), a hash of a firewall level, else a constant. */
-export function fakeFingerprint(pve: FakePve): (keys: string[]) => Promise<Record<string, string>> {
+export function fakeFingerprint(pve: FakePve): (keys: string[]) => Promise<TargetReading> {
   return async (keys) => {
     const out: Record<string, string> = {};
     for (const key of keys) {
@@ -91,14 +92,14 @@ export function fakeFingerprint(pve: FakePve): (keys: string[]) => Promise<Recor
       else if (key.startsWith('firewall/')) out[key] = createHash('sha1').update(JSON.stringify([...pve.firewall.entries()])).digest('hex');
       else out[key] = 'same';
     }
-    return out;
+    return { fingerprints: out, unreadable: {} };
   };
 }
 
 /** The fingerprints a planner would have recorded for `p` against the fake right now. */
 export async function withFingerprints(p: Plan, pve: FakePve): Promise<Plan> {
   const keys = [...new Set(p.actions.map((a) => a.targetKey))];
-  return { ...p, stateFingerprint: await fakeFingerprint(pve)(keys) };
+  return { ...p, stateFingerprint: (await fakeFingerprint(pve)(keys)).fingerprints };
 }
 
 export const noSecrets: SecretSource = {

@@ -15,6 +15,7 @@ import { buildPlan, phaseNumberOf, scanLab } from '../../../planner/index.ts';
 import type { Plan, PlanPhase } from '../../../planner/plan.ts';
 import { checkSpec } from '../../../planner/spec/guardrails.ts';
 import { loadSpec, type LoadedSpec } from '../../../planner/spec/load.ts';
+import { SIM_SITE_FILE } from '../../support/site.ts';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const JARVIS = join(REPO, 'bin/jarvis.js');
@@ -68,18 +69,19 @@ export function clientFor(env: Record<string, string>): ProxmoxClient {
   });
 }
 
-export async function loadTestSpec(specPath: string = SPEC_PATH): Promise<LoadedSpec> {
-  return loadSpec(isAbsolute(specPath) ? specPath : join(REPO, specPath), { cwd: REPO });
+export async function loadTestSpec(specPath: string = SPEC_PATH, site: string = SIM_SITE_FILE): Promise<LoadedSpec> {
+  return loadSpec(isAbsolute(specPath) ? specPath : join(REPO, specPath), { cwd: REPO, site });
 }
 
 /** Plans against the `jarvis sim` process exactly as `jarvis plan` would: API, guest agent, host SSH and tailnet. */
-export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string, specPath: string = SPEC_PATH): Promise<Plan> {
-  const loaded = await loadTestSpec(specPath);
+export async function planAgainst(env: Record<string, string>, phase: PlanPhase, id: string, specPath: string = SPEC_PATH, opts: { selfVmid?: number } = {}): Promise<Plan> {
+  // The site `jarvis sim` printed, as the `jarvis apply` child reads it.
+  const loaded = await loadTestSpec(specPath, env.JARVIS_SITE_FILE ?? SIM_SITE_FILE);
   const { spec, source } = loaded;
   const lab = await openConfiguredLab(loadConfig(env));
   try {
     const state = await scanLab(scanPortsOf(lab.ports), spec, phaseNumberOf(phase, spec));
-    return buildPlan({ spec, specPath, specSha256: source.sha256, phase, state, specFindings: checkSpec(loaded), requestedBy: 'cli:test', now: new Date().toISOString(), id });
+    return buildPlan({ spec, specPath, specSha256: source.sha256, phase, state, specFindings: checkSpec(loaded), requestedBy: 'cli:test', now: new Date().toISOString(), id, ...opts });
   } finally {
     await lab.close();
   }

@@ -1,5 +1,6 @@
 // The client's HTTP behaviour against a small HTTPS stub: TLS trust, auth, error mapping, timeouts, retries,
 // encoding, concurrency and request counts.
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UnreachableError } from '../../../lib/errors.ts';
 import { PveError } from '../../../infra/proxmox/errors.ts';
@@ -295,8 +296,20 @@ describe('request encoding', () => {
 
 describe('concurrency and counts', () => {
   it('keeps at most maxConcurrency requests in flight', async () => {
+    // Answers are held until two requests wait (or the last one arrived), so the limit is reached on any machine
+    // speed; a client that sent only one at a time gets its answer after a second, and the count below fails.
+    let held: ServerResponse[] = [];
+    let arrived = 0;
     stub.setHandler((_req, res) => {
-      setTimeout(() => answer(res, 200, VERSION), 40);
+      arrived += 1;
+      held.push(res);
+      const release = () => {
+        for (const waiting of held) answer(waiting, 200, VERSION);
+        held = [];
+      };
+      // One turn of the event loop first: a third request already sent (a broken limit) arrives and is counted.
+      if (held.length >= 2 || arrived === 7) setImmediate(release);
+      else setTimeout(() => held.includes(res) && release(), 1_000).unref();
     });
     const client = testClient(stub, { maxConcurrency: 2 });
     await Promise.all(Array.from({ length: 7 }, () => client.version()));
