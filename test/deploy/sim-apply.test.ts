@@ -239,6 +239,8 @@ describe('jarvis apply against jarvis sim', () => {
     expect((await run.exit).code).toBe(3);
     const report = reportOf(run.stdout());
     expect(report.actions.find((a) => a.actionId === 'firewall.options:cluster')).toMatchObject({ outcome: 'reverted', detail: expect.stringContaining('management reachable again') });
+    // Written, the change bit only once pve-firewall's cycle loaded it (read over SSH: pve-firewall status); so did the restore.
+    expect(report.actions.find((a) => a.actionId === 'firewall.options:cluster')!.detail).toMatch(/management was unreachable after the change \(pve-firewall loaded the change after [\d.]+ s \(Status: enabled\/running\); .*; previous state restored after [\d.]+ s; pve-firewall loaded the change after [\d.]+ s/);
     expect(run.stderr()).toMatch(/management probe after firewall\.options:cluster: FAILED/);
     expect(report.next.join('\n')).toContain('cut management off and was reverted');
     // New connections work again: a fresh client reads the restored options (the firewall is off as before).

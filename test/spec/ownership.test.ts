@@ -3,10 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpecBytes, type LoadedSpec } from '../../planner/spec/load.ts';
 import { ownershipConflicts } from '../../planner/spec/ownership.ts';
+import { SIM_SITE } from '../support/site.ts';
 import { edit, FIREWALL, lineOf, NAS, REFERENCE } from './helpers.ts';
 
 const load = (text: string, file: string): LoadedSpec => {
-  const result = parseSpecBytes(Buffer.from(text), file);
+  const result = parseSpecBytes(Buffer.from(text), file, SIM_SITE);
   if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
   return result.loaded;
 };
