@@ -7,7 +7,7 @@ import { bootMedia, importFileName, vendorData, vendorSnippetName, type Checksum
 import type { CreateMedia } from '../desired.ts';
 import type { DesiredVm } from '../desired-state.ts';
 import type { LiveStorage } from '../state.ts';
-import { prepareInstallers, publishedChecksum } from './installer.ts';
+import { locateImage, prepareInstallers } from './installer.ts';
 import { change, draft, type DiffContext, type DraftAction } from './types.ts';
 
 /** Storage types PVE keeps files on (they have a `path`): download-url refuses the others. */
@@ -78,24 +78,21 @@ export function prepareBootMedia(ctx: DiffContext): BootPreparation {
   for (const vm of creating) {
     const media = bootMedia(vm);
     if (media.kind !== 'cloud-image') continue;
-    const checksum = publishedChecksum(ctx, media);
-    if (typeof checksum === 'string') {
-      ctx.violations.push({ ruleId: 'image.checksum', message: `VM ${vm.vmid} (${vm.name}): ${checksum}; the image cannot be verified, so it is not downloaded`, location: `vms[vmid=${vm.vmid}].image` });
-      out.blocked.set(vm.vmid, checksum);
+    const image = locateImage(ctx, vm, media, {
+      what: 'image',
+      longName: 'cloud image',
+      roomBytes: IMAGE_ROOM_BYTES,
+      store,
+      storeId,
+      place: (checksum) => `import/${importFileName(media.fileName, checksum)}`,
+      planned: (volid) => downloads.has(volid),
+    });
+    if ('blocked' in image) {
+      out.blocked.set(vm.vmid, image.blocked);
       continue;
     }
-    const fileName = importFileName(media.fileName, checksum);
-    const volid = `${storeId}:import/${fileName}`;
-    const present = state.storageContent?.known === true && state.storageContent.value.some((v) => v.volid === volid);
-    if (!present && !downloads.has(volid)) {
-      if (store.total !== undefined && store.used !== undefined && store.total - store.used < IMAGE_ROOM_BYTES) {
-        const free = Math.round((store.total - store.used) / 1024 ** 2);
-        ctx.violations.push({ ruleId: 'image.no-room', message: `storage ${storeId} has ${free} MiB free; the cloud image for VM ${vm.vmid} needs about ${IMAGE_ROOM_BYTES / 1024 ** 3} GiB`, location: 'node.imageStorage' });
-        out.blocked.set(vm.vmid, `no room for the image on ${storeId}`);
-        continue;
-      }
-      downloads.set(volid, downloadAction(ctx, storeId, volid, fileName, media.url, checksum, state.storageContent?.known !== true));
-    }
+    const volid = image.volid;
+    if (image.download) downloads.set(volid, downloadAction(ctx, storeId, volid, image.fileName, media.url, image.checksum, state.storageContent?.known !== true));
     const snippet = snippetAction(vm, store);
     out.actions.push(snippet);
     out.byVm.set(vm.vmid, {

@@ -25,6 +25,43 @@ export function publishedChecksum(ctx: DiffContext, media: { checksum?: Checksum
   return { algorithm: value.length === 64 ? 'sha256' : 'sha512', value };
 }
 
+export interface LocatedImage {
+  volid: string;
+  fileName: string;
+  checksum: Checksum;
+  /** True when this plan must have the node download it (not on the storage, not already planned). */
+  download: boolean;
+}
+
+/**
+ * Where a VM's verified image (cloud image or installer) lands on the image storage, and whether the plan downloads it;
+ * or why the VM cannot be built in this plan (a checksum that cannot be read, no room), reported as a violation.
+ */
+export function locateImage(
+  ctx: DiffContext,
+  vm: DesiredVm,
+  media: { checksum?: Checksum; sums?: string; fileName: string },
+  how: { what: string; longName: string; roomBytes: number; store: LiveStorage; storeId: string; place: (checksum: Checksum) => string; planned: (volid: string) => boolean },
+): LocatedImage | { blocked: string } {
+  const checksum = publishedChecksum(ctx, media);
+  if (typeof checksum === 'string') {
+    ctx.violations.push({ ruleId: 'image.checksum', message: `VM ${vm.vmid} (${vm.name}): ${checksum}; the ${how.what} cannot be verified, so it is not downloaded`, location: `vms[vmid=${vm.vmid}].image` });
+    return { blocked: checksum };
+  }
+  const path = how.place(checksum);
+  const volid = `${how.storeId}:${path}`;
+  const fileName = path.slice(path.indexOf('/') + 1);
+  const present = ctx.state.storageContent?.known === true && ctx.state.storageContent.value.some((v) => v.volid === volid);
+  if (present || how.planned(volid)) return { volid, fileName, checksum, download: false };
+  const { total, used } = how.store;
+  if (total !== undefined && used !== undefined && total - used < how.roomBytes) {
+    const free = Math.round((total - used) / 1024 ** 2);
+    ctx.violations.push({ ruleId: 'image.no-room', message: `storage ${how.storeId} has ${free} MiB free; the ${how.longName} for VM ${vm.vmid} needs about ${how.roomBytes / 1024 ** 3} GiB`, location: 'node.imageStorage' });
+    return { blocked: `no room for the ${how.what} on ${how.storeId}` };
+  }
+  return { volid, fileName, checksum, download: true };
+}
+
 export interface InstallerPlan {
   actions: DraftAction[];
   /** The ISO volume each VM boots its installer from, and what the create waits for. */
@@ -38,25 +75,21 @@ export function prepareInstallers(ctx: DiffContext, creating: DesiredVm[], store
   for (const vm of creating) {
     const media = bootMedia(vm);
     if (media.kind !== 'installer') continue;
-    const checksum = publishedChecksum(ctx, media);
-    if (typeof checksum === 'string') {
-      ctx.violations.push({ ruleId: 'image.checksum', message: `VM ${vm.vmid} (${vm.name}): ${checksum}; the installer cannot be verified, so it is not downloaded`, location: `vms[vmid=${vm.vmid}].image` });
-      out.blocked.set(vm.vmid, checksum);
+    const image = locateImage(ctx, vm, media, {
+      what: 'installer',
+      longName: 'installer',
+      roomBytes: INSTALLER_ROOM_BYTES,
+      store,
+      storeId,
+      place: (checksum) => `iso/${installerIsoName(media.fileName, checksum)}`,
+      planned: (volid) => downloads.has(volid),
+    });
+    if ('blocked' in image) {
+      out.blocked.set(vm.vmid, image.blocked);
       continue;
     }
-    const fileName = installerIsoName(media.fileName, checksum);
-    const volid = `${storeId}:iso/${fileName}`;
-    const present = ctx.state.storageContent?.known === true && ctx.state.storageContent.value.some((v) => v.volid === volid);
-    if (!present && !downloads.has(volid)) {
-      if (store.total !== undefined && store.used !== undefined && store.total - store.used < INSTALLER_ROOM_BYTES) {
-        const free = Math.round((store.total - store.used) / 1024 ** 2);
-        ctx.violations.push({ ruleId: 'image.no-room', message: `storage ${storeId} has ${free} MiB free; the installer for VM ${vm.vmid} needs about ${INSTALLER_ROOM_BYTES / 1024 ** 3} GiB`, location: 'node.imageStorage' });
-        out.blocked.set(vm.vmid, `no room for the installer on ${storeId}`);
-        continue;
-      }
-      downloads.set(volid, downloadIso(ctx, storeId, volid, fileName, media, checksum));
-    }
-    out.byVm.set(vm.vmid, { volid, requires: [`image:${volid}`, isoContentKey(storeId)] });
+    if (image.download) downloads.set(image.volid, downloadIso(ctx, storeId, image.volid, image.fileName, media, image.checksum));
+    out.byVm.set(vm.vmid, { volid: image.volid, requires: [`image:${image.volid}`, isoContentKey(storeId)] });
   }
   out.actions.push(...downloads.values());
   return out;

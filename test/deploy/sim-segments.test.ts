@@ -3,78 +3,22 @@
 // exactly what the manual step says, 300 and 400 move and the in-guest checks pass; with a router that answers on its
 // own addresses but forwards nothing, the move is reverted within the window and the guest is back on its network.
 import { afterEach, describe, expect, it } from 'vitest';
-import { simHostShell } from '../../app/sim-shells.ts';
-import { createApplyContext } from '../../deploy/context.ts';
-import { applyPlan } from '../../deploy/engine.ts';
-import { Journal } from '../../deploy/journal.ts';
-import type { ApplyEvent, ApplyReport } from '../../deploy/types.ts';
 import { routesFile } from '../../deploy/steps/network.ts';
-import { FACT_READERS } from '../../infra/facts/readers.ts';
-import { createAgentShell } from '../../infra/proxmox/agent-shell.ts';
-import type { RemoteShell } from '../../infra/shell.ts';
-import { createTailnetClient } from '../../infra/tailscale/client.ts';
-import { registerSecret, Secret } from '../../lib/secret.ts';
-import { buildPlan, scanLab, type ScanPorts } from '../../planner/index.ts';
 import type { Plan, RouterSetup } from '../../planner/plan.ts';
 import { ownerConfiguresRouter } from '../../sim/net/owner.ts';
 import type { RouterConfig } from '../../sim/net/router-config.ts';
 import { guestAttachments } from '../../sim/net/segments.ts';
-import { startSim, type ScenarioName } from '../../sim/server.ts';
-import { clientFor, loadTestSpec, SPEC_PATH } from './support/processes.ts';
+import type { ScenarioName } from '../../sim/server.ts';
+import { applyOnSim, planFor, simLab as simLabIn, type Cleanups, type SimLabHandle, type TestSpec } from './support/sim-lab.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function simLab(scenario: ScenarioName) {
-  const sim = await startSim({ scenario, taskSeconds: 0.1 });
-  cleanups.push(() => sim.close());
-  const hostShell = simHostShell(sim);
-  cleanups.push(() => hostShell.close());
-  const pve = clientFor({ PROXMOX_URL: sim.url, PROXMOX_NODE: sim.node, PROXMOX_TOKEN_ID: sim.tokenId, PROXMOX_TOKEN_SECRET: sim.tokenSecret, PROXMOX_FINGERPRINT: sim.fingerprint });
-  cleanups.push(() => pve.close());
-  const tailnet = createTailnetClient({ baseUrl: sim.tailscaleUrl, tailnet: '-', apiKey: registerSecret(new Secret(sim.tailscaleApiKey)) });
-  const agents = new Map<number, RemoteShell>();
-  const guestShell = (vmid: number): RemoteShell => {
-    if (!agents.has(vmid)) agents.set(vmid, createAgentShell(pve, vmid, `vm/${vmid}`));
-    return agents.get(vmid)!;
-  };
-  const lab = { pve, hostShell, guestShell, tailnet };
-  const url = new URL(sim.url);
-  return { sim, lab, mgmt: { host: url.hostname, apiPort: Number(url.port), sshPort: sim.mgmtSshPort } };
-}
-
-type SimLabHandle = Awaited<ReturnType<typeof simLab>>;
-
-async function planPhase2(ports: ScanPorts, id: string) {
-  const loaded = await loadTestSpec();
-  const state = await scanLab({ ...ports, facts: FACT_READERS }, loaded.spec, 2);
-  return { loaded, plan: buildPlan({ spec: loaded.spec, specPath: SPEC_PATH, specSha256: loaded.source.sha256, phase: 'phase2', state, requestedBy: 'cli:test', now: new Date().toISOString(), id }) };
-}
-
-async function apply(handle: SimLabHandle, loaded: Awaited<ReturnType<typeof loadTestSpec>>, plan: Plan, confirmWindowMs = 8_000): Promise<{ report: ApplyReport; events: ApplyEvent[] }> {
-  const events: ApplyEvent[] = [];
-  const journal = Journal.open(':memory:');
-  cleanups.push(async () => journal.close());
-  const ctx = createApplyContext({
-    plan,
-    spec: loaded,
-    lab: handle.lab,
-    mgmt: handle.mgmt,
-    journal,
-    env: {},
-    requester: 'cli:test',
-    via: 'cli',
-    approved: true,
-    dryRun: false,
-    onProgress: (event) => events.push(event),
-    snapshotRetention: 3,
-    confirmWindowMs,
-    firewallCycleMs: handle.sim.lab.firewall.cycleSeconds() * 1000,
-  });
-  return { report: await applyPlan(plan, ctx), events };
-}
+const simLab = (scenario: ScenarioName) => simLabIn(scenario, cleanups);
+const planPhase2 = (ports: SimLabHandle['lab'], id: string) => planFor(ports, 'phase2', id);
+const apply = (handle: SimLabHandle, loaded: TestSpec, plan: Plan, confirmWindowMs = 8_000) => applyOnSim(handle, loaded, plan, confirmWindowMs, cleanups);
 
 /** The owner does what the manual step says, in OPNsense's words (the simulator's owner helper). */
 function ownerFollows(setup: RouterSetup): RouterConfig {
