@@ -68,6 +68,18 @@ describe('moves that cannot be checked (segmentation.move-check)', () => {
     const found = of(edit(REFERENCE, [[['vms', 3, 'agent'], false]]), 'segmentation.move-check');
     expect(found.map((f) => [f.severity, f.path])).toEqual([['warning', 'vms[3].overrides.phase2.net[0].bridge']]);
   });
+  it('warns when the spec says nothing about what the moved guest serves: only its address, gateway and DNS can be checked', () => {
+    const silent = edit(REFERENCE, [
+      [['vms', 2, 'provision', 'docker', 'stacks', 0, 'ports'], []],
+      [['vms', 2, 'provision', 'docker', 'stacks', 2, 'ports'], []],
+      [['firewall', 'segmentation', 'allow', 4], undefined],
+      [['firewall', 'segmentation', 'allow', 3], undefined],
+    ]);
+    const found = of(silent, 'segmentation.move-check');
+    expect(found.map((f) => [f.severity, f.path, f.message])).toEqual([
+      ['warning', 'vms[2].overrides.phase2.net[0].bridge', 'app-host moves to vmbr1, but the spec says nothing about what it serves: only its address, gateway and DNS are checked after the move'],
+    ]);
+  });
   it('is quiet for the reference spec: app-host and Home Assistant say what they serve', () => {
     expect(of(REFERENCE, 'segmentation.move-check')).toEqual([]);
   });
