@@ -11,8 +11,8 @@ import { Approvals } from '../../commands/approvals/state-machine.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
-import { DISCORD_OWNER, REPO_ROOT, discordCommand, embedText, within } from '../support/chat-lab.ts';
+import { embedText, FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
+import { DISCORD_OWNER, REPO_ROOT, discordCommand, within } from '../support/chat-lab.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

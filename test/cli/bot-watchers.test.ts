@@ -10,9 +10,9 @@ import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
-import { FakeSlack, SLACK_IDS } from '../fakes/slack.ts';
-import { DISCORD_OWNER, REPO_ROOT, discordCommand, embedText, slackText, within } from '../support/chat-lab.ts';
+import { embedText, FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
+import { FakeSlack, SLACK_IDS, slackText } from '../fakes/slack.ts';
+import { DISCORD_OWNER, REPO_ROOT, discordCommand, within } from '../support/chat-lab.ts';
 
 const TOKEN = { tokenId: 'jarvis@pve!chatops', secret: 'b0b0b0b0-0000-4000-8000-botwatch0401' };
 

@@ -11,8 +11,8 @@ import { startChatBot, type ChatBot } from '../../bot/start-bot.ts';
 import { loadConfig, type JarvisConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { RunningSim, SimRequestRecord } from '../../sim/server.ts';
-import { FAKE_IDS, FakeDiscord, type DiscordUser, type RestCall } from '../fakes/discord.ts';
-import { FakeSlack, SLACK_IDS, type ApiCall } from '../fakes/slack.ts';
+import { embedText, FAKE_IDS, FakeDiscord, type DiscordUser, type RestCall } from '../fakes/discord.ts';
+import { FakeSlack, SLACK_IDS, slackText, type ApiCall } from '../fakes/slack.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -149,14 +149,6 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
 
 // ── Discord helpers ──────────────────────────────────────────────────────────────────────────────────────────────
 
-type Embed = { title?: string; description?: string; fields?: Array<{ name: string; value: string }>; footer?: { text: string } };
-
-export const embedText = (call: RestCall): string => {
-  const body = (call.body ?? {}) as { content?: string; embeds?: Embed[] };
-  const embeds = (body.embeds ?? []).map((e) => [e.title, e.description, ...(e.fields ?? []).map((f) => `${f.name}: ${f.value}`), e.footer?.text].join('\n'));
-  return [body.content ?? '', ...embeds].join('\n');
-};
-
 const PLAN_ID = /plan-\d{8}-[0-9a-f]{8}/;
 const SHORT_HASH = /hash ([0-9a-f]{8})/;
 
@@ -219,8 +211,6 @@ export async function discordAnswer(discord: FakeDiscord, user: DiscordUser, opt
 export const isEphemeral = (call: RestCall): boolean => call.method === 'POST' && (call.body as { flags?: number } | undefined)?.flags === 64;
 
 // ── Slack helpers ────────────────────────────────────────────────────────────────────────────────────────────────
-
-export const slackText = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
 
 /** `/jarvis plan <phase>` on Slack; resolves with the plan message once its reactions are on it. */
 export async function slackPlan(slack: FakeSlack, user: string, text: string): Promise<PostedPlan> {
