@@ -5,25 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { alertToReply } from '../../app/alert-reply.ts';
 import type { DiscordAdapter } from '../../bot/discord/adapter.ts';
 import type { SlackAdapter } from '../../bot/slack/adapter.ts';
-import type { Alert } from '../../monitor/types.ts';
 import { embedText, FAKE_IDS, FakeDiscord, subcommand, type RestCall } from '../fakes/discord.ts';
 import { FakeSlack, SLACK_IDS, slackText, type ApiCall } from '../fakes/slack.ts';
 import { adaptersPerTest } from './support/adapters.ts';
+import { failedBackup, LONG_UPID, UPID } from './support/alerts.ts';
 import type { Harness } from './support/harness.ts';
-
-const UPID = 'UPID:proxmox:0001A2B3:00C4D5E6:6745A9B0:vzdump::root@pam:';
-const LONG_UPID = 'UPID:proxmox-homelab-node-01:0001A2B3:00C4D5E6:6745A9B0:vzdump:300:jarvis@pve!jarvis-automation:';
-
-const failedBackup = (upid: string): Alert => ({
-  key: `backup-failed:${upid}`,
-  kind: 'backup-failed',
-  severity: 'critical',
-  title: 'Backup failed: VM 300 (app-host)',
-  lines: ['job: jarvis-daily', 'error: No space left on device', `task: ${upid}`],
-  logTail: ['ERROR: Backup of VM 300 failed - No space left on device'],
-  actions: [{ id: `show-log:${upid}`, label: 'Show log' }, { id: 'plan-retry:300', label: 'Plan a retry of VM 300' }],
-  raisedAt: '2026-11-26T02:00:00.000Z',
-});
 
 let harness: Harness;
 const boots = adaptersPerTest();
