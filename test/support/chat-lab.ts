@@ -58,6 +58,22 @@ export interface ChatLab {
 const READ_ONLY_POST = /\/agent\/(exec|exec-status|ping|network-get-interfaces)$/;
 export const isWrite = (r: SimRequestRecord): boolean => r.method !== 'GET' && !READ_ONLY_POST.test(r.path);
 
+/** The variables that point the bot's Discord adapter at the local fake, its alerts at the fake's alert channel. */
+export const discordFakeEnv = (discord: FakeDiscord): NodeJS.ProcessEnv => ({
+  DISCORD_TOKEN: 'e2e-discord-token',
+  DISCORD_APP_ID: FAKE_IDS.application,
+  DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
+  DISCORD_API_BASE: discord.apiBase,
+});
+
+/** The same for the Slack adapter (Socket Mode). */
+export const slackFakeEnv = (slack: FakeSlack): NodeJS.ProcessEnv => ({
+  SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
+  SLACK_APP_TOKEN: 'xapp-e2e-app-token',
+  SLACK_ALERT_CHANNEL: SLACK_IDS.alertChannel,
+  SLACK_API_URL: slack.apiUrl,
+});
+
 /** Resolves within `ms` or rejects; for teardown guards only (chat-platforms.md §C.3), never for assertions. */
 export const within = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref())]);
@@ -73,14 +89,8 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
     JARVIS_DATA_DIR: dataDir,
     JARVIS_APPROVERS: `discord:${DISCORD_OWNER.id},slack:${SLACK_OWNER}`,
     TAILSCALE_AUTHKEY_FILE: authKeyFile,
-    DISCORD_TOKEN: 'e2e-discord-token',
-    DISCORD_APP_ID: FAKE_IDS.application,
-    DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
-    DISCORD_API_BASE: discord.apiBase,
-    SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
-    SLACK_APP_TOKEN: 'xapp-e2e-app-token',
-    SLACK_ALERT_CHANNEL: SLACK_IDS.alertChannel,
-    SLACK_API_URL: slack.apiUrl,
+    ...discordFakeEnv(discord),
+    ...slackFakeEnv(slack),
     ...options.env,
   };
   const logs: string[] = [];
