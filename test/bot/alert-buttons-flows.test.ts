@@ -115,7 +115,10 @@ describe('Slack: alert buttons', () => {
     const ts = '1.000100';
 
     await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_show-log', UPID, ts, SLACK_IDS.alertChannel));
-    await waitForPost('No space left on device');
+    // The alert itself names the error too: the log is the message posted after the click, with its heading.
+    const log = await waitForPost('Task log: failed');
+    expect(slackText(log)).toContain('ERROR: Backup of VM 300 failed - No space left on device');
+    expect(log).not.toBe(alert);
     await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_plan-retry', '300', ts, SLACK_IDS.alertChannel));
     await waitForPrivate(STRANGER, `${STRANGER.toLowerCase()} is not an approver`);
     expect(harness.services.plans.size).toBe(0);
