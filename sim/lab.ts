@@ -150,9 +150,9 @@ export class SimLab {
   constructor(
     readonly random: Random,
     readonly taskSeconds: () => number,
-    failTypes: ReadonlySet<string>,
+    taskFaults: { failing: ReadonlySet<string>; slow: ReadonlyMap<string, number> },
   ) {
-    this.tasks = new TaskRunner(NODE, taskSeconds, failTypes);
+    this.tasks = new TaskRunner(NODE, taskSeconds, taskFaults);
     this.boots = new BootScheduler((vmid) => {
       const boot = this.vms.get(vmid)?.boot;
       if (boot) boot.readyAt = Infinity;

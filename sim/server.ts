@@ -130,7 +130,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   // Keyed by request, apart from the lab's stream, so injected faults do not shift the lab's MACs and ids.
   const faultInjector = createFaultInjector(faults, opts.seed ?? 1);
   const taskSeconds = opts.taskSeconds ?? DEFAULT_TASK_SECONDS;
-  const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
+  const lab = new SimLab(random, () => taskSeconds, { failing: faults.failingTaskTypes, slow: faults.slowTaskTypes });
   lab.netState.faults = faults.network;
   // The README's setup: a privilege-separated token of jarvis@pve holding the JarvisOps role on /.
   const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'jarvis@pve!chatops', secret: randomUUID(), privileges: 'admin' }];

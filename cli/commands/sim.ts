@@ -57,7 +57,7 @@ export const command = defineCommand(
       'large-count': { type: 'string', value: 'N', description: 'extra unmanaged VMs in the large scenario (default 1000)' },
       'latency-ms': { type: 'string', value: 'N', description: 'added before each API answer (default 0)' },
       'task-seconds': { type: 'string', value: 'S', description: 'simulated duration of every task (default 3)' },
-      fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: 5xx:RATE | timeout:PATH_GLOB | 596:PATH_GLOB | task-fail:TYPE | router:no-routing | router:no-dhcp:BRIDGE (sim/README.md)' },
+      fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: 5xx:RATE | timeout:PATH_GLOB | 596:PATH_GLOB | task-fail:TYPE | task-slow:TYPE:SECONDS | router:no-routing | router:no-dhcp:BRIDGE (sim/README.md)' },
       'request-log': { type: 'string', value: 'FILE', description: 'append every API request to this file as JSON lines, secrets redacted' },
       token: { type: 'string', value: 'USER@REALM!ID=SECRET', description: 'the API token to accept (default: root@pam!jarvis with a random secret; printed either way)' },
       seed: { type: 'string', value: 'N', description: 'makes MACs, UUIDs, job ids and 5xx draws reproducible (default 1)' },

@@ -82,7 +82,8 @@ describe('jarvis apply against jarvis sim', () => {
   }, 120_000);
 
   it('converges after kill -9 at an action boundary and in the middle of a task, creating each VM once', async () => {
-    const { sim, dataDir, requestLog } = await setup('phase1');
+    // VM 150's start task runs 3 s, so the second kill lands while it runs however slow the machine is.
+    const { sim, dataDir, requestLog } = await setup('phase1', ['--fault', 'task-slow:qmstart:3']);
     const plan = await planAgainst(sim.env, 'phase2', 'p2-kill');
     savePlan(dataDir, plan);
 
