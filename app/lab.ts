@@ -9,6 +9,7 @@ import { Secret, registerSecret } from '../lib/secret.ts';
 import { createAgentShell } from '../infra/proxmox/agent-shell.ts';
 import { createProxmoxClient, type ProxmoxClient } from '../infra/proxmox/client.ts';
 import { createTailnetClient } from '../infra/tailscale/client.ts';
+import { PVE_FIREWALL_CYCLE_MS } from '../deploy/context.ts';
 import { simHostShell } from './sim-shells.ts';
 
 // Follow tasks closely: apply's wall time tracks the tasks' own durations (bench: wall / critical path).
@@ -25,6 +26,8 @@ export interface Lab {
   ports: LabPorts;
   /** Where commit-confirm probes management access (TCP connects). */
   mgmt: { host: string; apiPort: number; sshPort: number };
+  /** pve-firewall's update cycle on this node: 10 s on a real one (or JARVIS_FIREWALL_CYCLE_SECONDS), scaled in a simulator. */
+  firewallCycleMs: number;
   /** Human name for messages: the URL, or "simulated lab (scenario)". */
   describe: string;
   /** The in-process simulator, when this lab is simulated (tests and the demo reach into it). */
@@ -76,6 +79,7 @@ export async function openSimLab(options: SimLabOptions): Promise<Lab> {
   return {
     ports: portsFor(pve, tailnet, hostShell),
     mgmt: { host: url.hostname, apiPort: Number(url.port), sshPort: sim.mgmtSshPort },
+    firewallCycleMs: sim.lab.firewall.cycleSeconds() * 1000,
     describe: `simulated lab (scenario ${options.scenario})`,
     sim,
     site: sim.siteFile,
@@ -133,6 +137,7 @@ export async function openConfiguredLab(config: JarvisConfig, otherwise?: string
   return {
     ports: portsFor(pve, tailnet, hostShell),
     mgmt: { host: config.mgmt.host ?? url.hostname, apiPort: Number(url.port || 8006), sshPort: config.mgmt.sshPort },
+    firewallCycleMs: (config.apply.firewallCycleSeconds ?? PVE_FIREWALL_CYCLE_MS / 1000) * 1000,
     describe: px.url,
     close: async () => {
       await hostShell?.close();

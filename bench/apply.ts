@@ -142,6 +142,7 @@ async function onceFromFresh(taskSeconds: number, stepMs: number): Promise<{ wal
       onProgress,
       probeManagement: async () => ({ ok: true, detail: 'not probed in the benchmark (phase 0 has no commit-confirmed action)' }),
       confirmWindowMs: 60_000,
+      firewallCycleMs: sim.lab.firewall.cycleSeconds() * 1000,
       snapshotRetention: 3,
       now: Date.now,
     });

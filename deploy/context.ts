@@ -1,5 +1,6 @@
 // Wires the apply engine to a lab: the planner's fingerprints for the stale check, the re-scan for validation, the
 // provisioning steps, secrets from the environment and the TCP management probe. Used by `jarvis apply` and by chat.
+import { readFirewallStatus } from '../infra/facts/pve-firewall.ts';
 import { FACT_READERS } from '../infra/facts/readers.ts';
 import type { ProxmoxApi } from '../infra/proxmox/api.ts';
 import type { RemoteShell } from '../infra/shell.ts';
@@ -17,6 +18,8 @@ import type { ApplyContext, ApplyEvent, ApplyPve } from './types.ts';
 import { makeValidator } from './validate.ts';
 
 export const DEFAULT_CONFIRM_WINDOW_MS = 60_000;
+/** pve-firewall src/PVE/Service/pve_firewall.pm: `my $updatetime = 10;`. */
+export const PVE_FIREWALL_CYCLE_MS = 10_000;
 
 export interface LabConnection {
   pve: ProxmoxApi & ApplyPve;
@@ -40,6 +43,8 @@ export interface ApplyWiring {
   onProgress: (event: ApplyEvent) => void;
   snapshotRetention: number;
   confirmWindowMs?: number;
+  /** pve-firewall's update cycle on this node (default 10 s; a simulator's is scaled). */
+  firewallCycleMs?: number;
   concurrency?: number;
   backupStorage?: string;
 }
@@ -90,6 +95,8 @@ export function createApplyContext(wiring: ApplyWiring): ApplyContext {
     onProgress: wiring.onProgress,
     probeManagement: managementProbe(wiring.mgmt),
     confirmWindowMs: wiring.confirmWindowMs ?? DEFAULT_CONFIRM_WINDOW_MS,
+    firewallCycleMs: wiring.firewallCycleMs ?? PVE_FIREWALL_CYCLE_MS,
+    ...(lab.hostShell ? { firewallStatus: () => readFirewallStatus(lab.hostShell!) } : {}),
     snapshotRetention: wiring.snapshotRetention,
     backupStorage: wiring.backupStorage,
     concurrency: wiring.concurrency,

@@ -5,6 +5,7 @@
 import { JarvisError } from '../lib/errors.ts';
 import type { Plan, PlanAction } from '../planner/plan.ts';
 import { confirmOrRevert } from './executors/confirm.ts';
+import { executeMove } from './executors/move.ts';
 import { executePve } from './executors/pve.ts';
 import { ActionFailure, ActionRun, type ExecutorResult } from './executors/run.ts';
 import { executeStep } from './executors/step.ts';
@@ -18,8 +19,8 @@ import { checkPlanShape, checkStale } from './preflight.ts';
 import { redactValue, safeText } from './redact.ts';
 import { resourceKeys } from './resources.ts';
 import { pruneJarvisSnapshots, takePreSnapshot } from './snapshots.ts';
-import type { ActionReport, ApplyContext, ApplyEvent, ApplyReport, ApplyStatus, Refusal, ValidationReport } from './types.ts';
-import { validateRereading } from './validate.ts';
+import { validate, waitingCause } from './apply-validation.ts';
+import type { ActionReport, ApplyContext, ApplyEvent, ApplyReport, ApplyStatus, Refusal } from './types.ts';
 
 const DEFAULT_CONCURRENCY = 3;
 
@@ -142,7 +143,7 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
   if (reverted) {
     return refused(plan, ctx, {
       code: 'reverted-before',
-      message: `action ${reverted.actionId} of this plan cut management off and was reverted (${reverted.detail}); applying the same plan again would do it again`,
+      message: `action ${reverted.actionId} of this plan was reverted (${reverted.detail}); applying the same plan again would do it again: fix the cause and make a new plan`,
     });
   }
   const stale = await checkStale(plan, records, ctx.fingerprint, { sleep: ctx.sleep });
@@ -171,7 +172,7 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
     planId: plan.id,
     planHash: plan.planHash,
     status: outcome.status,
-    actions: plan.actions.map((action) => scheduler.reports.get(action.id) ?? notRun(action)),
+    actions: plan.actions.map((action) => scheduler.reports.get(action.id) ?? notRun(action, waitingCause(plan, scheduler.reports, action))),
     snapshots: scheduler.snapshots,
     next: [],
   };
@@ -189,12 +190,13 @@ async function applyLocked(plan: Plan, ctx: ApplyContext): Promise<ApplyReport> 
   return report;
 }
 
-const notRun = (action: PlanAction): ActionReport => ({
+/** An action that never started; when a manual step it waits for is not done yet, it is blocked by that step. */
+const notRun = (action: PlanAction, blockedBy: string | undefined): ActionReport => ({
   actionId: action.id,
   target: action.target,
   outcome: 'not-run',
   accepted: false,
-  detail: 'not run',
+  detail: blockedBy ? `blocked: waits for ${blockedBy}` : 'not run',
   logTail: [],
   durationMs: 0,
 });
@@ -214,41 +216,7 @@ async function pruneSnapshots(ctx: ApplyContext, taken: ApplyReport['snapshots']
   }
 }
 
-async function validate(ctx: ApplyContext, plan: Plan, report: ApplyReport): Promise<void> {
-  let validation: ValidationReport;
-  try {
-    validation = await validateRereading(ctx.validate, ctx.sleep);
-  } catch (error) {
-    const detail = `validation could not re-scan the lab: ${error instanceof Error ? error.message : String(error)}`;
-    ctx.onProgress({ type: 'validation', ok: false, detail });
-    report.status = error instanceof JarvisError && error.exitCode === 4 ? 'unreachable' : 'failed';
-    report.validation = { remaining: [], probes: [{ name: 're-scan', ok: false, detail }], ok: false };
-    return;
-  }
-  const ok = validation.remaining.length === 0 && validation.probes.every((probe) => probe.ok);
-  report.validation = { ...validation, ok };
-  const waiting = validation.waiting ?? [];
-  for (const action of plan.actions) {
-    const entry = report.actions.find((candidate) => candidate.actionId === action.id);
-    if (!entry) continue;
-    if (action.channel === 'owner') {
-      entry.achieved = !waiting.some((w) => w.actionId === action.id);
-      continue;
-    }
-    const left = validation.remaining.some((r) => r.actionId === action.id || r.targetKey === action.targetKey);
-    const probesFail = validation.probes.some((probe) => probe.targetKey === action.targetKey && !probe.ok);
-    entry.achieved = !left && !probesFail;
-  }
-  const failedProbes = validation.probes.filter((probe) => !probe.ok);
-  const owner = waiting.length > 0 ? `; waiting for the owner: ${waiting.map((w) => w.summary).join('; ')}` : '';
-  const detail = ok
-    ? `re-scan: nothing left for Jarvis to do; ${validation.probes.length} health probe(s) pass${owner}`
-    : `re-scan: ${validation.remaining.length} change(s) still pending, ${failedProbes.length} probe(s) failing${owner}`;
-  ctx.onProgress({ type: 'validation', ok, detail });
-  ctx.journal.audit({ kind: 'validation', planId: plan.id, planHash: plan.planHash, data: { ok, remaining: validation.remaining, waiting, probes: validation.probes } });
-  if (!ok) report.status = 'failed';
-  else report.status = waiting.length > 0 ? 'waiting-for-owner' : 'applied';
-}
+const runsAlone = (action: PlanAction): boolean => action.commitConfirm || (action.params.channel === 'pve' && action.params.moveCheck !== undefined);
 
 /** Runs actions in dependency order with bounded parallelism; the first failure stops new starts. */
 class Scheduler {
@@ -300,19 +268,19 @@ class Scheduler {
 
   private ready(action: PlanAction): boolean {
     if (!action.dependsOn.every((dep) => this.finished.has(dep))) return false;
-    // A commit-confirmed change runs alone, so nothing else is in flight if it has to be reverted.
-    if (action.commitConfirm && this.running.size > 0) return false;
+    // A commit-confirmed change (and a checked NIC move) runs alone, so nothing else is in flight if it has to be reverted.
+    if (runsAlone(action) && this.running.size > 0) return false;
     return resourceKeys(this.plan, action).every((key) => !this.busy.has(key));
   }
 
   private start(action: PlanAction): void {
     const keys = resourceKeys(this.plan, action);
     for (const key of keys) this.busy.add(key);
-    if (action.commitConfirm) this.exclusive = true;
+    if (runsAlone(action)) this.exclusive = true;
     this.startedCount += 1;
     const promise = this.execute(action, this.startedCount).finally(() => {
       for (const key of keys) this.busy.delete(key);
-      if (action.commitConfirm) this.exclusive = false;
+      if (runsAlone(action)) this.exclusive = false;
       this.running.delete(action.id);
     });
     this.running.set(action.id, promise);
@@ -353,7 +321,7 @@ class Scheduler {
     const params = action.params;
     switch (params.channel) {
       case 'pve':
-        return executePve(run, params.requests, params.agentWait);
+        return params.moveCheck ? executeMove(run, params, params.moveCheck) : executePve(run, params.requests, params.agentWait);
       case 'host':
       case 'guest':
         return executeStep(run, params);

@@ -16,12 +16,15 @@ export function nextSteps(plan: Plan, report: ApplyReport): string[] {
   if (report.status === 'waiting-for-owner') {
     next.push(`Jarvis's part is applied and validated; waiting for the owner (manual steps, seen done once their result shows; jarvis plan ${plan.phase} stops listing them):`);
     for (const step of report.validation?.waiting ?? []) next.push(`${step.actionId}: ${step.instructions.join(' ')}`);
+    for (const held of report.validation?.blocked ?? []) next.push(`blocked until ${held.waitsFor} is done: ${held.actionId} (${held.summary}); apply the next plan then`);
     next.push(...keptSnapshots(report));
     return next;
   }
   const stopped = report.actions.filter((a) => a.outcome === 'failed' || a.outcome === 'reverted' || a.outcome === 'refused');
   for (const action of stopped) {
-    if (action.outcome === 'reverted') {
+    if (action.outcome === 'reverted' && byId.get(action.actionId)?.type === 'vm.nic.reattach') {
+      next.push(`${action.actionId}: ${action.detail}; fix what failed (the router's interfaces, DHCP, rules), then: jarvis plan ${plan.phase}`);
+    } else if (action.outcome === 'reverted') {
       next.push(`${action.actionId} cut management off and was reverted: fix the spec's management access, then: jarvis plan ${plan.phase}`);
     } else {
       next.push(`${action.actionId} (${action.target}) ${action.outcome}: ${action.detail}`);

@@ -18,10 +18,19 @@ const pveRequest = z.looseObject({
   params: z.record(z.string(), z.union([z.string(), z.number()])),
   async: z.boolean(),
 });
-const agentWait = z.object({ vmid: z.number().int().min(100), seconds: z.number().int().min(1).max(7200), os: z.enum(['debian-13', 'haos', 'none']) }).optional();
+const agentWait = z.object({ vmid: z.number().int().min(100), seconds: z.number().int().min(1).max(7200), os: z.enum(['debian-13', 'haos', 'opnsense', 'none']) }).optional();
+const netProbe = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('addresses') }),
+  z.object({ kind: z.literal('default-route') }),
+  z.object({ kind: z.literal('ping'), address: z.string().min(1) }),
+  z.object({ kind: z.literal('resolve'), name: z.string().min(1) }),
+  z.object({ kind: z.literal('connect'), address: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+  z.object({ kind: z.literal('renew'), iface: z.string().min(1) }),
+]);
 const observe = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tailnet-device-online'), hostname: z.string().min(1) }),
   z.object({ kind: z.literal('guest-agent-answers'), vmid: z.number().int().min(100) }),
+  z.object({ kind: z.literal('router-routes'), routerVmid: z.number().int().min(100), fromVmid: z.number().int().min(100), probes: z.array(netProbe) }),
 ]);
 const params = z.discriminatedUnion('channel', [
   z.looseObject({ channel: z.literal('pve'), requests: z.array(pveRequest), revert: z.array(pveRequest).optional(), agentWait }),

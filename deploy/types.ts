@@ -34,6 +34,8 @@ export type ApplyPve = Pick<
   | 'firewallAliases'
   | 'listBackupJobs'
   | 'agentPing'
+  | 'agentExec'
+  | 'agentExecStatus'
   | 'storageContent'
 > & {
   /** Sends one request exactly as given (path below /api2/json); returns PVE's `data` (a UPID for task calls). */
@@ -55,6 +57,8 @@ export interface ValidationReport {
   remaining: Array<{ actionId: string; targetKey: string; summary: string }>;
   /** Manual steps the re-plan still lists: the owner's to do, not a failure of the apply. */
   waiting?: Array<{ actionId: string; summary: string; instructions: string[] }>;
+  /** What the re-plan still lists behind one of those steps (a NIC move behind the router gate): blocked, not failed. */
+  blocked?: Array<{ actionId: string; targetKey: string; summary: string; waitsFor: string }>;
   probes: ValidationProbe[];
   /** Facts the re-scan could not read about targets this plan did not touch: reported, not held against it. */
   unverified?: Array<{ what: string; reason: string }>;
@@ -87,6 +91,10 @@ export interface ApplyContext {
   probeManagement: () => Promise<{ ok: boolean; detail: string }>;
   /** How long a commit-confirmed change may leave management unreachable before it is reverted (default 60 s). */
   confirmWindowMs: number;
+  /** pve-firewall's update cycle (pve_firewall.pm `$updatetime = 10` s): a firewall change is in force only after it. */
+  firewallCycleMs: number;
+  /** `pve-firewall status` on the node (over SSH): whether the daemon has loaded the configuration written. */
+  firewallStatus?: () => Promise<{ pending: boolean; line: string }>;
   /** Jarvis's own `jarvis-pre-*` snapshots kept per VM. */
   snapshotRetention: number;
   /** When a VM's storage cannot snapshot: back it up with vzdump (default), or refuse the action. */

@@ -7,13 +7,14 @@ import type { Plan, PlanAction } from '../planner/plan.ts';
 import { isSpecialPlan } from '../planner/special-plans.ts';
 import type { Spec } from '../planner/spec/schema.ts';
 import type { LiveState } from '../planner/state.ts';
+import { segmentProbes } from './segment-probes.ts';
 import type { ValidationProbe, ValidationReport } from './types.ts';
 
 export interface ValidatorInput {
   plan: Plan;
   spec: Spec;
   scanPorts: ScanPorts;
-  pve: Pick<ProxmoxApi, 'agentPing'>;
+  pve: Pick<ProxmoxApi, 'agentPing' | 'agentExec' | 'agentExecStatus'>;
   now: () => number;
 }
 
@@ -63,7 +64,8 @@ async function healthProbes(input: ValidatorInput, state: LiveState, ownerInstal
       const running = live.status === 'running';
       probes.push({ name: `vm/${vmid} running`, targetKey: `vm/${vmid}`, ok: running, detail: `status ${live.status}` });
       // An `os: none` VM whose system the owner has not installed yet has no agent to ask: that is its manual step.
-      if (!want.agent || !running || ownerInstalls.has(vmid)) return;
+      // OPNsense answers the agent only with an optional plugin: the router is judged by its routing (its manual step).
+      if (!want.agent || !running || ownerInstalls.has(vmid) || want.os === 'opnsense') return;
       try {
         await input.pve.agentPing(vmid);
         probes.push({ name: `vm/${vmid} guest agent`, targetKey: `guest/${vmid}`, ok: true, detail: 'answers' });
@@ -87,6 +89,7 @@ async function healthProbes(input: ValidatorInput, state: LiveState, ownerInstal
       });
     }
   }
+  probes.push(...(await segmentProbes(input.pve, desired, state)));
   return probes.sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -114,6 +117,31 @@ async function validateSpecialPlan(input: ValidatorInput): Promise<ValidationRep
   return { remaining: [], probes, unverified: [] };
 }
 
+/** Non-owner actions that (transitively) depend on a manual step, with the step they wait for. */
+function ownerDependencies(actions: PlanAction[]): Map<string, string> {
+  const byId = new Map(actions.map((a) => [a.id, a]));
+  const cause = new Map<string, string | undefined>();
+  const find = (action: PlanAction): string | undefined => {
+    if (cause.has(action.id)) return cause.get(action.id);
+    cause.set(action.id, undefined);
+    let found: string | undefined;
+    for (const dep of action.dependsOn) {
+      const other = byId.get(dep);
+      if (!other) continue;
+      found = other.channel === 'owner' ? other.id : find(other);
+      if (found) break;
+    }
+    cause.set(action.id, found);
+    return found;
+  };
+  const out = new Map<string, string>();
+  for (const action of actions) {
+    const step = action.channel === 'owner' ? undefined : find(action);
+    if (step) out.set(action.id, step);
+  }
+  return out;
+}
+
 export function makeValidator(input: ValidatorInput): () => Promise<ValidationReport> {
   return async () => {
     const { plan, spec } = input;
@@ -129,10 +157,15 @@ export function makeValidator(input: ValidatorInput): () => Promise<ValidationRe
       now: new Date(input.now()).toISOString(),
       id: `${plan.id}-validate`,
     });
-    // Manual steps the re-plan still lists are the owner's to do: reported as waiting, not as Jarvis's unfinished work.
+    // Manual steps the re-plan still lists are the owner's to do: reported as waiting, not as Jarvis's unfinished work;
+    // so is what waits behind them (a NIC move behind the router gate): blocked, not failed.
+    const behind = ownerDependencies(again.actions);
     const remaining = again.actions
-      .filter((action) => action.channel !== 'owner')
+      .filter((action) => action.channel !== 'owner' && !behind.has(action.id))
       .map((action) => ({ actionId: action.id, targetKey: action.targetKey, summary: describeAction(action) }));
+    const blocked = again.actions
+      .filter((action) => behind.has(action.id))
+      .map((action) => ({ actionId: action.id, targetKey: action.targetKey, summary: describeAction(action), waitsFor: behind.get(action.id)! }));
     const waiting = again.actions.flatMap((action) =>
       action.params.channel === 'owner' ? [{ actionId: action.id, summary: `${action.target}: ${action.changes.map((c) => String(c.to)).join(', ')}`, instructions: action.params.instructions }] : [],
     );
@@ -145,7 +178,7 @@ export function makeValidator(input: ValidatorInput): () => Promise<ValidationRe
       if (key && touched.has(key)) probes.push({ name: `read ${unknown.what}`, targetKey: key, ok: false, detail: `not verified: ${unknown.reason}`, unreadable: true });
       else unverified.push(unknown);
     }
-    return { remaining, waiting, probes, unverified };
+    return { remaining, waiting, blocked, probes, unverified };
   };
 }
 

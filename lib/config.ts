@@ -102,6 +102,8 @@ const envSchema = z.object({
   JARVIS_SNAPSHOT_RETENTION: z.coerce.number().int().min(1).max(50).default(3),
   /** Overrides the spec's safetyGuards.confirmWindowSeconds for commit-confirmed firewall/network changes. */
   JARVIS_CONFIRM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).optional(),
+  /** pve-firewall's update cycle on the node in seconds (pve_firewall.pm `$updatetime`, 10): commit-confirm probes span two. */
+  JARVIS_FIREWALL_CYCLE_SECONDS: z.coerce.number().min(0.01).max(600).optional(),
   /** Storage for the vzdump fallback when a VM's storage cannot snapshot (PVE's default when unset). */
   JARVIS_BACKUP_STORAGE: z.string().regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, 'must be a PVE storage id').optional(),
   JARVIS_BACKUP_WARN_HOURS: z.coerce.number().int().min(1).default(26),
@@ -166,7 +168,7 @@ export interface JarvisConfig {
   approvalTtlMinutes: number;
   secondApproverForCritical: boolean;
   snapshotRetention: number;
-  apply: { confirmWindowSeconds?: number; backupStorage?: string };
+  apply: { confirmWindowSeconds?: number; firewallCycleSeconds?: number; backupStorage?: string };
   drift: { phase: 'phase0' | 'phase1' | 'phase2' | 'firewall' | 'off'; spec?: string };
   alerts: {
     backupWarnHours: number;
@@ -326,7 +328,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): JarvisConfig {
     approvalTtlMinutes: e.JARVIS_APPROVAL_TTL_MINUTES,
     secondApproverForCritical: e.JARVIS_SECOND_APPROVER_FOR_CRITICAL,
     snapshotRetention: e.JARVIS_SNAPSHOT_RETENTION,
-    apply: { confirmWindowSeconds: e.JARVIS_CONFIRM_WINDOW_SECONDS, backupStorage: e.JARVIS_BACKUP_STORAGE },
+    apply: { confirmWindowSeconds: e.JARVIS_CONFIRM_WINDOW_SECONDS, firewallCycleSeconds: e.JARVIS_FIREWALL_CYCLE_SECONDS, backupStorage: e.JARVIS_BACKUP_STORAGE },
     drift: { phase: e.JARVIS_DRIFT_PHASE, spec: e.JARVIS_DRIFT_SPEC },
     alerts: {
       backupWarnHours: e.JARVIS_BACKUP_WARN_HOURS,

@@ -42,7 +42,9 @@ const HOUR = 3600;
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
-const ageHours = (nowMs: number, unixSeconds: number): number => round1((nowMs / 1000 - unixSeconds) / HOUR);
+// The node's clock, not Jarvis's, stamps its tasks: a node a little ahead makes a task that just ended look like it
+// ends in the future, which reads as "just now", never as a negative age.
+const ageHours = (nowMs: number, unixSeconds: number): number => Math.max(0, round1((nowMs / 1000 - unixSeconds) / HOUR));
 const splitList = (value: string | undefined, sep: RegExp): string[] => (value ? value.split(sep).filter(Boolean) : []);
 
 function nodeSummary(c: Collected): Fact<NodeSummary> {

@@ -56,6 +56,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     violations: specViolations(specFindings, desired),
     chains: new Map(),
     pendingReboot: new Set(),
+    installers: new Map(),
   };
   const drafts = diffAll(ctx);
   const ordered = orderActions(drafts);

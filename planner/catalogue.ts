@@ -163,6 +163,12 @@ const CATALOGUE: Record<ActionType, Entry> = {
   'guest.docker.install': { risk: () => 'low', downtime: none, rollback: (f) => `apt-get remove docker-ce docker-compose-plugin in ${vm(f)}` },
   'guest.naas.layout': { risk: () => 'low', downtime: none, rollback: (f) => `remove the empty /opt/naas tree in ${vm(f)}` },
   'guest.stack.scaffold': { risk: () => 'low', downtime: none, rollback: (f) => `remove the scaffolded stack ${undo(f, '')} in ${vm(f)}` },
+  'guest.network.routes': {
+    risk: () => 'medium',
+    downtime: none,
+    rollback: (f) => `remove /etc/netplan/60-jarvis-routes.yaml in ${vm(f)} and ip route del ${undo(f, 'each route')}`,
+  },
+  'guest.packages.install': { risk: () => 'low', downtime: none, rollback: (f) => `apt-get remove ${undo(f, 'the packages')} in ${vm(f)}` },
   'vm.haos.import': {
     risk: () => 'medium',
     downtime: none,

@@ -1,6 +1,7 @@
 // The desired state of one phase: what resolvePhase (resolve.ts) makes of a spec and what the scan, the diff and
 // the guardrails compare the lab with. Types only, so segmentation.ts and resolve.ts can share them without a cycle.
 import type { BackupJobSpec, BridgeSpec, DatasetSpec, MigrationSpec, PveStorageSpec, SafetyGuards, VmSpec, ZfsPoolSpec } from './spec/schema.ts';
+import type { Segment } from './segments.ts';
 
 export type PhaseNumber = 0 | 1 | 2;
 
@@ -41,8 +42,21 @@ export interface DesiredFirewall {
   vms: Record<number, { vmName?: string; options: FirewallOptions; rules: DesiredFirewallRule[] }>;
 }
 
+/** Phase-2 segmentation as the plan needs it: the segments, the allowed flows, and what the checks look at. */
+export interface DesiredSegmentation {
+  segments: Segment[];
+  allow: Array<{ from: string; to: string; proto: 'tcp' | 'udp'; dport: string; comment?: string }>;
+  blockManagementFrom: string[];
+  /** The name guests resolve to check their DNS. */
+  dnsCheckName: string;
+  /** The node's own address (the LAN bridge's), which SERVICES and IOT must not reach. */
+  nodeAddress?: string;
+}
+
 export interface DesiredState {
   phase: PhaseNumber;
+  /** The spec's owner name: the tag its firewall rules carry (planner/firewall-owner.ts). */
+  owner: string;
   scope: 'full' | 'firewall';
   node: string;
   ssdStorage: string;
@@ -56,6 +70,8 @@ export interface DesiredState {
   migrations: MigrationSpec[];
   backupJobs: DesiredBackupJob[];
   firewall: DesiredFirewall;
+  /** From the phase segmentation starts in, on a full-scope spec. */
+  segmentation?: DesiredSegmentation;
   /** Problems found while resolving (e.g. a segmentation rule naming an unknown VM); they become plan violations. */
   problems: Array<{ ruleId: string; message: string; location: string }>;
 }

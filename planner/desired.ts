@@ -32,6 +32,10 @@ export interface CreateMedia {
   importFrom?: string;
   /** The cloud-init drive's settings and the vendor-data snippet volume (`local:snippets/jarvis-vendor-100.yaml`). */
   cloudInit?: { spec: CloudInitSpec; vendorVolid: string };
+  /** An installer ISO volume attached as a CD-ROM (`local:iso/OPNsense-….iso`), booted while the disk is empty. */
+  installerIso?: string;
+  /** MACs pinned for the new VM's NICs (the router's manual step names its interfaces by MAC before it exists). */
+  macs?: string[];
 }
 
 /** POST /nodes/{node}/qemu parameters. */
@@ -64,8 +68,9 @@ export function createParams(vm: DesiredVm, media: CreateMedia = {}): Record<str
         : newDiskValue(disk);
   });
   vm.net.forEach((nic, i) => {
-    params[netSlot(i)] = netValue(nic, nic.macaddr);
+    params[netSlot(i)] = netValue(nic, nic.macaddr ?? media.macs?.[i]);
   });
+  if (media.installerIso) params.ide2 = formatPropertyString({ file: media.installerIso, media: 'cdrom' }, 'file');
   if (media.cloudInit) {
     const ci = media.cloudInit.spec;
     // The cloud-init drive lives beside the boot disk; PVE regenerates it from ciuser/sshkeys/ipconfigN/cicustom.
@@ -77,6 +82,8 @@ export function createParams(vm: DesiredVm, media: CreateMedia = {}): Record<str
     });
     params.cicustom = `vendor=${media.cloudInit.vendorVolid}`;
   }
-  params.boot = `order=${importsHaos(vm) || vm.disks.length > 0 ? diskSlot(0) : netSlot(0)}`;
+  // Behind an empty disk the installer boots; once the owner has installed to the disk, the disk does.
+  const first = importsHaos(vm) || vm.disks.length > 0 ? diskSlot(0) : netSlot(0);
+  params.boot = `order=${media.installerIso ? `${first};ide2` : first}`;
   return params;
 }

@@ -1,4 +1,5 @@
 // The plan artifact: an immutable value made by pure functions. Apply replays exactly these actions.
+import type { NetProbe } from '../lib/net-checks.ts';
 
 /** 2: planHash also covers node, summary, warnings, unknowns and violations (planner/artifact.ts computePlanHash). */
 export const PLAN_FORMAT_VERSION = 2;
@@ -61,6 +62,8 @@ export type ActionType =
   | 'guest.docker.install'
   | 'guest.naas.layout'
   | 'guest.stack.scaffold'
+  | 'guest.network.routes'
+  | 'guest.packages.install'
   | 'vm.haos.import'
   | 'storage.content'
   | 'image.download'
@@ -74,7 +77,66 @@ export type ActionChannel = 'pve' | 'host' | 'guest' | 'tailnet' | 'owner';
 /** How Jarvis sees that the owner did a manual step: it never takes a typed "done" for it. */
 export type ManualObservation =
   | { kind: 'tailnet-device-online'; hostname: string }
-  | { kind: 'guest-agent-answers'; vmid: number };
+  | { kind: 'guest-agent-answers'; vmid: number }
+  /** The router routes: every probe, run in guest `fromVmid` through its agent, succeeds. */
+  | { kind: 'router-routes'; routerVmid: number; fromVmid: number; probes: NetProbe[] };
+
+/** One router interface as the owner assigns it (OPNsense Interfaces ▸ Assignments), by the VM NIC's MAC. */
+export interface RouterInterfaceSetup {
+  assign: 'WAN' | 'LAN' | `OPT${number}`;
+  /** The interface's description in OPNsense; the rules name it. */
+  name: string;
+  netKey: string;
+  mac: string;
+  bridge: string;
+  /** Static address with prefix (`10.10.20.1/24`). */
+  address: string;
+  /** WAN: the upstream gateway (the home router). */
+  gateway?: string;
+  /** The DHCPv4 server's range on this interface. */
+  dhcp?: { from: string; to: string };
+  /** WAN: OPNsense's "Block private networks"; off, because the LAN side is a private network. */
+  blockPrivate?: boolean;
+}
+
+/** One firewall rule to enter on the router, in order (pf evaluates the interface's rules first match). */
+export interface RouterRuleSetup {
+  interface: string;
+  action: 'pass' | 'block';
+  protocol: 'any' | 'tcp' | 'udp' | 'tcp/udp' | 'icmp';
+  /** `any`, a CIDR, `<interface> net` or `<interface> address`. */
+  source: string;
+  destination: string;
+  port?: string;
+  description: string;
+}
+
+/** What the owner enters in the router, derived from the spec (the manual step shows it as text too). */
+export interface RouterSetup {
+  vmid: number;
+  interfaces: RouterInterfaceSetup[];
+  rules: RouterRuleSetup[];
+}
+
+/**
+ * The connectivity commit-confirm of a NIC move: after the move the guest must take an address in the new segment,
+ * reach its gateway and DNS, and keep serving what it served; otherwise the NIC goes back (the action's revert) and
+ * the guest takes its old network again.
+ */
+export interface MoveCheck {
+  vmid: number;
+  netKey: string;
+  /** What the guest runs: Debian renews DHCP with networkd; Home Assistant OS (NetworkManager) is rebooted. */
+  os: 'debian-13' | 'haos';
+  /** The guest's interface for `networkctl renew` (cloud-init names net0 eth0). */
+  iface?: string;
+  from: { bridge: string; cidr?: string };
+  to: { bridge: string; segment: string; cidr: string; gateway: string; dnsName: string };
+  /** Services the spec says the guest serves, each checked from a guest allowed to reach it (or the guest itself). */
+  services: Array<{ port: number; what: string; fromVmid: number }>;
+  /** The wait for the guest's agent after a reboot (agentWaitSeconds); the checks then get the confirm window. */
+  agentWaitSeconds: number;
+}
 
 /**
  * The guest agent of `vmid` must answer: a step that works inside a guest waits for it first; a start or reboot waits
@@ -84,7 +146,7 @@ export interface AgentWait {
   vmid: number;
   seconds: number;
   /** What the guest is expected to be doing meanwhile, for the wait's messages. */
-  os: 'debian-13' | 'haos' | 'none';
+  os: 'debian-13' | 'haos' | 'opnsense' | 'none';
 }
 
 /** One Proxmox API request, exactly as apply will send it (path below /api2/json). */
@@ -102,11 +164,11 @@ export interface PveRequest {
  * provisioning step of deploy/steps with its arguments; a `tailnet` action names a Tailscale API operation.
  */
 export type ActionParams =
-  | { channel: 'pve'; requests: PveRequest[]; revert?: PveRequest[]; agentWait?: AgentWait }
+  | { channel: 'pve'; requests: PveRequest[]; revert?: PveRequest[]; agentWait?: AgentWait; moveCheck?: MoveCheck }
   | { channel: 'host'; step: string; args: Record<string, unknown>; agentWait?: AgentWait }
   | { channel: 'guest'; vmid: number; step: string; args: Record<string, unknown>; agentWait?: AgentWait }
   | { channel: 'tailnet'; op: 'routes.approve'; hostname: string; routes: string[] }
-  | { channel: 'owner'; instructions: string[]; observe: ManualObservation };
+  | { channel: 'owner'; instructions: string[]; observe: ManualObservation; router?: RouterSetup };
 
 export interface PlanAction {
   /** Stable within a plan and across re-plans of the same change, e.g. `vm.create:100`. */

@@ -3,6 +3,8 @@
 import type { BackupJobSpec, FirewallRuleSpec, Spec, VmSpec } from './spec/schema.ts';
 import type { DesiredBackupJob, DesiredFirewall, DesiredFirewallRule, DesiredState, DesiredVm, PhaseNumber } from './desired-state.ts';
 import { compileSegmentation } from './segmentation.ts';
+import { lanBridge, segmentsOf } from './segments.ts';
+import { ownerName } from './firewall-owner.ts';
 
 const upTo = (phase: PhaseNumber) => (item: { phase?: number }) => (item.phase ?? 0) <= phase;
 
@@ -58,7 +60,7 @@ function resolveProvision(vm: DesiredVm, phase: PhaseNumber): DesiredVm {
   };
 }
 
-function resolveFirewall(spec: Spec, phase: PhaseNumber, problems: DesiredState['problems']): DesiredFirewall {
+function resolveFirewall(spec: Spec, phase: PhaseNumber, vms: DesiredVm[], problems: DesiredState['problems']): DesiredFirewall {
   const fw = spec.firewall;
   const out: DesiredFirewall = { vms: {} };
   const cluster = fw?.cluster;
@@ -78,7 +80,7 @@ function resolveFirewall(spec: Spec, phase: PhaseNumber, problems: DesiredState[
     out.vms[vm.vmid] = { vmName: vm.name, options: { ...vm.firewall.options }, rules: vm.firewall.rules.map(toRule) };
   }
   const segmentation = fw?.segmentation;
-  if (segmentation && segmentation.phase <= phase) compileSegmentation(segmentation, spec.vms, out, problems);
+  if (segmentation && segmentation.phase <= phase) compileSegmentation(segmentation, vms, out, problems);
   return out;
 }
 
@@ -86,9 +88,11 @@ function resolveFirewall(spec: Spec, phase: PhaseNumber, problems: DesiredState[
 export function resolvePhase(spec: Spec, phase: PhaseNumber): DesiredState {
   const keep = upTo(phase);
   const problems: DesiredState['problems'] = [];
-  const firewall = resolveFirewall(spec, phase, problems);
+  const vms = spec.metadata.scope === 'firewall' ? [] : spec.vms.filter(keep).map((vm) => resolveProvision(resolveVm(vm, phase), phase));
+  const firewall = resolveFirewall(spec, phase, vms, problems);
   const base = {
     phase,
+    owner: ownerName(spec.metadata.name),
     scope: spec.metadata.scope,
     node: spec.node.name,
     ssdStorage: spec.node.ssdStorage,
@@ -102,10 +106,22 @@ export function resolvePhase(spec: Spec, phase: PhaseNumber): DesiredState {
     return { ...base, bridges: [], vms: [], zfs: { pools: [], datasets: [], snapshots: [] }, storages: [], migrations: [], backupJobs: [] };
   }
   const zfs = spec.storage?.zfs;
+  const seg = spec.firewall?.segmentation;
+  const segmentation =
+    seg && seg.phase <= phase
+      ? {
+          segments: segmentsOf(spec),
+          allow: seg.allow.map((a) => ({ ...a })),
+          blockManagementFrom: [...seg.blockManagementFrom],
+          dnsCheckName: seg.dnsCheckName,
+          ...(lanBridge(spec)?.nodeAddress ? { nodeAddress: lanBridge(spec)!.nodeAddress } : {}),
+        }
+      : undefined;
   return {
     ...base,
+    ...(segmentation ? { segmentation } : {}),
     bridges: spec.network.bridges.filter(keep),
-    vms: spec.vms.filter(keep).map((vm) => resolveProvision(resolveVm(vm, phase), phase)),
+    vms,
     zfs: {
       pools: (zfs?.pools ?? []).filter(keep),
       datasets: (zfs?.datasets ?? []).filter(keep),

@@ -1,10 +1,13 @@
 // A firewall rule as one line an approver reads at a glance: direction, action, source → dest, protocol/port (or
-// macro), the rest, and the comment. The same words in the plan artifact, the chat plan and the drift summary.
+// macro), the rest, and the comment (without the owner tag Jarvis keeps at its end: planner/firewall-owner.ts). The
+// same words in the plan artifact, the chat plan and the drift summary.
+import { withoutOwner } from './firewall-owner.ts';
 
 /** `IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"`, from the parameters PVE receives for a rule. */
 export function ruleLine(params: Readonly<Record<string, string | number | undefined>>): string {
   const type = String(params.type ?? 'in').toLowerCase();
-  if (type === 'group') return `GROUP ${String(params.action ?? '?')}${params.iface ? ` on ${String(params.iface)}` : ''}${params.comment ? ` "${String(params.comment)}"` : ''}`;
+  const groupComment = params.comment === undefined ? undefined : withoutOwner(String(params.comment));
+  if (type === 'group') return `GROUP ${String(params.action ?? '?')}${params.iface ? ` on ${String(params.iface)}` : ''}${groupComment ? ` "${groupComment}"` : ''}`;
   const service = params.macro
     ? `macro ${String(params.macro)}`
     : params.proto
@@ -18,6 +21,7 @@ export function ruleLine(params: Readonly<Record<string, string | number | undef
     params.log !== undefined && params.log !== 'nolog' && `log ${String(params.log)}`,
     Number(params.enable ?? 1) === 0 && '(disabled)',
   ].filter(Boolean);
-  const comment = params.comment ? ` "${String(params.comment)}"` : '';
+  const text = params.comment === undefined ? undefined : withoutOwner(String(params.comment));
+  const comment = text ? ` "${text}"` : '';
   return `${type.toUpperCase()} ${String(params.action ?? '?')} ${String(params.source ?? 'any')} → ${String(params.dest ?? 'any')} ${service}${extras.length ? ` ${extras.join(' ')}` : ''}${comment}`;
 }

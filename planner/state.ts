@@ -171,6 +171,10 @@ export interface GuestFacts {
   naasLayout?: { present: boolean; stacks: string[] };
   mounts?: Array<{ target: string; source: string; fstype: string }>;
   homeAssistant?: { running: boolean };
+  /** netcat-openbsd, which the in-guest connection checks use (`nc -z`). */
+  netcat?: boolean;
+  /** The routes in Jarvis's netplan routes file (empty when there is none). */
+  jarvisRoutes?: Array<{ to: string; via: string }>;
 }
 
 /** A volume on a file storage as PVE lists it (GET /nodes/{node}/storage/{storage}/content). */
@@ -222,4 +226,6 @@ export interface LiveState {
   aptSources?: Fact<LiveAptSources>;
   /** Whether the guest agent answers, for `os: none` VMs that run (the owner's install is done when it does). */
   agentAnswers?: Record<number, Fact<boolean>>;
+  /** The router gate, observed from a guest on the LAN (phase 2): does the router route yet? */
+  routerGate?: Fact<{ ready: boolean; detail: string }>;
 }

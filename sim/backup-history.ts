@@ -53,8 +53,13 @@ function lastDailyRun(now: number, secondOfDay: number): number {
  * simulator, so every start on the same day gives the same tasks and UPIDs: de-duplication across separate
  * `jarvis watch --once` runs is testable.
  */
+/** How long a nightly run of the three guests takes. */
+const RUN_SECONDS = 420;
+
 export function recordNightlyRuns(lab: SimLab, runs: NightlyRun[], target: { storage: string; dumpdir: string }): void {
-  const now = lastDailyRun(Math.floor(Date.now() / 1000), 2 * 3600 + 30 * 60);
+  // Every run is recorded as finished (endtime, exit status), so the newest is the last 02:30 run that has had time
+  // to end: one started minutes ago would otherwise end in the future.
+  const now = lastDailyRun(Math.floor(Date.now() / 1000) - RUN_SECONDS, 2 * 3600 + 30 * 60);
   const header = `INFO: starting new backup job: vzdump 100 300 400 --storage ${target.storage} --mode snapshot --compress zstd --prune-backups keep-daily=7,keep-weekly=4,keep-monthly=6 --node proxmox`;
   for (const run of runs) {
     const start = now - run.ago;
@@ -70,7 +75,7 @@ export function recordNightlyRuns(lab: SimLab, runs: NightlyRun[], target: { sto
     }
     const failed = Object.values(run.outcomes).some((o) => o !== 'ok');
     log.push(failed ? 'INFO: Backup job finished with errors' : 'INFO: Backup job finished successfully');
-    lab.tasks.record({ type: 'vzdump', id: '', user: 'root@pam', starttime: start, endtime: start + 420, exitstatus: failed ? 'job errors' : 'OK', log });
+    lab.tasks.record({ type: 'vzdump', id: '', user: 'root@pam', starttime: start, endtime: start + RUN_SECONDS, exitstatus: failed ? 'job errors' : 'OK', log });
   }
   lab.tasks.tasks.sort((a, b) => a.starttime - b.starttime);
 }

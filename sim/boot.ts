@@ -6,7 +6,9 @@
 import { parsePropertyString } from '../lib/pve-formats.ts';
 import { cloudInitSeed } from './cloudinit.ts';
 import { bootDelaySeconds, type BootPlan } from './guest-runtime.ts';
-import type { DiskImage } from './internet.ts';
+import { imageOf, type DiskImage } from './internet.ts';
+import { parseVolume } from './volumes.ts';
+import { bringDown } from './net/guest-net.ts';
 import type { SimLab, SimVm } from './lab.ts';
 import { DISK_KEY, NET_KEY, type VmConfig } from './vm-config.ts';
 
@@ -32,13 +34,25 @@ function suits(image: DiskImage, config: VmConfig): boolean {
   return image.firmware !== 'efi' || config.bios === 'ovmf';
 }
 
-/** What the firmware would boot: the first listed disk holding a suitable image. */
+/** The image a CD-ROM drive holds: an ISO volume whose file on the node is a known image (an installer). */
+function cdromImage(lab: SimLab, volid: string): DiskImage | undefined {
+  if (!/^[^:]+:iso\//.test(volid)) return undefined;
+  try {
+    const path = parseVolume(lab, volid).path;
+    const data = path ? lab.nodeFiles.read(path) : undefined;
+    return data ? imageOf(data) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the firmware would boot: the first listed disk or CD-ROM holding a suitable image. */
 export function bootTarget(lab: SimLab, vm: SimVm): { image: DiskImage; diskId: string } | undefined {
   for (const device of bootOrder(vm.config)) {
     const value = vm.config[device];
-    if (!value || !DISK_KEY.test(device) || /media=cdrom/.test(value)) continue;
+    if (!value || !DISK_KEY.test(device)) continue;
     const volid = parsePropertyString(value, 'file').file ?? '';
-    const image = lab.volumes.find((v) => v.volid === volid)?.image;
+    const image = /media=cdrom/.test(value) ? cdromImage(lab, volid) : lab.volumes.find((v) => v.volid === volid)?.image;
     if (image && suits(image, vm.config)) return { image, diskId: volid };
   }
   return undefined;
@@ -76,6 +90,7 @@ export function powerOn(lab: SimLab, vm: SimVm): void {
 export function powerOff(lab: SimLab, vm: SimVm): void {
   delete vm.boot;
   lab.boots.cancel(vm.vmid);
+  bringDown(lab, vm.vmid);
 }
 
 /** qemu-server Agent.pm qga_check_running: does guest-ping get an answer? */

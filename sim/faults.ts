@@ -1,5 +1,9 @@
 // Fault injection (--fault): `5xx:RATE` (seeded share of requests answered 500), `timeout:PATH_GLOB` (never answered),
-// `596:PATH_GLOB` (pveproxy's "no route to the node" status), `task-fail:TYPE` (every task of that type fails).
+// `596:PATH_GLOB` (pveproxy's "no route to the node" status), `task-fail:TYPE` (every task of that type fails),
+// `task-slow:TYPE:SECONDS` (every task of that type runs that many seconds, unscaled: a VM start with much memory to
+// allocate or a device to reset takes long on a real node, and a test can act while it runs),
+// `router:no-routing` (OPNsense is installed and answers on its interfaces but forwards nothing between them),
+// `router:no-dhcp:BRIDGE` (no DHCP server answers on that segment, e.g. vmbr2).
 // 5xx draws are keyed by the request, not by arrival order: the n-th `METHOD path` gets the same answer for a given
 // seed however requests to other paths interleave, so a run does not depend on the machine's speed.
 import { createHash } from 'node:crypto';
@@ -10,6 +14,9 @@ export interface Faults {
   timeouts: RegExp[];
   proxyErrors: RegExp[];
   failingTaskTypes: Set<string>;
+  /** Task type → how long each of its tasks runs, in seconds. */
+  slowTaskTypes: Map<string, number>;
+  network: { routerNotRouting: boolean; noDhcpOn: Set<string> };
 }
 
 /** `*` stays inside a path segment, `**` crosses segments. */
@@ -19,7 +26,7 @@ function globToRegex(glob: string): RegExp {
 }
 
 export function parseFaults(specs: string[]): Faults {
-  const faults: Faults = { errorRate: 0, timeouts: [], proxyErrors: [], failingTaskTypes: new Set() };
+  const faults: Faults = { errorRate: 0, timeouts: [], proxyErrors: [], failingTaskTypes: new Set(), slowTaskTypes: new Map(), network: { routerNotRouting: false, noDhcpOn: new Set() } };
   for (const spec of specs) {
     const colon = spec.indexOf(':');
     const kind = colon < 0 ? spec : spec.slice(0, colon);
@@ -31,7 +38,14 @@ export function parseFaults(specs: string[]): Faults {
     } else if (kind === 'timeout' && arg) faults.timeouts.push(globToRegex(arg));
     else if (kind === '596' && arg) faults.proxyErrors.push(globToRegex(arg));
     else if (kind === 'task-fail' && /^[a-z]+$/.test(arg)) faults.failingTaskTypes.add(arg);
-    else throw new InputError(`--fault ${spec}: expected 5xx:RATE, timeout:PATH_GLOB, 596:PATH_GLOB or task-fail:TYPE`);
+    else if (kind === 'task-slow' && /^[a-z]+:\d+(\.\d+)?$/.test(arg)) {
+      const [type, seconds] = arg.split(':') as [string, string];
+      if (!(Number(seconds) > 0 && Number(seconds) <= 600)) throw new InputError(`--fault ${spec}: the seconds must be more than 0 and at most 600`);
+      faults.slowTaskTypes.set(type, Number(seconds));
+    }
+    else if (kind === 'router' && arg === 'no-routing') faults.network.routerNotRouting = true;
+    else if (kind === 'router' && /^no-dhcp:[A-Za-z][\w.-]*$/.test(arg)) faults.network.noDhcpOn.add(arg.slice('no-dhcp:'.length));
+    else throw new InputError(`--fault ${spec}: expected 5xx:RATE, timeout:PATH_GLOB, 596:PATH_GLOB, task-fail:TYPE, task-slow:TYPE:SECONDS, router:no-routing or router:no-dhcp:BRIDGE`);
   }
   return faults;
 }

@@ -10,8 +10,8 @@ export interface CloudInitSeed {
   vendorData: string;
 }
 
-/** What an image boots. */
-export type GuestOs = 'debian-13' | 'haos';
+/** What an image boots: a Debian cloud image, HAOS, OPNsense installed on a disk, or its live installer CD. */
+export type GuestOs = 'debian-13' | 'haos' | 'opnsense' | 'opnsense-installer';
 
 /** A boot: first cloud-init boot, later boots; in task durations. */
 export const FIRST_BOOT_TASKS = 20;
@@ -55,6 +55,12 @@ export interface GuestSystem {
   hasCommand(vmid: number, command: string): boolean;
   /** The VM is gone (destroyed): its disks, and so the guest's files, with it. */
   forget(vmid: number): void;
+  /** The guest's netplan files, in the order netplan reads them. */
+  netplan(vmid: number): string[];
+  /** What listens on the guest's network (sshd, Home Assistant, published container ports). */
+  listening(vmid: number): Array<{ proto: 'tcp' | 'udp'; port: number }>;
+  /** A kernel setting as the guest has it (`sysctl -p` of its /etc/sysctl.d files), e.g. net.ipv4.ip_forward. */
+  sysctl(vmid: number, key: string): string | undefined;
 }
 
 /** Boots in progress: one per VM, each ending after its delay; scenarios finish them at once with drain(). */

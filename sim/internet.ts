@@ -32,6 +32,13 @@ export const DEBIAN_13_SUMS_URL = `${DEBIAN_13_BASE}/SHA512SUMS`;
 export const HAOS_VERSION = '16.3';
 export const HAOS_IMAGE_URL = `https://github.com/home-assistant/operating-system/releases/download/${HAOS_VERSION}/haos_ova-${HAOS_VERSION}.qcow2.xz`;
 
+/** OPNsense publishes each release's images bzip2-compressed, with a BSD-style SHA-256 checksums file beside them. */
+export const OPNSENSE_VERSION = '25.7';
+export const OPNSENSE_BASE = `https://pkg.opnsense.org/releases/${OPNSENSE_VERSION}`;
+export const OPNSENSE_ISO_NAME = `OPNsense-${OPNSENSE_VERSION}-dvd-amd64.iso`;
+export const OPNSENSE_ISO_BZ2_URL = `${OPNSENSE_BASE}/${OPNSENSE_ISO_NAME}.bz2`;
+export const OPNSENSE_SUMS_URL = `${OPNSENSE_BASE}/OPNsense-${OPNSENSE_VERSION}-checksums-amd64.sha256`;
+
 const sha = (algorithm: string, data: Buffer): string => createHash(algorithm).update(data).digest('hex');
 
 /** A file that passes `qemu-img info --format qcow2` in the simulator: the qcow2 magic, then a readable label. */
@@ -41,6 +48,14 @@ export function standInQcow2(label: string): Buffer {
 
 export const isQcow2 = (data: Buffer): boolean => data.length >= 4 && data.readUInt32BE(0) === 0x514649fb;
 
+/** A file that is an ISO 9660 image: the primary volume descriptor (type 1, "CD001") at sector 16, then a label. */
+export function standInIso(label: string): Buffer {
+  return Buffer.concat([Buffer.alloc(0x8000), Buffer.from([0x01]), Buffer.from('CD001'), Buffer.from([0x01]), Buffer.from(` jarvis-sim stand-in: ${label}\n`)]);
+}
+
+/** What the owner's installation leaves on the router's disk (OPNsense's installer writes its own system). */
+export const OPNSENSE_INSTALLED: DiskImage = { name: `opnsense-${OPNSENSE_VERSION}-installed`, os: 'opnsense', arch: 'amd64', virtualSizeGiB: 16, firmware: 'bios-or-efi' };
+
 const IMAGES: Array<DiskImage & { payload: Buffer }> = [
   // debian-cloud-images: genericcloud = cloud-init + openssh-server, no qemu-guest-agent (package_config/{CLOUD,GENERIC}).
   { name: 'debian-13-genericcloud-amd64', os: 'debian-13', arch: 'amd64', virtualSizeGiB: 3, firmware: 'bios-or-efi' },
@@ -48,7 +63,10 @@ const IMAGES: Array<DiskImage & { payload: Buffer }> = [
   { name: 'debian-13-genericcloud-arm64', os: 'debian-13', arch: 'arm64', virtualSizeGiB: 3, firmware: 'efi' },
   // home-assistant/operating-system board/pc/ova/meta: DISK_SIZE=32G.
   { name: `haos_ova-${HAOS_VERSION}`, os: 'haos', arch: 'amd64', virtualSizeGiB: 32, firmware: 'efi' },
-].map((image) => ({ ...(image as DiskImage), payload: standInQcow2(image.name) }));
+]
+  .map((image) => ({ ...(image as DiskImage), payload: standInQcow2(image.name) }))
+  // The OPNsense installer: a hybrid ISO that boots the live system with BIOS or UEFI.
+  .concat([{ name: OPNSENSE_ISO_NAME.replace(/\.iso$/, ''), os: 'opnsense-installer', arch: 'amd64', virtualSizeGiB: 2, firmware: 'bios-or-efi', payload: standInIso(OPNSENSE_ISO_NAME) }]);
 
 const IMAGES_BY_SHA256 = new Map(IMAGES.map((image) => [sha('sha256', image.payload), image as DiskImage]));
 
@@ -68,6 +86,10 @@ function xz(data: Buffer): Buffer {
   return execFileSync('xz', ['-c', '-6', '--check=crc64'], { input: data, maxBuffer: 16 * 1024 * 1024 });
 }
 
+function bzip2(data: Buffer): Buffer {
+  return execFileSync('bzip2', ['-c', '-9'], { input: data, maxBuffer: 16 * 1024 * 1024 });
+}
+
 function defaultEntries(): Map<string, InternetEntry> {
   const entries = new Map<string, InternetEntry>();
   const debian = ['debian-13-genericcloud-amd64', 'debian-13-generic-amd64', 'debian-13-genericcloud-arm64'];
@@ -76,6 +98,10 @@ function defaultEntries(): Map<string, InternetEntry> {
   const sums = debian.map((name) => `${sha('sha512', payload(name))}  ${name}.qcow2`).join('\n');
   entries.set(DEBIAN_13_SUMS_URL, { body: Buffer.from(`${sums}\n`) });
   entries.set(HAOS_IMAGE_URL, { body: xz(payload(`haos_ova-${HAOS_VERSION}`)), redirects: true });
+  // pkg.opnsense.org/releases/<version>/: the images as .bz2 and `SHA256 (<file>) = <hex>` lines for them.
+  const opnsenseIso = bzip2(payload(OPNSENSE_ISO_NAME.replace(/\.iso$/, '')));
+  entries.set(OPNSENSE_ISO_BZ2_URL, { body: opnsenseIso });
+  entries.set(OPNSENSE_SUMS_URL, { body: Buffer.from(`SHA256 (${OPNSENSE_ISO_NAME}.bz2) = ${sha('sha256', opnsenseIso)}\n`) });
   // What the provisioning steps fetch inside guests (deploy/steps/tailscale.ts, docker.ts), for Debian trixie.
   entries.set('https://pkgs.tailscale.com/stable/debian/trixie.noarmor.gpg', { body: Buffer.from('jarvis-sim stand-in: Tailscale archive keyring\n') });
   entries.set('https://pkgs.tailscale.com/stable/debian/trixie.tailscale-keyring.list', {
@@ -103,6 +129,11 @@ export class Internet {
   delete(url: string): void {
     this.entries.delete(url);
     this.version++;
+  }
+
+  /** Every URL the table serves. */
+  urls(): string[] {
+    return [...this.entries.keys()];
   }
 
   sha256(url: string): string | undefined {

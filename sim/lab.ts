@@ -1,11 +1,14 @@
 // The simulated node's state: VMs, storages, disks, network, firewall, backup jobs, tasks, tailnet, guest facts.
 // Tests mutate it through the helpers at the bottom (drift, lock-out, failing tasks).
 import { createHash } from 'node:crypto';
-import { reachesManagement, type ReachRule } from '../planner/spec/firewall-reach.ts';
 import { BootScheduler, type GuestBoot, type GuestSystem } from './guest-runtime.ts';
 import { fail } from './http.ts';
 import { Internet, type DiskImage } from './internet.ts';
 import { MemoryNodeFiles, type NodeFiles } from './node-files.ts';
+import { compileFirewall, FirewallDaemon } from './net/firewall-daemon.ts';
+import { hostInput } from './net/packet-filter.ts';
+import { NetState } from './net/state.ts';
+import type { ClusterFirewall, FirewallScope } from './firewall-config.ts';
 import type { Random } from './random.ts';
 import { TaskRunner } from './tasks.ts';
 import type { TailnetState } from './tailnet.ts';
@@ -30,18 +33,7 @@ export interface SimVm {
   boot?: GuestBoot;
 }
 
-export type FwRule = Record<string, string | number> & { type: string; action: string };
-
-export interface FirewallScope {
-  options: Record<string, string | number>;
-  rules: FwRule[];
-}
-
-export interface ClusterFirewall extends FirewallScope {
-  groups: Map<string, { comment?: string; rules: FwRule[] }>;
-  ipsets: Map<string, { comment?: string; entries: Array<{ cidr: string; nomatch?: number; comment?: string }> }>;
-  aliases: Map<string, { cidr: string; comment?: string }>;
-}
+export type { ClusterFirewall, FirewallScope, FwRule } from './firewall-config.ts';
 
 export interface SimVolume {
   volid: string;
@@ -99,6 +91,8 @@ const sha1 = (text: string): string => createHash('sha1').update(text).digest('h
 const GiB = 1024 ** 3;
 /** The node's subnet: pve-firewall's `local_network` alias unless the datacenter defines one. */
 const LOCAL_NETWORK = '192.168.1.0/24';
+/** The node's address on the LAN (vmbr0), where the API and SSH listen. */
+const NODE_ADDRESS = '192.168.1.10';
 
 export class SimLab {
   readonly node = NODE;
@@ -140,25 +134,34 @@ export class SimLab {
   nextExecPid = 1000;
   guestExec: GuestExec = async () => ({ exitcode: 127, out: '', err: 'jarvis sim: no guest runner is attached to this simulator\n' });
   /** What runs inside guests (boot, cloud-init, the agent); the shell runner attaches the real one. */
-  guestSystem: GuestSystem = { boot: async () => undefined, agentRunning: () => false, cloudInitDone: () => false, hasCommand: () => false, forget: () => undefined };
+  guestSystem: GuestSystem = { boot: async () => undefined, agentRunning: () => false, cloudInitDone: () => false, hasCommand: () => false, forget: () => undefined, netplan: () => [], listening: () => [], sysctl: () => undefined };
   /** The node's own filesystem (snippets, import files, directory mappings); the shell runner attaches its sandbox. */
   nodeFiles: NodeFiles = new MemoryNodeFiles();
   /** The URLs the node and its guests can fetch. */
   readonly internet = new Internet();
   readonly tasks: TaskRunner;
   readonly boots: BootScheduler;
+  /** The network: the guests' stacks and leases, DHCP bindings, the owner's router, network faults (sim/net/). */
+  readonly netState = new NetState();
+  /** pve-firewall: the ruleset its last update cycle loaded, replaced every (scaled) 10 s once started. */
+  readonly firewall: FirewallDaemon;
   tailnet!: TailnetState;
 
   constructor(
     readonly random: Random,
     readonly taskSeconds: () => number,
-    failTypes: ReadonlySet<string>,
+    taskFaults: { failing: ReadonlySet<string>; slow: ReadonlyMap<string, number> },
   ) {
-    this.tasks = new TaskRunner(NODE, taskSeconds, failTypes);
+    this.tasks = new TaskRunner(NODE, taskSeconds, taskFaults);
     this.boots = new BootScheduler((vmid) => {
       const boot = this.vms.get(vmid)?.boot;
       if (boot) boot.readyAt = Infinity;
     });
+    this.firewall = new FirewallDaemon(
+      () => compileFirewall({ cluster: this.clusterFirewall, node: this.nodeFirewall, vms: this.vms.values() }, LOCAL_NETWORK),
+      taskSeconds,
+      () => Number(this.clusterFirewall.options.enable ?? 0) === 1,
+    );
   }
 
   // ------------------------------------------------------------------ lookups used by the routes
@@ -206,33 +209,11 @@ export class SimLab {
   // ------------------------------------------------------------------ connection-level firewall
 
   /**
-   * Would pve-firewall let a NEW TCP connection from the client source reach this management port? PVEFW-HOST-IN
-   * walks the host rules, then the datacenter rules, then accepts 8006 and 22 from the `management` IP set (which
-   * always holds the local network, 192.168.1.0/24 here), then applies policy_in.
+   * Would pve-firewall let a NEW TCP connection from the client source reach this management port on the node? It
+   * judges against the ruleset the last update cycle loaded (PVEFW-HOST-IN), not the configuration just written.
    */
   firewallAdmits(port: 22 | 8006): boolean {
-    const fw = this.clusterFirewall;
-    const enabled = Number(fw.options.enable ?? 0) === 1 && Number(this.nodeFirewall.options.enable ?? 1) === 1;
-    const toReach = (rules: FwRule[]): ReachRule[] =>
-      rules.map((r) => ({ ...r, enable: Number(r.enable ?? 0) === 1 }) as unknown as ReachRule);
-    const localNetwork = fw.aliases.get('local_network')?.cidr ?? LOCAL_NETWORK;
-    const management = [localNetwork, ...(fw.ipsets.get('management')?.entries.filter((e) => !e.nomatch).map((e) => e.cidr) ?? [])];
-    const implicit: ReachRule[] = management.flatMap((source) =>
-      ['8006', '22'].map((dport) => ({ type: 'in', action: 'ACCEPT', enable: true, source, proto: 'tcp', dport })),
-    );
-    return reachesManagement(
-      {
-        enable: enabled,
-        policy_in: (fw.options.policy_in as 'ACCEPT' | 'DROP' | 'REJECT' | undefined) ?? 'DROP',
-        rules: [...toReach(this.nodeFirewall.rules), ...toReach(fw.rules), ...implicit],
-        groups: Object.fromEntries([...fw.groups].map(([name, g]) => [name, toReach(g.rules)])),
-        ipsets: Object.fromEntries([...fw.ipsets].map(([name, s]) => [name, s.entries.filter((e) => !e.nomatch).map((e) => e.cidr)])),
-        aliases: Object.fromEntries([...fw.aliases].map(([name, a]) => [name, a.cidr])),
-      },
-      `${this.clientSource}/32`,
-      port,
-      '192.168.1.10',
-    );
+    return hostInput(this.firewall.active, { src: this.clientSource, dst: NODE_ADDRESS, proto: 'tcp', dport: port, iface: 'vmbr0' }) === 'ACCEPT';
   }
 
   // ------------------------------------------------------------------ helpers for tests

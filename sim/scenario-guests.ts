@@ -98,8 +98,3 @@ export async function buildHaosVm(lab: SimLab, vm: ScenarioVm): Promise<void> {
   await callInternal(lab, 'PUT', `${NODE}/qemu/${vm.vmid}/resize`, { disk: 'scsi0', size: `${vm.disk}G` });
   await callInternal(lab, 'POST', `${NODE}/qemu/${vm.vmid}/status/start`);
 }
-
-/** A VM with an empty disk (the router, until its appliance image is modelled): it boots nothing. */
-export async function buildBlankVm(lab: SimLab, vm: ScenarioVm): Promise<void> {
-  await callInternal(lab, 'POST', `${NODE}/qemu`, { ...baseParams(vm), scsi0: `local-lvm:${vm.disk},${DRIVE_OPTIONS}`, boot: 'order=scsi0', start: '1' });
-}

@@ -2,10 +2,10 @@
 // Jarvis would build goes through the simulator's own handlers (callInternal), so stored configs look exactly as
 // after a real create.
 import { callInternal } from './dispatch.ts';
-import type { Params } from './http.ts';
 import { DAY, recordNightlyRuns } from './backup-history.ts';
 import type { NetIface, SimLab } from './lab.ts';
-import { buildBlankVm, buildDebianVm, buildHaosVm, prepareImages, type ScenarioVm } from './scenario-guests.ts';
+import { buildDebianVm, buildHaosVm, prepareImages, type ScenarioVm } from './scenario-guests.ts';
+import { addSegmentsAndRouterVm, checkersGetNetcat, edgeGatewayRoutes, moveGuestsToSegments, ownerFinishesRouter, segmentationFirewall } from './scenario-phase2.ts';
 import type { ScenarioName } from './scenario-names.ts';
 
 const TB = 1000 ** 4;
@@ -46,8 +46,6 @@ function installNode(lab: SimLab): void {
   );
 }
 
-const sortedTags = (tags: string[]): string => [...tags].sort().join(';');
-
 const PHASE0_VMS: ScenarioVm[] = [
   { vmid: 100, name: 'edge-gateway', cores: 2, memory: 2048, disk: 32, description: 'Tailscale entry point; runs Jarvis.', tags: ['env-lab', 'role-edge-gateway', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
   { vmid: 300, name: 'app-host', cores: 4, memory: 8192, disk: 128, description: 'Docker host (Plex, Jarvis, Monitoring, Kargo-preprod).', tags: ['env-lab', 'role-app-host', 'tier-lan', 'owner-loic'], bridges: ['vmbr0'] },
@@ -73,24 +71,31 @@ async function phase0(lab: SimLab): Promise<void> {
     enabled: '1',
   });
   const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway' });
+  // The owner gave the LAN's fixed guests DHCP reservations on the home router (by MAC).
+  for (const [vmid, ip] of Object.entries(LAN_ADDRESSES)) lab.netState.lanReservations.set(macOf(lab, Number(vmid)), ip);
   // Home Assistant OS joins the tailnet through the Tailscale add-on the owner installed by hand.
   await lab.boots.drain();
   lab.ownerInstallsTailscaleAddon(400);
   lab.guests[100] = {
     facts: {
-      ipAddress: '192.168.1.20/24',
       tailscale: { installed: true, joined: true, hostname: edge.hostname, advertisedRoutes: [], funnel: false },
     },
   };
   lab.guests[300] = {
     facts: {
-      ipAddress: '192.168.1.30/24',
       docker: { installed: true, compose: true },
-      naasLayout: { present: true, root: '/opt/naas', stacks: [...NAAS_STACKS] },
+      // The reference spec's published ports (specs/jarvis-homelab.desired.yaml): Plex and Grafana answer.
+      naasLayout: { present: true, root: '/opt/naas', stacks: [...NAAS_STACKS], running: { plex: ['32400:32400'], monitoring: ['3000:3000'] } },
     },
   };
-  lab.guests[400] = { facts: { ipAddress: '192.168.1.40/24', homeAssistant: { running: true } } };
+  lab.guests[400] = { facts: { homeAssistant: { running: true } } };
 }
+
+/** The LAN addresses the home router reserves for the phase-0 guests. */
+const LAN_ADDRESSES: Record<number, string> = { 100: '192.168.1.20', 300: '192.168.1.30', 400: '192.168.1.40' };
+
+/** The MAC qemu-server gave a VM's first NIC. */
+const macOf = (lab: SimLab, vmid: number): string => /([0-9A-F]{2}(?::[0-9A-F]{2}){5})/i.exec(lab.vm(vmid).config.net0 ?? '')![1]!.toUpperCase();
 
 async function phase1(lab: SimLab): Promise<void> {
   await phase0(lab);
@@ -128,52 +133,25 @@ async function phase1(lab: SimLab): Promise<void> {
   ];
 }
 
-async function phase2(lab: SimLab): Promise<void> {
+/**
+ * Phase 2 started: the bridges and the router VM booted from the OPNsense installer, waiting for the owner's manual
+ * step; app-host and Home Assistant are still on the LAN.
+ */
+async function phase2RouterPending(lab: SimLab): Promise<void> {
   await phase1(lab);
-  await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr1', type: 'bridge', autostart: '1', comments: 'SERVICES internal-only' });
-  await callInternal(lab, 'POST', `${NODE}/network`, { iface: 'vmbr2', type: 'bridge', autostart: '1', comments: 'IOT internal-only' });
-  await callInternal(lab, 'PUT', `${NODE}/network`, {});
-  await buildBlankVm(lab, {
-    vmid: 150, name: 'firewall-router', cores: 2, memory: 2048, disk: 16, description: 'OPNsense router between LAN, SERVICES and IOT.',
-    tags: ['env-lab', 'role-firewall-router', 'tier-lan', 'owner-loic'], bridges: ['vmbr0', 'vmbr1', 'vmbr2'], ostype: 'other', firewall: false,
-  });
-  await callInternal(lab, 'PUT', `${NODE}/qemu/300/config`, { net0: 'virtio,bridge=vmbr1,firewall=1', tags: sortedTags(['env-lab', 'role-app-host', 'tier-services', 'owner-loic']) });
-  await callInternal(lab, 'PUT', `${NODE}/qemu/400/config`, { net0: 'virtio,bridge=vmbr2,firewall=1', tags: sortedTags(['env-lab', 'role-home-assistant', 'tier-iot', 'owner-loic']) });
-  lab.guests[300]!.facts.ipAddress = '10.10.20.30/24';
-  lab.guests[400]!.facts.ipAddress = '10.10.30.40/24';
-  await callInternal(lab, 'PUT', '/cluster/backup/jarvis-daily', { vmid: '100,150,300,400' });
+  await addSegmentsAndRouterVm(lab);
+}
 
-  // Firewall: the reference spec's firewall.cluster, the firewall wave's alias and node options, segmentation.
-  await callInternal(lab, 'POST', '/cluster/firewall/aliases', { name: 'proxmox-host', cidr: '192.168.1.10', comment: 'the node' });
-  for (const [name, comment, cidr] of [
-    ['mgmt-admins', 'admin LAN', '192.168.1.0/24'],
-    ['seg-services', 'SERVICES segment', '10.10.20.0/24'],
-    ['seg-iot', 'IOT segment', '10.10.30.0/24'],
-  ] as const) {
-    await callInternal(lab, 'POST', '/cluster/firewall/ipset', { name, comment });
-    await callInternal(lab, 'POST', `/cluster/firewall/ipset/${name}`, { cidr });
-  }
-  const rules: Params[] = [
-    { action: 'DROP', source: '+seg-services', proto: 'tcp', dport: '22,8006', comment: 'SERVICES must not reach Proxmox management' },
-    { action: 'DROP', source: '+seg-iot', proto: 'tcp', dport: '22,8006', comment: 'IOT must not reach Proxmox management' },
-    { action: 'ACCEPT', source: '192.168.1.0/24', proto: 'tcp', dport: '22', comment: 'admin LAN to SSH' },
-    { action: 'ACCEPT', source: '192.168.1.0/24', proto: 'tcp', dport: '8006', comment: 'admin LAN to the web UI' },
-    { action: 'ACCEPT', source: '100.64.0.0/10', proto: 'tcp', dport: '22,8006', comment: 'Tailscale management' },
-  ];
-  for (const [pos, rule] of rules.entries()) await callInternal(lab, 'POST', '/cluster/firewall/rules', { type: 'in', enable: '1', pos: String(pos), ...rule });
-  await callInternal(lab, 'PUT', `${NODE}/firewall/options`, { enable: '1' });
-  await callInternal(lab, 'PUT', `${NODE}/qemu/400/firewall/options`, { enable: '1', policy_in: 'DROP' });
-  const allowed: Array<[string, string]> = [['8123', 'IOT to Home Assistant'], ['1883', 'IOT to MQTT']];
-  for (const [pos, [dport, comment]] of allowed.entries()) {
-    await callInternal(lab, 'POST', `${NODE}/qemu/400/firewall/rules`, { type: 'in', action: 'ACCEPT', enable: '1', source: '+seg-iot', proto: 'tcp', dport, comment, pos: String(pos) });
-  }
-  await callInternal(lab, 'PUT', '/cluster/firewall/options', { enable: '1', policy_in: 'DROP', policy_out: 'ACCEPT' });
-
-  const routes = ['10.10.20.0/24', '10.10.30.0/24'];
-  const edge = lab.tailnet.upsertDevice({ hostname: 'edge-gateway', advertisedRoutes: routes });
-  edge.enabledRoutes = [...routes];
-  const tailscale = lab.guests[100]!.facts.tailscale as { advertisedRoutes: string[] };
-  tailscale.advertisedRoutes = [...routes];
+/** Phase 2 done: the owner configured OPNsense, the guests are on their segments, firewalls and tailnet routes set. */
+async function phase2(lab: SimLab): Promise<void> {
+  await phase2RouterPending(lab);
+  await ownerFinishesRouter(lab);
+  // The owner also installed the Mosquitto add-on (IOT → MQTT on 1883).
+  (lab.guests[400]!.facts.homeAssistant as Record<string, unknown>).addons = ['core_mosquitto'];
+  await checkersGetNetcat(lab);
+  await moveGuestsToSegments(lab);
+  await segmentationFirewall(lab);
+  await edgeGatewayRoutes(lab);
 }
 
 async function drifted(lab: SimLab): Promise<void> {
@@ -281,6 +259,8 @@ export async function buildScenario(lab: SimLab, name: ScenarioName, opts: { lar
   await buildContent(lab, name, opts);
   // The lab has been up for a while: guests were started days ago, not during the build, and have booted.
   await lab.boots.drain();
+  // pve-firewall has loaded the configuration long ago.
+  lab.firewall.runCycle();
   lab.tasks.injectFaults = true;
   const bootedAt = Math.floor(Date.now() / 1000) - 3 * DAY;
   for (const vm of lab.vms.values()) if (vm.status === 'running') vm.startedAt = bootedAt;
@@ -296,6 +276,8 @@ async function buildContent(lab: SimLab, name: ScenarioName, opts: { largeCount:
       return phase1(lab);
     case 'phase2':
       return phase2(lab);
+    case 'phase2-router-pending':
+      return phase2RouterPending(lab);
     case 'drifted':
       return drifted(lab);
     case 'backup-failures':

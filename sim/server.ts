@@ -21,6 +21,7 @@ import { parseBody, parseQuery, PveHttpError, readBody, str, type Params } from 
 import { SimLab } from './lab.ts';
 import { networkChanges } from './routes/network.ts';
 import { seededRandom } from './random.ts';
+import { DEFAULT_TASK_SECONDS } from './sim-time.ts';
 import { redactParams, RequestLog, type SimRequestRecord } from './request-log.ts';
 import type { ScenarioName } from './scenario-names.ts';
 import { buildScenario } from './scenarios.ts';
@@ -128,8 +129,9 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const faults = parseFaults(opts.faults ?? []);
   // Keyed by request, apart from the lab's stream, so injected faults do not shift the lab's MACs and ids.
   const faultInjector = createFaultInjector(faults, opts.seed ?? 1);
-  const taskSeconds = opts.taskSeconds ?? 3;
-  const lab = new SimLab(random, () => taskSeconds, faults.failingTaskTypes);
+  const taskSeconds = opts.taskSeconds ?? DEFAULT_TASK_SECONDS;
+  const lab = new SimLab(random, () => taskSeconds, { failing: faults.failingTaskTypes, slow: faults.slowTaskTypes });
+  lab.netState.faults = faults.network;
   // The README's setup: a privilege-separated token of jarvis@pve holding the JarvisOps role on /.
   const tokens: SimToken[] = opts.tokens?.length ? opts.tokens : [{ tokenId: 'jarvis@pve!chatops', secret: randomUUID(), privileges: 'admin' }];
   for (const token of tokens) {
@@ -238,6 +240,8 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
   const siteDir = mkdtempSync(join(tmpdir(), 'jarvis-sim-site-'));
   const siteFile = join(siteDir, 'site.yaml');
   writeFileSync(siteFile, siteWithKey(readFileSync(SIM_SITE_FILE, 'utf8'), publicKeyOf(hostSsh.clientKeyPath)));
+  // pve-firewall.service: applies configuration changes on its update cycle from now on.
+  lab.firewall.start();
   const tailnet = await startTailnetServer(lab.tailnet, host);
 
   let closed = false;
@@ -263,6 +267,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
       closed = true;
       lab.tasks.stop();
       lab.boots.stop();
+      lab.firewall.stop();
       for (const socket of sockets) socket.destroy();
       https.closeAllConnections();
       tailnet.server.closeAllConnections();

@@ -45,7 +45,7 @@ export class TaskRunner {
   constructor(
     private readonly node: string,
     private readonly taskSeconds: () => number,
-    private readonly failTypes: ReadonlySet<string>,
+    private readonly faults: { failing: ReadonlySet<string>; slow: ReadonlyMap<string, number> },
   ) {}
 
   /** Adds a finished task to the history (scenarios seed old backups this way). */
@@ -75,9 +75,10 @@ export class TaskRunner {
     task.upid = formatUpid(task);
     this.tasks.push(task);
     const pending = this.failNext.get(type) ?? 0;
-    const injected = this.injectFaults && (this.failTypes.has(type) || pending > 0);
+    const injected = this.injectFaults && (this.faults.failing.has(type) || pending > 0);
     if (pending > 0) this.failNext.set(type, pending - 1);
-    const delay = Math.max(0, (work.seconds ?? this.taskSeconds()) * 1000);
+    const slow = this.injectFaults ? this.faults.slow.get(type) : undefined;
+    const delay = Math.max(0, (slow ?? work.seconds ?? this.taskSeconds()) * 1000);
     const complete = (): Promise<void> => {
       this.pending.delete(timer);
       return this.finish(task, work, injected);

@@ -62,8 +62,10 @@ function toChatReport(plan: Plan, report: ApplyReport): ChatApplyReport {
   }
   if (report.status === 'applied' || report.status === 'waiting-for-owner') {
     const waiting = report.validation?.waiting ?? [];
+    const blocked = report.validation?.blocked ?? [];
+    const held = blocked.length ? `; blocked until then (not applied): ${blocked.map((b) => b.actionId).join(', ')}` : '';
     const message = validated
-      ? `applied ${completed.length} action(s); re-scan: nothing left for Jarvis to do${waiting.length ? `; ${waiting.length} manual step(s) wait for the owner` : ''}`
+      ? `applied ${completed.length} action(s); re-scan: nothing left for Jarvis to do${waiting.length ? `; ${waiting.length} manual step(s) wait for the owner` : ''}${held}`
       : `applied, but the re-scan still finds work: ${(report.validation?.remaining ?? []).map((r) => r.summary).join('; ') || 'health probes failed'}`;
     const waitingForOwner = waiting.map((w) => ({ step: w.summary, instructions: w.instructions }));
     return { outcome: 'applied', planId: plan.id, message, completed, validated, ...(waitingForOwner.length ? { waitingForOwner } : {}) };
@@ -122,6 +124,7 @@ async function runApply(ctx: UseCaseContext, planId: string, dryRun: boolean, op
     onProgress: progressMapper(opts?.onProgress, plan.actions.length),
     snapshotRetention: ctx.config.snapshotRetention,
     confirmWindowMs: (ctx.config.apply.confirmWindowSeconds ?? spec.spec.safetyGuards.confirmWindowSeconds) * 1000,
+    firewallCycleMs: ctx.lab.firewallCycleMs,
     backupStorage: ctx.config.apply.backupStorage,
   });
   return { plan, report: await applyPlan(plan, applyContext) };

@@ -83,6 +83,7 @@ export const command = defineCommand(
           onProgress: (event) => io.stderr(scrubSecrets(`${renderEvent(event)}\n`)),
           snapshotRetention: config.snapshotRetention,
           confirmWindowMs: (config.apply.confirmWindowSeconds ?? spec.spec.safetyGuards.confirmWindowSeconds) * 1000,
+          firewallCycleMs: lab.firewallCycleMs,
           backupStorage: config.apply.backupStorage,
         });
         const report = await applyPlan(plan, ctx);

@@ -5,7 +5,8 @@ import { specPlaceFromEnv } from '../../app/planning.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { formatDiagnostic, type SpecDiagnostic } from '../../planner/spec/diagnostic.ts';
 import { checkSpec } from '../../planner/spec/guardrails.ts';
-import { readSpecFile, specFilesIn } from '../../planner/spec/load.ts';
+import { readSpecFile, specFilesIn, type LoadedSpec } from '../../planner/spec/load.ts';
+import { ownershipConflicts } from '../../planner/spec/ownership.ts';
 import { defineCommand } from '../args.ts';
 
 interface FileResult {
@@ -59,10 +60,12 @@ export const command = defineCommand(
 
     const findings: SpecDiagnostic[] = [];
     const results: FileResult[] = [];
+    const loadedSpecs: LoadedSpec[] = [];
     let invalid = false;
     for (const file of files) {
       const loaded = await readSpecFile(isAbsolute(file) ? file : resolve(io.cwd, file), file, place.site ? { site: place.site } : {});
       const own = loaded.ok ? checkSpec(loaded.loaded) : loaded.errors;
+      if (loaded.ok) loadedSpecs.push(loaded.loaded);
       invalid ||= !loaded.ok;
       findings.push(...own);
       results.push({
@@ -72,6 +75,13 @@ export const command = defineCommand(
         errors: own.filter((f) => f.severity === 'error').length,
         warnings: own.filter((f) => f.severity === 'warning').length,
       });
+    }
+    // Specs side by side: none may state a firewall rule, option, IP set or alias another one states differently.
+    const together = loadedSpecs.length > 1 ? ownershipConflicts(loadedSpecs) : [];
+    findings.push(...together);
+    for (const conflict of together) {
+      const result = results.find((r) => r.file === conflict.file);
+      if (result) result.errors += 1;
     }
     const errors = findings.filter((f) => f.severity === 'error').length;
     const exitCode = invalid ? EXIT.invalidInput : errors > 0 ? EXIT.refused : EXIT.ok;

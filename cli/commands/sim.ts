@@ -57,7 +57,7 @@ export const command = defineCommand(
       'large-count': { type: 'string', value: 'N', description: 'extra unmanaged VMs in the large scenario (default 1000)' },
       'latency-ms': { type: 'string', value: 'N', description: 'added before each API answer (default 0)' },
       'task-seconds': { type: 'string', value: 'S', description: 'simulated duration of every task (default 3)' },
-      fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: 5xx:RATE | timeout:PATH_GLOB | 596:PATH_GLOB | task-fail:TYPE (sim/README.md)' },
+      fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: 5xx:RATE | timeout:PATH_GLOB | 596:PATH_GLOB | task-fail:TYPE | task-slow:TYPE:SECONDS | router:no-routing | router:no-dhcp:BRIDGE (sim/README.md)' },
       'request-log': { type: 'string', value: 'FILE', description: 'append every API request to this file as JSON lines, secrets redacted' },
       token: { type: 'string', value: 'USER@REALM!ID=SECRET', description: 'the API token to accept (default: root@pam!jarvis with a random secret; printed either way)' },
       seed: { type: 'string', value: 'N', description: 'makes MACs, UUIDs, job ids and 5xx draws reproducible (default 1)' },
@@ -65,7 +65,8 @@ export const command = defineCommand(
     },
     description:
       'Serves the simulated Proxmox VE node (and its tailnet) and prints the environment a Jarvis process needs to use it,\n' +
-      'as lines a shell can source (PROXMOX_*, SSH_*, TAILSCALE_*, JARVIS_MGMT_*). Runs until SIGINT or SIGTERM.',
+      'as lines a shell can source (PROXMOX_*, SSH_*, TAILSCALE_*, JARVIS_MGMT_*, JARVIS_FIREWALL_CYCLE_SECONDS). Runs until SIGINT\n' +
+      'or SIGTERM.',
     exitCodes: [
       [EXIT.ok, 'stopped by SIGINT or SIGTERM'],
       [EXIT.invalidInput, 'invalid input'],
@@ -99,6 +100,8 @@ export const command = defineCommand(
       ['JARVIS_GATEWAY_ADDRESS', `${host}:${sim.gatewaySshPort}`],
       ['JARVIS_MGMT_HOST', host],
       ['JARVIS_MGMT_SSH_PORT', sim.mgmtSshPort],
+      // pve-firewall's update cycle, scaled like every simulated duration: commit-confirm waits for it.
+      ['JARVIS_FIREWALL_CYCLE_SECONDS', sim.lab.firewall.cycleSeconds()],
     ];
     // Listen for the stop signals before printing: a caller may stop the simulator as soon as it has the variables.
     const stopped = new Promise<void>((resolve) => {

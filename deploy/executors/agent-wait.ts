@@ -33,6 +33,8 @@ function whatToLookAt(wait: AgentWait): string {
       return `look at ${console} and, once logged in, \`cloud-init status --long\` and /var/log/cloud-init-output.log: the vendor data installs and starts qemu-guest-agent at the first boot (it needs the Debian mirrors)`;
     case 'haos':
       return `look at ${console}: Home Assistant OS starts its own guest agent once it has booted`;
+    case 'opnsense':
+      return `look at ${console}: OPNsense answers the guest agent only with its os-qemu-guest-agent plugin installed and enabled`;
     case 'none':
       return `this VM runs your own install (os: none): install and start qemu-guest-agent in it, then look at ${console}`;
   }

@@ -3,6 +3,8 @@
 // not a failure: the rest of the plan goes on.
 import type { PlanAction } from '../../planner/plan.ts';
 import { deviceMatches } from '../../planner/diff/manual.ts';
+import { runNetProbe } from '../../infra/facts/net-probe.ts';
+import { describeProbe } from '../../lib/net-checks.ts';
 import { agentNotRunning } from './agent-wait.ts';
 import type { ActionRun, ExecutorResult } from './run.ts';
 
@@ -16,6 +18,13 @@ async function observed(run: ActionRun, params: OwnerParams): Promise<{ done: bo
     const device = devices.find((d) => deviceMatches(d, observe.hostname));
     if (device?.connectedToControl) return { done: true, detail: `${observe.hostname} is online in the tailnet` };
     return { done: false, detail: device ? `${observe.hostname} is in the tailnet but offline` : `${observe.hostname} is not in the tailnet yet` };
+  }
+  if (observe.kind === 'router-routes') {
+    for (const probe of observe.probes) {
+      const result = await runNetProbe(run.ctx.pve, observe.fromVmid, probe);
+      if (!result.ok) return { done: false, detail: `the router does not route yet: from VM ${observe.fromVmid}, ${result.detail}` };
+    }
+    return { done: true, detail: `VM ${observe.fromVmid} reaches ${observe.probes.map(describeProbe).join(', ')} through router VM ${observe.routerVmid}` };
   }
   try {
     await run.ctx.pve.agentPing(observe.vmid);

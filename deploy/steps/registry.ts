@@ -2,6 +2,7 @@
 import { InputError } from '../../lib/errors.ts';
 import { dockerInstall, naasLayout, stackScaffold } from './docker.ts';
 import { haosImage } from './haos.ts';
+import { networkRoutes, packagesInstall } from './network.ts';
 import { aptNoSubscription, cloudInitVendor } from './node-files.ts';
 import { migrationData, virtiofsMount } from './storage.ts';
 import { tailscaleInstall, tailscaleJoin, tailscaleRoutes } from './tailscale.ts';
@@ -25,6 +26,8 @@ const STEPS: ReadonlyMap<string, Step> = new Map(
     naasLayout,
     stackScaffold,
     virtiofsMount,
+    networkRoutes,
+    packagesInstall,
   ].map(
     (s) => [s.id, s],
   ),

@@ -7,6 +7,25 @@ import type { RemoteShell } from '../shell.ts';
 import { viaBash } from '../ssh/command.ts';
 import { sections } from './sections.ts';
 
+/** The netplan file Jarvis keeps a guest's routes to the segments behind the router in (deploy/steps/network.ts). */
+export const JARVIS_ROUTES_FILE = '/etc/netplan/60-jarvis-routes.yaml';
+
+/** The `to via` pairs of Jarvis's routes file (it writes one `- to: X` / `via: Y` pair per route). */
+export function parseRoutesFile(text: string): Array<{ to: string; via: string }> {
+  const out: Array<{ to: string; via: string }> = [];
+  let to: string | undefined;
+  for (const line of text.split('\n')) {
+    const t = /^\s*-\s*to:\s*(\S+)\s*$/.exec(line);
+    if (t) to = t[1];
+    const v = /^\s*via:\s*(\S+)\s*$/.exec(line);
+    if (v && to !== undefined) {
+      out.push({ to, via: v[1]! });
+      to = undefined;
+    }
+  }
+  return out;
+}
+
 const PROBE_PREAMBLE = 'set +e\nR="${JARVIS_ROOT:-}"\nexport LC_ALL=C\n';
 
 const TAILSCALE_PROBE = `
@@ -102,6 +121,8 @@ else
   echo absent
 fi
 echo '## mounts'; findmnt -rn -o TARGET,SOURCE,FSTYPE -t virtiofs,nfs,nfs4 2>/dev/null
+echo '## netcat'; pkg netcat-openbsd
+echo '## jarvis-routes'; cat "$R${JARVIS_ROUTES_FILE}" 2>/dev/null
 echo '## homeassistant'
 if [[ $(. "$R/etc/os-release" 2>/dev/null; echo "\${ID:-}") == haos ]]; then
   systemctl is-active hassos-supervisor 2>/dev/null
@@ -125,6 +146,8 @@ export async function readGuestFacts(shell: RemoteShell, opts: { naasRoot?: stri
       funnel: ts.funnel,
     };
     facts.docker = { installed: s.get('docker')?.trim() === 'installed', compose: s.get('compose')?.trim() === 'installed' };
+    facts.netcat = s.get('netcat')?.trim() === 'installed';
+    facts.jarvisRoutes = parseRoutesFile(s.get('jarvis-routes') ?? '');
   }
   const naas = (s.get('naas') ?? '').split('\n').filter(Boolean);
   facts.naasLayout = { present: naas[0] === 'present', stacks: naas[0] === 'present' ? naas.slice(1).sort() : [] };

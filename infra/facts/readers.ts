@@ -3,6 +3,7 @@
 import { readAptSources } from './apt.ts';
 import { readGuestFacts } from './guest.ts';
 import { readHostFacts } from './host.ts';
+import { runNetProbe } from './net-probe.ts';
 import { readPublishedSums } from './published-sums.ts';
 
 export const FACT_READERS = {
@@ -10,4 +11,5 @@ export const FACT_READERS = {
   host: readHostFacts,
   publishedSums: readPublishedSums,
   aptSources: readAptSources,
+  netProbe: runNetProbe,
 };

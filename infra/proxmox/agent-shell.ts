@@ -16,6 +16,36 @@ export interface AgentShellOptions {
 /** The guest agent refuses input larger than this (`input-data` ≤ 64 KiB in PVE's schema). */
 const MAX_INPUT = 65_536;
 
+/**
+ * Runs `argv` in the guest through the agent (no shell: qemu-ga spawns it) and polls until it exits. `limitMs` bounds
+ * the wait for the exit report (the command itself must bound its own run time).
+ */
+export async function agentRun(
+  api: Pick<ProxmoxApi, 'agentExec' | 'agentExecStatus'>,
+  vmid: number,
+  argv: string[],
+  opts: { input?: string; limitMs?: number; what?: string; initialPollMs?: number; maxPollMs?: number } = {},
+): Promise<CommandResult> {
+  const pid = await api.agentExec(vmid, argv, opts.input);
+  const deadline = opts.limitMs === undefined ? undefined : Date.now() + opts.limitMs;
+  let delay = opts.initialPollMs ?? 100;
+  for (;;) {
+    const status = await api.agentExecStatus(vmid, pid);
+    if (status.exited) {
+      return {
+        code: status.exitcode ?? (status.signal !== undefined ? 128 + status.signal : 1),
+        stdout: status['out-data'] ?? '',
+        stderr: status['err-data'] ?? '',
+      };
+    }
+    if (deadline !== undefined && Date.now() + delay > deadline) {
+      throw new JarvisError('agent-exec-timeout', `${opts.what ?? argv[0]} in VM ${vmid} (agent pid ${pid}) did not report its exit within ${Math.round((opts.limitMs ?? 0) / 1000)} s`);
+    }
+    await sleep(delay);
+    delay = Math.min(Math.round(delay * 1.5), opts.maxPollMs ?? 1_000);
+  }
+}
+
 export function createAgentShell(
   api: ProxmoxApi,
   vmid: number,
@@ -40,31 +70,16 @@ export function createAgentShell(
     if (input !== undefined && Buffer.byteLength(input) > MAX_INPUT) {
       throw new JarvisError('agent-input-too-large', `stdin for ${host} exceeds the guest agent's ${MAX_INPUT} bytes`);
     }
-    const pid = await api.agentExec(vmid, argv, input);
-    const deadline =
-      options.timeoutSec === undefined ? undefined : Date.now() + options.timeoutSec * 1_000 + graceMs;
-    let delay = initialPoll;
-    for (;;) {
-      const status = await api.agentExecStatus(vmid, pid);
-      if (status.exited) {
-        const result = {
-          code: status.exitcode ?? (status.signal !== undefined ? 128 + status.signal : 1),
-          stdout: status['out-data'] ?? '',
-          stderr: status['err-data'] ?? '',
-        };
-        // The agent hands output over only at exit, so the listener gets it in one piece.
-        if (options.onOutput && result.stdout !== '') options.onOutput(result.stdout);
-        return result;
-      }
-      if (deadline !== undefined && Date.now() + delay > deadline) {
-        throw new JarvisError(
-          'agent-exec-timeout',
-          `Command in ${host} (VM ${vmid}, agent pid ${pid}) did not report its exit within ${options.timeoutSec} s`,
-        );
-      }
-      await sleep(delay);
-      delay = Math.min(Math.round(delay * 1.5), maxPoll);
-    }
+    const result = await agentRun(api, vmid, argv, {
+      ...(input !== undefined ? { input } : {}),
+      ...(options.timeoutSec !== undefined ? { limitMs: options.timeoutSec * 1_000 + graceMs } : {}),
+      what: `Command in ${host}`,
+      initialPollMs: initialPoll,
+      maxPollMs: maxPoll,
+    });
+    // The agent hands output over only at exit, so the listener gets it in one piece.
+    if (options.onOutput && result.stdout !== '') options.onOutput(result.stdout);
+    return result;
   }
 
   return {

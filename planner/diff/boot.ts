@@ -7,6 +7,7 @@ import { bootMedia, importFileName, vendorData, vendorSnippetName, type Checksum
 import type { CreateMedia } from '../desired.ts';
 import type { DesiredVm } from '../desired-state.ts';
 import type { LiveStorage } from '../state.ts';
+import { locateImage, prepareInstallers } from './installer.ts';
 import { change, draft, type DiffContext, type DraftAction } from './types.ts';
 
 /** Storage types PVE keeps files on (they have a `path`): download-url refuses the others. */
@@ -22,7 +23,7 @@ export interface VmBootPlan {
 
 export interface BootPreparation {
   actions: DraftAction[];
-  /** How each VM this plan creates from a cloud image gets its boot disk; absent when it cannot be planned. */
+  /** How each VM this plan creates from a cloud image or an installer boots; absent when it cannot be planned. */
   byVm: Map<number, VmBootPlan>;
   /** VMs that cannot be created in this plan, with the reason (already reported as a violation or unknown). */
   blocked: Map<number, string>;
@@ -30,68 +31,68 @@ export interface BootPreparation {
 
 const contentKey = (storage: string, content: string) => `storage-content:${storage}:${content}`;
 
-function checksumOf(ctx: DiffContext, media: Extract<ReturnType<typeof bootMedia>, { kind: 'cloud-image' }>): Checksum | string {
-  if (media.checksum) return media.checksum;
-  const sums = media.sums!;
-  const fact = ctx.state.publishedSums?.[sums];
-  if (!fact || !fact.known) return `cannot read ${sums} on the node: ${fact && !fact.known ? fact.reason : 'not read (no SSH to the node?)'}`;
-  const value = fact.value[media.fileName];
-  if (!value) return `${sums} does not list ${media.fileName}`;
-  return { algorithm: 'sha512', value };
-}
 
 export function prepareBootMedia(ctx: DiffContext): BootPreparation {
   const { desired, state } = ctx;
   const out: BootPreparation = { actions: [], byVm: new Map(), blocked: new Map() };
-  const creating = desired.vms.filter((vm) => !state.vms[vm.vmid] && !state.vmReadFailures?.[vm.vmid] && bootMedia(vm).kind === 'cloud-image');
+  const newVms = desired.vms.filter((vm) => !state.vms[vm.vmid] && !state.vmReadFailures?.[vm.vmid]);
+  const creating = newVms.filter((vm) => bootMedia(vm).kind === 'cloud-image');
+  const installing = newVms.filter((vm) => bootMedia(vm).kind === 'installer');
   // An existing VM whose vendor-data snippet is gone would fail its next start: the snippet is written again.
   const snippetMissing = desired.vms.filter((vm) => {
     const live = state.vms[vm.vmid];
     const volid = live ? /(?:^|,)vendor=([^,]+)/.exec(String(live.config.cicustom ?? ''))?.[1] : undefined;
     return volid !== undefined && state.storageContent?.known === true && !state.storageContent.value.some((v) => v.volid === volid);
   });
-  if (creating.length === 0 && snippetMissing.length === 0) return out;
+  if (creating.length === 0 && installing.length === 0 && snippetMissing.length === 0) return out;
 
   const block = (vms: DesiredVm[], reason: string) => vms.forEach((vm) => out.blocked.set(vm.vmid, reason));
   const storeId = desired.imageStorage;
   if (!state.storages.known) {
     ctx.unknowns.push({ what: `storage ${storeId} for cloud images`, reason: state.storages.reason });
-    block(creating, `storage ${storeId} could not be read`);
+    block([...creating, ...installing], `storage ${storeId} could not be read`);
     return out;
   }
   const storage = state.storages.value.find((s) => s.storage === storeId);
   const problem = storageProblem(storeId, storage);
   if (problem) {
-    ctx.violations.push({ ruleId: 'image.storage', message: `${problem}; VMs ${creating.map((v) => v.vmid).join(', ')} cannot be built from the cloud image`, location: 'node.imageStorage' });
-    block(creating, problem);
+    const vms = [...creating, ...installing];
+    ctx.violations.push({ ruleId: 'image.storage', message: `${problem}; VMs ${vms.map((v) => v.vmid).join(', ')} cannot be built from their image`, location: 'node.imageStorage' });
+    block(vms, problem);
     return out;
   }
   const store = storage!;
-  const needed = [...(creating.length > 0 ? ['import'] : []), 'snippets'].filter((c) => !store.content.includes(c));
+  const wanted = [
+    ...(creating.length > 0 ? ['import'] : []),
+    ...(creating.length > 0 || snippetMissing.length > 0 ? ['snippets'] : []),
+    ...(installing.length > 0 ? ['iso'] : []),
+  ];
+  const needed = wanted.filter((c) => !store.content.includes(c));
   if (needed.length > 0) out.actions.push(contentAction(storeId, store, needed));
+  const installers = prepareInstallers(ctx, installing, storeId, store);
+  out.actions.push(...installers.actions);
+  for (const [vmid, reason] of installers.blocked) out.blocked.set(vmid, reason);
+  for (const [vmid, plan] of installers.byVm) out.byVm.set(vmid, { media: { installerIso: plan.volid }, requires: plan.requires });
 
   const downloads = new Map<string, DraftAction>();
   for (const vm of creating) {
     const media = bootMedia(vm);
     if (media.kind !== 'cloud-image') continue;
-    const checksum = checksumOf(ctx, media);
-    if (typeof checksum === 'string') {
-      ctx.violations.push({ ruleId: 'image.checksum', message: `VM ${vm.vmid} (${vm.name}): ${checksum}; the image cannot be verified, so it is not downloaded`, location: `vms[vmid=${vm.vmid}].image` });
-      out.blocked.set(vm.vmid, checksum);
+    const image = locateImage(ctx, vm, media, {
+      what: 'image',
+      longName: 'cloud image',
+      roomBytes: IMAGE_ROOM_BYTES,
+      store,
+      storeId,
+      place: (checksum) => `import/${importFileName(media.fileName, checksum)}`,
+      planned: (volid) => downloads.has(volid),
+    });
+    if ('blocked' in image) {
+      out.blocked.set(vm.vmid, image.blocked);
       continue;
     }
-    const fileName = importFileName(media.fileName, checksum);
-    const volid = `${storeId}:import/${fileName}`;
-    const present = state.storageContent?.known === true && state.storageContent.value.some((v) => v.volid === volid);
-    if (!present && !downloads.has(volid)) {
-      if (store.total !== undefined && store.used !== undefined && store.total - store.used < IMAGE_ROOM_BYTES) {
-        const free = Math.round((store.total - store.used) / 1024 ** 2);
-        ctx.violations.push({ ruleId: 'image.no-room', message: `storage ${storeId} has ${free} MiB free; the cloud image for VM ${vm.vmid} needs about ${IMAGE_ROOM_BYTES / 1024 ** 3} GiB`, location: 'node.imageStorage' });
-        out.blocked.set(vm.vmid, `no room for the image on ${storeId}`);
-        continue;
-      }
-      downloads.set(volid, downloadAction(ctx, storeId, volid, fileName, media.url, checksum, state.storageContent?.known !== true));
-    }
+    const volid = image.volid;
+    if (image.download) downloads.set(volid, downloadAction(ctx, storeId, volid, image.fileName, media.url, image.checksum, state.storageContent?.known !== true));
     const snippet = snippetAction(vm, store);
     out.actions.push(snippet);
     out.byVm.set(vm.vmid, {

@@ -1,13 +1,15 @@
 // Firewall diff at datacenter, node and VM level. Rules are compared as an ordered list: the spec's list is aligned
-// with the live one (longest common subsequence on the rule's meaning), unmatched rules in the same gap become
-// updates, the rest creates or deletes; positions are computed as they will be when the actions run in order. A rule
-// deleted by hand is therefore always re-created, and one added by hand is removed. Every action carries the requests
-// that restore the previous state (commit-confirm).
+// with the live one (planner/diff/rule-align.ts: longest common subsequence on the rule's meaning, owners respected),
+// unmatched rules in the same gap become updates, the rest creates or deletes; positions are computed as they will be
+// when the actions run in order. Every rule a spec writes carries its owner tag; a rule deleted by hand is re-created,
+// one added by hand is removed, and another spec's rule is never touched. Every action carries the requests that
+// restore the previous state (commit-confirm).
 import type { PveRequest } from '../plan.ts';
 import type { DesiredFirewallRule, FirewallOptions } from '../desired-state.ts';
 import type { LiveFirewall, LiveFirewallRule } from '../state.ts';
-import { canonicalJson } from '../hash.ts';
+import { withOwner } from '../firewall-owner.ts';
 import { ruleLine } from '../rule-text.ts';
+import { alignRules, type Comparable } from './rule-align.ts';
 import { chain, change, draft, type DiffContext, type DraftAction } from './types.ts';
 
 type Level = 'cluster' | 'node' | 'vm';
@@ -22,8 +24,6 @@ interface Scope {
 }
 
 const RULE_KEYS = ['type', 'action', 'enable', 'source', 'dest', 'proto', 'dport', 'sport', 'iface', 'macro', 'log', 'comment'] as const;
-
-type Comparable = Partial<Record<(typeof RULE_KEYS)[number], string>>;
 
 function comparable(rule: DesiredFirewallRule | LiveFirewallRule): Comparable {
   const out: Comparable = {};
@@ -46,45 +46,9 @@ const ruleParams = (rule: Comparable): Record<string, string | number> => {
   return params;
 };
 
-/** Edit script aligning live → desired. */
-type Op = { op: 'keep' } | { op: 'update'; live: Comparable; want: Comparable } | { op: 'delete'; live: Comparable } | { op: 'insert'; want: Comparable };
-
-function align(live: Comparable[], want: Comparable[]): Op[] {
-  const a = live.map((r) => canonicalJson(r));
-  const b = want.map((r) => canonicalJson(r));
-  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  const ops: Op[] = [];
-  let i = 0;
-  let j = 0;
-  const gapLive: Comparable[] = [];
-  const gapWant: Comparable[] = [];
-  const flush = () => {
-    const paired = Math.min(gapLive.length, gapWant.length);
-    for (let k = 0; k < paired; k++) ops.push({ op: 'update', live: gapLive[k]!, want: gapWant[k]! });
-    for (let k = paired; k < gapLive.length; k++) ops.push({ op: 'delete', live: gapLive[k]! });
-    for (let k = paired; k < gapWant.length; k++) ops.push({ op: 'insert', want: gapWant[k]! });
-    gapLive.length = 0;
-    gapWant.length = 0;
-  };
-  while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      flush();
-      ops.push({ op: 'keep' });
-      i++;
-      j++;
-    } else if (j < b.length && (i >= a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      gapWant.push(want[j++]!);
-    } else {
-      gapLive.push(live[i++]!);
-    }
-  }
-  flush();
-  return ops;
-}
-
 function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[], wanted: DesiredFirewallRule[], requires: string[]): DraftAction[] {
-  const ops = align(liveRules.map(comparable), wanted.map(comparable));
+  const owner = ctx.desired.owner;
+  const ops = alignRules(liveRules.map(comparable), wanted.map((rule) => comparable({ ...rule, comment: withOwner(rule.comment, owner) })), owner);
   const out: DraftAction[] = [];
   // pos: where the next rule sits as the actions run in order; liveIndex/wantIndex: stable ids across re-plans.
   let pos = 0;
@@ -93,10 +57,10 @@ function diffRules(ctx: DiffContext, scope: Scope, liveRules: LiveFirewallRule[]
   const base = { channel: 'pve' as const, target: `firewall/${scope.label}`, targetKey: `firewall/${scope.chainKey}`, facts: { firewallLevel: scope.level, vmid: scope.vmid } };
   const refs = (r: Comparable) => [r.source, r.dest].flatMap((v) => referencedObjects(v)).concat(r.type === 'group' && r.action ? [`fw-group:${r.action}`] : []);
   for (const op of ops) {
-    if (op.op === 'keep') {
+    if (op.op === 'keep' || op.op === 'skip') {
       pos++;
       liveIndex++;
-      wantIndex++;
+      if (op.op === 'keep') wantIndex++;
       continue;
     }
     const at = pos;
@@ -199,6 +163,7 @@ function diffOptions(ctx: DiffContext, scope: Scope, live: Record<string, string
     facts: { firewallLevel: scope.level, vmid: scope.vmid },
     // Allow rules first: a DROP policy is switched on only once the ACCEPTs are in place.
     requires: [`fw-rules:${scope.chainKey}`, ...(scope.level === 'vm' ? [`vm:${scope.vmid}`] : [])],
+    provides: [`fw-options:${scope.chainKey}`],
   });
   return [chain(ctx, `fw:${scope.chainKey}`, action)];
 }

@@ -4,15 +4,17 @@
 import type { DesiredVm } from '../desired-state.ts';
 import type { GuestFacts } from '../state.ts';
 import type { ActionType, AgentWait } from '../plan.ts';
+import { cidrContains } from '../../lib/pve-formats.ts';
 import { change, chain, draft, type DiffContext, type DraftAction } from './types.ts';
-import { haosTailscaleStep, ownInstallStep } from './manual.ts';
+import { haosTailscaleStep, ownInstallStep, routerStep } from './manual.ts';
+import { parseDisk } from '../pve-values.ts';
 
 /** How long a guest step waits for the VM's agent, and what the guest is doing meanwhile (for the messages). */
 export const agentWaitOf = (vm: DesiredVm): AgentWait => ({ vmid: vm.vmid, seconds: vm.agentWaitSeconds, os: vm.os ?? 'none' });
 
-/** A start or reboot ends when the agent answers, where one is expected (not on `os: none`: the owner installs it). */
+/** A start or reboot ends when the agent answers, where one is expected (not on `os: none`/`opnsense`: the owner installs it). */
 export const agentWaitAfterBoot = (vm: DesiredVm | undefined): { agentWait?: AgentWait } =>
-  vm && vm.agent && vm.os !== undefined && vm.os !== 'none' ? { agentWait: agentWaitOf(vm) } : {};
+  vm && vm.agent && (vm.os === 'debian-13' || vm.os === 'haos') ? { agentWait: agentWaitOf(vm) } : {};
 
 const FRESH: GuestFacts = {
   tailscale: { installed: false, joined: false, advertisedRoutes: [], funnel: false },
@@ -46,7 +48,11 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
       out.push(...haosTailscaleStep(ctx, vm));
       continue;
     }
-    const ownInstall = vm.os === 'none' ? ownInstallStep(ctx, vm) : [];
+    if (vm.role === 'firewall-router' && ctx.desired.segmentation) {
+      out.push(...routerStep(ctx, vm, installerOf(ctx, vm)));
+      continue;
+    }
+    const ownInstall = vm.os === 'none' || vm.os === 'opnsense' ? ownInstallStep(ctx, vm) : [];
     out.push(...ownInstall);
     if (!provision?.tailscale && !provision?.docker) continue;
     if (ownInstall.length > 0) {
@@ -60,34 +66,21 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
       continue;
     }
     const step = (type: ActionType, stepId: string, args: Record<string, unknown>, changes: ReturnType<typeof change>[], provides: string[], requires: string[] = [], undo?: string) =>
-      out.push(
-        chain(
-          ctx,
-          `guest:${vm.vmid}`,
-          draft({
-            id: `${type}:${vm.vmid}${type === 'guest.stack.scaffold' ? `:${String(args.name)}` : ''}`,
-            type,
-            kind: type === 'guest.tailscale.routes' ? 'update' : 'create',
-            channel: 'guest',
-            target: `vm/${vm.vmid} (${vm.name}) guest`,
-            targetKey: `guest/${vm.vmid}`,
-            changes,
-            params: { channel: 'guest', vmid: vm.vmid, step: stepId, args, agentWait: agentWaitOf(vm) },
-            facts: { vmid: vm.vmid, vmName: vm.name, undo: undo ?? String(args.name ?? '') },
-            provides,
-            // After a pending reboot too: in-guest work needs the applied config (agent on, devices attached).
-            requires: [`vm-running:${vm.vmid}`, `vm-restarted:${vm.vmid}`, ...requires],
-          }),
-        ),
-      );
+      out.push(guestStep(ctx, vm, { type, stepId, args, changes, provides, requires, ...(undo !== undefined ? { undo } : {}) }));
     const ts = provision.tailscale;
     if (ts) {
       const live = facts.tailscale ?? FRESH.tailscale!;
+      // Routes into SERVICES/IOT are advertised only once the router has been seen routing from this guest's LAN.
+      const gate = routesGate(ctx, ts.advertiseRoutes);
       if (!live.installed) step('guest.tailscale.install', 'tailscale.install', {}, [change('tailscale', null, 'installed')], [`tailscale:${vm.vmid}`]);
       if (!live.joined) {
-        step('guest.tailscale.join', 'tailscale.join', { hostname: ts.hostname, advertiseRoutes: ts.advertiseRoutes, acceptRoutes: ts.acceptRoutes }, [change('tailnet', null, ts.hostname)], [`tailnet-device:${ts.hostname}`], [`tailscale:${vm.vmid}`]);
+        const now = gate.length ? ts.advertiseRoutes.filter((r) => !gatedRoute(ctx, r)) : ts.advertiseRoutes;
+        step('guest.tailscale.join', 'tailscale.join', { hostname: ts.hostname, advertiseRoutes: now, acceptRoutes: ts.acceptRoutes }, [change('tailnet', null, ts.hostname)], [`tailnet-device:${ts.hostname}`], [`tailscale:${vm.vmid}`]);
+        if (!sameSet(now, ts.advertiseRoutes)) {
+          step('guest.tailscale.routes', 'tailscale.routes', { advertiseRoutes: ts.advertiseRoutes }, [change('advertiseRoutes', now, ts.advertiseRoutes)], [`tailnet-routes:${ts.hostname}`], gate, now.join(','));
+        }
       } else if (!sameSet(live.advertisedRoutes, ts.advertiseRoutes)) {
-        step('guest.tailscale.routes', 'tailscale.routes', { advertiseRoutes: ts.advertiseRoutes }, [change('advertiseRoutes', live.advertisedRoutes, ts.advertiseRoutes)], [`tailnet-device:${ts.hostname}`], [], live.advertisedRoutes.join(','));
+        step('guest.tailscale.routes', 'tailscale.routes', { advertiseRoutes: ts.advertiseRoutes }, [change('advertiseRoutes', live.advertisedRoutes, ts.advertiseRoutes)], [`tailnet-routes:${ts.hostname}`], gate, live.advertisedRoutes.join(','));
       }
       if (ts.approveRoutes && ts.advertiseRoutes.length) out.push(...approveRoutes(ctx, vm, ts.hostname, ts.advertiseRoutes, live.joined));
     }
@@ -109,6 +102,58 @@ export function diffGuests(ctx: DiffContext): DraftAction[] {
     }
   }
   return out;
+}
+
+/** The installer ISO a VM boots: attached by this plan, or on its CD-ROM drive already. */
+function installerOf(ctx: DiffContext, vm: DesiredVm): string | undefined {
+  const planned = ctx.installers.get(vm.vmid);
+  if (planned) return planned;
+  const drive = ctx.state.vms[vm.vmid]?.config.ide2;
+  const props = drive === undefined ? undefined : parseDisk(String(drive));
+  return props?.media === 'cdrom' && props.file && props.file !== 'none' ? props.file : undefined;
+}
+
+/** A route into an internal segment (SERVICES/IOT): it leads somewhere only through the router. */
+const gatedRoute = (ctx: DiffContext, route: string): boolean =>
+  (ctx.desired.segmentation?.segments ?? []).some((s) => s.internal && (cidrContains(s.cidr, route) || cidrContains(route, s.cidr)));
+
+/** What advertising `routes` waits for: the router gate, when one of them goes into an internal segment. */
+function routesGate(ctx: DiffContext, routes: string[]): string[] {
+  const router = ctx.desired.vms.find((vm) => vm.role === 'firewall-router');
+  return router && routes.some((r) => gatedRoute(ctx, r)) ? [`router-ready:${router.vmid}`] : [];
+}
+
+export interface GuestStepInput {
+  type: ActionType;
+  stepId: string;
+  args: Record<string, unknown>;
+  changes: ReturnType<typeof change>[];
+  provides: string[];
+  requires?: string[];
+  undo?: string;
+}
+
+/** One in-guest step, in the guest's sequence, after the VM runs with its applied config. */
+export function guestStep(ctx: DiffContext, vm: DesiredVm, input: GuestStepInput): DraftAction {
+  const { type, args } = input;
+  return chain(
+    ctx,
+    `guest:${vm.vmid}`,
+    draft({
+      id: `${type}:${vm.vmid}${type === 'guest.stack.scaffold' ? `:${String(args.name)}` : ''}`,
+      type,
+      kind: type === 'guest.tailscale.routes' ? 'update' : 'create',
+      channel: 'guest',
+      target: `vm/${vm.vmid} (${vm.name}) guest`,
+      targetKey: `guest/${vm.vmid}`,
+      changes: input.changes,
+      params: { channel: 'guest', vmid: vm.vmid, step: input.stepId, args, agentWait: agentWaitOf(vm) },
+      facts: { vmid: vm.vmid, vmName: vm.name, undo: input.undo ?? String(args.name ?? '') },
+      provides: input.provides,
+      // After a pending reboot too: in-guest work needs the applied config (agent on, devices attached).
+      requires: [`vm-running:${vm.vmid}`, `vm-restarted:${vm.vmid}`, ...(input.requires ?? [])],
+    }),
+  );
 }
 
 function approveRoutes(ctx: DiffContext, vm: DesiredVm, hostname: string, routes: string[], joined: boolean): DraftAction[] {
@@ -133,7 +178,7 @@ function approveRoutes(ctx: DiffContext, vm: DesiredVm, hostname: string, routes
       changes: [change('enabledRoutes', enabled, [...new Set([...enabled, ...routes])].sort())],
       params: { channel: 'tailnet', op: 'routes.approve', hostname, routes: [...new Set([...enabled, ...routes])].sort() },
       facts: { vmid: vm.vmid, vmName: vm.name, undo: enabled.join(',') || '(none)' },
-      requires: [`tailnet-device:${hostname}`],
+      requires: [`tailnet-device:${hostname}`, `tailnet-routes:${hostname}`],
     }),
   ];
 }

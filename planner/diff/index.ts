@@ -5,6 +5,7 @@ import { diffFirewall } from './firewall.ts';
 import { agentWaitAfterBoot, diffGuests } from './guest.ts';
 import { diffMigrations } from './migration.ts';
 import { diffNetwork } from './network.ts';
+import { diffSegmentGuests } from './segment-guests.ts';
 import { diffPackageSources } from './packages.ts';
 import { diffStorage } from './storage.ts';
 import { chain, change, draft, type DiffContext, type DraftAction } from './types.ts';
@@ -17,6 +18,8 @@ export function diffAll(ctx: DiffContext): DraftAction[] {
     ...diffStorage(ctx),
     ...diffVms(ctx),
     ...diffMigrations(ctx),
+    // Before the provisioning steps in each guest's sequence: what the router gate needs must not wait behind it.
+    ...diffSegmentGuests(ctx),
     ...diffGuests(ctx),
     ...diffBackups(ctx),
     ...diffFirewall(ctx),

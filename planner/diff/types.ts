@@ -57,6 +57,8 @@ export interface DiffContext {
   chains: Map<string, string>;
   /** Running VMs with changes that wait for a reboot; one vm.reboot each is emitted after every config write. */
   pendingReboot: Set<number>;
+  /** Installer ISOs the VMs this plan creates boot (the router's manual step names it). */
+  installers: Map<number, string>;
 }
 
 /** Appends `action` to the sequence `key`: it runs after the previous action of that sequence. */

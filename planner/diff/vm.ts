@@ -25,6 +25,8 @@ import { formatPropertyString } from '../../lib/pve-formats.ts';
 import { rate } from '../catalogue.ts';
 import { bootMedia } from '../boot-media.ts';
 import { prepareBootMedia, type VmBootPlan } from './boot.ts';
+import { plannedMac } from '../router.ts';
+import { nicMove } from './move-check.ts';
 import { agentWaitAfterBoot } from './guest.ts';
 import { chain, change, draft, type DiffContext, type DraftAction, type RatingFacts } from './types.ts';
 
@@ -72,7 +74,7 @@ export function snapshotSupport(ctx: DiffContext, live: LiveVm): Pick<RatingFact
 export function diffVms(ctx: DiffContext): DraftAction[] {
   const boot = prepareBootMedia(ctx);
   const out: DraftAction[] = [...boot.actions];
-  const routers = ctx.desired.vms.filter((vm) => vm.role === 'firewall-router');
+  for (const [vmid, plan] of boot.byVm) if (plan.media.installerIso) ctx.installers.set(vmid, plan.media.installerIso);
   for (const vm of ctx.desired.vms) {
     const failure = ctx.state.vmReadFailures?.[vm.vmid];
     if (failure) {
@@ -82,7 +84,7 @@ export function diffVms(ctx: DiffContext): DraftAction[] {
     const live = ctx.state.vms[vm.vmid];
     // A VM whose boot media cannot be prepared is not created (the reason is already a violation or an unknown).
     if (!live && !boot.blocked.has(vm.vmid)) out.push(...createVm(ctx, vm, boot.byVm.get(vm.vmid)));
-    else if (live) out.push(...updateVm(ctx, vm, live, routers));
+    else if (live) out.push(...updateVm(ctx, vm, live));
   }
   return out;
 }
@@ -90,7 +92,9 @@ export function diffVms(ctx: DiffContext): DraftAction[] {
 function createVm(ctx: DiffContext, vm: DesiredVm, boot: VmBootPlan | undefined): DraftAction[] {
   const actions: DraftAction[] = [];
   const facts: RatingFacts = { vmid: vm.vmid, vmName: vm.name, existing: false };
-  const params = createParams(vm, boot?.media);
+  // The router's manual step names its NICs by MAC before the VM exists: they are pinned at creation.
+  const macs = vm.role === 'firewall-router' ? { macs: vm.net.map((n, i) => n.macaddr ?? plannedMac(vm.vmid, i)) } : {};
+  const params = createParams(vm, { ...(boot?.media ?? {}), ...macs });
   const create = draft({
     id: `vm.create:${vm.vmid}`,
     type: 'vm.create',
@@ -180,7 +184,7 @@ function resizeAction(ctx: DiffContext, vm: DesiredVm, slot: string, fromGiB: nu
   });
 }
 
-function updateVm(ctx: DiffContext, vm: DesiredVm, live: LiveVm, routers: DesiredVm[]): DraftAction[] {
+function updateVm(ctx: DiffContext, vm: DesiredVm, live: LiveVm): DraftAction[] {
   const liveName = String(live.config.name ?? '');
   if (liveName && liveName !== vm.name) {
     ctx.violations.push({
@@ -250,7 +254,7 @@ function updateVm(ctx: DiffContext, vm: DesiredVm, live: LiveVm, routers: Desire
     actions.push(chain(ctx, `vm:${vm.vmid}`, a));
   };
   diffDisks(ctx, vm, live, base, update, configWrite, emit);
-  diffNics(vm, live, base, routers, update, configWrite);
+  diffNics(ctx, vm, live, base, update, configWrite);
 
   if (!sameTags(String(live.config.tags ?? ''), vm.tags)) {
     configWrite(
@@ -343,14 +347,7 @@ function diffDisks(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFa
   });
 }
 
-function diffNics(
-  vm: DesiredVm,
-  live: LiveVm,
-  base: RatingFacts,
-  routers: DesiredVm[],
-  update: Update,
-  configWrite: ConfigWrite,
-): void {
+function diffNics(ctx: DiffContext, vm: DesiredVm, live: LiveVm, base: RatingFacts, update: Update, configWrite: ConfigWrite): void {
   vm.net.forEach((nic, i) => {
     const slot = netSlot(i);
     const raw = live.config[slot];
@@ -362,11 +359,9 @@ function diffNics(
     const mac = nic.macaddr ?? props.macaddr;
     const liveFirewall = pveBool(props.firewall, false);
     if ((props.bridge ?? '') !== nic.bridge) {
-      const routerNeeds = routers
-        .filter((r) => r.vmid !== vm.vmid && r.net.some((n) => n.bridge === nic.bridge))
-        .map((r) => `vm-running:${r.vmid}`);
       const value = formatPropertyString({ ...props, model: nic.model, macaddr: mac, bridge: nic.bridge, firewall: nic.firewall }, 'model');
-      configWrite(
+      const move = nicMove(ctx, vm, i, String(raw), props.bridge, nic.bridge, `/nodes/${ctx.desired.node}/qemu/${vm.vmid}/config`);
+      const written = configWrite(
         draft({
           id: `vm.nic.reattach:${vm.vmid}:${slot}`,
           type: 'vm.nic.reattach',
@@ -377,10 +372,14 @@ function diffNics(
           changes: [change(`${slot}.bridge`, props.bridge ?? null, nic.bridge)],
           params: { channel: 'pve', requests: [] },
           facts: { ...base, undo: `${slot} bridge=${props.bridge ?? '?'}` },
-          requires: [`bridge-active:${nic.bridge}`, ...routerNeeds],
+          requires: [`bridge-active:${nic.bridge}`, ...move.requires],
+          ...(move.moveCheck ? { note: `checked from inside: an address in ${move.moveCheck.to.cidr}, gateway ${move.moveCheck.to.gateway}, DNS, the internet${move.moveCheck.services.length ? `, ${move.moveCheck.services.map((s) => `${s.port} (${s.what})`).join(', ')}` : ''}; moved back unless all pass within the confirm window (${ctx.desired.guards.confirmWindowSeconds} s)` } : {}),
         }),
         { [slot]: value },
       );
+      if (written.params.channel === 'pve') {
+        written.params = { ...written.params, ...(move.revert ? { revert: move.revert } : {}), ...(move.moveCheck ? { moveCheck: move.moveCheck } : {}) };
+      }
       return;
     }
     if ((props.model ?? '') !== nic.model || liveFirewall !== nic.firewall || (nic.macaddr && nic.macaddr.toUpperCase() !== (props.macaddr ?? '').toUpperCase())) {

@@ -7,6 +7,7 @@
 // Scan cost follows the spec, not the lab: nothing is read per unmanaged VM. A read that fails becomes `unknown` with
 // its reason; only an unreachable lab aborts the scan.
 import type { ProxmoxApi } from '../../infra/proxmox/api.ts';
+import type { NetProbe } from '../../lib/net-checks.ts';
 import type { RemoteShell } from '../../infra/shell.ts';
 import type { TailnetApi } from '../../infra/tailscale/api.ts';
 import { UnreachableError } from '../../lib/errors.ts';
@@ -14,6 +15,8 @@ import type { Spec } from '../spec/schema.ts';
 import { resolvePhase } from '../resolve.ts';
 import type { DesiredState, PhaseNumber } from '../desired-state.ts';
 import { bootMedia } from '../boot-media.ts';
+import { routerProbes } from '../router.ts';
+import { canProbe, lanProber } from '../segments.ts';
 import {
   known,
   unknown,
@@ -36,6 +39,8 @@ export interface FactReaders {
   publishedSums?: (shell: RemoteShell, url: string) => Promise<Record<string, string>>;
   /** The node's apt sources and the repositories apt has credentials for. */
   aptSources?: (shell: RemoteShell) => Promise<LiveAptSources>;
+  /** One in-guest network check through the guest agent (infra/facts/net-probe.ts). */
+  netProbe?: (pve: ProxmoxApi, vmid: number, probe: NetProbe) => Promise<{ ok: boolean; detail: string }>;
 }
 
 export interface ScanPorts {
@@ -67,7 +72,12 @@ function needs(desired: DesiredState) {
   // Home Assistant OS gets no in-guest probe: it has no shell for it (its manual steps are observed in the tailnet).
   const provisioned = desired.vms.filter((vm) => vm.os !== 'haos' && (vm.provision?.tailscale || vm.provision?.docker));
   const migrationVmids = desired.migrations.flatMap((m) => (m.vmid !== undefined && m.via === 'virtiofs' ? [m.vmid] : []));
-  const guestVmids = [...new Set([...provisioned.map((vm) => vm.vmid), ...migrationVmids])].sort((a, b) => a - b);
+  // Phase 2 looks into every Debian guest too: its routes and netcat, which the network checks need.
+  const checkers = desired.segmentation ? desired.vms.filter(canProbe).map((vm) => vm.vmid) : [];
+  const guestVmids = [...new Set([...provisioned.map((vm) => vm.vmid), ...migrationVmids, ...checkers])].sort((a, b) => a - b);
+  const router = desired.segmentation ? desired.vms.find((vm) => vm.role === 'firewall-router') : undefined;
+  const lan = desired.segmentation?.segments.find((s) => !s.internal);
+  const prober = router ? lanProber(desired.vms, lan?.bridge) : undefined;
   return {
     full,
     network: full,
@@ -78,10 +88,12 @@ function needs(desired: DesiredState) {
     tailnet: full && desired.vms.some((vm) => vm.provision?.tailscale),
     guestVmids,
     /** Cloud-image VMs: their import volumes and vendor-data snippets on the image storage are read. */
-    storageContent: full && desired.vms.some((vm) => vm.os === 'debian-13'),
+    storageContent: full && desired.vms.some((vm) => vm.os === 'debian-13' || vm.os === 'opnsense'),
     /** Package installs on the node (sanoid) need its apt sources to work. */
     aptSources: full && desired.zfs.snapshots.length > 0,
-    ownInstalls: desired.vms.filter((vm) => vm.os === 'none' && vm.agent).map((vm) => vm.vmid),
+    ownInstalls: desired.vms.filter((vm) => (vm.os === 'none' || vm.os === 'opnsense') && vm.agent && vm !== router).map((vm) => vm.vmid),
+    /** Phase 2: the router gate, checked from this LAN guest. */
+    routerGate: router && prober ? { router: router.vmid, prober: prober.vmid, probes: routerProbes(desired.segmentation!) } : undefined,
     vmids: [...new Set([...desired.vms.map((vm) => vm.vmid), ...Object.keys(desired.firewall.vms).map(Number)])].sort((a, b) => a - b),
   };
 }
@@ -130,7 +142,7 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
 
   // Round 2.
   const creating = desired.vms.filter((vm) => !vmResources.some((r) => r.vmid === vm.vmid));
-  const [configs, vmFirewalls, groupRules, ipsetEntries, poolDetails, storageContent, publishedSums, agentAnswers] = await Promise.all([
+  const [configs, vmFirewalls, groupRules, ipsetEntries, poolDetails, storageContent, publishedSums, agentAnswers, routerGate] = await Promise.all([
     Promise.all(existing.map((vmid) => attempt(() => pve.vmConfig(vmid)))),
     Promise.all(
       existing.map((vmid) =>
@@ -143,6 +155,7 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
     need.storageContent ? readStorageContent(pve, storageConfigs) : undefined,
     readPublishedSums(ports, creating),
     Promise.all(need.ownInstalls.map((vmid) => agentAnswer(pve, vmid, vmResources.find((r) => r.vmid === vmid)?.status))),
+    need.routerGate ? readRouterGate(ports, need.routerGate, vmResources) : undefined,
   ]);
 
   const vms: Record<number, LiveVm> = {};
@@ -194,24 +207,49 @@ export async function scanDesired(ports: ScanPorts, desired: DesiredState): Prom
     publishedSums,
     ...(aptSources ? { aptSources: await aptSources } : {}),
     agentAnswers: Object.fromEntries(need.ownInstalls.flatMap((vmid, i) => (agentAnswers[i] ? [[vmid, agentAnswers[i]]] : []))),
+    ...(routerGate ? { routerGate } : {}),
   };
 }
 
-/** `import` and `snippets` volumes of every storage that may hold them (one read each, side by side). */
+/**
+ * The router gate as the LAN guest sees it: every probe (the router's LAN address, then each internal gateway through
+ * it) must answer. Not ready while the router or the guest does not run; unknown when the guest cannot be asked.
+ */
+async function readRouterGate(
+  ports: ScanPorts,
+  gate: { router: number; prober: number; probes: NetProbe[] },
+  vmResources: ReturnType<typeof N.vmResources>,
+): Promise<Fact<{ ready: boolean; detail: string }>> {
+  const status = (vmid: number) => vmResources.find((r) => r.vmid === vmid)?.status;
+  if (status(gate.router) !== 'running') return known({ ready: false, detail: `VM ${gate.router} is ${status(gate.router) ?? 'not created yet'}` });
+  if (status(gate.prober) !== 'running') return unknown(`VM ${gate.prober}, which checks the router, is ${status(gate.prober) ?? 'not created yet'}`);
+  const probe = ports.facts?.netProbe;
+  if (!probe) return unknown('no in-guest network check reader');
+  return attempt(async () => {
+    for (const check of gate.probes) {
+      const result = await probe(ports.pve, gate.prober, check);
+      if (!result.ok) return { ready: false, detail: `from VM ${gate.prober}: ${result.detail}` };
+    }
+    return { ready: true, detail: `from VM ${gate.prober}: ${gate.probes.length} check(s) pass` };
+  });
+}
+
+/** `import`, `snippets` and `iso` volumes of every storage that may hold them (one read each, side by side). */
 async function readStorageContent(pve: ProxmoxApi, configs: Fact<Awaited<ReturnType<ProxmoxApi['listStorage']>>>): Promise<Fact<LiveVolume[]>> {
   if (!configs.known) return unknown(configs.reason);
-  const holders = configs.value.filter((s) => /(^|,)(import|snippets)(,|$)/.test(s.content ?? ''));
+  const holders = configs.value.filter((s) => /(^|,)(import|snippets|iso)(,|$)/.test(s.content ?? ''));
   const lists = await Promise.all(holders.map((s) => attempt(() => pve.storageContent(s.storage))));
   const failed = lists.find((l) => !l.known);
   if (failed && !failed.known) return unknown(failed.reason);
-  return known(lists.flatMap((l) => (l.known ? l.value : [])).filter((v) => v.content === 'import' || v.content === 'snippets').map((v) => ({ volid: v.volid, content: v.content, ...(v.size !== undefined ? { size: v.size } : {}) })));
+  const kept = new Set(['import', 'snippets', 'iso']);
+  return known(lists.flatMap((l) => (l.known ? l.value : [])).filter((v) => kept.has(v.content)).map((v) => ({ volid: v.volid, content: v.content, ...(v.size !== undefined ? { size: v.size } : {}) })));
 }
 
 /** The published sums the cloud images of the VMs to create are verified against, read by the node. */
 async function readPublishedSums(ports: ScanPorts, creating: DesiredState['vms']): Promise<Record<string, Fact<Record<string, string>>>> {
   const urls = [...new Set(creating.flatMap((vm) => {
     const media = bootMedia(vm);
-    return media.kind === 'cloud-image' && media.sums ? [media.sums] : [];
+    return (media.kind === 'cloud-image' || media.kind === 'installer') && media.sums ? [media.sums] : [];
   }))];
   const facts = await Promise.all(urls.map((url) => readWithHost(ports, url, (shell, readers) => readers.publishedSums?.(shell, url))));
   return Object.fromEntries(urls.map((url, i) => [url, facts[i]!]));

@@ -3,7 +3,7 @@
 // must fit the OS. A VM that boots nothing never answers its guest agent, so this is refused before any plan.
 import { parseCidr, parseIp } from '../../lib/pve-formats.ts';
 import { sshPublicKeyProblem } from '../../lib/ssh-public-key.ts';
-import { DEBIAN_13_IMAGE, IMPORT_IMAGE_EXTENSIONS, urlFileName } from '../boot-media.ts';
+import { DEBIAN_13_IMAGE, IMPORT_IMAGE_EXTENSIONS, OPNSENSE_INSTALLER, urlFileName } from '../boot-media.ts';
 import { formatPath, type SpecDiagnostic, type SpecPath } from './diagnostic.ts';
 import type { Spec, VmSpec } from './schema.ts';
 
@@ -32,6 +32,16 @@ function checkImage(vm: VmSpec, at: SpecPath, report: Report): void {
     const extension = url ? /\.([A-Za-z0-9]+)$/.exec(urlFileName(url))?.[1]?.toLowerCase() : 'qcow2';
     if (!extension || !(IMPORT_IMAGE_EXTENSIONS as readonly string[]).includes(extension)) {
       report('input.image', [...at, 'image', 'url'], `the node can keep only ${IMPORT_IMAGE_EXTENSIONS.map((e) => `.${e}`).join(', ')} disk images as import volumes`, 'point image.url at an uncompressed qcow2 (or raw, vmdk) cloud image');
+    }
+    return;
+  }
+  if (vm.os === 'opnsense') {
+    const url = image?.url;
+    if (url && url !== OPNSENSE_INSTALLER.url && !image.sha512 && !image.sha256 && !image.sums) {
+      report('input.image-checksum', [...at, 'image', 'url'], 'an installer URL without a checksum: the download could not be verified', 'add image.sha256 (or sha512), or image.sums: the URL of the release\'s published checksums file');
+    }
+    if (url && !/\.iso(?:\.(?:bz2|gz|zst|lzo))?$/i.test(urlFileName(url))) {
+      report('input.image', [...at, 'image', 'url'], 'the OPNsense installer is attached as a CD-ROM: the node keeps it as an .iso (download-url decompresses .bz2, .gz, .zst or .lzo)', `point image.url at the DVD image, e.g. ${OPNSENSE_INSTALLER.url}`);
     }
     return;
   }
@@ -88,7 +98,7 @@ export function bootInputProblems(spec: Spec, source: Located): SpecDiagnostic[]
         'input.os-missing',
         [...at, 'vmid'],
         `VM ${vm.vmid} (${vm.name}) names no system to boot: an empty disk never answers the guest agent`,
-        'set os: debian-13 (official cloud image) or os: haos with image.url, or os: none to install it yourself (Jarvis then waits for its guest agent)',
+        'set os: debian-13 (official cloud image), os: haos with image.url, os: opnsense (the router: its installer is attached), or os: none to install it yourself (Jarvis then waits for its guest agent)',
         true,
       );
       return;

@@ -12,6 +12,7 @@ import {
   checkVmIdentity,
 } from './checks-compute.ts';
 import { checkFirewallFormats, checkLockout, checkPublicExposure, checkSegmentation, checkTailscaleRoutes } from './checks-firewall.ts';
+import { checkMoveChecks, checkRouterGate, checkSegmentAddressing } from './checks-segments.ts';
 import { checkBackupCoverage, checkBackups, checkMigrations, checkSafetyToggles, checkZfs } from './checks-storage.ts';
 import type { Severity, SpecDiagnostic } from './diagnostic.ts';
 import { createContext, type GuardrailContext } from './guardrail-context.ts';
@@ -57,7 +58,9 @@ export const GUARDRAILS: readonly Guardrail[] = [
   { id: 'safety.snapshot-before-risk', severity: 'warning', reason: 'risky actions are preceded by a snapshot', doc: `${ARCH} § Phase 0 safety requirements` },
   { id: 'safety.host-network-enabled', severity: 'warning', reason: 'allowing host networking changes is a deliberate, temporary choice', doc: `${ARCH} § Phase 0 safety requirements` },
   { id: 'segmentation.default-deny', severity: 'error', reason: 'default deny between segments; IOT reaches only Home Assistant 8123 (1883 with MQTT); SERVICES/IOT cannot reach management', doc: `${ARCH} § Phase 2 › Firewall matrix` },
-  { id: 'segmentation.router', severity: 'error', reason: 'segmentation goes through router VM 150 on vmbr0, vmbr1 and vmbr2', doc: `${ARCH} § Phase 2 › Router VM` },
+  { id: 'segmentation.router', severity: 'error', reason: 'segmentation goes through router VM 150 with one NIC on each of vmbr0, vmbr1 and vmbr2, checked from a Debian guest on the LAN', doc: `${ARCH} § Phase 2 › Router VM` },
+  { id: 'segmentation.addressing', severity: 'error', reason: 'each segment has its own network, gateway and DHCP range, inside its network and not overlapping another', doc: `${ARCH} § Phase 2 › Networks` },
+  { id: 'segmentation.move-check', severity: 'warning', reason: 'a guest moved into a segment can be checked from inside (agent) and the spec says what it serves', doc: `${ARCH} § Phase 2 › Reattachments` },
   { id: 'tailscale.routes', severity: 'error', reason: 'advertised routes are subnets (SERVICES/IOT), not a default route', doc: `${ARCH} § Phase 2 › Tailscale in Phase 2` },
   { id: 'storage.zfs-layout', severity: 'error', reason: 'tank is a ZFS mirror of two disks named by /dev/disk/by-id', doc: `${ARCH} § Phase 1` },
   { id: 'storage.references', severity: 'error', reason: 'datasets, snapshots and storages name declared pools and datasets', doc: `${ARCH} § Phase 1` },
@@ -93,6 +96,9 @@ const CHECKS: ReadonlyArray<(ctx: GuardrailContext) => void> = [
   checkLockout,
   checkPublicExposure,
   checkSegmentation,
+  checkSegmentAddressing,
+  checkRouterGate,
+  checkMoveChecks,
   checkTailscaleRoutes,
   checkZfs,
   checkBackups,

@@ -3,8 +3,11 @@
 // checks in boot-input.ts, so they are reported located like any bad input.
 import { z } from 'zod';
 
-/** What a VM boots: the official Debian 13 cloud image, Home Assistant OS, or the owner's own install (`none`). */
-export const VM_OS = ['debian-13', 'haos', 'none'] as const;
+/**
+ * What a VM boots: the official Debian 13 cloud image, Home Assistant OS, OPNsense (its installer attached as a
+ * CD-ROM: the owner installs and configures it), or the owner's own install (`none`).
+ */
+export const VM_OS = ['debian-13', 'haos', 'opnsense', 'none'] as const;
 export type VmOs = (typeof VM_OS)[number];
 
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, 'must be an http(s) URL');
@@ -15,7 +18,7 @@ export const imageSchema = z.strictObject({
   /** Pinned checksum of the file at `url` (hex). */
   sha512: z.string().regex(/^[0-9a-fA-F]{128}$/, 'must be 128 hex digits (a SHA-512)').optional(),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (a SHA-256)').optional(),
-  /** A published SHA512SUMS file that lists the image (read on the node at plan time). */
+  /** A published checksum file that lists the image (Debian's SHA512SUMS, OPNsense's `SHA256 (file) = …` list), read on the node at plan time. */
   sums: httpUrl.optional(),
 });
 export type ImageSpec = z.infer<typeof imageSchema>;

@@ -5,8 +5,10 @@
 // are guardrails (planner/spec/guardrails.ts) so they report a rule id; the schema checks shape and types.
 import { z } from 'zod';
 import { cloudInitSchema, imageSchema, VM_OS } from './schema-boot.ts';
+import { segmentationSchema } from './schema-segments.ts';
 
 export { VM_OS, type CloudInitSpec, type ImageSpec, type VmOs } from './schema-boot.ts';
+export { segmentationSchema, segmentSchema, type SegmentSpec } from './schema-segments.ts';
 
 export const PHASES = ['phase0', 'phase1', 'phase2'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -311,25 +313,6 @@ export const nodeFirewallSchema = z.strictObject({
   phase: phaseNumber.optional(),
   options: z.strictObject({ enable: z.boolean().optional() }).default({}),
   rules: z.array(firewallRuleSchema).default([]),
-});
-
-/** Phase-2 segmentation intent; the planner compiles it into firewall rules. */
-export const segmentationSchema = z.strictObject({
-  phase: phaseNumber.default(2),
-  defaultPolicy: z.enum(['deny', 'allow']),
-  segments: z.array(z.strictObject({ name: z.enum(['lan', 'services', 'iot']), bridge: z.string(), cidr: cidrLike })),
-  allow: z
-    .array(
-      z.strictObject({
-        from: z.string(),
-        to: z.string(),
-        proto: z.enum(['tcp', 'udp']).default('tcp'),
-        dport: z.union([z.string(), z.number().int()]).transform(String),
-        comment: z.string().optional(),
-      }),
-    )
-    .default([]),
-  blockManagementFrom: z.array(z.enum(['services', 'iot'])).default([]),
 });
 
 export const firewallSchema = z.strictObject({

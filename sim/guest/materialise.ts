@@ -44,6 +44,11 @@ export function materialiseGuest(root: string, facts: Facts): void {
   if (docker?.installed === true) seedDocker(root, docker.compose === true);
   const homeAssistant = obj(facts.homeAssistant);
   if (homeAssistant?.running === true) seedUnit(root, 'hassos-supervisor', { enabled: true, active: true });
+  // Add-ons the owner installed from the add-on store (e.g. core_mosquitto, the MQTT broker on 1883).
+  for (const addon of strings(homeAssistant?.addons)) {
+    mkdirSync(join(root, '.shim', 'state', 'addons'), { recursive: true });
+    writeFileSync(join(root, '.shim', 'state', 'addons', addon), '');
+  }
   // Mounts first: a layout under a mounted share lands on the host dataset, as it would for real.
   for (const mount of Array.isArray(facts.mounts) ? facts.mounts : []) {
     const m = obj(mount);
@@ -62,9 +67,17 @@ export function materialiseGuest(root: string, facts: Facts): void {
       chmodSync(join(root, dir), mode);
       tryChown(join(root, dir), 0, gid);
     }
+    // `running`: the projects that are up, with the ports they publish.
+    const running = obj(layout.running) ?? {};
     for (const stack of strings(layout.stacks)) {
       const file = join(root, naas, 'stacks', stack, 'compose.yaml');
-      if (!existsSync(file)) writeFileSync(file, `name: ${stack}\nservices: {}\n`);
+      const ports = strings(running[stack]);
+      const services = running[stack] === undefined ? '{}' : `\n  ${stack}:\n    image: ${stack}\n${ports.length ? `    ports:\n${ports.map((p) => `      - "${p}"\n`).join('')}` : ''}`;
+      if (!existsSync(file)) writeFileSync(file, `name: ${stack}\nservices: ${services}\n`);
+      if (running[stack] !== undefined) {
+        mkdirSync(join(root, '.shim', 'state', 'docker', 'projects'), { recursive: true });
+        writeFileSync(join(root, '.shim', 'state', 'docker', 'projects', stack), '');
+      }
     }
   }
 }

@@ -5,7 +5,7 @@
 // truth. The runner attaches itself to the lab (guest exec, the guests' system, the node's files); runners made for
 // the same lab share its sandboxes.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,13 @@ import type { GuestExecResult, SimLab } from '../lab.ts';
 import { SandboxNodeFiles } from '../node-files.ts';
 import { applyQmOps, linkSharedDirectories, materialiseGuest, materialiseHost, syncTailnet, writeQmConfigs } from './materialise.ts';
 import { seedBaseSystem, seedPool, seedPveAptSources } from './seed.ts';
-import { agentActive, bootSandbox, sandboxDisk, sandboxOs } from './system.ts';
+import { agentActive, bootSandbox, netplanTexts, sandboxDisk, sandboxOs } from './system.ts';
+import { bringUp } from '../net/guest-net.ts';
+import { listening } from './listening.ts';
 import { lastInstance } from './cloud-init.ts';
+import { startOracle } from './oracle.ts';
+import { runTool } from '../net/tools.ts';
+import type { Asker } from '../net/tool-answer.ts';
 
 export const SHIMS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'shims');
 
@@ -28,10 +33,13 @@ export const HARMLESS_TOOLS = [
 ];
 
 /**
- * The stand-ins Home Assistant OS has (operating-system ova_defconfig: systemd, Docker, curl, busybox); no apt, no
- * dpkg, no Tailscale.
+ * The stand-ins Home Assistant OS has (operating-system ova_defconfig: systemd, Docker, curl, iproute2, busybox's
+ * ping; busybox.config has no nc); no apt, no dpkg, no Tailscale, no networkctl (NetworkManager).
  */
-const HAOS_SHIMS = ['systemctl', 'docker', 'curl', 'mount', 'umount', 'findmnt', 'getent', 'sysctl'];
+const HAOS_SHIMS = ['systemctl', 'docker', 'curl', 'mount', 'umount', 'findmnt', 'getent', 'sysctl', 'ip', 'ping'];
+
+/** Programs whose stand-in exists only once their package is installed (for qemu-ga's spawn of the binary). */
+const PACKAGE_OF: Record<string, string> = { nc: 'netcat-openbsd' };
 
 /** A runaway script in the simulator is killed after this, whatever it asked for. */
 const HARD_LIMIT_MS = 60 * 60 * 1000;
@@ -63,14 +71,26 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
   const guestsDir = join(base, 'guests');
   const hostRoot = join(base, 'host');
   const internetDir = join(base, 'internet');
-  for (const dir of [binDir, haosShims, guestsDir, hostRoot]) mkdirSync(dir, { recursive: true });
+  // OPNsense guests: nothing the simulator runs is on their PATH.
+  const emptyDir = join(base, 'no-tools');
+  for (const dir of [binDir, haosShims, guestsDir, hostRoot, emptyDir]) mkdirSync(dir, { recursive: true });
   linkHarmlessTools(binDir);
   for (const shim of ['_shim.sh', ...HAOS_SHIMS]) if (!existsSync(join(haosShims, shim))) symlinkSync(join(SHIMS_DIR, shim), join(haosShims, shim));
-  const pathOf = (os: GuestOs | undefined): string => `${os === 'haos' ? haosShims : SHIMS_DIR}:${binDir}`;
+  const pathOf = (os: GuestOs | undefined): string =>
+    os === 'opnsense' || os === 'opnsense-installer' ? emptyDir : `${os === 'haos' ? haosShims : SHIMS_DIR}:${binDir}`;
   let internetRevision = -1;
   const running = new Set<ReturnType<typeof spawn>>();
 
   const guestRoot = (vmid: number): string => join(guestsDir, String(vmid));
+
+  /** The machine a stand-in runs on, from its sandbox root. */
+  const identify = (root: string): Asker | undefined => {
+    const path = resolve(root);
+    if (path === resolve(hostRoot)) return { kind: 'node' };
+    const vmid = path.startsWith(`${resolve(guestsDir)}/`) ? Number(basename(path)) : NaN;
+    return Number.isInteger(vmid) && dirname(path) === resolve(guestsDir) ? { kind: 'guest', vmid } : undefined;
+  };
+  const oracle = startOracle(identify, (asker, tool, args) => runTool(lab, asker, tool, args));
 
   /** The scenario's facts of a booted guest, written once at its first use. */
   function ensureGuest(vmid: number): string {
@@ -106,15 +126,16 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     }
   }
 
-  function run(argv: string[], root: string, path: string, extraEnv: Record<string, string>, io: RunIo): Promise<number> {
+  async function run(argv: string[], root: string, path: string, extraEnv: Record<string, string>, io: RunIo): Promise<number> {
     if (lab.internet.revision !== internetRevision) {
       lab.internet.writeTo(internetDir);
       internetRevision = lab.internet.revision;
     }
+    const oraclePort = String(await oracle.port);
     return new Promise((resolveRun) => {
       const child = spawn(argv[0]!, argv.slice(1), {
         cwd: root,
-        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, JARVIS_REAL_NODE: process.execPath, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
+        env: { PATH: path, JARVIS_ROOT: root, JARVIS_SIM_INTERNET: internetDir, JARVIS_SIM_ORACLE: oraclePort, JARVIS_REAL_NODE: process.execPath, HOME: root, LANG: 'C.UTF-8', ...extraEnv },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       running.add(child);
@@ -148,21 +169,36 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     async boot(plan) {
       const root = guestRoot(plan.vmid);
       const path = pathOf(plan.os);
-      await bootSandbox(root, plan, path, async (argv) => {
-        const result = await capture(argv, root, path);
-        return { code: result.exitcode, output: result.out + result.err };
-      });
+      await bootSandbox(
+        root,
+        plan,
+        path,
+        async (argv) => {
+          const result = await capture(argv, root, path);
+          return { code: result.exitcode, output: result.out + result.err };
+        },
+        () => bringUp(lab, plan.vmid, netplanTexts(root)),
+      );
       syncTailnet(lab, plan.vmid, root);
     },
     agentRunning: (vmid) => agentActive(guestRoot(vmid)),
     cloudInitDone: (vmid, diskId, instanceId) => sandboxDisk(guestRoot(vmid)) === diskId && lastInstance(guestRoot(vmid)) === instanceId,
     hasCommand(vmid, command) {
       const os = sandboxOs(guestRoot(vmid));
+      // A program its package ships is not on the disk until the package is installed.
+      const needs = PACKAGE_OF[basename(command)];
+      if (needs && !existsSync(join(guestRoot(vmid), '.shim', 'state', 'dpkg', needs))) return false;
       const dirs = pathOf(os).split(':');
       // /bin/sh and friends: the system's own copy of the program of that name.
       return dirs.some((dir) => existsSync(join(dir, basename(command))));
     },
     forget: (vmid) => rmSync(guestRoot(vmid), { recursive: true, force: true }),
+    netplan: (vmid) => netplanTexts(guestRoot(vmid)),
+    listening: (vmid) => listening(ensureGuest(vmid)),
+    sysctl(vmid, key) {
+      const file = join(ensureGuest(vmid), '.shim', 'state', 'sysctl', key);
+      return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+    },
   };
 
   const runner: SimShellRunner = {
@@ -190,6 +226,7 @@ export function createSimShellRunner(lab: SimLab, opts: { dir?: string } = {}): 
     },
     async close() {
       for (const child of running) child.kill('SIGKILL');
+      await oracle.close();
       if (ownsBase) rmSync(base, { recursive: true, force: true });
     },
   };

@@ -37,12 +37,13 @@ const DEBIAN_SOURCES =
 
 /**
  * Debian 13 genericcloud as its image ships (debian-cloud-images package_config/CLOUD and GENERIC): cloud-init,
- * openssh-server, sudo…, and no qemu-guest-agent.
+ * openssh-server, sudo, iproute2 and iputils-ping, netplan.io with systemd-networkd (wiki.debian.org/Netplan), and
+ * no qemu-guest-agent and no netcat.
  */
 export function seedDebianCloudImage(root: string): void {
   seedBaseSystem(root, 'debian');
   write(join(root, 'etc/apt/sources.list.d/debian.sources'), DEBIAN_SOURCES);
-  seedPackages(root, ['cloud-init', 'cloud-guest-utils', 'openssh-server', 'sudo', 'chrony', 'dbus', 'unattended-upgrades']);
+  seedPackages(root, ['cloud-init', 'cloud-guest-utils', 'openssh-server', 'sudo', 'chrony', 'dbus', 'unattended-upgrades', 'iproute2', 'iputils-ping', 'netplan.io', 'systemd-resolved']);
   for (const unit of ['ssh', 'chrony', 'cloud-init']) seedUnit(root, unit, { enabled: true, active: false });
 }
 
@@ -55,6 +56,11 @@ export function seedHaos(root: string): void {
   write(join(root, 'usr/lib/os-release'), OS_RELEASE.haos());
   for (const unit of ['qemu-guest', 'docker', 'hassos-supervisor']) seedUnit(root, unit, { enabled: true, active: false });
   write(stateDir(root, 'systemd', 'qemu-guest.bindsto'), `${AGENT_PORT}\n`);
+}
+
+/** OPNsense (FreeBSD): its os-release-like identification only; the simulator runs nothing inside it. */
+export function seedOpnsense(root: string): void {
+  write(join(root, 'usr/local/opnsense/version/core'), '{"product_name":"OPNsense","product_version":"25.7"}\n');
 }
 
 /** The virtio-serial port QEMU gives a VM with `agent` enabled, as the guest sees it under /dev/virtio-ports. */

@@ -5,8 +5,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootPlan, GuestOs } from '../guest-runtime.ts';
-import { runCloudInit, type GuestCommand } from './cloud-init.ts';
-import { AGENT_PORT, seedDebianCloudImage, seedHaos } from './seed.ts';
+import { lastInstance, runCloudInit, type GuestCommand } from './cloud-init.ts';
+import { NETPLAN_FILE, renderNetplan } from './netplan.ts';
+import { AGENT_PORT, seedDebianCloudImage, seedHaos, seedOpnsense } from './seed.ts';
 
 const mark = (root: string, name: string): string => join(root, '.shim', name);
 const units = (root: string): string => join(root, '.shim', 'state', 'systemd');
@@ -23,7 +24,7 @@ function writeMark(root: string, name: string, value: string): void {
 /** The system a guest's sandbox holds (written when it was made from its boot disk). */
 export function sandboxOs(root: string): GuestOs | undefined {
   const os = readMark(root, 'os');
-  return os === 'debian-13' || os === 'haos' ? os : undefined;
+  return os === 'debian-13' || os === 'haos' || os === 'opnsense' || os === 'opnsense-installer' ? os : undefined;
 }
 
 /** The boot disk the sandbox was made from. */
@@ -37,7 +38,8 @@ export function prepareRoot(root: string, plan: BootPlan, path: string): void {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   if (plan.os === 'haos') seedHaos(root);
-  else seedDebianCloudImage(root);
+  else if (plan.os === 'debian-13') seedDebianCloudImage(root);
+  else seedOpnsense(root);
   writeMark(root, 'disk', plan.diskId);
   writeMark(root, 'os', plan.os);
   // What `qm guest exec` on the node gives commands run in this guest.
@@ -46,6 +48,9 @@ export function prepareRoot(root: string, plan: BootPlan, path: string): void {
 
 /** The unit that runs qemu-ga: Debian's qemu-guest-agent package, HAOS's qemu-guest. */
 const agentUnit = (os: GuestOs): string => (os === 'haos' ? 'qemu-guest' : 'qemu-guest-agent');
+
+/** OPNsense is FreeBSD: no systemd, and no qemu-ga unless the owner adds the os-qemu-guest-agent plugin. */
+const usesSystemd = (os: GuestOs): boolean => os === 'debian-13' || os === 'haos';
 
 /**
  * A boot as systemd does it: nothing runs any more from the last boot; enabled units start, and those bound to the
@@ -73,13 +78,33 @@ export function systemdBoot(root: string, os: GuestOs, agentPort: boolean): void
 /** qemu-ga answers guest-ping: its unit runs and the port is there. */
 export function agentActive(root: string): boolean {
   const os = sandboxOs(root);
-  if (!os) return false;
+  if (!os || !usesSystemd(os)) return false;
   return existsSync(join(units(root), `${agentUnit(os)}.active`)) && existsSync(join(root, '.shim', 'state', 'devices', AGENT_PORT));
 }
 
-/** Boots the guest's system in its sandbox: systemd, then cloud-init on Debian when a seed is attached. */
-export async function bootSandbox(root: string, plan: BootPlan, path: string, run: GuestCommand): Promise<void> {
+/**
+ * Boots the guest's system in its sandbox: systemd; on Debian with a new cloud-init instance, cloud-init's local
+ * stage renders the network config for netplan; the network comes up (`networkUp`); then the rest of cloud-init.
+ */
+export async function bootSandbox(root: string, plan: BootPlan, path: string, run: GuestCommand, networkUp: () => void): Promise<void> {
   prepareRoot(root, plan, path);
-  systemdBoot(root, plan.os, plan.agentPort);
-  if (plan.os === 'debian-13' && plan.cloudInit) await runCloudInit(root, plan.cloudInit, run);
+  if (usesSystemd(plan.os)) systemdBoot(root, plan.os, plan.agentPort);
+  const seed = plan.os === 'debian-13' ? plan.cloudInit : undefined;
+  if (seed && lastInstance(root) !== seed.instanceId) {
+    mkdirSync(join(root, 'etc', 'netplan'), { recursive: true });
+    writeFileSync(join(root, NETPLAN_FILE), renderNetplan(seed.networkData), { mode: 0o600 });
+  }
+  networkUp();
+  if (seed) await runCloudInit(root, seed, run);
+}
+
+/** The netplan files of a sandbox in the order netplan reads them (/run shadows /etc shadows /lib by file name). */
+export function netplanTexts(root: string): string[] {
+  const byName = new Map<string, string>();
+  for (const dir of ['lib/netplan', 'etc/netplan', 'run/netplan']) {
+    const full = join(root, dir);
+    if (!existsSync(full)) continue;
+    for (const file of readdirSync(full).filter((f) => f.endsWith('.yaml'))) byName.set(file, readFileSync(join(full, file), 'utf8'));
+  }
+  return [...byName.keys()].sort().map((name) => byName.get(name)!);
 }

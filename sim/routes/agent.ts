@@ -3,7 +3,8 @@
 // hook (the shell runner) and `exec-status` reports its result.
 import { fail, str, type Params } from '../http.ts';
 import type { SimLab, SimVm } from '../lab.ts';
-import { parseNetProperty, parsePropertyString } from '../../lib/pve-formats.ts';
+import { refreshAll } from '../net/guest-net.ts';
+import { guestAttachments, vmNics } from '../net/segments.ts';
 import { agentAnswers } from '../boot.ts';
 import { checkNode } from './cluster.ts';
 import type { RouteContext, RouteTable } from './types.ts';
@@ -27,34 +28,27 @@ function commandOf(params: Params): string[] {
   return Array.isArray(command) ? command : command === undefined ? [] : [command];
 }
 
-/** The address a guest has on its first NIC: a fact when the scenario set one, else derived from the vmid. */
-export function guestAddress(lab: SimLab, vm: SimVm): { ip: string; prefix: number } {
-  const fact = lab.guests[vm.vmid]?.facts.ipAddress;
-  if (typeof fact === 'string') {
-    const [ip, prefix] = fact.split('/');
-    return { ip: ip!, prefix: Number(prefix ?? 24) };
-  }
-  // cloud-init configured a static address from ipconfig0 (Cloudinit.pm nocloud_network).
-  const staticIp = vm.config.ipconfig0 ? parsePropertyString(vm.config.ipconfig0).ip : undefined;
-  if (staticIp && staticIp !== 'dhcp' && vm.boot?.os === 'debian-13') {
-    const [ip, prefix] = staticIp.split('/');
-    return { ip: ip!, prefix: Number(prefix ?? 24) };
-  }
-  const bridge = /bridge=([^,]+)/.exec(vm.config.net0 ?? '')?.[1];
-  const subnet = bridge === 'vmbr1' ? '10.10.20' : bridge === 'vmbr2' ? '10.10.30' : '192.168.1';
-  return { ip: `${subnet}.${100 + (vm.vmid % 150)}`, prefix: 24 };
+/** EUI-64 link-local address of a MAC (what every up Linux interface has, RFC 4291 appendix A). */
+function linkLocal(mac: string): string {
+  const b = mac.toLowerCase().split(':').map((x) => parseInt(x, 16));
+  if (b.length !== 6 || b.some((x) => Number.isNaN(x))) return 'fe80::1';
+  const words = [((b[0]! ^ 2) << 8) | b[1]!, (b[2]! << 8) | 0xff, 0xfe00 | b[3]!, (b[4]! << 8) | b[5]!];
+  return `fe80::${words.map((w) => w.toString(16)).join(':')}`;
 }
 
+/** qemu-ga guest-network-get-interfaces: lo, the NICs as the guest names them with their addresses, tailscale0. */
 function interfaces(lab: SimLab, vm: SimVm): Array<Record<string, unknown>> {
   const result: Array<Record<string, unknown>> = [
-    { name: 'lo', 'hardware-address': '00:00:00:00:00:00', 'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 }] },
+    { name: 'lo', 'hardware-address': '00:00:00:00:00:00', 'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 }, { 'ip-address': '::1', 'ip-address-type': 'ipv6', prefix: 128 }] },
   ];
-  const nics = Object.keys(vm.config).filter((key) => /^net\d+$/.test(key)).sort();
-  nics.forEach((key, index) => {
-    const net = parseNetProperty(vm.config[key]!);
-    const address = index === 0 ? [{ 'ip-address': guestAddress(lab, vm).ip, 'ip-address-type': 'ipv4', prefix: guestAddress(lab, vm).prefix }] : [];
-    result.push({ name: `ens${18 + index}`, 'hardware-address': (net.macaddr ?? '').toLowerCase(), 'ip-addresses': address });
-  });
+  const net = lab.netState.guests.get(vm.vmid);
+  const attachments = guestAttachments(lab, vm.vmid);
+  for (const nic of vmNics(vm)) {
+    const config = net?.nics.find((c) => c.netKey === nic.netKey);
+    const addresses = attachments.filter((a) => a.vmNic?.netKey === nic.netKey).map((a) => ({ 'ip-address': a.ip, 'ip-address-type': 'ipv4', prefix: a.prefix }));
+    if (!nic.linkDown) addresses.push({ 'ip-address': linkLocal(nic.mac), 'ip-address-type': 'ipv6', prefix: 64 });
+    result.push({ name: config?.name ?? `ens${18 + Number(nic.netKey.slice(3))}`, 'hardware-address': nic.mac.toLowerCase(), 'ip-addresses': addresses });
+  }
   const hostname = (lab.guests[vm.vmid]?.facts.tailscale as { hostname?: string } | undefined)?.hostname;
   const device = hostname ? [...lab.tailnet.devices.values()].find((d) => d.hostname === hostname) : undefined;
   if (device) {
@@ -72,7 +66,11 @@ export const agentRoutes: RouteTable = {
     agentVm(ctx);
     return { result: {} };
   },
-  'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': (ctx) => ({ result: interfaces(ctx.lab, agentVm(ctx)) }),
+  'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': (ctx) => {
+    const vm = agentVm(ctx);
+    refreshAll(ctx.lab);
+    return { result: interfaces(ctx.lab, vm) };
+  },
   'GET /nodes/{node}/qemu/{vmid}/agent/get-host-name': (ctx) => ({ result: { 'host-name': agentVm(ctx).config.name ?? `vm${ctx.path.vmid}` } }),
   'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo': (ctx) => {
     const vm = agentVm(ctx);

@@ -9,6 +9,8 @@ import { applyPending, effectiveConfig, isHotpluggable, pendingRows, vmDigest } 
 import { applyConfigParams, checkDriveParams, CONTROL_PARAMS, defaultBootOrder, deleteKeys } from '../vm-apply.ts';
 import { NET_KEY, parseSize, type VmConfig } from '../vm-config.ts';
 import { checkNode, vmResource } from './cluster.ts';
+import { bringDown, nicsChanged } from '../net/guest-net.ts';
+import { vmNics } from '../net/segments.ts';
 import type { RouteContext, RouteTable } from './types.ts';
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -132,12 +134,15 @@ function updateConfig(ctx: RouteContext): SimVm {
     (isHotpluggable(key, vm.config) ? hot : cold)[key] = value;
   }
   const deletions = (str(ctx.params, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean);
+  const nicsBefore = vmNics(vm);
   deleteKeys(ctx.lab, vm, deletions.filter((key) => isHotpluggable(key, vm.config)).join(','));
   for (const key of deletions.filter((k) => !isHotpluggable(k, vm.config))) {
     delete vm.pending[key];
     if (vm.config[key] !== undefined) vm.pendingDelete.add(key);
   }
   applyConfigParams(ctx.lab, vm.vmid, vm.config, hot);
+  // Hot-plugged NICs: the guest sees a link flap, a new device or one gone (QemuServer.pm vmconfig_update_net).
+  nicsChanged(ctx.lab, vm, nicsBefore);
   const staged = effectiveConfig(vm);
   applyConfigParams(ctx.lab, vm.vmid, staged, cold);
   for (const key of Object.keys(cold)) {
@@ -230,6 +235,7 @@ export const qemuRoutes: RouteTable = {
     return lockedTask(ctx, vm, 'destroyed', 'qmdestroy', [], () => {
       ctx.lab.vms.delete(vm.vmid);
       ctx.lab.guestSystem.forget(vm.vmid);
+      bringDown(ctx.lab, vm.vmid);
       for (let i = ctx.lab.volumes.length - 1; i >= 0; i--) if (ctx.lab.volumes[i]!.vmid === vm.vmid && ctx.lab.volumes[i]!.content === 'images') ctx.lab.volumes.splice(i, 1);
       if (bool(ctx.params, 'purge')) {
         for (const job of ctx.lab.backupJobs.values()) {

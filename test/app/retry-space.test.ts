@@ -1,35 +1,16 @@
 // "Plan a retry" looks at the target storage first: on a backup storage 99% full (the backup-failures lab, where VM
 // 300's backups keep failing with "No space left on device") the retry is refused with what would fix it, instead of
 // failing once more after minutes of work; a retry that may not fit is planned with a warning.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { describe, expect, it } from 'vitest';
+import type { RunningServices } from '../../app/services.ts';
 import type { CommandContext } from '../../commands/context.ts';
 import { retryCommand } from '../../commands/handlers/retry.ts';
 import type { Requester } from '../../commands/services.ts';
-import { loadConfig } from '../../lib/config.ts';
+import { servicesOnSimClosedAfterAll } from '../support/services-on-sim.ts';
 
 const owner: Requester = { platform: 'discord', id: '111111111111111111', displayName: 'owner' };
-const opened: Array<{ lab: Lab; running: RunningServices; dir: string }> = [];
-
-async function services(scenario: string): Promise<RunningServices> {
-  const dir = mkdtempSync(join(tmpdir(), 'jarvis-retry-space-'));
-  const lab = await openSimLab({ scenario });
-  const env = { JARVIS_DATA_DIR: dir };
-  const running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-  opened.push({ lab, running, dir });
-  return running;
-}
-afterAll(async () => {
-  for (const { lab, running, dir } of opened) {
-    running.close();
-    await lab.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+const openServices = servicesOnSimClosedAfterAll();
+const services = async (scenario: string): Promise<RunningServices> => (await openServices({ scenario })).running;
 
 describe('a backup retry and the space on its storage', () => {
   it('is refused when the VM’s last backup is larger than what the storage has free, with a Plan a fix button', async () => {

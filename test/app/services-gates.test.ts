@@ -1,15 +1,12 @@
 // `/jarvis lock` and `/jarvis freeze` through the real services over the simulator: a lock holds the lab for its
 // holder (others are refused and told who holds it), a freeze stops everyone, both show in the gates and the audit.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { describe, expect, it } from 'vitest';
+import type { Lab } from '../../app/lab.ts';
+import type { RunningServices } from '../../app/services.ts';
 import type { ApprovalRecord, Requester } from '../../commands/services.ts';
-import { loadConfig } from '../../lib/config.ts';
 import { planContent, planContentHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
+import { servicesOnSimAroundAll } from '../support/services-on-sim.ts';
 
 const owner: Requester = { platform: 'discord', id: '111111111111111111', displayName: 'owner' };
 const coAdmin: Requester = { platform: 'slack', id: 'U0COADMIN', displayName: 'co-admin' };
@@ -26,19 +23,8 @@ const approvedBy = (plan: Plan, by: Requester) => ({ approvals: [approvalOf(plan
 
 let lab: Lab;
 let running: RunningServices;
-let dir: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jarvis-gates-'));
-  lab = await openSimLab({ scenario: 'drifted', taskSeconds: 0.05 });
-  const env = { JARVIS_DATA_DIR: dir };
-  running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-});
-afterAll(async () => {
-  running.close();
-  await lab.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+servicesOnSimAroundAll({ scenario: 'drifted', taskSeconds: 0.05 }, (opened) => ({ lab, running } = opened));
 
 async function driftPlan(by: Requester): Promise<Plan> {
   const result = await running.services.plan('phase0', by);

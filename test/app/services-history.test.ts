@@ -1,20 +1,17 @@
 // What history and the status Gates say about plans, through the real services and approval store over the
 // simulator: a superseded, no-change or drift-check plan is not "pending"; a rejected plan shows no "approved by";
 // a refused ✅ is never an approval.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { approvalAuditor, createServices, type RunningServices } from '../../app/services.ts';
+import type { Lab } from '../../app/lab.ts';
+import { approvalAuditor, type RunningServices } from '../../app/services.ts';
 import { approvalPolicyFromEnv } from '../../commands/approvals/policy.ts';
 import { Approvals } from '../../commands/approvals/state-machine.ts';
 import type { PlanResult, Requester } from '../../commands/services.ts';
 import { historyCommand } from '../../commands/handlers/history.ts';
 import type { CommandContext } from '../../commands/context.ts';
-import { loadConfig } from '../../lib/config.ts';
 import { readGates } from '../../monitor/gates.ts';
 import type { Plan } from '../../planner/plan.ts';
+import { servicesOnSimAroundAll } from '../support/services-on-sim.ts';
 
 const owner: Requester = { platform: 'discord', id: '1001', displayName: 'owner' };
 const second: Requester = { platform: 'discord', id: '1002', displayName: 'second' };
@@ -26,23 +23,15 @@ let running: RunningServices;
 let approvals: Approvals;
 let dir: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jarvis-history-'));
-  lab = await openSimLab({ scenario: 'phase0', taskSeconds: 0.05 });
-  const env = { JARVIS_DATA_DIR: dir };
-  running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
+servicesOnSimAroundAll({ scenario: 'phase0', taskSeconds: 0.05 }, (opened) => ({ lab, running, dir } = opened));
+beforeAll(() => {
   approvals = new Approvals({
     dbPath: ':memory:',
     policy: approvalPolicyFromEnv({ JARVIS_APPROVERS: 'discord:1001,discord:1002', JARVIS_APPROVALS_REQUIRED: 'critical=2' }),
     audit: approvalAuditor(running.journal),
   });
 });
-afterAll(async () => {
-  approvals.close();
-  running.close();
-  await lab.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => approvals.close());
 
 const made = (result: PlanResult): Plan => {
   if (!result.ok) throw new Error(result.message);

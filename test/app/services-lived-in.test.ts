@@ -1,33 +1,19 @@
 // The services over the lived-in simulator (shapes real nodes send): a snapshot whose deletion never finished is
 // listed as half made, is not offered for rollback, and a rollback to it is refused with how to clear it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { describe, expect, it } from 'vitest';
+import type { Lab } from '../../app/lab.ts';
+import type { RunningServices } from '../../app/services.ts';
 import { snapshotsCommand } from '../../commands/handlers/snapshots.ts';
 import type { CommandContext } from '../../commands/context.ts';
 import type { Requester } from '../../commands/services.ts';
-import { loadConfig } from '../../lib/config.ts';
+import { servicesOnSimAroundAll } from '../support/services-on-sim.ts';
 
 const owner: Requester = { platform: 'console', id: 'owner', displayName: 'owner' };
 
 let lab: Lab;
 let running: RunningServices;
-let dir: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jarvis-lived-in-'));
-  lab = await openSimLab({ scenario: 'lived-in', taskSeconds: 0.05 });
-  const env = { JARVIS_DATA_DIR: dir };
-  running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-});
-afterAll(async () => {
-  running.close();
-  await lab.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+servicesOnSimAroundAll({ scenario: 'lived-in', taskSeconds: 0.05 }, (opened) => ({ lab, running } = opened));
 
 describe('half-made snapshots through the services', () => {
   it('the list marks it, and the suggested rollback is to a complete snapshot', async () => {

@@ -1,17 +1,14 @@
 // Rollback and backup-retry plans through the real services over the simulator (phase0): built from live facts,
 // refused with a clear message when the snapshot is unknown, applied only with an approval, validated by probing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { describe, expect, it } from 'vitest';
+import type { Lab } from '../../app/lab.ts';
+import type { RunningServices } from '../../app/services.ts';
 import type { ApprovalRecord, Requester } from '../../commands/services.ts';
 import { validatePveRequest } from '../../lib/pve-schema/index.ts';
-import { loadConfig } from '../../lib/config.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { planContent, planContentHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
+import { servicesOnSimAroundAll } from '../support/services-on-sim.ts';
 
 const owner: Requester = { platform: 'console', id: 'owner', displayName: 'owner' };
 const approval = (plan: Plan): ApprovalRecord => ({ approver: 'console:owner', planId: plan.id, planHash: plan.planHash, contentHash: planContentHash(plan), at: new Date().toISOString(), via: 'text' });
@@ -20,17 +17,7 @@ let lab: Lab;
 let running: RunningServices;
 let dir: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jarvis-special-plans-'));
-  lab = await openSimLab({ scenario: 'phase0', taskSeconds: 0.05 });
-  const env = { JARVIS_DATA_DIR: dir };
-  running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-});
-afterAll(async () => {
-  running.close();
-  await lab.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+servicesOnSimAroundAll({ scenario: 'phase0', taskSeconds: 0.05 }, (opened) => ({ lab, running, dir } = opened));
 
 const memoryOf = async (vmid: number): Promise<number> => Number((await lab.ports.pve.vmConfig(vmid)).config.memory);
 

@@ -1,16 +1,13 @@
 // A target apply cannot read is not a changed target: through the real services, planner and engine over the
 // simulator, a guest whose agent does not answer at apply time stops the apply before any write with "could not
 // read", and the same plan applies once the agent answers again; a VM that was stopped since the plan is stale.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { describe, expect, it } from 'vitest';
+import type { Lab } from '../../app/lab.ts';
+import type { RunningServices } from '../../app/services.ts';
 import type { ApprovalRecord, Requester } from '../../commands/services.ts';
-import { loadConfig } from '../../lib/config.ts';
 import { planContent, planContentHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
+import { servicesOnSimAroundEach } from '../support/services-on-sim.ts';
 
 const owner: Requester = { platform: 'discord', id: '111111111111111111', displayName: 'owner' };
 const approvalOf = (plan: Plan): ApprovalRecord => ({
@@ -26,19 +23,8 @@ const approved = (plan: Plan) => ({ approvals: [approvalOf(plan)], approvedPlan:
 
 let lab: Lab;
 let running: RunningServices;
-let dir: string;
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jarvis-unreadable-'));
-  lab = await openSimLab({ scenario: 'phase0', taskSeconds: 0.05 });
-  const env = { JARVIS_DATA_DIR: dir };
-  running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-});
-afterEach(async () => {
-  running.close();
-  await lab.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+servicesOnSimAroundEach({ scenario: 'phase0', taskSeconds: 0.05 }, (opened) => ({ lab, running } = opened));
 
 /** A phase-0 plan whose only action provisions Docker in VM 300 (target guest/300, read through the guest agent). */
 async function dockerPlan(): Promise<Plan> {

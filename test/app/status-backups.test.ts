@@ -1,32 +1,18 @@
 // `/jarvis status` on a lab whose backups fail (backup-failures): every failed task is there with its UPID and a
 // "Show log" button (still failing first), so `/jarvis log` is one click away on Discord and Slack.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { describe, expect, it } from 'vitest';
+import type { Lab } from '../../app/lab.ts';
+import type { RunningServices } from '../../app/services.ts';
 import { renderDiscord } from '../../bot/discord/render.ts';
 import { renderSlack } from '../../bot/slack/render.ts';
 import type { CommandContext } from '../../commands/context.ts';
 import { reportCommand } from '../../commands/handlers/reports.ts';
-import { loadConfig } from '../../lib/config.ts';
+import { servicesOnSimAroundAll } from '../support/services-on-sim.ts';
 
 let lab: Lab;
 let running: RunningServices;
-let dir: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jarvis-status-backups-'));
-  lab = await openSimLab({ scenario: 'backup-failures' });
-  const env = { JARVIS_DATA_DIR: dir };
-  running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-});
-afterAll(async () => {
-  running.close();
-  await lab.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+servicesOnSimAroundAll({ scenario: 'backup-failures' }, (opened) => ({ lab, running } = opened));
 
 describe('status of a lab whose backups fail', () => {
   it('names every failed task by UPID and offers its log, on Discord and on Slack', async () => {

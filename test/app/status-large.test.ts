@@ -1,32 +1,16 @@
 // A lab with a thousand guests Jarvis does not manage (`large` scenario): status lists the managed ones, counts the
 // rest, and fits one Discord message and one Slack message without cutting anything.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { describe, expect, it } from 'vitest';
+import type { RunningServices } from '../../app/services.ts';
 import { renderDiscord } from '../../bot/discord/render.ts';
 import { renderSlack } from '../../bot/slack/render.ts';
 import { reportCommand } from '../../commands/handlers/reports.ts';
 import type { CommandContext } from '../../commands/context.ts';
-import { loadConfig } from '../../lib/config.ts';
+import { servicesOnSimAroundAll } from '../support/services-on-sim.ts';
 
-let lab: Lab;
 let running: RunningServices;
-let dir: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jarvis-large-'));
-  lab = await openSimLab({ scenario: 'large' });
-  const env = { JARVIS_DATA_DIR: dir };
-  running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-}, 120_000);
-afterAll(async () => {
-  running.close();
-  await lab.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+servicesOnSimAroundAll({ scenario: 'large' }, (opened) => ({ running } = opened), 120_000);
 
 describe('status of a lab with 1,000 unmanaged guests', () => {
   it('names the spec’s guests, counts the others in one line, and fits one message on Discord and on Slack', async () => {

@@ -1,38 +1,18 @@
 // End to end on both platforms (real discord.js and @slack/bolt against the local fakes, FakeServices behind the
 // dispatcher): an alert is posted with its buttons; Show log answers anyone with the log tail; Plan a retry is for
 // approvers and posts a plan message with approval buttons and reactions, which ✅ then applies.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alertToReply } from '../../app/alert-reply.ts';
-import { startDiscord, type DiscordAdapter } from '../../bot/discord/adapter.ts';
-import { startSlack, type SlackAdapter } from '../../bot/slack/adapter.ts';
-import { Secret } from '../../lib/secret.ts';
-import type { Alert } from '../../monitor/types.ts';
-import { FAKE_IDS, FakeDiscord, subcommand, type RestCall } from '../fakes/discord.ts';
-import { FakeSlack, SLACK_IDS, type ApiCall } from '../fakes/slack.ts';
-import { createHarness, withTimeout, type Harness } from './support/harness.ts';
-
-const UPID = 'UPID:proxmox:0001A2B3:00C4D5E6:6745A9B0:vzdump::root@pam:';
-const LONG_UPID = 'UPID:proxmox-homelab-node-01:0001A2B3:00C4D5E6:6745A9B0:vzdump:300:jarvis@pve!jarvis-automation:';
-
-const failedBackup = (upid: string): Alert => ({
-  key: `backup-failed:${upid}`,
-  kind: 'backup-failed',
-  severity: 'critical',
-  title: 'Backup failed: VM 300 (app-host)',
-  lines: ['job: jarvis-daily', 'error: No space left on device', `task: ${upid}`],
-  logTail: ['ERROR: Backup of VM 300 failed - No space left on device'],
-  actions: [{ id: `show-log:${upid}`, label: 'Show log' }, { id: 'plan-retry:300', label: 'Plan a retry of VM 300' }],
-  raisedAt: '2026-11-26T02:00:00.000Z',
-});
+import type { DiscordAdapter } from '../../bot/discord/adapter.ts';
+import type { SlackAdapter } from '../../bot/slack/adapter.ts';
+import { embedText, FAKE_IDS, FakeDiscord, subcommand, type RestCall } from '../fakes/discord.ts';
+import { FakeSlack, SLACK_IDS, slackText, type ApiCall } from '../fakes/slack.ts';
+import { adaptersPerTest } from './support/adapters.ts';
+import { failedBackup, LONG_UPID, UPID } from './support/alerts.ts';
+import type { Harness } from './support/harness.ts';
 
 let harness: Harness;
-let stop: () => Promise<void>;
-
-afterEach(async () => {
-  await stop();
-  harness.close();
-  expect(harness.errors).toEqual([]);
-});
+const boots = adaptersPerTest();
 
 describe('Discord: alert buttons', () => {
   let fake: FakeDiscord;
@@ -41,19 +21,9 @@ describe('Discord: alert buttons', () => {
   const stranger = { id: '666', username: 'mallory' };
 
   async function boot(): Promise<void> {
-    fake = await new FakeDiscord().start();
-    harness = createHarness();
-    adapter = await startDiscord({ token: new Secret('fake-discord-token'), dispatcher: harness.dispatcher, alertChannelId: FAKE_IDS.alertChannel, apiBase: fake.apiBase, log: () => undefined });
-    stop = async () => {
-      await withTimeout(adapter.stop(), 2000, 'client.destroy');
-      await fake.stop();
-    };
+    ({ fake, harness, adapter } = await boots.discord());
   }
 
-  const embedText = (call: RestCall): string => {
-    const body = call.body as { embeds?: Array<{ title: string; description: string; fields: Array<{ name: string; value: string }>; footer: { text: string } }> };
-    return (body.embeds ?? []).map((e) => [e.title, e.description, ...e.fields.map((f) => `${f.name}: ${f.value}`), e.footer.text].join('\n')).join('\n');
-  };
   const customIds = (call: RestCall): string[] => ((call.body as { components?: Array<{ components: Array<{ custom_id: string }> }> }).components ?? []).flatMap((row) => row.components.map((b) => b.custom_id));
 
   async function postAlert(upid: string): Promise<{ messageId: string; ids: string[] }> {
@@ -128,27 +98,12 @@ describe('Slack: alert buttons', () => {
   const STRANGER = 'U0MALLORY';
 
   async function boot(): Promise<void> {
-    fake = await new FakeSlack().start();
-    harness = createHarness();
-    adapter = await startSlack({
-      botToken: new Secret('xoxb-fake-bot-token'),
-      mode: { kind: 'socket', appToken: new Secret('xapp-fake-app-token') },
-      dispatcher: harness.dispatcher,
-      alertChannel: SLACK_IDS.alertChannel,
-      apiUrl: fake.apiUrl,
-      retries: 0,
-      log: () => undefined,
-    });
-    stop = async () => {
-      await withTimeout(adapter.stop(), 2000, 'slack app stop');
-      await fake.stop();
-    };
+    ({ fake, harness, adapter } = await boots.slack());
   }
 
-  const textOf = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
-  const waitForPost = (text: string) => fake.waitForApi((c) => c.method === 'chat.postMessage' && textOf(c).includes(text), `a message with "${text}"`);
+  const waitForPost = (text: string) => fake.waitForApi((c) => c.method === 'chat.postMessage' && slackText(c).includes(text), `a message with "${text}"`);
   const waitForPrivate = (user: string, text: string) =>
-    fake.waitForApi((c) => c.method === 'chat.postEphemeral' && c.body.user === user && textOf(c).includes(text), `a private answer with "${text}"`);
+    fake.waitForApi((c) => c.method === 'chat.postEphemeral' && c.body.user === user && slackText(c).includes(text), `a private answer with "${text}"`);
   const actionsOf = (call: ApiCall) => (call.body.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions')?.elements ?? [];
 
   it('Show log posts the log tail; Plan a retry is refused to a stranger, posts a plan with buttons and reactions for the owner, ✅ applies it', async () => {
@@ -160,7 +115,10 @@ describe('Slack: alert buttons', () => {
     const ts = '1.000100';
 
     await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_show-log', UPID, ts, SLACK_IDS.alertChannel));
-    await waitForPost('No space left on device');
+    // The alert itself names the error too: the log is the message posted after the click, with its heading.
+    const log = await waitForPost('Task log: failed');
+    expect(slackText(log)).toContain('ERROR: Backup of VM 300 failed - No space left on device');
+    expect(log).not.toBe(alert);
     await fake.sendEnvelope('interactive', fake.blockAction(STRANGER, 'jarvis_plan-retry', '300', ts, SLACK_IDS.alertChannel));
     await waitForPrivate(STRANGER, `${STRANGER.toLowerCase()} is not an approver`);
     expect(harness.services.plans.size).toBe(0);
@@ -173,7 +131,7 @@ describe('Slack: alert buttons', () => {
     const planTs = String(fake.api('reactions.add').at(-1)?.body.timestamp);
 
     await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', planTs, SLACK_IDS.alertChannel));
-    await fake.waitForApi((c) => c.method === 'chat.update' && textOf(c).includes('Applied and validated'), 'apply of the retry');
+    await fake.waitForApi((c) => c.method === 'chat.update' && slackText(c).includes('Applied and validated'), 'apply of the retry');
     expect(harness.services.applied).toEqual([{ planId, approvers: [`slack:${OWNER}`] }]);
   });
 

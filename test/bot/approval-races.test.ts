@@ -2,46 +2,27 @@
 // FakeServices behind the real dispatcher and approval store): a ✅ that comes while Jarvis is still adding its own
 // reactions (the plan message is posted but not linked to its plan yet) is counted once the link exists; a ✅ taken
 // back and added again counts; a viewer's /jarvis plan leaves an approver's plan open and approvable.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startDiscord, type DiscordAdapter } from '../../bot/discord/adapter.ts';
-import { startSlack, type SlackAdapter } from '../../bot/slack/adapter.ts';
+import { describe, expect, it } from 'vitest';
 import { shortHash } from '../../commands/plan-labels.ts';
-import { Secret } from '../../lib/secret.ts';
-import { FAKE_IDS, FakeDiscord, subcommand, type RestCall } from '../fakes/discord.ts';
-import { FakeSlack, SLACK_IDS, type ApiCall } from '../fakes/slack.ts';
-import { createHarness, withTimeout, type Harness } from './support/harness.ts';
+import { embedText, FakeDiscord, subcommand, type RestCall } from '../fakes/discord.ts';
+import { FakeSlack, slackText, type ApiCall } from '../fakes/slack.ts';
+import { adaptersPerTest, type HarnessOptions } from './support/adapters.ts';
+import type { Harness } from './support/harness.ts';
 
 let harness: Harness;
-let stop: () => Promise<void>;
-
-afterEach(async () => {
-  await stop();
-  harness.close();
-  expect(harness.errors).toEqual([]);
-});
+const boots = adaptersPerTest();
 
 const hashOf = (planId: string): string => shortHash(harness.services.plans.get(planId)?.plan.planHash ?? '');
 
 describe('Discord: approval races and griefing', () => {
   let fake: FakeDiscord;
-  let adapter: DiscordAdapter;
   const owner = { id: '400', username: 'alice' };
   const viewer = { id: '666', username: 'mallory' };
 
-  async function boot(services: Parameters<typeof createHarness>[1] = {}): Promise<void> {
-    fake = await new FakeDiscord().start();
-    harness = createHarness({}, services);
-    adapter = await startDiscord({ token: new Secret('fake-discord-token'), dispatcher: harness.dispatcher, alertChannelId: FAKE_IDS.alertChannel, apiBase: fake.apiBase, log: () => undefined });
-    stop = async () => {
-      await withTimeout(adapter.stop(), 2000, 'client.destroy');
-      await fake.stop();
-    };
+  async function boot(services: HarnessOptions['services'] = {}): Promise<void> {
+    ({ fake, harness } = await boots.discord({ services }));
   }
 
-  const embedText = (call: RestCall): string => {
-    const body = call.body as { embeds?: Array<{ title: string; description: string; fields: Array<{ name: string; value: string }>; footer: { text: string } }> };
-    return (body.embeds ?? []).map((e) => [e.title, e.description, ...e.fields.map((f) => `${f.name}: ${f.value}`), e.footer.text].join('\n')).join('\n');
-  };
   const posts = (text: string) => fake.rest.filter((c) => c.method === 'POST' && /^\/channels\/.+\/messages$/.test(c.path) && embedText(c).includes(text));
   const waitForPost = (text: string, count = 1) => fake.waitFor(() => posts(text).length >= count, `${count} message(s) with "${text}"`);
   const waitForEdit = (text: string) => fake.waitForRest((c) => c.method === 'PATCH' && /^\/channels\//.test(c.path) && embedText(c).includes(text), `an edit with "${text}"`);
@@ -114,32 +95,16 @@ describe('Discord: approval races and griefing', () => {
 
 describe('Slack: approval races and griefing', () => {
   let fake: FakeSlack;
-  let adapter: SlackAdapter;
   const OWNER = 'U0OWNER';
   const VIEWER = 'U0MALLORY';
 
-  async function boot(services: Parameters<typeof createHarness>[1] = {}): Promise<void> {
-    fake = await new FakeSlack().start();
-    harness = createHarness({}, services);
-    adapter = await startSlack({
-      botToken: new Secret('xoxb-fake-bot-token'),
-      mode: { kind: 'socket', appToken: new Secret('xapp-fake-app-token') },
-      dispatcher: harness.dispatcher,
-      alertChannel: SLACK_IDS.alertChannel,
-      apiUrl: fake.apiUrl,
-      retries: 0,
-      log: () => undefined,
-    });
-    stop = async () => {
-      await withTimeout(adapter.stop(), 2000, 'slack app stop');
-      await fake.stop();
-    };
+  async function boot(services: HarnessOptions['services'] = {}): Promise<void> {
+    ({ fake, harness } = await boots.slack({ services }));
   }
 
-  const textOf = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
-  const posts = (text: string) => fake.api('chat.postMessage').filter((c) => textOf(c).includes(text));
+  const posts = (text: string) => fake.api('chat.postMessage').filter((c) => slackText(c).includes(text));
   const waitForPost = (text: string, count = 1) => fake.waitFor(() => posts(text).length >= count, `${count} message(s) with "${text}"`);
-  const waitForUpdate = (text: string) => fake.waitForApi((c) => c.method === 'chat.update' && textOf(c).includes(text), `an update with "${text}"`);
+  const waitForUpdate = (text: string) => fake.waitForApi((c) => c.method === 'chat.update' && slackText(c).includes(text), `an update with "${text}"`);
 
   /** `/jarvis plan phase0` by `user`: the plan message, its ts and plan id. */
   async function plan(user: string): Promise<{ planId: string; ts: string; post: ApiCall }> {
@@ -196,7 +161,7 @@ describe('Slack: approval races and griefing', () => {
     const mine = await plan(OWNER);
     const theirs = await plan(VIEWER);
     expect(theirs.planId).not.toBe(mine.planId);
-    expect(textOf(theirs.post)).toContain(`Plan ${mine.planId} by slack:${OWNER} (pending) still stands`);
+    expect(slackText(theirs.post)).toContain(`Plan ${mine.planId} by slack:${OWNER} (pending) still stands`);
     await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', mine.ts));
     await waitForUpdate('Applied and validated');
     expect(harness.services.applied).toEqual([{ planId: mine.planId, approvers: [`slack:${OWNER}`] }]);

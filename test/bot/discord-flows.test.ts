@@ -1,9 +1,9 @@
 // End to end with the real discord.js against the local fake gateway + REST.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDiscord, type DiscordAdapter } from '../../bot/discord/adapter.ts';
-import { Secret } from '../../lib/secret.ts';
-import { FAKE_IDS, FakeDiscord, subcommand, type RestCall } from '../fakes/discord.ts';
-import { createHarness, withTimeout, type Harness } from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { DiscordAdapter } from '../../bot/discord/adapter.ts';
+import { embedText, FAKE_IDS, FakeDiscord, subcommand, type RestCall } from '../fakes/discord.ts';
+import { adaptersPerTest, type HarnessOptions } from './support/adapters.ts';
+import type { Harness } from './support/harness.ts';
 import { shortHash } from '../../commands/plan-labels.ts';
 
 const owner = { id: '400', username: 'alice' };
@@ -13,33 +13,11 @@ let fake: FakeDiscord;
 let harness: Harness;
 let adapter: DiscordAdapter;
 
-async function boot(env: Record<string, string> = {}, services: Parameters<typeof createHarness>[1] = {}) {
-  harness = createHarness(env, services);
-  adapter = await startDiscord({
-    token: new Secret('fake-discord-token'),
-    dispatcher: harness.dispatcher,
-    alertChannelId: FAKE_IDS.alertChannel,
-    apiBase: fake.apiBase,
-    log: () => undefined,
-  });
+const boots = adaptersPerTest();
+async function boot(env: HarnessOptions['env'] = {}, services: HarnessOptions['services'] = {}) {
+  ({ fake, harness, adapter } = await boots.discord({ env, services }));
   harness.alertTo.sink = (reply) => adapter.alert(reply);
 }
-
-beforeEach(async () => {
-  fake = await new FakeDiscord().start();
-});
-
-afterEach(async () => {
-  await withTimeout(adapter.stop(), 2000, 'client.destroy');
-  await fake.stop();
-  harness.close();
-  expect(harness.errors).toEqual([]);
-});
-
-const embedText = (call: RestCall): string => {
-  const body = call.body as { embeds?: Array<{ title: string; description: string; fields: Array<{ name: string; value: string }>; footer: { text: string } }> };
-  return (body.embeds ?? []).map((e) => [e.title, e.description, ...e.fields.map((f) => `${f.name}: ${f.value}`), e.footer.text].join('\n')).join('\n');
-};
 
 /** `/jarvis plan phase0` and the plan message it produced. */
 async function planPhase0(): Promise<{ planId: string; messageId: string; call: RestCall; interactionId: string }> {

@@ -1,12 +1,8 @@
 // Chat plans stand on their own: real plans of the simulated lab rendered for Discord and Slack carry every
 // firewall rule as a readable line, every changed field as from → to, and for the critical ZFS pool the disks it
 // erases, in the plan and in the typed-confirmation prompt, within each platform's limits and never cut silently.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSimLab, type Lab } from '../../app/lab.ts';
-import { createServices, type RunningServices } from '../../app/services.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServices } from '../../app/services.ts';
 import { DISCORD_LIMITS, renderDiscord, type DiscordMessage } from '../../bot/discord/render.ts';
 import { SLACK_LIMITS, renderSlack, type SlackMessage } from '../../bot/slack/render.ts';
 import { answerDecision } from '../../commands/apply-flow.ts';
@@ -14,29 +10,15 @@ import type { CommandContext } from '../../commands/context.ts';
 import { planReply } from '../../commands/render-plan.ts';
 import type { Reply } from '../../commands/reply.ts';
 import type { Requester } from '../../commands/services.ts';
-import { loadConfig } from '../../lib/config.ts';
 import type { Plan } from '../../planner/plan.ts';
 import { HDD_IDS } from '../../sim/scenarios.ts';
+import { servicesOnSimClosedAfterAll } from '../support/services-on-sim.ts';
 
 const owner: Requester = { platform: 'discord', id: '111111111111111111', displayName: 'owner' };
 const ERASES = `ERASES ALL DATA ON ${HDD_IDS.map((id) => `/dev/disk/by-id/${id}`).join(', ')}`;
 
-const opened: Array<{ lab: Lab; running: RunningServices; dir: string }> = [];
-async function services(scenario: string): Promise<RunningServices> {
-  const dir = mkdtempSync(join(tmpdir(), 'jarvis-plan-messages-'));
-  const lab = await openSimLab({ scenario });
-  const env = { JARVIS_DATA_DIR: dir };
-  const running = createServices({ lab, config: loadConfig(env), cwd: process.cwd(), env });
-  opened.push({ lab, running, dir });
-  return running;
-}
-afterAll(async () => {
-  for (const { lab, running, dir } of opened) {
-    running.close();
-    await lab.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+const openServices = servicesOnSimClosedAfterAll();
+const services = async (scenario: string): Promise<RunningServices> => (await openServices({ scenario })).running;
 
 async function planOf(running: RunningServices, phase: 'phase1' | 'phase2'): Promise<{ plan: Plan; markdown: string }> {
   const result = await running.services.plan(phase, owner);
@@ -82,8 +64,13 @@ describe('a phase-2 plan in chat', () => {
       'IN ACCEPT 192.168.1.0/24 → any tcp/22 "admin LAN to SSH"',
       'IN ACCEPT 192.168.1.0/24 → any tcp/8006 "admin LAN to the web UI"',
       'IN ACCEPT 100.64.0.0/10 → any tcp/22,8006 "Tailscale management"',
+      'IN ACCEPT +seg-lan → any any protocol "LAN: within its own segment"',
+      'IN ACCEPT +seg-lan → any tcp/32400 "LAN to Plex"',
+      'IN ACCEPT +seg-lan → any tcp/3000 "LAN to Grafana"',
+      'IN ACCEPT +seg-services → any any protocol "SERVICES: within its own segment"',
       'IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"',
       'IN ACCEPT +seg-iot → any tcp/1883 "IOT to MQTT"',
+      'IN ACCEPT +seg-lan → any tcp/8123 "LAN to Home Assistant"',
     ];
     const discord = renderDiscord(reply);
     const slack = renderSlack(reply);

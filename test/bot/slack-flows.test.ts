@@ -1,10 +1,10 @@
 // End to end with the real @slack/bolt (Socket Mode) against the local fake Web API + socket-mode server.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlack, type SlackAdapter } from '../../bot/slack/adapter.ts';
-import { Secret } from '../../lib/secret.ts';
+import { describe, expect, it } from 'vitest';
+import type { SlackAdapter } from '../../bot/slack/adapter.ts';
 import { shortHash } from '../../commands/plan-labels.ts';
-import { FakeSlack, SLACK_IDS, type ApiCall } from '../fakes/slack.ts';
-import { createHarness, withTimeout, type Harness } from './support/harness.ts';
+import { FakeSlack, SLACK_IDS, slackText, type ApiCall } from '../fakes/slack.ts';
+import { adaptersPerTest, type HarnessOptions } from './support/adapters.ts';
+import type { Harness } from './support/harness.ts';
 
 const OWNER = 'U0OWNER';
 const STRANGER = 'U0MALLORY';
@@ -13,38 +13,17 @@ let fake: FakeSlack;
 let harness: Harness;
 let adapter: SlackAdapter;
 
-async function boot(env: Record<string, string> = {}, services: Parameters<typeof createHarness>[1] = {}, approverGroups: string[] = [], pingTimeoutMs?: number) {
-  harness = createHarness(env, services);
-  adapter = await startSlack({
-    botToken: new Secret('xoxb-fake-bot-token'),
-    mode: { kind: 'socket', appToken: new Secret('xapp-fake-app-token'), ...(pingTimeoutMs && { pingTimeoutMs }) },
-    dispatcher: harness.dispatcher,
-    alertChannel: SLACK_IDS.alertChannel,
-    approverGroups,
-    apiUrl: fake.apiUrl,
-    retries: 0,
-    log: () => undefined,
-  });
+const boots = adaptersPerTest();
+async function boot(env: HarnessOptions['env'] = {}, services: HarnessOptions['services'] = {}, approverGroups: string[] = [], pingTimeoutMs?: number) {
+  ({ fake, harness, adapter } = await boots.slack({ env, services, approverGroups, pingTimeoutMs }));
   harness.alertTo.sink = (reply) => adapter.alert(reply);
 }
 
-beforeEach(async () => {
-  fake = await new FakeSlack().start();
-});
-
-afterEach(async () => {
-  await withTimeout(adapter.stop(), 2000, 'slack app stop');
-  await fake.stop();
-  harness.close();
-  expect(harness.errors).toEqual([]);
-});
-
-const textOf = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
-const waitForPost = (text: string) => fake.waitForApi((c) => c.method === 'chat.postMessage' && textOf(c).includes(text), `a message with "${text}"`);
+const waitForPost = (text: string) => fake.waitForApi((c) => c.method === 'chat.postMessage' && slackText(c).includes(text), `a message with "${text}"`);
 /** An answer only `user` sees (chat.postEphemeral), never posted to the channel. */
 const waitForPrivate = (user: string, text: string) =>
-  fake.waitForApi((c) => c.method === 'chat.postEphemeral' && c.body.user === user && textOf(c).includes(text), `a private answer to ${user} with "${text}"`);
-const waitForUpdate = (text: string) => fake.waitForApi((c) => c.method === 'chat.update' && textOf(c).includes(text), `an update with "${text}"`);
+  fake.waitForApi((c) => c.method === 'chat.postEphemeral' && c.body.user === user && slackText(c).includes(text), `a private answer to ${user} with "${text}"`);
+const waitForUpdate = (text: string) => fake.waitForApi((c) => c.method === 'chat.update' && slackText(c).includes(text), `an update with "${text}"`);
 
 async function planPhase0(): Promise<{ planId: string; ts: string; post: ApiCall; ack: unknown }> {
   const before = fake.api('chat.postMessage').length;
@@ -67,13 +46,13 @@ describe('Slack end to end (Socket Mode)', () => {
 
     await fake.sendEnvelope('events_api', fake.reactionAdded(STRANGER, 'white_check_mark', ts));
     await waitForPrivate(STRANGER, `${STRANGER} is not an approver for this plan`);
-    expect(fake.api('chat.postMessage').filter((c) => textOf(c).includes('is not an approver'))).toEqual([]);
+    expect(fake.api('chat.postMessage').filter((c) => slackText(c).includes('is not an approver'))).toEqual([]);
     expect(harness.services.applied).toEqual([]);
 
     await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', ts));
     await waitForUpdate('Applied and validated');
     expect(harness.services.applied).toEqual([{ planId, approvers: [`slack:${OWNER}`] }]);
-    expect(textOf(fake.api('chat.update').at(-1) as ApiCall)).toContain('Validated: a new scan finds nothing left to do.');
+    expect(slackText(fake.api('chat.update').at(-1) as ApiCall)).toContain('Validated: a new scan finds nothing left to do.');
   });
 
   it('rejects with the Reject button; nothing is applied', async () => {
@@ -111,7 +90,7 @@ describe('Slack end to end (Socket Mode)', () => {
     const { ts } = await planPhase0();
     await fake.sendEnvelope('events_api', fake.reactionAdded(OWNER, 'white_check_mark', ts));
     await waitForUpdate('Apply refused');
-    expect(textOf(fake.api('chat.update').at(-1) as ApiCall)).toContain('is stale');
+    expect(slackText(fake.api('chat.update').at(-1) as ApiCall)).toContain('is stale');
     expect(harness.services.applied).toEqual([]);
   });
 
@@ -126,7 +105,7 @@ describe('Slack end to end (Socket Mode)', () => {
     await waitForUpdate('Applied and validated');
     await harness.dispatcher.idle();
     expect(harness.services.applied).toHaveLength(1);
-    expect(fake.api('chat.postMessage').filter((c) => textOf(c).includes('approved plan'))).toHaveLength(1);
+    expect(fake.api('chat.postMessage').filter((c) => slackText(c).includes('approved plan'))).toHaveLength(1);
   });
 
   it('needs the typed hash for a critical plan', async () => {
@@ -154,7 +133,7 @@ describe('Slack end to end (Socket Mode)', () => {
     await boot({}, { risks: { phase0: Array.from({ length: 200 }, () => 'low' as const) } });
     const { planId, post } = await planPhase0();
     expect((post.body.blocks as unknown[]).length).toBeLessThanOrEqual(50);
-    expect(textOf(post)).toContain(`see plan-${planId}.md`);
+    expect(slackText(post)).toContain(`see plan-${planId}.md`);
     await fake.waitFor(() => fake.api('files.completeUploadExternal').length > 0, 'file upload');
     expect(fake.api('files.getUploadURLExternal')[0]?.body.filename).toBe(`plan-${planId}.md`);
     expect(fake.uploads[0]?.content).toContain('vm/299');
@@ -179,6 +158,6 @@ describe('Slack end to end (Socket Mode)', () => {
   it('sends the test alert to the alert channel', async () => {
     await boot();
     await fake.sendEnvelope('slash_commands', fake.slashCommand(OWNER, 'alerts test'));
-    await fake.waitForApi((c) => c.method === 'chat.postMessage' && c.body.channel === SLACK_IDS.alertChannel && textOf(c).includes('Test alert'), 'alert');
+    await fake.waitForApi((c) => c.method === 'chat.postMessage' && c.body.channel === SLACK_IDS.alertChannel && slackText(c).includes('Test alert'), 'alert');
   });
 });

@@ -84,7 +84,7 @@ describe('did you mean', () => {
     expect((await jarvis(['apply', 'p1', '--dryrun'])).err).toContain('did you mean "--dry-run"?');
     const value = await jarvis(['status', '--sim', 'phase9']);
     expect(value.code).toBe(2);
-    expect(value.err).toContain('option --sim: unknown value "phase9" (one of fresh, phase0, phase1, phase2, drifted, backup-failures, lived-in, large); did you mean "phase0"?');
+    expect(value.err).toContain('option --sim: unknown value "phase9" (one of fresh, phase0, phase1, phase2-router-pending, phase2, drifted, backup-failures, lived-in, large); did you mean "phase0"?');
     const phase = await jarvis(['plan', 'phas1', '--sim', 'fresh']);
     expect(phase.code).toBe(2);
     expect(phase.err).toContain('unknown phase "phas1" (one of phase0, phase1, phase2, firewall); did you mean "phase1"?');

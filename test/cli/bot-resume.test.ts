@@ -11,8 +11,9 @@ import { Approvals } from '../../commands/approvals/state-machine.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
-import { DISCORD_OWNER, REPO_ROOT, discordCommand, embedText, within } from '../support/chat-lab.ts';
+import { embedText, FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
+import { DISCORD_OWNER, REPO_ROOT, discordCommand, discordFakeEnv, within } from '../support/chat-lab.ts';
+import { simNodeEnv } from '../support/sim-env.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -34,17 +35,8 @@ describe('jarvis bot after a restart in the middle of an apply', () => {
       JARVIS_SELF_VMID: '300',
       JARVIS_DRIFT_PHASE: 'off',
       JARVIS_SITE_FILE: sim.siteFile,
-      PROXMOX_URL: sim.url,
-      PROXMOX_FINGERPRINT: sim.fingerprint,
-      PROXMOX_TOKEN_ID: sim.tokenId,
-      PROXMOX_TOKEN_SECRET: sim.tokenSecret,
-      SSH_HOSTS: `proxmox=127.0.0.1:${sim.mgmtSshPort}`,
-      SSH_HOST_PINS: `proxmox=${sim.mgmtSshFingerprint}`,
-      SSH_KEY_PATH: sim.mgmtSshKeyPath,
-      DISCORD_TOKEN: 'e2e-discord-token',
-      DISCORD_APP_ID: FAKE_IDS.application,
-      DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
-      DISCORD_API_BASE: discord.apiBase,
+      ...simNodeEnv(sim),
+      ...discordFakeEnv(discord),
     };
     const start = (): Promise<RunningBot> => startBot({ config: loadConfig(env), env, cwd: REPO_ROOT, logger: createLogger('silent') });
 

@@ -10,9 +10,9 @@ import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { AlertStore } from '../../monitor/alert-store.ts';
 import { startSim, type RunningSim } from '../../sim/server.ts';
-import { FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
-import { FakeSlack, SLACK_IDS } from '../fakes/slack.ts';
-import { DISCORD_OWNER, REPO_ROOT, discordCommand, embedText, slackText, within } from '../support/chat-lab.ts';
+import { embedText, FAKE_IDS, FakeDiscord, subcommand } from '../fakes/discord.ts';
+import { FakeSlack, SLACK_IDS, slackText } from '../fakes/slack.ts';
+import { DISCORD_OWNER, REPO_ROOT, discordCommand, discordFakeEnv, slackFakeEnv, within } from '../support/chat-lab.ts';
 
 const TOKEN = { tokenId: 'jarvis@pve!chatops', secret: 'b0b0b0b0-0000-4000-8000-botwatch0401' };
 
@@ -44,14 +44,8 @@ describe('jarvis bot', () => {
       PROXMOX_TOKEN_SECRET: 'b0b0b0b0-0000-4000-8000-00000000wrong',
       TAILSCALE_API_URL: sim.tailscaleUrl,
       TAILSCALE_API_KEY: sim.tailscaleApiKey,
-      DISCORD_TOKEN: 'e2e-discord-token',
-      DISCORD_APP_ID: FAKE_IDS.application,
-      DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
-      DISCORD_API_BASE: discord.apiBase,
-      SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
-      SLACK_APP_TOKEN: 'xapp-e2e-app-token',
-      SLACK_ALERT_CHANNEL: SLACK_IDS.alertChannel,
-      SLACK_API_URL: slack.apiUrl,
+      ...discordFakeEnv(discord),
+      ...slackFakeEnv(slack),
     };
     const bot: RunningBot = await startBot({ config: loadConfig(env), env, cwd: REPO_ROOT, logger: createLogger('silent') });
     cleanups.push(() => within(bot.stop(), 30_000, 'bot stop'));
@@ -96,10 +90,7 @@ describe('jarvis bot', () => {
       PROXMOX_FINGERPRINT: sim.fingerprint,
       PROXMOX_TOKEN_ID: TOKEN.tokenId,
       PROXMOX_TOKEN_SECRET: TOKEN.secret,
-      DISCORD_TOKEN: 'e2e-discord-token',
-      DISCORD_APP_ID: FAKE_IDS.application,
-      DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
-      DISCORD_API_BASE: discord.apiBase,
+      ...discordFakeEnv(discord),
     };
     // Without its secret the receiver would take anyone's word: refused before anything starts.
     const { JARVIS_WEBHOOK_SECRET: _dropped, ...noSecret } = env;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { computePlanHash } from '../../planner/artifact.ts';
 import type { Plan } from '../../planner/plan.ts';
-import { subcommand, type DiscordUser } from '../fakes/discord.ts';
+import { embedText, subcommand, type DiscordUser } from '../fakes/discord.ts';
+import { slackText } from '../fakes/slack.ts';
 import {
   DISCORD_OWNER,
   SLACK_OWNER,
@@ -16,10 +17,8 @@ import {
   discordEditWith,
   discordPlan,
   discordPostWith,
-  embedText,
   isEphemeral,
   slackPlan,
-  slackText,
   slackUpdateWith,
   startChatLab,
   type ChatLab,

@@ -1,7 +1,7 @@
 // Discord end to end with everything real but the platform: discord.js against the local fake gateway + REST,
 // the real services (planner, apply engine, journal) over the simulated lab, and the approval store on disk.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { subcommand } from '../fakes/discord.ts';
+import { embedText, subcommand } from '../fakes/discord.ts';
 import {
   DISCORD_OWNER,
   DISCORD_STRANGER,
@@ -10,7 +10,6 @@ import {
   discordEditWith,
   discordPlan,
   discordPostWith,
-  embedText,
   startChatLab,
   type ChatLab,
 } from '../support/chat-lab.ts';

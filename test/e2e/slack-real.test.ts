@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ApiCall } from '../fakes/slack.ts';
-import { SLACK_OWNER, SLACK_STRANGER, slackButton, slackPlan, slackPostWith, slackPrivateWith, slackText, slackUpdateWith, startChatLab, type ChatLab } from '../support/chat-lab.ts';
+import { slackText, type ApiCall } from '../fakes/slack.ts';
+import { SLACK_OWNER, SLACK_STRANGER, slackButton, slackPlan, slackPostWith, slackPrivateWith, slackUpdateWith, startChatLab, type ChatLab } from '../support/chat-lab.ts';
 
 let world: ChatLab | undefined;
 

@@ -392,6 +392,15 @@ export function subcommand(name: string, values: Record<string, string | number>
   return [{ name, type: 1, options: Object.entries(values).map(([key, value]) => ({ name: key, type: typeof value === 'number' ? 4 : 3, value })) }];
 }
 
+type Embed = { title?: string; description?: string; fields?: Array<{ name: string; value: string }>; footer?: { text: string } };
+
+/** What a message call says: its content and every embed's title, description, fields and footer. */
+export const embedText = (call: RestCall): string => {
+  const body = (call.body ?? {}) as { content?: string; embeds?: Embed[] };
+  const embeds = (body.embeds ?? []).map((e) => [e.title, e.description, ...(e.fields ?? []).map((f) => `${f.name}: ${f.value}`), e.footer?.text].join('\n'));
+  return [body.content ?? '', ...embeds].join('\n');
+};
+
 async function parseBody(contentType: string, raw: Buffer): Promise<{ body: unknown; files: RestCall['files'] }> {
   if (!raw.length) return { body: undefined, files: [] };
   if (contentType.startsWith('multipart/form-data')) {

@@ -268,6 +268,9 @@ export function signSlackRequest(secret: string, body: string, timestamp: number
   return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };
 }
 
+/** What a Web API call says: its blocks, or its text when it has none, as one searchable string. */
+export const slackText = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
+
 function parseForm(contentType: string, raw: string): Record<string, unknown> {
   if (!raw) return {};
   if (contentType.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;

@@ -57,6 +57,16 @@ describe('buildStatus', () => {
     ]);
   });
 
+  it('reads a task the node stamped a few minutes ahead of Jarvis\'s clock as just now, never as a negative age', () => {
+    // FAILED_MANUAL ended 3 h before NOW: seen from a clock 3.1 h behind, it ends 6 min in the future.
+    const report = buildStatus(collected(), { ...inputs, now: NOW - 3.1 * 3600 * 1000 });
+    if (!report.backups.known) throw new Error(report.backups.reason);
+    const failed = report.backups.value.failedTasks.find((f) => f.upid === FAILED_MANUAL)!;
+    expect(failed.ageHours).toBe(0);
+    expect(report.backups.value.perVm.find((b) => b.vmid === 400)!.last).toMatchObject({ ageHours: 0 });
+    expect(report.attention.map((a) => a.text)).toContainEqual(expect.stringContaining('backup of VM 400 (haos) failed 0 min ago'));
+  });
+
   it('keeps a failure that a later backup of the same guests fixed out of the headline: it is history, listed with its task id', () => {
     const later = { ...TASKS[0]!, upid: 'UPID:proxmox:00009999:0000ABCD:69254F00:vzdump::root@pam:', starttime: sec('2026-11-25T06:00:00Z'), endtime: sec('2026-11-25T06:05:00Z') };
     const c = collected({

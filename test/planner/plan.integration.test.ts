@@ -108,6 +108,10 @@ describe('jarvis plan --sim', () => {
     const at = (id: string) => ids(p).indexOf(id);
     expect(at('network.apply')).toBeLessThan(at('vm.nic.reattach:300:net0'));
     expect(at('vm.start:150')).toBeLessThan(at('vm.nic.reattach:400:net0'));
+    // The router is built with its installer (read on the node: the release's SHA-256 list) and gates the moves.
+    expect(at('image.download:OPNsense-25.7-dvd-amd64-' + p.actions.find((a) => a.type === 'image.download')!.id.slice(-16, -4) + '.iso')).toBeLessThan(at('vm.create:150'));
+    expect(at('manual.step:150:router')).toBeLessThan(at('vm.nic.reattach:300:net0'));
+    expect(p.actions.find((a) => a.id === 'vm.nic.reattach:300:net0')!.dependsOn).toContain('manual.step:150:router');
     for (const vmid of [300, 400]) {
       const move = p.actions.find((a) => a.id === `vm.nic.reattach:${vmid}:net0`)!;
       expect(move.preSnapshot).toBeTruthy();
@@ -159,8 +163,8 @@ describe('jarvis plan --sim', () => {
   });
 
   it('converges: each phase against the scenario that has it is empty, but for what the owner does by hand', async () => {
-    // Router 150 (os: none) boots nothing until its owner installs OPNsense: that stays a manual step.
-    const owners: Record<string, string[]> = { phase0: [], phase1: [], phase2: ['manual.step:150:install-os'] };
+    // In the phase2 scenario the owner has installed and configured OPNsense: the router gate is seen open.
+    const owners: Record<string, string[]> = { phase0: [], phase1: [], phase2: [] };
     for (const [phase, scenario] of [['phase0', 'phase0'], ['phase1', 'phase1'], ['phase2', 'phase2']] as const) {
       const { code, plan: p } = await planJson([phase, '--sim', scenario]);
       expect(code, phase).toBe(0);

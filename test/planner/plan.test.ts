@@ -4,8 +4,9 @@ import { orderActions, DependencyCycleError } from '../../planner/order.ts';
 import { draft } from '../../planner/diff/types.ts';
 import { renderPlanText } from '../../planner/render.ts';
 import type { Spec } from '../../planner/spec/schema.ts';
-import type { LiveState } from '../../planner/state.ts';
+import type { GuestFacts, LiveState } from '../../planner/state.ts';
 import { known } from '../../planner/state.ts';
+import { OPNSENSE_INSTALLER } from '../../planner/boot-media.ts';
 import { loadReference, phase0State } from './fixtures.ts';
 
 const { spec, source } = await loadReference();
@@ -83,25 +84,53 @@ describe('phase 2 over phase 1', () => {
     state.dirMappings = known([{ id: 'plex-media', path: '/tank/media' }, { id: 'docker-appdata', path: '/tank/appdata' }]);
     state.vms[300]!.config.virtiofs0 = 'plex-media';
     state.vms[300]!.config.virtiofs1 = 'docker-appdata';
+    state.publishedSums = { [OPNSENSE_INSTALLER.sums]: known({ 'OPNsense-25.7-dvd-amd64.iso.bz2': 'a'.repeat(64) }) };
+    // Phase 1's migrations are done: the datasets are mounted in app-host.
+    const appHost = state.guests[300] as { value: GuestFacts };
+    appHost.value.mounts = [
+      { target: '/mnt/media', source: 'plex-media', fstype: 'virtiofs' },
+      { target: '/opt/naas/appdata', source: 'docker-appdata', fstype: 'virtiofs' },
+    ];
     return state;
   };
 
-  it('creates bridges before moving NICs, starts the router first and snapshots the moved VMs', () => {
+  it('creates bridges before moving NICs, gates the moves on the router and snapshots the moved VMs', () => {
     const result = plan(phase1State(), 'phase2');
     const ids = result.actions.map((a) => a.id);
     const at = (id: string) => ids.indexOf(id);
     expect(at('network.bridge.create:vmbr1')).toBeLessThan(at('network.apply'));
     expect(at('network.apply')).toBeLessThan(at('vm.nic.reattach:300:net0'));
-    expect(at('vm.start:150')).toBeLessThan(at('vm.nic.reattach:400:net0'));
+    expect(at('vm.start:150')).toBeLessThan(at('manual.step:150:router'));
+    expect(at('guest.network.routes:100')).toBeLessThan(at('manual.step:150:router'));
     for (const vmid of [300, 400]) {
       const move = result.actions.find((a) => a.id === `vm.nic.reattach:${vmid}:net0`)!;
       expect(move.preSnapshot).toMatchObject({ vmid });
       expect(move.expectedDowntimeSeconds).toBeGreaterThan(0);
+      expect(move.dependsOn).toContain('manual.step:150:router');
+      expect(at(`firewall.options:vm/${vmid}`)).toBeLessThan(at(move.id));
+      expect(move.params).toMatchObject({ revert: [{ method: 'POST', path: `/nodes/proxmox/qemu/${vmid}/config`, params: { net0: `virtio=BC:24:11:00:0${vmid / 100}:00,bridge=vmbr0,firewall=1` } }] });
     }
+    const move300 = result.actions.find((a) => a.id === 'vm.nic.reattach:300:net0')!;
+    expect(move300.params).toMatchObject({
+      moveCheck: { vmid: 300, os: 'debian-13', iface: 'eth0', to: { bridge: 'vmbr1', cidr: '10.10.20.0/24', gateway: '10.10.20.1', dnsName: 'deb.debian.org' }, services: [{ port: 3000, fromVmid: 100 }, { port: 32400, fromVmid: 100 }] },
+    });
+    expect(result.actions.find((a) => a.id === 'vm.nic.reattach:400:net0')!.params).toMatchObject({ moveCheck: { os: 'haos', to: { cidr: '10.10.30.0/24' }, services: [{ port: 8123, fromVmid: 100 }] } });
+    expect(at('manual.step:150:router')).toBeLessThan(at('guest.tailscale.routes:100'));
     const create150 = result.actions.find((a) => a.id === 'vm.create:150')!;
-    expect(JSON.stringify(create150.params)).toContain('net2');
+    const createParams = (create150.params as { requests: Array<{ params: Record<string, string> }> }).requests[0]!.params;
+    expect(createParams).toMatchObject({ ide2: expect.stringMatching(/^local:iso\/OPNsense-25\.7-dvd-amd64-a{12}\.iso,media=cdrom$/), boot: 'order=scsi0;ide2' });
+    expect(createParams.net2).toMatch(/^virtio,macaddr=BC:24:11:[0-9A-F:]{8},bridge=vmbr2,firewall=0$/);
+    const download = result.actions.find((a) => a.type === 'image.download')!;
+    expect((download.params as { requests: Array<{ params: Record<string, string> }> }).requests[0]!.params).toMatchObject({ content: 'iso', compression: 'bz2', 'checksum-algorithm': 'sha256' });
+    const router = result.actions.find((a) => a.id === 'manual.step:150:router')!;
+    expect(router.params).toMatchObject({ channel: 'owner', observe: { kind: 'router-routes', fromVmid: 100, probes: [{ kind: 'ping', address: '10.10.20.1' }, { kind: 'ping', address: '10.10.30.1' }] } });
+    const mac = createParams.net1!.match(/BC:24:11:[0-9A-F:]{8}/)![0];
+    expect((router.params as { instructions: string[] }).instructions.join('\n')).toContain(`LAN = ${mac} (net1, vmbr1), description SERVICES`);
     const haRules = result.actions.filter((a) => a.id.startsWith('firewall.rule.create:vm/400'));
-    expect(haRules.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"', 'IN ACCEPT +seg-iot → any tcp/1883 "IOT to MQTT"']);
+    expect(haRules.map((a) => a.changes[0]!.to)).toEqual(['IN ACCEPT +seg-iot → any tcp/8123 "IOT to Home Assistant"', 'IN ACCEPT +seg-iot → any tcp/1883 "IOT to MQTT"', 'IN ACCEPT +seg-lan → any tcp/8123 "LAN to Home Assistant"']);
+    const appRules = result.actions.filter((a) => a.id.startsWith('firewall.rule.create:vm/300'));
+    expect(appRules.map((a) => a.changes[0]!.to)).toContain('IN ACCEPT +seg-services → any any protocol "SERVICES: within its own segment"');
+    expect(result.actions.find((a) => a.id === 'firewall.options:vm/100')!.changes.map((c) => [c.path, c.to])).toEqual([['enable', '1']]);
     expect(at('firewall.ipset.entry:seg-iot')).toBeLessThan(at(haRules[0]!.id));
     expect(at('firewall.rule.create:cluster:4')).toBeLessThan(at('firewall.options:cluster'));
     expect(result.violations).toEqual([]);

@@ -4,8 +4,8 @@
 // expired, stale, replayed event, double click; and in Slack HTTP mode a forged, stale or missing signature.
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FAKE_IDS, subcommand } from '../fakes/discord.ts';
-import { signSlackRequest } from '../fakes/slack.ts';
+import { embedText, FAKE_IDS, subcommand } from '../fakes/discord.ts';
+import { signSlackRequest, slackText } from '../fakes/slack.ts';
 import {
   DISCORD_OWNER,
   DISCORD_STRANGER,
@@ -17,11 +17,9 @@ import {
   discordEditWith,
   discordPlan,
   discordPostWith,
-  embedText,
   isEphemeral,
   slackButton,
   slackPrivateWith,
-  slackText,
   startChatLab,
   type ChatLab,
 } from '../support/chat-lab.ts';

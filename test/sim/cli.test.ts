@@ -43,7 +43,9 @@ describe('jarvis sim', () => {
       const match = /^([A-Z_]+)='(.*)'$/.exec(line)!;
       return [match[1], match[2]];
     }));
-    expect(Object.keys(env)).toEqual(['PROXMOX_URL', 'PROXMOX_FINGERPRINT', 'PROXMOX_TOKEN_ID', 'PROXMOX_TOKEN_SECRET', 'PROXMOX_NODE', 'TAILSCALE_API_URL', 'TAILSCALE_API_KEY', 'TAILSCALE_TAILNET', 'TAILSCALE_AUTHKEY_FILE', 'SSH_HOSTS', 'SSH_HOST_PINS', 'SSH_KEY_PATH', 'SSH_USER', 'JARVIS_SITE_FILE', 'JARVIS_GATEWAY_ADDRESS', 'JARVIS_MGMT_HOST', 'JARVIS_MGMT_SSH_PORT']);
+    expect(Object.keys(env)).toEqual(['PROXMOX_URL', 'PROXMOX_FINGERPRINT', 'PROXMOX_TOKEN_ID', 'PROXMOX_TOKEN_SECRET', 'PROXMOX_NODE', 'TAILSCALE_API_URL', 'TAILSCALE_API_KEY', 'TAILSCALE_TAILNET', 'TAILSCALE_AUTHKEY_FILE', 'SSH_HOSTS', 'SSH_HOST_PINS', 'SSH_KEY_PATH', 'SSH_USER', 'JARVIS_SITE_FILE', 'JARVIS_GATEWAY_ADDRESS', 'JARVIS_MGMT_HOST', 'JARVIS_MGMT_SSH_PORT', 'JARVIS_FIREWALL_CYCLE_SECONDS']);
+    // pve-firewall's 10 s cycle, scaled like every simulated duration (the default task duration stands for real time).
+    expect(Number(env.JARVIS_FIREWALL_CYCLE_SECONDS)).toBeGreaterThan(0);
     // The printed environment is a complete Jarvis configuration for this lab.
     expect(() => loadConfig(env)).not.toThrow();
     expect(env.SSH_HOST_PINS).toMatch(/^proxmox=SHA256:[A-Za-z0-9+/]{43}$/);

@@ -118,8 +118,11 @@ describe('third-party client flow', () => {
     let result: Record<string, unknown> = { exited: false };
     for (let i = 0; i < 50 && !result.exited; i++) result = (await ok('GET', '/nodes/proxmox/qemu/212/agent/exec-status', { pid: String(pid) })) as Record<string, unknown>;
     expect(result).toEqual({ exited: true, exitcode: 0, 'out-data': '212:cat -:hello' });
-    const nics = (await ok('GET', '/nodes/proxmox/qemu/212/agent/network-get-interfaces')) as { result: Array<{ name: string }> };
-    expect(nics.result.map((n) => n.name)).toEqual(['lo', 'ens18']);
+    // cloud-init's netplan config matches the NIC by MAC and names it after PVE's network config (eth0); DHCP on
+    // vmbr0 comes from the home router's pool.
+    const nics = (await ok('GET', '/nodes/proxmox/qemu/212/agent/network-get-interfaces')) as { result: Array<{ name: string; 'ip-addresses': Array<{ 'ip-address': string }> }> };
+    expect(nics.result.map((n) => n.name)).toEqual(['lo', 'eth0']);
+    expect(nics.result[1]!['ip-addresses'][0]!['ip-address']).toMatch(/^192\.168\.1\.(1\d\d)$/);
     await task('POST', '/nodes/proxmox/qemu', { vmid: '213', name: 'noagent', memory: '1024', start: '1' });
     expect((await call(sim, agent, 'POST', '/nodes/proxmox/qemu/213/agent/ping')).statusText).toBe('No QEMU guest agent configured');
   });

@@ -49,14 +49,17 @@ describe('connection-level firewall', () => {
 
     // Firewall on with policy DROP: the LAN still gets in through PVE's implicit management rules…
     expect((await call(sim, established, 'PUT', '/cluster/firewall/options', { enable: '1', policy_in: 'DROP' })).status).toBe(200);
+    await sim.lab.firewall.nextCycle();
     expect(await freshCall(sim, '/version')).toBe(200);
-    // …until a rule placed before them drops everything: a lock-out.
+    // …until a rule placed before them drops everything: a lock-out, once pve-firewall's next cycle loaded it.
     expect((await call(sim, established, 'POST', '/cluster/firewall/rules', { type: 'in', action: 'DROP', enable: '1', comment: 'deny all' })).status).toBe(200);
+    await sim.lab.firewall.nextCycle();
     expect(await freshCall(sim, '/version')).toBe('refused');
     expect(await probeSsh(sim.mgmtSshPort)).toBe('refused');
 
-    // The established connection reverts the change; new connections work again.
+    // The established connection reverts the change; new connections work again after the next cycle.
     expect((await call(sim, established, 'DELETE', '/cluster/firewall/rules/0')).status).toBe(200);
+    await sim.lab.firewall.nextCycle();
     expect(await freshCall(sim, '/version')).toBe(200);
     expect(await probeSsh(sim.mgmtSshPort)).toBe('banner');
   });
@@ -74,9 +77,11 @@ describe('connection-level firewall', () => {
   it('locks a tailnet client out when its ACCEPT rule is deleted; the LAN keeps the implicit management access', async () => {
     sim = await startSim({ scenario: 'phase2', taskSeconds: 0.05 });
     const rules = sim.lab.clusterFirewall.rules;
-    sim.lab.deleteFirewallRule('cluster', rules.findIndex((r) => r.comment === 'admin LAN to the web UI'));
+    sim.lab.deleteFirewallRule('cluster', rules.findIndex((r) => String(r.comment).startsWith('admin LAN to the web UI')));
+    sim.lab.firewall.runCycle();
     expect(await freshCall(sim, '/version')).toBe(200);
-    sim.lab.deleteFirewallRule('cluster', rules.findIndex((r) => r.comment === 'Tailscale management'));
+    sim.lab.deleteFirewallRule('cluster', rules.findIndex((r) => String(r.comment).startsWith('Tailscale management')));
+    sim.lab.firewall.runCycle();
     sim.lab.setClientSource('100.101.102.7');
     expect(await freshCall(sim, '/version')).toBe('refused');
     expect(await probeSsh(sim.mgmtSshPort)).toBe('refused');
@@ -86,12 +91,15 @@ describe('connection-level firewall', () => {
     sim = await startSim({ scenario: 'fresh', taskSeconds: 0.05 });
     sim.lab.setClientSource('100.101.102.7');
     sim.lab.clusterFirewall.options = { enable: 1, policy_in: 'DROP' };
+    sim.lab.firewall.runCycle();
     expect(await freshCall(sim, '/version')).toBe('refused');
     sim.lab.clusterFirewall.ipsets.set('management', { entries: [{ cidr: '100.64.0.0/10' }] });
+    sim.lab.firewall.runCycle();
     expect(await freshCall(sim, '/version')).toBe(200);
     sim.lab.clusterFirewall.ipsets.delete('management');
     sim.lab.setClientSource('192.168.1.20');
     sim.lab.clusterFirewall.aliases.set('local_network', { cidr: '192.168.1.0/28' });
+    sim.lab.firewall.runCycle();
     expect(await freshCall(sim, '/version')).toBe('refused');
   });
 });

@@ -107,3 +107,17 @@ export async function waitForAgent(sim: RunningSim, agent: Agent, vmid: number, 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** An SSH session to the simulated node as root (the generated key), reused for every command (node-ssh trims output). */
+export async function sshToNode(sim: RunningSim): Promise<{ run(command: string): Promise<{ code: number; out: string; err: string }>; close(): void }> {
+  const { NodeSSH } = await import('node-ssh');
+  const ssh = new NodeSSH();
+  await ssh.connect({ host: '127.0.0.1', port: sim.mgmtSshPort, username: 'root', privateKeyPath: sim.mgmtSshKeyPath, readyTimeout: 5_000 });
+  return {
+    async run(command) {
+      const result = await ssh.execCommand(command);
+      return { code: result.code ?? -1, out: result.stdout, err: result.stderr };
+    },
+    close: () => ssh.dispose(),
+  };
+}

@@ -91,7 +91,20 @@ describe('faults', () => {
     await expect(startSim({ tokens: [{ tokenId: 'jarvis', secret: 'x' }] })).rejects.toThrow(/USER@REALM!TOKENID/);
   });
 
+  it('runs every task of a slow type for the seconds given, unscaled, and the others as scaled', async () => {
+    sim = await startSim({ scenario: 'phase0', taskSeconds: 0.05, faults: ['task-slow:qmstop:1.5'] });
+    agent = agentFor(sim);
+    const stop = await call(sim, agent, 'POST', '/nodes/proxmox/qemu/300/status/stop', {});
+    const reboot = await call(sim, agent, 'POST', '/nodes/proxmox/qemu/100/status/reboot', {});
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const status = async (upid: unknown) => (await call(sim!, agent!, 'GET', `/nodes/proxmox/tasks/${encodeURIComponent(String(upid))}/status`)).body.data.status;
+    expect(await status(reboot.body.data)).toBe('stopped');
+    expect(await status(stop.body.data)).toBe('running');
+  });
+
   it('refuses malformed fault specs', async () => {
+    await expect(startSim({ faults: ['task-slow:qmstart:0'] })).rejects.toThrow(/more than 0 and at most 600/);
+    await expect(startSim({ faults: ['task-slow:qmstart'] })).rejects.toThrow(/task-slow:TYPE:SECONDS/);
     await expect(startSim({ faults: ['5xx:lots'] })).rejects.toThrow(/5xx rate/);
     await expect(startSim({ faults: ['explode'] })).rejects.toThrow(/expected 5xx:RATE/);
   });

@@ -143,10 +143,40 @@ describe('scenarios', () => {
       [4, 'ACCEPT', '100.64.0.0/10'],
     ]);
     const ipsets: Array<{ name: string }> = await get('/cluster/firewall/ipset');
-    expect(ipsets.map((s) => s.name)).toEqual(['mgmt-admins', 'seg-services', 'seg-iot']);
+    expect(ipsets.map((s) => s.name)).toEqual(['mgmt-admins', 'seg-services', 'seg-iot', 'seg-lan']);
+    // Every rule the reference spec wrote carries its owner (planner/firewall-owner.ts).
+    expect(rules.every((r) => r.comment.endsWith(' [jarvis:jarvis-homelab]'))).toBe(true);
     expect(await get('/cluster/firewall/aliases')).toEqual([expect.objectContaining({ name: 'proxmox-host', cidr: '192.168.1.10' })]);
     const edge = [...sim!.lab.tailnet.devices.values()].find((d) => d.hostname === 'edge-gateway')!;
     expect(edge.enabledRoutes).toEqual(['10.10.20.0/24', '10.10.30.0/24']);
+    // The router: the installer downloaded and attached after the disk, OPNsense installed and booted by the owner.
+    expect(router).toMatchObject({ ide2: 'local:iso/OPNsense-25.7-dvd-amd64.iso,media=cdrom', boot: 'order=scsi0;ide2' });
+    expect(sim!.lab.vm(150).boot).toMatchObject({ os: 'opnsense', ready: true });
+    expect(sim!.lab.netState.router?.interfaces.map((i) => [i.assign, i.name, i.address])).toEqual([
+      ['WAN', 'WAN', '192.168.1.2/24'],
+      ['LAN', 'SERVICES', '10.10.20.1/24'],
+      ['OPT1', 'IOT', '10.10.30.1/24'],
+    ]);
+    // The guests took their segment addresses (Home Assistant after its reboot).
+    const ipv4 = async (vmid: number): Promise<string[]> =>
+      ((await get(`/nodes/proxmox/qemu/${vmid}/agent/network-get-interfaces`)) as { result: Array<{ name: string; 'ip-addresses': Array<{ 'ip-address': string; 'ip-address-type': string }> }> }).result
+        .filter((i) => i.name !== 'lo' && i.name !== 'tailscale0')
+        .flatMap((i) => i['ip-addresses'].filter((a) => a['ip-address-type'] === 'ipv4').map((a) => `${i.name} ${a['ip-address']}`));
+    expect(await ipv4(100)).toEqual(['eth0 192.168.1.20']);
+    expect(await ipv4(300)).toEqual(['eth0 10.10.20.30']);
+    expect(await ipv4(400)).toEqual(['enp0s18 10.10.30.40']);
+    const app300 = (await get('/nodes/proxmox/qemu/300/firewall/options')) as Record<string, unknown>;
+    expect(app300).toMatchObject({ enable: 1, policy_in: 'DROP' });
+  });
+
+  it('phase2-router-pending: the router VM runs the OPNsense installer; nothing moved yet', async () => {
+    const get = await open('phase2-router-pending');
+    const bridges: Array<{ iface: string }> = await get('/nodes/proxmox/network', { type: 'bridge' });
+    expect(bridges.map((b) => b.iface)).toEqual(['vmbr0', 'vmbr1', 'vmbr2']);
+    expect(sim!.lab.vm(150).boot).toMatchObject({ os: 'opnsense-installer', ready: true });
+    expect(sim!.lab.netState.router).toBeUndefined();
+    const app: Record<string, string> = await get('/nodes/proxmox/qemu/300/config');
+    expect(app.net0).toContain('bridge=vmbr0');
   });
 
   it('drifted: memory, reordered and removed tags, Funnel in the tailnet policy', async () => {

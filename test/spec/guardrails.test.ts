@@ -13,6 +13,8 @@ interface Case {
 }
 
 const RULE = ['firewall', 'cluster', 'rules'];
+const SEGMENTS = ['firewall', 'segmentation', 'segments'];
+const ALLOW = ['firewall', 'segmentation', 'allow'];
 const CASES: Record<string, Case> = {
   'node.single': { base: REFERENCE, fail: [[['node', 'name'], 'pve2']], path: 'node.name' },
   'vmid.stable-unique': { base: REFERENCE, fail: [[['vms', 2, 'vmid'], 301]], path: 'vms[2].vmid' },
@@ -51,6 +53,13 @@ const CASES: Record<string, Case> = {
   'safety.host-network-enabled': { base: REFERENCE, fail: [[['safetyGuards', 'allowHostNetworkChanges'], true]], path: 'safetyGuards.allowHostNetworkChanges' },
   'segmentation.default-deny': { base: REFERENCE, fail: [[['firewall', 'segmentation', 'defaultPolicy'], 'allow']], path: 'firewall.segmentation.defaultPolicy' },
   'segmentation.router': { base: REFERENCE, fail: [[['vms', 1, 'net', 2], undefined]], path: 'firewall.segmentation' },
+  'segmentation.addressing': { base: REFERENCE, fail: [[[...SEGMENTS, 1, 'dhcp', 'from'], '10.10.30.100']], path: 'firewall.segmentation.segments[1].dhcp.from' },
+  'segmentation.move-check': {
+    base: REFERENCE,
+    // app-host publishes no port and no allow flow goes to it: nothing but its own network can be checked after the move.
+    fail: [[['vms', 2, 'provision', 'docker', 'stacks'], [{ name: 'plex' }, { name: 'jarvis' }, { name: 'monitoring' }, { name: 'kargo-preprod' }]], [[...ALLOW], [{ from: 'iot', to: 'home-assistant', proto: 'tcp', dport: 8123 }]]],
+    path: 'vms[2].overrides.phase2.net[0].bridge',
+  },
   'tailscale.routes': {
     base: REFERENCE,
     fail: [[['vms', 0, 'overrides', 'phase2', 'provision', 'tailscale', 'advertiseRoutes', 0], '10.10.20.5']],

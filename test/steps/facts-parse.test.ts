@@ -47,6 +47,17 @@ describe('readGuestFacts', () => {
         'jarvis',
         '## mounts',
         '/mnt/my\\x20media plex-media virtiofs',
+        '## netcat',
+        'installed',
+        '## jarvis-routes',
+        '# Written by Jarvis (phase 2)',
+        'network:',
+        '  version: 2',
+        '  ethernets:',
+        '    eth0:',
+        '      routes:',
+        '        - to: 10.10.20.0/24',
+        '          via: 192.168.1.2',
         '## homeassistant',
         '',
       ].join('\n'),
@@ -56,6 +67,8 @@ describe('readGuestFacts', () => {
       docker: { installed: true, compose: false },
       naasLayout: { present: true, stacks: ['jarvis', 'plex'] },
       mounts: [{ target: '/mnt/my media', source: 'plex-media', fstype: 'virtiofs' }],
+      netcat: true,
+      jarvisRoutes: [{ to: '10.10.20.0/24', via: '192.168.1.2' }],
     });
     expect(shell.calls).toBe(1);
   });

@@ -328,7 +328,7 @@ describe('migrations through the guest agent', () => {
 describe('step registry', () => {
   it('has exactly the step ids of the contract', () => {
     expect([...STEP_IDS].sort()).toEqual(
-      ['apt.no-subscription', 'cloudinit.vendor', 'docker.install', 'haos.image', 'migration.data', 'naas.layout', 'stack.scaffold', 'tailscale.install', 'tailscale.join', 'tailscale.routes', 'virtiofs.mount', 'zfs.dataset', 'zfs.snapshot.policy'],
+      ['apt.no-subscription', 'cloudinit.vendor', 'docker.install', 'haos.image', 'migration.data', 'naas.layout', 'network.routes', 'packages.install', 'stack.scaffold', 'tailscale.install', 'tailscale.join', 'tailscale.routes', 'virtiofs.mount', 'zfs.dataset', 'zfs.snapshot.policy'],
     );
     expect(getStep('zfs.dataset').where).toBe('host');
     expect(getStep('tailscale.join').where).toBe('guest');

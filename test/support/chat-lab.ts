@@ -11,8 +11,8 @@ import { startChatBot, type ChatBot } from '../../bot/start-bot.ts';
 import { loadConfig, type JarvisConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { RunningSim, SimRequestRecord } from '../../sim/server.ts';
-import { FAKE_IDS, FakeDiscord, type DiscordUser, type RestCall } from '../fakes/discord.ts';
-import { FakeSlack, SLACK_IDS, type ApiCall } from '../fakes/slack.ts';
+import { embedText, FAKE_IDS, FakeDiscord, type DiscordUser, type RestCall } from '../fakes/discord.ts';
+import { FakeSlack, SLACK_IDS, slackText, type ApiCall } from '../fakes/slack.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -58,6 +58,22 @@ export interface ChatLab {
 const READ_ONLY_POST = /\/agent\/(exec|exec-status|ping|network-get-interfaces)$/;
 export const isWrite = (r: SimRequestRecord): boolean => r.method !== 'GET' && !READ_ONLY_POST.test(r.path);
 
+/** The variables that point the bot's Discord adapter at the local fake, its alerts at the fake's alert channel. */
+export const discordFakeEnv = (discord: FakeDiscord): NodeJS.ProcessEnv => ({
+  DISCORD_TOKEN: 'e2e-discord-token',
+  DISCORD_APP_ID: FAKE_IDS.application,
+  DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
+  DISCORD_API_BASE: discord.apiBase,
+});
+
+/** The same for the Slack adapter (Socket Mode). */
+export const slackFakeEnv = (slack: FakeSlack): NodeJS.ProcessEnv => ({
+  SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
+  SLACK_APP_TOKEN: 'xapp-e2e-app-token',
+  SLACK_ALERT_CHANNEL: SLACK_IDS.alertChannel,
+  SLACK_API_URL: slack.apiUrl,
+});
+
 /** Resolves within `ms` or rejects; for teardown guards only (chat-platforms.md §C.3), never for assertions. */
 export const within = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref())]);
@@ -73,14 +89,8 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
     JARVIS_DATA_DIR: dataDir,
     JARVIS_APPROVERS: `discord:${DISCORD_OWNER.id},slack:${SLACK_OWNER}`,
     TAILSCALE_AUTHKEY_FILE: authKeyFile,
-    DISCORD_TOKEN: 'e2e-discord-token',
-    DISCORD_APP_ID: FAKE_IDS.application,
-    DISCORD_ALERT_CHANNEL_ID: FAKE_IDS.alertChannel,
-    DISCORD_API_BASE: discord.apiBase,
-    SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
-    SLACK_APP_TOKEN: 'xapp-e2e-app-token',
-    SLACK_ALERT_CHANNEL: SLACK_IDS.alertChannel,
-    SLACK_API_URL: slack.apiUrl,
+    ...discordFakeEnv(discord),
+    ...slackFakeEnv(slack),
     ...options.env,
   };
   const logs: string[] = [];
@@ -149,14 +159,6 @@ export async function startChatLab(options: ChatLabOptions): Promise<ChatLab> {
 
 // ── Discord helpers ──────────────────────────────────────────────────────────────────────────────────────────────
 
-type Embed = { title?: string; description?: string; fields?: Array<{ name: string; value: string }>; footer?: { text: string } };
-
-export const embedText = (call: RestCall): string => {
-  const body = (call.body ?? {}) as { content?: string; embeds?: Embed[] };
-  const embeds = (body.embeds ?? []).map((e) => [e.title, e.description, ...(e.fields ?? []).map((f) => `${f.name}: ${f.value}`), e.footer?.text].join('\n'));
-  return [body.content ?? '', ...embeds].join('\n');
-};
-
 const PLAN_ID = /plan-\d{8}-[0-9a-f]{8}/;
 const SHORT_HASH = /hash ([0-9a-f]{8})/;
 
@@ -219,8 +221,6 @@ export async function discordAnswer(discord: FakeDiscord, user: DiscordUser, opt
 export const isEphemeral = (call: RestCall): boolean => call.method === 'POST' && (call.body as { flags?: number } | undefined)?.flags === 64;
 
 // ── Slack helpers ────────────────────────────────────────────────────────────────────────────────────────────────
-
-export const slackText = (call: ApiCall): string => JSON.stringify(call.body.blocks ?? call.body.text ?? '');
 
 /** `/jarvis plan <phase>` on Slack; resolves with the plan message once its reactions are on it. */
 export async function slackPlan(slack: FakeSlack, user: string, text: string): Promise<PostedPlan> {

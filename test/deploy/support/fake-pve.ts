@@ -3,6 +3,7 @@
 // test through the hooks. Integration tests use the real simulator (sim/) instead.
 import { createHash } from 'node:crypto';
 import type {
+  AgentExecStatus,
   BackupJob,
   ClusterResource,
   FirewallLevel,
@@ -57,6 +58,8 @@ export interface FakePveOptions {
   afterRequest?: (request: RecordedRequest) => void;
   /** True while the guest agent of a running VM does not answer yet (booting). */
   agentDown?: (vmid: number) => boolean;
+  /** What a command run through the guest agent answers (default: exit 127, the guest has no such program). */
+  guestExec?: (vmid: number, argv: string[]) => { code: number; stdout?: string; stderr?: string };
 }
 
 const NODE = 'proxmox';
@@ -334,6 +337,20 @@ export class FakePve implements ApplyPve {
     const call = `POST /nodes/${NODE}/qemu/${vmid}/agent/ping`;
     if (vm.status !== 'running') throw new PveError(500, `VM ${vmid} is not running`, {}, call);
     if (this.options.agentDown?.(vmid)) throw new PveError(500, 'QEMU guest agent is not running', {}, call);
+  }
+  private readonly execs = new Map<number, { code: number; stdout?: string; stderr?: string }>();
+  /** Commands run through the guest agent, in order. */
+  readonly guestCommands: Array<{ vmid: number; argv: string[] }> = [];
+  async agentExec(vmid: number, command: string[]): Promise<number> {
+    await this.agentPing(vmid);
+    this.guestCommands.push({ vmid, argv: [...command] });
+    const pid = this.execs.size + 1;
+    this.execs.set(pid, this.options.guestExec?.(vmid, command) ?? { code: 127, stderr: `${command[0]}: not found` });
+    return pid;
+  }
+  async agentExecStatus(_vmid: number, pid: number): Promise<AgentExecStatus> {
+    const result = this.execs.get(pid)!;
+    return { exited: 1, exitcode: result.code, 'out-data': result.stdout ?? '', 'err-data': result.stderr ?? '' };
   }
   async firewallRules(at: FirewallLevel): Promise<FirewallRule[]> {
     return this.fw(this.levelPrefix(at)).rules.map((rule) => ({ ...rule }));

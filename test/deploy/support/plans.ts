@@ -134,6 +134,7 @@ export function context(pve: FakePve, journal: Journal, overrides: Partial<Apply
     onProgress: (event) => events.push(event),
     probeManagement: async () => ({ ok: true, detail: 'reachable' }),
     confirmWindowMs: 300,
+    firewallCycleMs: 30,
     snapshotRetention: 3,
     concurrency: 3,
     now: () => Date.now(),

@@ -35,7 +35,7 @@ export async function startSimProcess(args: string[]): Promise<SimProcess> {
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk) => {
       stdout += chunk.toString();
-      if (stdout.includes('JARVIS_MGMT_SSH_PORT=')) resolve();
+      if (stdout.includes('JARVIS_FIREWALL_CYCLE_SECONDS=')) resolve();
     });
     child.on('exit', (code) => reject(new Error(`jarvis sim exited early (${code}): ${stderr}`)));
   });

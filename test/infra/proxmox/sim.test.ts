@@ -231,7 +231,7 @@ describe('injected faults', () => {
 describe('a firewall change that drops new connections', () => {
   let locked: RunningSim;
   beforeAll(async () => {
-    locked = await startSim({ scenario: 'phase0', seed: 13, tokens: [ADMIN] });
+    locked = await startSim({ scenario: 'phase0', seed: 13, taskSeconds: 0.3, tokens: [ADMIN] });
     // Like pve-firewall, the sim always lets the LAN's `management` IP set reach 22/8006; Jarvis here sits outside
     // it (a tailnet address), so a DROP policy without an explicit ACCEPT cuts it off.
     locked.lab.setClientSource('100.101.102.7');
@@ -249,12 +249,15 @@ describe('a firewall change that drops new connections', () => {
     const held = lockedClient({ maxConcurrency: 1, keepAliveMs: 60_000 });
     await held.version();
     await held.setFirewallOptions({ level: 'cluster' }, { enable: 1, policy_in: 'DROP' });
+    // pve-firewall loads the change on its next update cycle.
+    await locked.lab.firewall.nextCycle();
 
     const probe = await failure(lockedClient({ retries: 0 }).version());
     expect(probe).toBeInstanceOf(UnreachableError);
     expect(probe.message).toContain(locked.url);
 
     await held.setFirewallOptions({ level: 'cluster' }, { enable: 0 });
+    await locked.lab.firewall.nextCycle();
     await expect(lockedClient({ retries: 0 }).version()).resolves.toBeDefined();
   });
 });
