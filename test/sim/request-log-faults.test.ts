@@ -97,7 +97,7 @@ describe('faults', () => {
     const stop = await call(sim, agent, 'POST', '/nodes/proxmox/qemu/300/status/stop', {});
     const reboot = await call(sim, agent, 'POST', '/nodes/proxmox/qemu/100/status/reboot', {});
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const status = async (upid: unknown) => (await call(sim!, agent!, 'GET', `/nodes/proxmox/tasks/${encodeURIComponent(String(upid))}/status`)).body.data.status;
+    const status = async (upid: unknown) => ((await call(sim!, agent!, 'GET', `/nodes/proxmox/tasks/${encodeURIComponent(String(upid))}/status`)).body.data as { status: string }).status;
     expect(await status(reboot.body.data)).toBe('stopped');
     expect(await status(stop.body.data)).toBe('running');
   });
