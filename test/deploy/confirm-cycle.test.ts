@@ -3,20 +3,10 @@
 // The fake daemon here loads the configuration when a test says so; management answers by what it has loaded.
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../deploy/engine.ts';
-import type { PveRequest } from '../../planner/plan.ts';
 import { FakePve } from './support/fake-pve.ts';
-import { action, context, memoryJournal, plan, withFingerprints } from './support/plans.ts';
+import { action, context, firewallLockOutAction, memoryJournal, plan, withFingerprints } from './support/plans.ts';
 
 const CYCLE_MS = 60;
-const policy = (value: string): PveRequest => ({ method: 'PUT', path: '/cluster/firewall/options', params: { enable: 1, policy_in: value }, async: false });
-const dropAll = () =>
-  action('firewall.options:cluster', {
-    type: 'firewall.options',
-    targetKey: 'firewall/cluster',
-    commitConfirm: true,
-    rollbackHint: 'set policy_in back to ACCEPT',
-    params: { channel: 'pve', requests: [policy('DROP')], revert: [policy('ACCEPT')] },
-  });
 
 /** pve-firewall as the node runs it: the ruleset in force is what the last cycle loaded from the configuration. */
 function daemon(pve: FakePve) {
@@ -40,7 +30,7 @@ describe('firewall commit-confirm waits for pve-firewall', () => {
   it('counts probes only once the daemon has loaded the change, so a lock-out the old ruleset hid is reverted', async () => {
     const pve = new FakePve();
     const fw = daemon(pve);
-    const p = await withFingerprints(plan([dropAll()], { phase: 'firewall' }), pve);
+    const p = await withFingerprints(plan([firewallLockOutAction()], { phase: 'firewall' }), pve);
     const timeline: string[] = [];
     const ctx = context(pve, memoryJournal(), {
       confirmWindowMs: 300,
@@ -73,7 +63,7 @@ describe('firewall commit-confirm waits for pve-firewall', () => {
   it('confirms a change only after probing over two update cycles', async () => {
     const pve = new FakePve();
     const fw = daemon(pve);
-    const p = await withFingerprints(plan([dropAll()], { phase: 'firewall' }), pve);
+    const p = await withFingerprints(plan([firewallLockOutAction()], { phase: 'firewall' }), pve);
     const probes: number[] = [];
     let loadedAt = 0;
     const ctx = context(pve, memoryJournal(), {
@@ -99,7 +89,7 @@ describe('firewall commit-confirm waits for pve-firewall', () => {
   it('without a way to read pve-firewall status, waits a cycle and a half before the first probe counts', async () => {
     let written = 0;
     const pve = new FakePve({ afterRequest: (r) => (r.path === '/cluster/firewall/options' ? (written = Date.now()) : undefined) });
-    const p = await withFingerprints(plan([dropAll()], { phase: 'firewall' }), pve);
+    const p = await withFingerprints(plan([firewallLockOutAction()], { phase: 'firewall' }), pve);
     const probes: number[] = [];
     const ctx = context(pve, memoryJournal(), {
       confirmWindowMs: 100,

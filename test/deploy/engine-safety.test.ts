@@ -8,9 +8,8 @@ import type { Step } from '../../deploy/steps/types.ts';
 import type { RemoteShell } from '../../infra/shell.ts';
 import type { TailnetApi, TailnetDevice } from '../../infra/tailscale/api.ts';
 import { registerSecret, Secret } from '../../lib/secret.ts';
-import type { PveRequest } from '../../planner/plan.ts';
 import { FakePve } from './support/fake-pve.ts';
-import { action, context, memoryJournal, plan, startVmRequest, withFingerprints } from './support/plans.ts';
+import { action, context, firewallLockOutAction, memoryJournal, plan, startVmRequest, withFingerprints } from './support/plans.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -83,15 +82,6 @@ describe('pre-snapshots', () => {
 });
 
 describe('commit-confirm', () => {
-  const policy = (value: string): PveRequest => ({ method: 'PUT', path: '/cluster/firewall/options', params: { enable: 1, policy_in: value }, async: false });
-  const firewallAction = () =>
-    action('firewall.options:cluster', {
-      type: 'firewall.options',
-      targetKey: 'firewall/cluster',
-      commitConfirm: true,
-      rollbackHint: 'set policy_in back to ACCEPT',
-      params: { channel: 'pve', requests: [policy('DROP')], revert: [policy('ACCEPT')] },
-    });
   /** Management answers unless the cluster firewall drops by default (the fake has no accept rules). */
   const probeOf = (pve: FakePve) => async () => {
     const options = pve.firewall.get('/cluster')?.options ?? {};
@@ -102,7 +92,7 @@ describe('commit-confirm', () => {
   it('reverts a change that cuts management off within the window and says so', async () => {
     const pve = new FakePve();
     const journal = memoryJournal();
-    const p = await withFingerprints(plan([firewallAction()], { phase: 'firewall' }), pve);
+    const p = await withFingerprints(plan([firewallLockOutAction()], { phase: 'firewall' }), pve);
     const ctx = context(pve, journal, { probeManagement: probeOf(pve), confirmWindowMs: 200 });
     const report = await applyPlan(p, ctx);
     expect(report.status).toBe('failed');
@@ -120,7 +110,7 @@ describe('commit-confirm', () => {
 
   it('keeps a change when management still answers', async () => {
     const pve = new FakePve();
-    const p = await withFingerprints(plan([firewallAction()], { phase: 'firewall' }), pve);
+    const p = await withFingerprints(plan([firewallLockOutAction()], { phase: 'firewall' }), pve);
     const report = await applyPlan(p, context(pve, memoryJournal(), { probeManagement: async () => ({ ok: true, detail: 'reachable' }) }));
     expect(report.status).toBe('applied');
     expect(report.actions[0]?.detail).toContain('management reachable');

@@ -145,3 +145,16 @@ export function context(pve: FakePve, journal: Journal, overrides: Partial<Apply
 }
 
 export const memoryJournal = (): Journal => Journal.open(':memory:');
+
+const clusterPolicy = (value: string): PveRequest => ({ method: 'PUT', path: '/cluster/firewall/options', params: { enable: 1, policy_in: value }, async: false });
+
+/** A commit-confirmed firewall change that drops every new connection to the node (policy_in DROP), ACCEPT its revert. */
+export function firewallLockOutAction(): PlanAction {
+  return action('firewall.options:cluster', {
+    type: 'firewall.options',
+    targetKey: 'firewall/cluster',
+    commitConfirm: true,
+    rollbackHint: 'set policy_in back to ACCEPT',
+    params: { channel: 'pve', requests: [clusterPolicy('DROP')], revert: [clusterPolicy('ACCEPT')] },
+  });
+}
