@@ -1,7 +1,7 @@
 // An in-process fake of Discord's REST API and gateway on 127.0.0.1 (port 0), enough for the real discord.js 14:
 // login, READY/GUILD_CREATE, interactions, reactions, messages (JSON and multipart with files), command
 // registration, and a gateway reconnect with RESUME. It records every REST call and every gateway frame.
-// See ../shared/reference/chat-platforms.md §A for the fields each payload needs.
+// Payload fields are the ones discord.js 14 reads; a missing one fails the adapter tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';

@@ -1,7 +1,7 @@
 // An in-process fake of Slack's Web API and Socket Mode on 127.0.0.1 (port 0), enough for the real @slack/bolt 5:
 // auth.test, apps.connections.open, the socket-mode WebSocket with envelopes and acks, chat.*, reactions.add,
 // file uploads (uploadV2), usergroups, response_url posts. It records every call and every ack.
-// See ../shared/reference/chat-platforms.md §B for the fields each payload needs.
+// Payload fields are the ones @slack/bolt 5 and @slack/socket-mode read; a missing one fails the adapter tests.
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
